@@ -1,0 +1,193 @@
+"""Every write to accounts. Callers run `check_*` (validate, authorize), then `do_*` (write, emit)."""
+
+from django.contrib.auth import SESSION_KEY, authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from knox.models import AuthToken
+from knox.settings import knox_settings
+from rest_framework import status
+
+from accounts.models import PROFILE_FIELDS, Device, User
+from chatsite.api_errors import ApiError
+from streaming.events import emit
+
+USERNAME_TAKEN = "A user with that username already exists."
+
+
+# --- registration ---
+
+
+def check_register(username: str, password: str, *, email: str = "", display_name: str = "") -> None:
+    errors = _field_errors(username=username, email=email, display_name=display_name)
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [USERNAME_TAKEN]
+    candidate = User(username=username, email=email, display_name=display_name)
+    errors.update(_password_errors("password", password, candidate))
+    if errors:
+        raise ApiError("invalid", "The registration is not valid.", status.HTTP_400_BAD_REQUEST, errors)
+
+
+def do_register(username: str, password: str, *, email: str = "", display_name: str = "") -> User:
+    user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name)
+    user.set_password(password)
+    return do_create_user(user)
+
+
+def do_create_user(user: User, *, actor=None) -> User:
+    """Save a new, already checked user and announce it. The admin's "add user" comes here too."""
+    with transaction.atomic():
+        try:
+            # A savepoint, so that losing the race for a username leaves the caller's transaction usable.
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:
+            raise ApiError("invalid", "The registration is not valid.", fields={"username": [USERNAME_TAKEN]}) from None
+        emit(
+            "user.registered",
+            key=user.pk,
+            payload={"user_id": user.pk, "username": user.username},
+            actor=actor or user,
+        )
+    return user
+
+
+# --- sessions and tokens ---
+
+
+def check_login(request, username: str, password: str) -> User:
+    # authenticate() spends the same hashing time on unknown users and refuses inactive ones, and
+    # the answer is the same for all three, so it doesn't tell who has an account.
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ApiError("invalid_credentials", "Wrong username or password.", status.HTTP_400_BAD_REQUEST)
+    return user
+
+
+def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
+    """Issue a token for this device and open a browser session. Returns (token row, token string)."""
+    with transaction.atomic():
+        _make_room_for_token(user)
+        instance, token = AuthToken.objects.create(user=user)
+        if device:
+            Device.objects.create(token=instance, label=device)
+    login(request, user)
+    return instance, token
+
+
+def _make_room_for_token(user):
+    """Keep the user under knox's token limit by dropping the least recently used tokens.
+
+    Knox itself would refuse the login instead, which locks out whoever lost their phones.
+    AUTO_REFRESH pushes a token's expiry forward on every use, so the earliest expiry is the
+    longest unused.
+    """
+    now = timezone.now()
+    AuthToken.objects.filter(user=user, expiry__lte=now).delete()
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    if limit is None:
+        return
+    live = AuthToken.objects.filter(Q(expiry__gt=now) | Q(expiry__isnull=True), user=user)
+    excess = live.count() - limit + 1
+    if excess > 0:
+        oldest = live.order_by(F("expiry").asc(nulls_last=True), "created").values_list("pk", flat=True)[:excess]
+        AuthToken.objects.filter(pk__in=list(oldest)).delete()
+
+
+def do_logout(request) -> None:
+    """End this device: its token if it sent one, and its session if it has one."""
+    if isinstance(request.auth, AuthToken):
+        request.auth.delete()
+    logout(request)
+
+
+def do_logout_all(request) -> None:
+    """End every token and every browser session of the user, this one included."""
+    user = request.user
+    with transaction.atomic():
+        AuthToken.objects.filter(user=user).delete()
+        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    logout(request)
+
+
+# --- password ---
+
+
+def check_change_password(user: User, old_password: str, new_password: str) -> None:
+    if not user.check_password(old_password):
+        raise ApiError(
+            "invalid", "The password change is not valid.", fields={"old_password": ["The password is wrong."]}
+        )
+    errors = _password_errors("new_password", new_password, user)
+    if errors:
+        raise ApiError("invalid", "The password change is not valid.", fields=errors)
+
+
+def do_change_password(request, new_password: str) -> None:
+    """Set the password and sign out every other device; the one asking stays signed in."""
+    user = request.user
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        others = AuthToken.objects.filter(user=user)
+        if isinstance(request.auth, AuthToken):
+            others = others.exclude(pk=request.auth.pk)
+        others.delete()
+    # The new password changes the session hash, which ends every session; renew this one's, if
+    # this request came with one, rather than create a session for a token client.
+    if request.session.get(SESSION_KEY) == str(user.pk):
+        update_session_auth_hash(request, user)
+
+
+# --- profile ---
+
+
+def check_update_profile(user: User, changes: dict) -> None:
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS))
+    if unknown:
+        raise ApiError("unknown_fields", f"These fields can't be changed here: {', '.join(unknown)}.")
+    errors = _field_errors(**changes)
+    if errors:
+        raise ApiError("invalid", "The profile is not valid.", fields=errors)
+
+
+def do_update_profile(user: User, changes: dict, *, actor=None) -> dict:
+    """Save the profile fields that differ from the stored row; return them (empty: nothing changed).
+
+    Compared with the row, not with `user`, so that a caller holding an instance it already
+    edited (the admin's form) still gets the event.
+    """
+    with transaction.atomic():
+        stored = User.objects.select_for_update().filter(pk=user.pk).values(*changes).get() if changes else {}
+        changed = {name: value for name, value in changes.items() if stored[name] != value}
+        if not changed:
+            return {}
+        for name, value in changed.items():
+            setattr(user, name, value)
+        user.save(update_fields=list(changed))
+        emit("user.updated", key=user.pk, payload={"user_id": user.pk, "changed": changed}, actor=actor or user)
+    return changed
+
+
+# --- helpers ---
+
+
+def _field_errors(**values) -> dict[str, list[str]]:
+    """The model's own rules (length, format) for each value, as {field: [messages]}."""
+    errors = {}
+    for name, value in values.items():
+        try:
+            User._meta.get_field(name).clean(value, None)
+        except ValidationError as exc:
+            errors[name] = list(exc.messages)
+    return errors
+
+
+def _password_errors(field: str, password: str, user: User) -> dict[str, list[str]]:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        return {field: list(exc.messages)}
+    return {}

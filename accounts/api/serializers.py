@@ -1,0 +1,119 @@
+"""The JSON contract of the accounts API. Rules about users live in accounts.actions and the model."""
+
+from collections.abc import Mapping
+
+from rest_framework import serializers
+
+from accounts.models import USERNAME_MAX_LENGTH, User
+from chatsite.api_errors import ApiError
+
+PASSWORD_MAX_LENGTH = 256  # bounds the work the password validators and hashers do per request
+DEVICE_MAX_LENGTH = 64
+
+
+def _max_length(name):
+    return User._meta.get_field(name).max_length
+
+
+class Text(serializers.CharField):
+    """A JSON string and nothing else (DRF's CharField would take 12 as "12")."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses fields it doesn't know, so that a typo is an error and not a silent no-op."""
+
+    # field name -> why it is refused, for fields a client might reasonably try
+    refused = {}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                fields = {name: [self.refused.get(name, "Unknown field.")] for name in unknown}
+                raise ApiError("unknown_fields", f"Unknown fields: {', '.join(unknown)}.", fields=fields)
+        return super().to_internal_value(data)
+
+
+# --- input ---
+
+
+class RegisterSerializer(StrictSerializer):
+    username = Text(max_length=USERNAME_MAX_LENGTH, trim_whitespace=False)
+    password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
+    email = Text(max_length=_max_length("email"), required=False, allow_blank=True, default="")
+    display_name = Text(max_length=_max_length("display_name"), required=False, allow_blank=True, default="")
+    device = Text(max_length=DEVICE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class LoginSerializer(StrictSerializer):
+    username = Text(max_length=_max_length("username"), trim_whitespace=False)
+    password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
+    device = Text(max_length=DEVICE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class PasswordChangeSerializer(StrictSerializer):
+    old_password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
+    new_password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
+
+
+class ProfileUpdateSerializer(StrictSerializer):
+    refused = {
+        "username": "The username can't be changed here.",
+        "password": "Change the password with POST /api/v1/auth/password.",
+        "email": "The email can't be changed here.",
+        "id": "Read-only.",
+        "date_joined": "Read-only.",
+    }
+
+    display_name = Text(max_length=_max_length("display_name"), required=False, allow_blank=True)
+    avatar_url = Text(max_length=_max_length("avatar_url"), required=False, allow_blank=True)
+    bio = Text(max_length=_max_length("bio"), required=False, allow_blank=True)
+    status_text = Text(max_length=_max_length("status_text"), required=False, allow_blank=True)
+
+
+class UserSearchSerializer(serializers.Serializer):
+    q = serializers.CharField(min_length=1, max_length=64, help_text="Prefix of a username or display name.")
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20, required=False)
+
+    def validate_q(self, value):
+        # People type mentions with the "@"; usernames never contain one.
+        value = value.removeprefix("@")
+        if not value:
+            raise serializers.ValidationError("Type at least one character after the @.")
+        return value
+
+
+# --- output ---
+
+
+class PublicProfileSerializer(serializers.ModelSerializer):
+    """What anyone signed in may see of a user. Never the email."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "avatar_url", "bio", "status_text"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "display_name", "avatar_url", "bio", "status_text", "date_joined"]
+        read_only_fields = fields
+
+
+class SessionSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+    expiry = serializers.DateTimeField(allow_null=True)
+    user = MeSerializer()
+
+
+class UserListSerializer(serializers.Serializer):
+    results = PublicProfileSerializer(many=True)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from accounts.api import views
+
+urlpatterns = [
+    path("auth/register", views.RegisterView.as_view(), name="auth-register"),
+    path("auth/login", views.LoginView.as_view(), name="auth-login"),
+    path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
+    path("auth/logout-all", views.LogoutAllView.as_view(), name="auth-logout-all"),
+    path("auth/password", views.PasswordView.as_view(), name="auth-password"),
+    path("me", views.MeView.as_view(), name="me"),
+    path("users", views.UserSearchView.as_view(), name="users-search"),
+    path("users/<int:user_id>", views.UserView.as_view(), name="users-detail"),
+]

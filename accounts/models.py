@@ -1,0 +1,94 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator, URLValidator
+from django.db import models
+from django.db.models.functions import Upper
+from django.utils.crypto import salted_hmac
+
+USERNAME_MIN_LENGTH = 3
+USERNAME_MAX_LENGTH = 32
+PROFILE_FIELDS = ("display_name", "avatar_url", "bio", "status_text")
+
+# ASCII only: usernames are typed after "@" in mentions, and letters from other scripts that look
+# like Latin ones would let one user pass for another.
+USERNAME_VALIDATORS = [
+    RegexValidator(
+        r"\A[A-Za-z0-9_.-]+\Z",
+        "Use only letters, digits and _ . - (no spaces, no @).",
+        code="invalid_characters",
+    ),
+    MinLengthValidator(USERNAME_MIN_LENGTH),
+    MaxLengthValidator(USERNAME_MAX_LENGTH),
+]
+
+
+class HttpUrlField(models.URLField):
+    """A URL that a browser may load as an image: http or https, never javascript:, data: or ftp:."""
+
+    default_validators = [URLValidator(schemes=["http", "https"], message="Enter an http or https URL.")]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+class ChatUserManager(UserManager):
+    def get_by_natural_key(self, username):
+        # Usernames are unique ignoring case, so "Alice" signs in as "alice".
+        return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
+
+
+class User(AbstractUser):
+    """A person with a login. The profile fields live here: one row, no join for a profile."""
+
+    # The column keeps AbstractUser's width; the validators hold the real rule, so that rows made
+    # by code that skips validation (tests, scripts) still fit.
+    username = models.CharField(
+        "username",
+        max_length=150,
+        unique=True,
+        validators=USERNAME_VALIDATORS,
+        help_text=f"{USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} letters, digits or _ . -",
+        error_messages={"unique": "A user with that username already exists."},
+    )
+    display_name = models.CharField(max_length=64, blank=True)
+    avatar_url = HttpUrlField(max_length=500, blank=True)
+    bio = models.CharField(max_length=500, blank=True)
+    status_text = models.CharField(max_length=140, blank=True)
+    # Part of the session hash: raising it ends every browser session ("log out everywhere")
+    # without touching the password.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = ChatUserManager()
+
+    class Meta:
+        indexes = [models.Index(fields=["display_name"])]
+        constraints = [
+            models.UniqueConstraint(Upper("username"), name="accounts_user_username_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.username
+
+    @property
+    def shown_name(self):
+        return self.display_name or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        if not self.session_epoch:
+            return super()._get_session_auth_hash(secret=secret)
+        key_salt = "accounts.User.get_session_auth_hash"
+        value = f"{self.password}:{self.session_epoch}"
+        return salted_hmac(key_salt, value, secret=secret, algorithm="sha256").hexdigest()
+
+
+class Device(models.Model):
+    """The label a client gave one of its logins ("Pixel 8", "Firefox at work"): one per API token.
+
+    It goes when the token goes (logout, expiry), so the list of a user's devices is always the
+    list of their live tokens.
+    """
+
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="device")
+    label = models.CharField(max_length=64)
+
+    def __str__(self):
+        return self.label

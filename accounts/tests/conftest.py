@@ -1,0 +1,27 @@
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.models import User
+from accounts.tests.helpers import PASSWORD
+
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username="alice", password=PASSWORD, **fields):
+        return User.objects.create_user(username=username, password=password, **fields)
+
+    return make
+
+
+@pytest.fixture
+def login():
+    """Sign in through the API with a fresh client; returns (client holding the session, token)."""
+
+    def do(username, password=PASSWORD, **extra):
+        client = APIClient()
+        response = client.post("/api/v1/auth/login", {"username": username, "password": password, **extra}, format="json")
+        assert response.status_code == 200, response.json()
+        return client, response.json()["token"]
+
+    return do

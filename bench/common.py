@@ -1,0 +1,116 @@
+"""Shared parts of the benchmarks: a throwaway PostgreSQL database, a real ASGI server, percentiles,
+and results saved as JSON beside a plot."""
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+
+
+def bench_database_url(name):
+    """DATABASE_URL with the database renamed, so a benchmark never touches real data."""
+    url = urlparse(os.environ["DATABASE_URL"])
+    if not url.scheme.startswith("postgres"):
+        sys.exit("bench: set DATABASE_URL to PostgreSQL (eval \"$(scripts/services/svc env)\")")
+    return urlunparse(url._replace(path=f"/{name}"))
+
+
+def recreate_database(url):
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = urlunparse(parsed._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{parsed.path[1:]}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{parsed.path[1:]}"')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def asgi_server(env, server="uvicorn", workers=1):
+    """A real server process on a free loopback port; yields its base URL."""
+    port = free_port()
+    if server == "uvicorn":
+        cmd = [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    else:
+        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{server} did not start on port {port}")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(15)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summarize(latencies_ms, elapsed_s):
+    return {
+        "count": len(latencies_ms),
+        "p50_ms": round(percentile(latencies_ms, 50), 2),
+        "p99_ms": round(percentile(latencies_ms, 99), 2),
+        "mean_ms": round(statistics.fmean(latencies_ms), 2) if latencies_ms else None,
+        "per_second": round(len(latencies_ms) / elapsed_s, 1) if elapsed_s else None,
+    }
+
+
+def save(name, results, machine_note=""):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+               "machine": f"{os.cpu_count()} cores {machine_note}".strip(), "results": results}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def plot_latency(name, series, title):
+    """series: {label: [latency ms, ...]}. A CDF per label, so tails are visible at a glance."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, values in series.items():
+        ordered = sorted(values)
+        ax.plot(ordered, [i / len(ordered) for i in range(1, len(ordered) + 1)], label=label)
+    ax.set_xscale("log")
+    ax.set_xlabel("latency (ms, log scale)")
+    ax.set_ylabel("fraction of requests")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    path = RESULTS / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return path

@@ -1,0 +1,110 @@
+"""REST message send on PostgreSQL: p50, p99 and messages per second, with 1 and 32 clients.
+
+Every client is its own user with its own token, and all send into one group, so the seq
+counter of that conversation is contended as in a busy room. The server is a real uvicorn
+process on loopback; the load comes from this process.
+
+    eval "$(scripts/services/svc env)" && .venv/bin/python -m bench.rest_send [--requests 2000]
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+
+from bench.common import (
+    ROOT,
+    asgi_server,
+    bench_database_url,
+    plot_latency,
+    recreate_database,
+    save,
+    summarize,
+)
+
+
+def prepare(env, clients):
+    """Migrate the bench database and make users, tokens and one shared group."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from knox.models import AuthToken
+
+    from chats import actions
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    users = [User.objects.create_user(f"bench{i}", password="x") for i in range(clients)]
+    group = actions.do_create_conversation(users[0], kind="group", title="bench", invitees=users[1:])
+    tokens = [AuthToken.objects.create(u)[1] for u in users]
+    return str(group.id), tokens
+
+
+async def load(base, conversation_id, tokens, concurrency, total, time_limit):
+    import httpx
+
+    latencies, sent = [], 0
+    url = f"{base}/api/v1/conversations/{conversation_id}/messages"
+    deadline = time.perf_counter() + time_limit
+
+    async def client(token, worker):
+        nonlocal sent
+        headers = {"Authorization": f"Token {token}"}
+        async with httpx.AsyncClient(headers=headers, timeout=30) as http:
+            n = 0
+            while sent < total and time.perf_counter() < deadline:
+                sent += 1
+                n += 1
+                started = time.perf_counter()
+                response = await http.post(url, json={"client_id": f"w{concurrency}-{worker}-{n}", "text": "bench message"})
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 201:
+                    raise RuntimeError(f"send answered {response.status_code}: {response.text[:200]}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(tokens[i], i) for i in range(concurrency)))
+    return latencies, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000, help="sends per concurrency level")
+    parser.add_argument("--seconds", type=float, default=60, help="time bound per concurrency level")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    levels = [1, 32]
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="settings.prod",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",
+        LOG_LEVEL="WARNING",
+        DATABASE_URL=bench_database_url("chatsite_bench"),
+        MESSAGE_RATE_LIMIT="1000000/1s",
+    )
+    print("bench: preparing database chatsite_bench ...", flush=True)
+    recreate_database(env["DATABASE_URL"])
+    conversation_id, tokens = prepare(env, max(levels))
+    results, series = {}, {}
+    with asgi_server(env, "uvicorn", workers=args.workers) as base:
+        asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))  # warm up connections and caches
+        for level in levels:
+            print(f"bench: {args.requests} sends with {level} concurrent client(s) ...", flush=True)
+            latencies, elapsed = asyncio.run(load(base, conversation_id, tokens, level, args.requests, args.seconds))
+            results[f"{level} client(s)"] = summarize(latencies, elapsed)
+            series[f"{level} client(s)"] = latencies
+            print(f"bench:   {results[f'{level} client(s)']}", flush=True)
+    path = save("rest_send", {"server": f"uvicorn, {args.workers} worker(s)", **results})
+    plot = plot_latency("rest_send", series, "REST send latency on PostgreSQL")
+    print(f"bench: wrote {path.relative_to(ROOT)} and {plot.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

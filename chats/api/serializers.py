@@ -1,0 +1,76 @@
+"""Request bodies and query strings of the chat API."""
+
+from rest_framework import serializers
+
+from chats.models import Conversation, Membership
+from chatsite.strict import StrictSerializer, TextField
+
+
+class CreateConversationIn(StrictSerializer):
+    kind = serializers.ChoiceField(choices=[Conversation.Kind.GROUP, Conversation.Kind.CHANNEL])
+    title = TextField(max_length=100)
+    topic = TextField(max_length=250, required=False, allow_blank=True, default="")
+    is_public = serializers.BooleanField(required=False, default=False)
+    member_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500)
+
+
+class OpenDirectIn(StrictSerializer):
+    user_id = serializers.IntegerField(min_value=1)
+
+
+class UpdateConversationIn(StrictSerializer):
+    title = TextField(max_length=100, required=False)
+    topic = TextField(max_length=250, required=False, allow_blank=True)
+
+
+class InviteIn(StrictSerializer):
+    user_id = serializers.IntegerField(min_value=1)
+
+
+class RoleIn(StrictSerializer):
+    role = serializers.ChoiceField(choices=[Membership.Role.ADMIN, Membership.Role.MEMBER])
+
+
+class SendIn(StrictSerializer):
+    client_id = TextField(max_length=64, help_text="Made by the client; a retry with the same id is safe.")
+    text = TextField(max_length=100_000, trim_whitespace=False)
+    parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+
+
+class EditIn(StrictSerializer):
+    text = TextField(max_length=100_000, trim_whitespace=False)
+
+
+class ReadIn(StrictSerializer):
+    seq = serializers.IntegerField(min_value=0)
+
+
+class ReportIn(StrictSerializer):
+    reason = TextField(max_length=500)
+
+
+class PageQuery(serializers.Serializer):
+    before = serializers.IntegerField(min_value=1, required=False)
+    after = serializers.IntegerField(min_value=0, required=False)
+    around = serializers.IntegerField(min_value=1, required=False)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    def validate(self, attrs):
+        if sum(k in attrs for k in ("before", "after", "around")) > 1:
+            raise serializers.ValidationError("Give at most one of before, after and around.")
+        return attrs
+
+
+class EventsQuery(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0)
+    limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
+
+
+class SearchQuery(serializers.Serializer):
+    q = serializers.CharField(min_length=1, max_length=200)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+
+
+class ChannelQuery(serializers.Serializer):
+    q = serializers.CharField(max_length=100, required=False, default="")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)

@@ -1,0 +1,283 @@
+"""The chat REST API: parse, call an action or selector, render. No rule lives here."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chats import actions, selectors
+from chats.api import serializers as api
+from chats.serializers import (
+    ConversationListItemSerializer,
+    ConversationSerializer,
+    EditSerializer,
+    EventSerializer,
+    MembershipSerializer,
+    MessageSerializer,
+)
+from chatsite.api_errors import ApiError, ErrorSerializer
+from chatsite.strict import parse
+
+User = get_user_model()
+
+
+def _error(description):
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+ERRORS = {
+    400: _error("Invalid input; `fields` names each bad field."),
+    401: _error("Not authenticated."),
+    403: _error("Not allowed (not a member, not an admin, or blocked)."),
+    404: _error("No such conversation, or not one you may see."),
+    409: _error("Conflicts with the current state (archived, already a member...)."),
+}
+SEND_ERRORS = {**ERRORS, 429: _error("Too many messages; see Retry-After.")}
+
+
+def _user(user_id):
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ApiError("not_found", "User not found.", 404)
+    return user
+
+
+def _results(serializer_class, items):
+    return Response({"results": serializer_class(items, many=True).data})
+
+
+def _list_of(serializer_class, name):
+    return inline_serializer(name, {"results": serializer_class(many=True)})
+
+
+class ConversationsView(APIView):
+    @extend_schema(
+        summary="My conversations, newest activity first, with unread counts and last message",
+        responses={200: _list_of(ConversationListItemSerializer, "ConversationList"), **ERRORS},
+    )
+    def get(self, request):
+        return _results(ConversationListItemSerializer, selectors.conversation_list(request.user))
+
+    @extend_schema(
+        summary="Create a group or a channel",
+        request=api.CreateConversationIn,
+        responses={201: ConversationSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = parse(api.CreateConversationIn, request.data)
+        invitees = list(User.objects.filter(pk__in=data["member_ids"], is_active=True))
+        if len(invitees) != len(set(data["member_ids"])):
+            raise ApiError("not_found", "Some of member_ids are not users.", 400, fields={"member_ids": ["Unknown user."]})
+        conversation = actions.do_create_conversation(
+            request.user,
+            kind=data["kind"],
+            title=data["title"],
+            topic=data["topic"],
+            is_public=data["is_public"],
+            invitees=invitees,
+        )
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class DirectView(APIView):
+    @extend_schema(
+        summary="Open (or get) the direct conversation with a user",
+        request=api.OpenDirectIn,
+        responses={200: ConversationSerializer, 201: ConversationSerializer, **ERRORS},
+    )
+    def post(self, request):
+        data = parse(api.OpenDirectIn, request.data)
+        conversation, created = actions.do_open_direct(request.user, _user(data["user_id"]))
+        return Response(ConversationSerializer(conversation).data, status=201 if created else 200)
+
+
+class PublicChannelsView(APIView):
+    @extend_schema(
+        summary="Public channels anyone may join",
+        parameters=[api.ChannelQuery],
+        responses={200: _list_of(ConversationSerializer, "ChannelList"), **ERRORS},
+    )
+    def get(self, request):
+        query = parse(api.ChannelQuery, request.query_params)
+        return _results(ConversationSerializer, selectors.public_channels(query["q"], query["limit"]))
+
+
+class ConversationView(APIView):
+    @extend_schema(summary="One conversation", responses={200: ConversationSerializer, **ERRORS})
+    def get(self, request, conversation_id):
+        conversation, _ = selectors.conversation_for(request.user, conversation_id)
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Rename or set the topic (owner or admin)",
+        request=api.UpdateConversationIn,
+        responses={200: ConversationSerializer, **ERRORS},
+    )
+    def patch(self, request, conversation_id):
+        changes = parse(api.UpdateConversationIn, request.data)
+        conversation = actions.do_update_conversation(request.user, conversation_id, **changes)
+        return Response(ConversationSerializer(conversation).data)
+
+
+class ArchiveView(APIView):
+    @extend_schema(summary="Archive (owner): read-only from now on", request=None, responses={200: ConversationSerializer, **ERRORS})
+    def post(self, request, conversation_id):
+        return Response(ConversationSerializer(actions.do_archive(request.user, conversation_id)).data)
+
+
+class JoinView(APIView):
+    @extend_schema(summary="Join a public channel", request=None, responses={201: MembershipSerializer, **ERRORS})
+    def post(self, request, conversation_id):
+        membership = actions.do_join(request.user, conversation_id)
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class LeaveView(APIView):
+    @extend_schema(summary="Leave a group or channel", request=None, responses={204: None, **ERRORS})
+    def post(self, request, conversation_id):
+        actions.do_leave(request.user, conversation_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MembersView(APIView):
+    @extend_schema(summary="Members and their roles", responses={200: _list_of(MembershipSerializer, "MemberList"), **ERRORS})
+    def get(self, request, conversation_id):
+        selectors.conversation_for(request.user, conversation_id)
+        return _results(MembershipSerializer, selectors.members(conversation_id))
+
+    @extend_schema(
+        summary="Invite a user (owner or admin)", request=api.InviteIn, responses={201: MembershipSerializer, **ERRORS}
+    )
+    def post(self, request, conversation_id):
+        data = parse(api.InviteIn, request.data)
+        membership = actions.do_invite(request.user, conversation_id, _user(data["user_id"]))
+        return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberView(APIView):
+    @extend_schema(
+        summary="Promote or demote a member (owner)", request=api.RoleIn, responses={200: MembershipSerializer, **ERRORS}
+    )
+    def patch(self, request, conversation_id, user_id):
+        data = parse(api.RoleIn, request.data)
+        membership = actions.do_set_role(request.user, conversation_id, _user(user_id), data["role"])
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(summary="Remove a member (owner or admin)", responses={204: None, **ERRORS})
+    def delete(self, request, conversation_id, user_id):
+        actions.do_kick(request.user, conversation_id, _user(user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MessagesView(APIView):
+    @extend_schema(
+        summary="A page of messages by seq: newest, or before, after or around a seq",
+        parameters=[api.PageQuery],
+        responses={200: _list_of(MessageSerializer, "MessagePage"), **ERRORS},
+    )
+    def get(self, request, conversation_id):
+        query = parse(api.PageQuery, request.query_params)
+        return _results(MessageSerializer, selectors.message_page(request.user, conversation_id, **query))
+
+    @extend_schema(
+        summary="Send a message; a retry with the same client_id returns the first one (200)",
+        request=api.SendIn,
+        responses={201: MessageSerializer, 200: MessageSerializer, **SEND_ERRORS},
+    )
+    def post(self, request, conversation_id):
+        data = parse(api.SendIn, request.data)
+        message, created = actions.do_send_message(request.user, conversation_id, **data)
+        return Response(MessageSerializer(message).data, status=201 if created else 200)
+
+
+class EventsView(APIView):
+    @extend_schema(
+        summary="The conversation's events after a seq, in order (to fill a gap)",
+        parameters=[api.EventsQuery],
+        responses={200: _list_of(EventSerializer, "EventPage"), **ERRORS},
+    )
+    def get(self, request, conversation_id):
+        query = parse(api.EventsQuery, request.query_params)
+        return _results(EventSerializer, selectors.events_after(request.user, conversation_id, query["after"], query["limit"]))
+
+
+class MessageView(APIView):
+    @extend_schema(summary="Edit your message", request=api.EditIn, responses={200: MessageSerializer, **ERRORS})
+    def patch(self, request, conversation_id, message_id):
+        data = parse(api.EditIn, request.data)
+        message = actions.do_edit_message(request.user, conversation_id, message_id, data["text"])
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(summary="Delete a message (sender, admin or owner); leaves a tombstone", responses={200: MessageSerializer, **ERRORS})
+    def delete(self, request, conversation_id, message_id):
+        message = actions.do_delete_message(request.user, conversation_id, message_id)
+        return Response(MessageSerializer(message).data)
+
+
+class HistoryView(APIView):
+    @extend_schema(summary="Earlier texts of an edited message", responses={200: _list_of(EditSerializer, "EditList"), **ERRORS})
+    def get(self, request, conversation_id, message_id):
+        return _results(EditSerializer, selectors.message_history(request.user, conversation_id, message_id))
+
+
+class ReactionView(APIView):
+    @extend_schema(summary="Add your reaction (idempotent)", request=None, responses={200: MessageSerializer, **ERRORS})
+    def put(self, request, conversation_id, message_id, emoji):
+        message = actions.do_react(request.user, conversation_id, message_id, emoji, add=True)
+        return Response(MessageSerializer(message).data)
+
+    @extend_schema(summary="Remove your reaction (idempotent)", responses={200: MessageSerializer, **ERRORS})
+    def delete(self, request, conversation_id, message_id, emoji):
+        message = actions.do_react(request.user, conversation_id, message_id, emoji, add=False)
+        return Response(MessageSerializer(message).data)
+
+
+class PinView(APIView):
+    @extend_schema(summary="Pin a message", request=None, responses={200: MessageSerializer, **ERRORS})
+    def put(self, request, conversation_id, message_id):
+        return Response(MessageSerializer(actions.do_set_pinned(request.user, conversation_id, message_id, True)).data)
+
+    @extend_schema(summary="Unpin a message", responses={200: MessageSerializer, **ERRORS})
+    def delete(self, request, conversation_id, message_id):
+        return Response(MessageSerializer(actions.do_set_pinned(request.user, conversation_id, message_id, False)).data)
+
+
+class PinsView(APIView):
+    @extend_schema(summary="Pinned messages", responses={200: _list_of(MessageSerializer, "PinnedList"), **ERRORS})
+    def get(self, request, conversation_id):
+        return _results(MessageSerializer, selectors.pinned_messages(request.user, conversation_id))
+
+
+class ReadView(APIView):
+    @extend_schema(
+        summary="Mark read up to a seq (the marker only moves forward)",
+        request=api.ReadIn,
+        responses={200: inline_serializer("ReadMarker", {"last_read_seq": serializers.IntegerField()}), **ERRORS},
+    )
+    def post(self, request, conversation_id):
+        data = parse(api.ReadIn, request.data)
+        return Response({"last_read_seq": actions.do_mark_read(request.user, conversation_id, data["seq"])})
+
+
+class ReportView(APIView):
+    @extend_schema(
+        summary="Report a message to the moderators",
+        request=api.ReportIn,
+        responses={201: inline_serializer("ReportCreated", {"id": serializers.IntegerField(), "status": serializers.CharField()}), **ERRORS},
+    )
+    def post(self, request, conversation_id, message_id):
+        data = parse(api.ReportIn, request.data)
+        report = actions.do_report_message(request.user, conversation_id, message_id, data["reason"])
+        return Response({"id": report.pk, "status": report.status}, status=status.HTTP_201_CREATED)
+
+
+class SearchView(APIView):
+    @extend_schema(
+        summary="Full-text search in the conversations you belong to",
+        parameters=[api.SearchQuery],
+        responses={200: _list_of(MessageSerializer, "SearchResults"), **ERRORS},
+    )
+    def get(self, request):
+        query = parse(api.SearchQuery, request.query_params)
+        return _results(MessageSerializer, selectors.search_messages(request.user, query["q"], query["limit"]))

@@ -1,0 +1,248 @@
+"""The SQL message store (Django ORM): the embedded default, and PostgreSQL in production.
+
+Writes run inside the caller's transaction, so a message, its seq and its outbox event commit
+or roll back together.
+"""
+
+from collections import defaultdict
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+
+from chats.backends.base import MessageStore
+from chats.backends.types import AlreadyDone, Edit, Event, Message
+from chats.models import SeqCounter, StoredEdit, StoredEvent, StoredMessage, StoredReaction
+
+SEARCH_CONFIG = "simple"  # no stemming: chat text is short, multilingual and full of names
+
+
+class _Duplicate(Exception):
+    def __init__(self, message):
+        self.message = message
+
+
+class SqlMessageStore(MessageStore):
+    # --- writes ---
+
+    def _next_seq(self, conversation_id):
+        # The UPDATE takes the counter row's lock first, so concurrent writers to one
+        # conversation queue here and each gets the next number; a rollback gives it back.
+        if not SeqCounter.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1):
+            try:
+                with transaction.atomic():
+                    SeqCounter.objects.create(pk=conversation_id, last_seq=1)
+                return 1
+            except IntegrityError:  # another writer made the row first
+                SeqCounter.objects.filter(pk=conversation_id).update(last_seq=F("last_seq") + 1)
+        return SeqCounter.objects.values_list("last_seq", flat=True).get(pk=conversation_id)
+
+    def _log(self, conversation_id, type, actor_id, message_id=None, data=None, seq=None, now=None):
+        event = StoredEvent.objects.create(
+            conversation_id=conversation_id,
+            seq=seq or self._next_seq(conversation_id),
+            type=type,
+            actor_id=actor_id,
+            message_id=message_id,
+            data=data or {},
+            created_at=now or timezone.now(),
+        )
+        return event
+
+    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
+        existing = self.find_by_client_id(conversation_id, sender_id, client_id)
+        if existing:
+            return existing, False
+        try:
+            with transaction.atomic():
+                seq = self._next_seq(conversation_id)
+                # Holding the counter lock, look again: a concurrent retry may have just committed.
+                existing = self.find_by_client_id(conversation_id, sender_id, client_id)
+                if existing:
+                    raise _Duplicate(existing)  # rolls back the seq we took
+                now = timezone.now()
+                row = StoredMessage.objects.create(
+                    conversation_id=conversation_id,
+                    seq=seq,
+                    sender_id=sender_id,
+                    client_id=client_id,
+                    text=text,
+                    parent_id=parent_id,
+                    mentions=mentions,
+                    mention_all=mention_all,
+                    created_at=now,
+                )
+                self._log(conversation_id, "message.created", sender_id, row.id, seq=seq, now=now)
+        except _Duplicate as dup:
+            return dup.message, False
+        return _message(row, {}), True
+
+    def append_event(self, conversation_id, type, actor_id, data):
+        return _event(self._log(conversation_id, type, actor_id, data=data), None)
+
+    def _locked(self, message_id):
+        return StoredMessage.objects.select_for_update().get(pk=message_id)
+
+    def edit(self, message_id, text, actor_id):
+        row = self._locked(message_id)
+        now = timezone.now()
+        StoredEdit.objects.create(message=row, text=row.text, replaced_at=now)
+        row.text, row.edited_at = text, now
+        row.save(update_fields=["text", "edited_at"])
+        return self._event_for(row, "message.edited", actor_id)
+
+    def delete(self, message_id, actor_id):
+        row = self._locked(message_id)
+        row.text, row.mentions, row.mention_all, row.deleted_at = "", [], False, timezone.now()
+        row.pinned_at = row.pinned_by_id = None
+        row.save(update_fields=["text", "mentions", "mention_all", "deleted_at", "pinned_at", "pinned_by_id"])
+        row.edits.all().delete()
+        row.reactions.all().delete()
+        return self._event_for(row, "message.deleted", actor_id)
+
+    def add_reaction(self, message_id, user_id, emoji):
+        row = self._locked(message_id)
+        try:
+            with transaction.atomic():
+                StoredReaction.objects.create(message=row, user_id=user_id, emoji=emoji, created_at=timezone.now())
+        except IntegrityError:
+            raise AlreadyDone from None
+        return self._event_for(row, "reaction.added", user_id, {"emoji": emoji, "user_id": user_id})
+
+    def remove_reaction(self, message_id, user_id, emoji):
+        row = self._locked(message_id)
+        if not StoredReaction.objects.filter(message=row, user_id=user_id, emoji=emoji).delete()[0]:
+            raise AlreadyDone
+        return self._event_for(row, "reaction.removed", user_id, {"emoji": emoji, "user_id": user_id})
+
+    def set_pinned(self, message_id, pinned, actor_id):
+        row = self._locked(message_id)
+        if (row.pinned_at is not None) == pinned:
+            raise AlreadyDone
+        row.pinned_at, row.pinned_by_id = (timezone.now(), actor_id) if pinned else (None, None)
+        row.save(update_fields=["pinned_at", "pinned_by_id"])
+        return self._event_for(row, "message.pinned", actor_id, {"pinned": pinned})
+
+    def _event_for(self, row, type, actor_id, data=None):
+        event = self._log(row.conversation_id, type, actor_id, row.id, data)
+        return _event(event, self.get(row.id))
+
+    # --- reads ---
+
+    def find_by_client_id(self, conversation_id, sender_id, client_id):
+        rows = StoredMessage.objects.filter(conversation_id=conversation_id, sender_id=sender_id, client_id=client_id)
+        found = _with_reactions(rows)
+        return found[0] if found else None
+
+    def get(self, message_id):
+        found = _with_reactions(StoredMessage.objects.filter(pk=message_id))
+        return found[0] if found else None
+
+    def history(self, message_id):
+        return [Edit(e.text, e.replaced_at) for e in StoredEdit.objects.filter(message_id=message_id)]
+
+    def page(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+        rows = StoredMessage.objects.filter(conversation_id=conversation_id).exclude(sender_id__in=hidden_senders)
+        if after is not None:
+            rows = rows.filter(seq__gt=after).order_by("seq")
+            return _with_reactions(rows[:limit])
+        if before is not None:
+            rows = rows.filter(seq__lt=before)
+        return list(reversed(_with_reactions(rows.order_by("-seq")[:limit])))
+
+    def pinned(self, conversation_id, hidden_senders=frozenset()):
+        rows = StoredMessage.objects.filter(conversation_id=conversation_id, pinned_at__isnull=False)
+        return _with_reactions(rows.exclude(sender_id__in=hidden_senders).order_by("-pinned_at"))
+
+    def events_after(self, conversation_id, seq, limit):
+        events = list(StoredEvent.objects.filter(conversation_id=conversation_id, seq__gt=seq).order_by("seq")[:limit])
+        ids = {e.message_id for e in events if e.message_id}
+        messages = {m.id: m for m in _with_reactions(StoredMessage.objects.filter(pk__in=ids))}
+        return [_event(e, messages.get(e.message_id)) for e in events]
+
+    def latest_seq(self, conversation_id):
+        return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
+
+    def last_messages(self, conversation_ids, hidden_senders):
+        live = StoredMessage.objects.filter(conversation_id__in=conversation_ids, deleted_at__isnull=True)
+        live = live.exclude(sender_id__in=hidden_senders)
+        newest = live.values("conversation_id").annotate(top=Max("seq"))
+        wanted = Q()
+        for row in newest:
+            wanted |= Q(conversation_id=row["conversation_id"], seq=row["top"])
+        if not wanted:
+            return {}
+        return {m.conversation_id: m for m in _with_reactions(StoredMessage.objects.filter(wanted))}
+
+    def unread_counts(self, user_id, read_marks, hidden_senders):
+        if not read_marks:
+            return {}
+        after_mark = Q()
+        for conversation_id, last_read in read_marks.items():
+            after_mark |= Q(conversation_id=conversation_id, seq__gt=last_read)
+        rows = (
+            StoredMessage.objects.filter(after_mark, deleted_at__isnull=True)
+            .exclude(sender_id=user_id)
+            .exclude(sender_id__in=hidden_senders)
+            .values("conversation_id")
+            .annotate(n=Count("id"))
+        )
+        return {row["conversation_id"]: row["n"] for row in rows}
+
+    def search(self, conversation_ids, query, limit, hidden_senders):
+        rows = StoredMessage.objects.filter(conversation_id__in=conversation_ids, deleted_at__isnull=True)
+        rows = rows.exclude(sender_id__in=hidden_senders)
+        if connection.vendor == "postgresql":
+            from django.contrib.postgres.search import SearchQuery, SearchVector
+
+            vector = SearchVector("text", config=SEARCH_CONFIG)
+            rows = rows.annotate(search=vector).filter(
+                search=SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
+            )
+        else:
+            # SQLite has no full-text search in the ORM: every word must appear, any case.
+            for word in query.split():
+                rows = rows.filter(text__icontains=word)
+        return _with_reactions(rows.order_by("-created_at")[:limit])
+
+
+def _with_reactions(rows):
+    """Messages with their reactions, in two queries whatever the number of reactions."""
+    rows = list(rows)
+    reactions = defaultdict(lambda: defaultdict(list))
+    for r in StoredReaction.objects.filter(message_id__in=[row.id for row in rows]).order_by("id"):
+        reactions[r.message_id][r.emoji].append(r.user_id)
+    return [_message(row, reactions.get(row.id, {})) for row in rows]
+
+
+def _message(row, reactions):
+    return Message(
+        id=row.id,
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        sender_id=row.sender_id,
+        client_id=row.client_id,
+        text=row.text,
+        created_at=row.created_at,
+        parent_id=row.parent_id,
+        mentions=list(row.mentions),
+        mention_all=row.mention_all,
+        edited_at=row.edited_at,
+        deleted_at=row.deleted_at,
+        pinned_at=row.pinned_at,
+        pinned_by_id=row.pinned_by_id,
+        reactions={emoji: list(users) for emoji, users in reactions.items()},
+    )
+
+
+def _event(row, message):
+    return Event(
+        conversation_id=row.conversation_id,
+        seq=row.seq,
+        type=row.type,
+        actor_id=row.actor_id,
+        created_at=row.created_at,
+        message_id=row.message_id,
+        data=row.data,
+        message=message,
+    )

@@ -1,0 +1,53 @@
+"""What every message store returns: plain values, the same whichever adapter made them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+
+@dataclass
+class Message:
+    id: UUID
+    conversation_id: UUID
+    seq: int
+    sender_id: int
+    client_id: str
+    text: str
+    created_at: datetime
+    parent_id: UUID | None = None
+    mentions: list[int] = field(default_factory=list)
+    mention_all: bool = False
+    edited_at: datetime | None = None
+    deleted_at: datetime | None = None
+    pinned_at: datetime | None = None
+    pinned_by_id: int | None = None
+    # emoji -> user ids, in the order they reacted
+    reactions: dict[str, list[int]] = field(default_factory=dict)
+
+    @property
+    def is_deleted(self):
+        return self.deleted_at is not None
+
+
+@dataclass
+class Event:
+    """One entry of a conversation's log. `message` is the message as it is now, if any."""
+
+    conversation_id: UUID
+    seq: int
+    type: str
+    actor_id: int | None
+    created_at: datetime
+    message_id: UUID | None = None
+    data: dict = field(default_factory=dict)
+    message: Message | None = None
+
+
+@dataclass
+class Edit:
+    text: str
+    replaced_at: datetime
+
+
+class AlreadyDone(Exception):
+    """The write would change nothing (a reaction already there, a pin already set)."""

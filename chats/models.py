@@ -1,0 +1,162 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Conversation(models.Model):
+    class Kind(models.TextChoices):
+        DIRECT = "direct"
+        GROUP = "group"
+        CHANNEL = "channel"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    title = models.CharField(max_length=100, blank=True)
+    topic = models.CharField(max_length=250, blank=True)
+    # Only channels can be public: anyone may read and join them.
+    is_public = models.BooleanField(default=False)
+    # "lowid:highid" for a direct conversation, so the database itself allows one per pair.
+    direct_key = models.CharField(max_length=41, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "is_public"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_public=False) | models.Q(kind="channel"), name="only_channels_are_public"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title or f"{self.kind} {self.id}"
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        ADMIN = "admin"
+        MEMBER = "member"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation", "user"], name="one_membership_per_user")]
+        indexes = [models.Index(fields=["user", "conversation"])]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.conversation_id} ({self.role})"
+
+    @property
+    def is_admin(self):
+        return self.role in (self.Role.OWNER, self.Role.ADMIN)
+
+
+class MessageReport(models.Model):
+    """The moderation queue: a member's report of a message, for staff to decide on."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        DISMISSED = "dismissed"
+        ACTIONED = "actioned"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reports")
+    message_id = models.UUIDField()
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500)
+    # What the reporter saw, kept for the moderator even if the sender edits or deletes it.
+    text_snapshot = models.TextField(blank=True)
+    sender_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message_id", "reporter"], name="one_report_per_reporter")]
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self):
+        return f"report {self.pk} on {self.message_id}"
+
+
+# --- Tables of the SQL message store. Only chats/backends/sql.py reads or writes them. ---
+
+
+class SeqCounter(models.Model):
+    """The last seq handed out in a conversation; its row lock serializes writers."""
+
+    conversation_id = models.UUIDField(primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+
+class StoredMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    sender_id = models.BigIntegerField()
+    client_id = models.CharField(max_length=64)
+    text = models.TextField(blank=True)
+    parent_id = models.UUIDField(null=True, blank=True)
+    mentions = models.JSONField(default=list)
+    mention_all = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    pinned_at = models.DateTimeField(null=True, blank=True)
+    pinned_by_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation_id", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(fields=["conversation_id", "sender_id", "client_id"], name="message_client_unique"),
+        ]
+        indexes = [models.Index(fields=["conversation_id", "sender_id"], name="message_sender_idx")]
+
+
+class StoredEdit(models.Model):
+    """A message's earlier text; the newest text stays on the message."""
+
+    message = models.ForeignKey(StoredMessage, on_delete=models.CASCADE, related_name="edits")
+    text = models.TextField(blank=True)
+    replaced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["id"]
+
+
+class StoredReaction(models.Model):
+    message = models.ForeignKey(StoredMessage, on_delete=models.CASCADE, related_name="reactions")
+    user_id = models.BigIntegerField()
+    emoji = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user_id", "emoji"], name="one_reaction_per_emoji")]
+
+
+class StoredEvent(models.Model):
+    """The conversation's event log: what a reconnecting client replays, by seq."""
+
+    conversation_id = models.UUIDField()
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=32)
+    actor_id = models.BigIntegerField(null=True)
+    message_id = models.UUIDField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["conversation_id", "seq"], name="event_seq_unique")]

@@ -1,0 +1,31 @@
+"""A fixed-window counter per key in the cache (Redis when configured, so it holds across
+processes). django-ratelimit wants a request; sends also arrive over the WebSocket, so the
+rule lives here, called from the action both paths share."""
+
+import re
+import time
+
+from django.core.cache import cache
+
+_RATE = re.compile(r"^(\d+)/(\d*)([smh])$")
+_UNIT = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_rate(rate):
+    """"30/10s" -> (30, 10): at most 30 hits per 10 seconds."""
+    match = _RATE.match(rate)
+    if not match:
+        raise ValueError(f"a rate looks like '30/10s' or '100/m', not {rate!r}")
+    count, size, unit = match.groups()
+    return int(count), int(size or 1) * _UNIT[unit]
+
+
+def hit(key, rate):
+    """Count one hit; return None if allowed, or the seconds until the window resets."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    bucket = f"rl:{key}:{int(now // period)}"
+    cache.add(bucket, 0, timeout=period + 1)
+    if cache.incr(bucket) <= limit:
+        return None
+    return max(1, int(period - now % period + 0.999))

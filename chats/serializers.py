@@ -1,0 +1,79 @@
+"""How messages, events and conversations look on the wire, for REST and WebSocket alike."""
+
+from rest_framework import serializers
+
+
+class ReactionField(serializers.DictField):
+    child = serializers.ListField(child=serializers.IntegerField())
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    conversation_id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    sender_id = serializers.IntegerField()
+    client_id = serializers.CharField()
+    text = serializers.CharField(help_text="Empty on a deleted message (a tombstone).")
+    parent_id = serializers.UUIDField(allow_null=True)
+    mentions = serializers.ListField(child=serializers.IntegerField())
+    mention_all = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted = serializers.BooleanField(source="is_deleted")
+    pinned = serializers.SerializerMethodField()
+    reactions = ReactionField(help_text="emoji -> ids of the users who reacted with it")
+
+    def get_pinned(self, message) -> bool:
+        return message.pinned_at is not None
+
+
+class EventSerializer(serializers.Serializer):
+    conversation_id = serializers.UUIDField()
+    seq = serializers.IntegerField()
+    type = serializers.CharField(
+        help_text="message.created, message.edited, message.deleted, reaction.added, reaction.removed, "
+        "message.pinned, member.joined, member.left, member.role_changed, conversation.updated, "
+        "or hidden (a blocked sender's event, shown without content so that no seq is missing)"
+    )
+    actor_id = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    data = serializers.DictField()
+    message = MessageSerializer(allow_null=True)
+
+
+class EditSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    replaced_at = serializers.DateTimeField()
+
+
+class PublicUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    avatar_url = serializers.CharField()
+
+
+class ConversationSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    topic = serializers.CharField()
+    is_public = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    archived = serializers.BooleanField(source="is_archived")
+
+
+class MembershipSerializer(serializers.Serializer):
+    user = PublicUserSerializer()
+    role = serializers.CharField()
+    joined_at = serializers.DateTimeField()
+    last_read_seq = serializers.IntegerField()
+
+
+class ConversationListItemSerializer(serializers.Serializer):
+    conversation = ConversationSerializer()
+    role = serializers.CharField(source="membership.role")
+    last_read_seq = serializers.IntegerField(source="membership.last_read_seq")
+    unread_count = serializers.IntegerField()
+    last_message = MessageSerializer(allow_null=True)
+    peer = PublicUserSerializer(allow_null=True, help_text="The other person, in a direct conversation.")

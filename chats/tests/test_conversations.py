@@ -1,0 +1,120 @@
+import pytest
+
+from chats import actions
+from chats.models import Conversation, Membership
+from chats.tests.conftest import send
+
+pytestmark = pytest.mark.django_db
+
+
+def roles(conversation):
+    return dict(Membership.objects.filter(conversation=conversation).values_list("user__username", "role"))
+
+
+def test_creating_a_group_makes_the_creator_owner(client_for, alice, bob):
+    response = client_for(alice).post(
+        "/api/v1/conversations", {"kind": "group", "title": "Book club", "member_ids": [bob.pk]}, format="json"
+    )
+    assert response.status_code == 201
+    conversation = Conversation.objects.get(pk=response.json()["id"])
+    assert roles(conversation) == {"alice": "owner", "bob": "member"}
+
+
+def test_only_channels_can_be_public(client_for, alice):
+    response = client_for(alice).post(
+        "/api/v1/conversations", {"kind": "group", "title": "x", "is_public": True}, format="json"
+    )
+    assert response.status_code == 400
+    assert "is_public" in response.json()["error"]["fields"]
+
+
+def test_one_direct_conversation_per_pair(client_for, alice, bob):
+    first = client_for(alice).post("/api/v1/conversations/direct", {"user_id": bob.pk}, format="json")
+    again = client_for(bob).post("/api/v1/conversations/direct", {"user_id": alice.pk}, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    conversation = Conversation.objects.get(pk=first.json()["id"])
+    assert roles(conversation) == {"alice": "member", "bob": "member"}
+
+
+def test_a_direct_conversation_with_yourself_is_refused(client_for, alice):
+    assert client_for(alice).post("/api/v1/conversations/direct", {"user_id": alice.pk}, format="json").status_code == 400
+
+
+def test_anyone_may_join_a_public_channel_but_not_a_group(client_for, alice, carol, group):
+    channel = actions.do_create_conversation(alice, kind="channel", title="general", is_public=True)
+    assert client_for(carol).post(f"/api/v1/conversations/{channel.id}/join").status_code == 201
+    assert client_for(carol).post(f"/api/v1/conversations/{channel.id}/join").status_code == 409
+    assert client_for(carol).post(f"/api/v1/conversations/{group.id}/join").status_code == 404
+
+
+def test_public_channels_are_listed_and_readable_by_non_members(client_for, alice, carol):
+    channel = actions.do_create_conversation(alice, kind="channel", title="announcements", is_public=True)
+    send(alice, channel, "hello world")
+    api = client_for(carol)
+    assert [c["title"] for c in api.get("/api/v1/channels").json()["results"]] == ["announcements"]
+    assert [m["text"] for m in api.get(f"/api/v1/conversations/{channel.id}/messages").json()["results"]] == [
+        "hello world"
+    ]
+    refused = api.post(f"/api/v1/conversations/{channel.id}/messages", {"client_id": "a", "text": "x"}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "not_member"
+
+
+def test_admins_invite_and_members_do_not(client_for, alice, bob, carol, group):
+    assert client_for(bob).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json").status_code == 403
+    assert client_for(alice).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json").status_code == 201
+    assert roles(group)["carol"] == "member"
+    again = client_for(alice).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json")
+    assert again.status_code == 409
+
+
+def test_owner_promotes_and_demotes(client_for, alice, bob, group):
+    base = f"/api/v1/conversations/{group.id}/members/{bob.pk}"
+    assert client_for(alice).patch(base, {"role": "admin"}, format="json").json()["role"] == "admin"
+    assert client_for(bob).patch(f"/api/v1/conversations/{group.id}/members/{alice.pk}", {"role": "member"}, format="json").status_code == 403
+    assert client_for(alice).patch(base, {"role": "member"}, format="json").json()["role"] == "member"
+    assert client_for(alice).patch(base, {"role": "owner"}, format="json").status_code == 400
+
+
+def test_kick_rules(client_for, alice, bob, carol, group):
+    actions.do_invite(alice, group.id, carol)
+    actions.do_set_role(alice, group.id, bob, "admin")
+    # an admin removes a member, not the owner; the owner removes an admin
+    assert client_for(bob).delete(f"/api/v1/conversations/{group.id}/members/{carol.pk}").status_code == 204
+    assert client_for(bob).delete(f"/api/v1/conversations/{group.id}/members/{alice.pk}").status_code == 403
+    assert client_for(alice).delete(f"/api/v1/conversations/{group.id}/members/{bob.pk}").status_code == 204
+    assert roles(group) == {"alice": "owner"}
+
+
+def test_a_kicked_member_loses_access(client_for, alice, bob, group):
+    send(alice, group, "before")
+    actions.do_kick(alice, group.id, bob)
+    assert client_for(bob).get(f"/api/v1/conversations/{group.id}/messages").status_code == 404
+
+
+def test_when_the_owner_leaves_the_oldest_admin_takes_over(client_for, alice, bob, carol, group):
+    actions.do_invite(alice, group.id, carol)
+    actions.do_set_role(alice, group.id, carol, "admin")
+    assert client_for(alice).post(f"/api/v1/conversations/{group.id}/leave").status_code == 204
+    assert roles(group) == {"bob": "member", "carol": "owner"}
+
+
+def test_a_direct_conversation_cannot_be_left(client_for, alice, bob):
+    dm, _ = actions.do_open_direct(alice, bob)
+    assert client_for(alice).post(f"/api/v1/conversations/{dm.id}/leave").status_code == 409
+
+
+def test_rename_and_topic_are_events_with_seq(client_for, alice, bob, group):
+    api = client_for(alice)
+    response = api.patch(f"/api/v1/conversations/{group.id}", {"title": "Team B", "topic": "Q3"}, format="json")
+    assert (response.json()["title"], response.json()["topic"]) == ("Team B", "Q3")
+    events = api.get(f"/api/v1/conversations/{group.id}/events", {"after": 0}).json()["results"]
+    assert events[-1]["type"] == "conversation.updated"
+    assert events[-1]["data"] == {"title": "Team B", "topic": "Q3"}
+    assert client_for(bob).patch(f"/api/v1/conversations/{group.id}", {"title": "Mine"}, format="json").status_code == 403
+
+
+def test_only_the_owner_archives(client_for, alice, bob, group):
+    assert client_for(bob).post(f"/api/v1/conversations/{group.id}/archive").status_code == 403
+    assert client_for(alice).post(f"/api/v1/conversations/{group.id}/archive").json()["archived"] is True

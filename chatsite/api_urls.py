@@ -1,0 +1,9 @@
+"""Every app's REST routes under /api/v1/."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("accounts.api.urls")),
+    path("", include("graph.api.urls")),
+    path("", include("chats.api.urls")),
+]

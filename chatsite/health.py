@@ -1,0 +1,93 @@
+"""Liveness and readiness. /readyz pings every configured backend with a short timeout."""
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import connection
+from django.http import JsonResponse
+
+PING_TIMEOUT = 2.0  # seconds; a probe must answer fast or the backend counts as down
+
+
+def healthz(request):
+    return JsonResponse({"status": "ok"})
+
+
+def ping_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    # The probe runs in a worker thread: give its connection back.
+    connection.close()
+
+
+def ping_redis():
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=PING_TIMEOUT, socket_connect_timeout=PING_TIMEOUT)
+    try:
+        client.ping()
+    finally:
+        client.close()
+
+
+def ping_mongo():
+    from pymongo import MongoClient
+
+    client = MongoClient(settings.MONGO_URL, serverSelectionTimeoutMS=int(PING_TIMEOUT * 1000))
+    try:
+        client.admin.command("ping")
+    finally:
+        client.close()
+
+
+def ping_neo4j():
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(settings.NEO4J_URL, connection_timeout=PING_TIMEOUT) as driver:
+        driver.verify_connectivity()
+
+
+def ping_kafka():
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "socket.timeout.ms": 1000})
+    admin.list_topics(timeout=PING_TIMEOUT)
+
+
+def configured_probes():
+    """The backends this deployment uses; an unset URL means the embedded default, not pinged."""
+    probes = {"database": ping_database}
+    if settings.REDIS_URL:
+        probes["redis"] = ping_redis
+    if settings.MONGO_URL:
+        probes["mongo"] = ping_mongo
+    if settings.NEO4J_URL:
+        probes["neo4j"] = ping_neo4j
+    if settings.KAFKA_BOOTSTRAP_SERVERS:
+        probes["kafka"] = ping_kafka
+    return probes
+
+
+def _run(probe):
+    started = time.perf_counter()
+    try:
+        probe()
+        result = {"status": "up"}
+    except Exception as exc:  # any failure means down; the reason goes to the operator
+        result = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    return result
+
+
+def check_backends():
+    probes = configured_probes()
+    with ThreadPoolExecutor(max_workers=len(probes)) as pool:
+        results = dict(zip(probes, pool.map(_run, probes.values())))
+    return results
+
+
+def readyz(request):
+    backends = check_backends()
+    ready = all(b["status"] == "up" for b in backends.values())
+    return JsonResponse({"status": "ready" if ready else "unavailable", "backends": backends}, status=200 if ready else 503)

@@ -1,0 +1,46 @@
+"""Fixtures shared by every app's tests."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent
+SVC = ROOT / "scripts" / "services" / "svc"
+
+# setting that must be set -> the service that `make test` starts for it
+SERVICE_SETTINGS = {
+    "postgres": "DATABASE_URL",
+    "redis": "REDIS_URL",
+    "kafka": "KAFKA_BOOTSTRAP_SERVERS",
+    "neo4j": "NEO4J_URL",
+    "ferretdb": "MONGO_URL",
+}
+
+
+def require_service(name):
+    """Skip when a service is not configured locally; under CI a missing service is a failure."""
+    configured = (
+        settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+        if name == "postgres"
+        else bool(getattr(settings, SERVICE_SETTINGS[name]))
+    )
+    if not configured:
+        message = f"{name} is not configured ({SERVICE_SETTINGS[name]}); run the suite with `make test`"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def svc(action, name):
+    """Start, stop or restart one of the local services (tests that prove failure handling)."""
+    subprocess.run([str(SVC), action, name], check=True, capture_output=True, timeout=180)
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()

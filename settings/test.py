@@ -1,0 +1,10 @@
+"""The test suite. Services come from the environment that `make test` exports."""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
+MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="1000/1s")  # noqa: F405
+# Several suites may share one PostgreSQL server (parallel work, CI beside a dev run): each names its own.
+if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}  # noqa: F405
