@@ -73,7 +73,9 @@ def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
         instance, token = AuthToken.objects.create(user=user)
         if device:
             Device.objects.create(token=instance, label=device)
-    login(request, user)
+    # A user fresh from registration didn't come through authenticate(), so it names no backend;
+    # the password it was made with is ModelBackend's.
+    login(request, user, backend=getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"))
     return instance, token
 
 

@@ -20,7 +20,7 @@ def bench_database_url(name):
     """DATABASE_URL with the database renamed, so a benchmark never touches real data."""
     url = urlparse(os.environ["DATABASE_URL"])
     if not url.scheme.startswith("postgres"):
-        sys.exit("bench: set DATABASE_URL to PostgreSQL (eval \"$(scripts/services/svc env)\")")
+        sys.exit('bench: set DATABASE_URL to PostgreSQL (eval "$(scripts/services/svc env)")')
     return urlunparse(url._replace(path=f"/{name}"))
 
 
@@ -45,8 +45,21 @@ def asgi_server(env, server="uvicorn", workers=1):
     """A real server process on a free loopback port; yields its base URL."""
     port = free_port()
     if server == "uvicorn":
-        cmd = [sys.executable, "-m", "uvicorn", "chatsite.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "chatsite.asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     else:
         cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -86,8 +99,12 @@ def summarize(latencies_ms, elapsed_s):
 
 def save(name, results, machine_note=""):
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-               "machine": f"{os.cpu_count()} cores {machine_note}".strip(), "results": results}
+    payload = {
+        "benchmark": name,
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": f"{os.cpu_count()} cores {machine_note}".strip(),
+        "results": results,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path

@@ -61,7 +61,9 @@ async def load(base, conversation_id, tokens, concurrency, total, time_limit):
                 sent += 1
                 n += 1
                 started = time.perf_counter()
-                response = await http.post(url, json={"client_id": f"w{concurrency}-{worker}-{n}", "text": "bench message"})
+                response = await http.post(
+                    url, json={"client_id": f"w{concurrency}-{worker}-{n}", "text": "bench message"}
+                )
                 latencies.append((time.perf_counter() - started) * 1000)
                 if response.status_code != 201:
                     raise RuntimeError(f"send answered {response.status_code}: {response.text[:200]}")

@@ -85,7 +85,11 @@ def do_create_conversation(user, *, kind, title, topic="", is_public=False, invi
             "conversation.created",
             key=conversation.id,
             actor=user,
-            payload={"conversation_id": str(conversation.id), "kind": kind, "member_ids": sorted(member_ids(conversation.id))},
+            payload={
+                "conversation_id": str(conversation.id),
+                "kind": kind,
+                "member_ids": sorted(member_ids(conversation.id)),
+            },
         )
     return conversation
 
@@ -184,7 +188,12 @@ def _remove_member(conversation, membership, actor, reason):
     membership.delete()
     user = membership.user
     _log(conversation.id, "member.left", actor, {"user_id": user.pk, "reason": reason})
-    emit("member.left", key=conversation.id, actor=actor, payload={**_member_payload(conversation, user), "reason": reason})
+    emit(
+        "member.left",
+        key=conversation.id,
+        actor=actor,
+        payload={**_member_payload(conversation, user), "reason": reason},
+    )
     realtime.membership_changed_after_commit(user.pk, conversation.id, joined=False)
 
 
@@ -256,7 +265,12 @@ def _set_role(conversation, membership, role, actor):
     membership.role = role
     membership.save(update_fields=["role"])
     _log(conversation.id, "member.role_changed", actor, {"user_id": membership.user_id, "role": role})
-    emit("member.role_changed", key=conversation.id, actor=actor, payload=_member_payload(conversation, membership.user, role))
+    emit(
+        "member.role_changed",
+        key=conversation.id,
+        actor=actor,
+        payload=_member_payload(conversation, membership.user, role),
+    )
 
 
 def check_update_conversation(actor, conversation_id, changes):
@@ -287,7 +301,12 @@ def do_update_conversation(actor, conversation_id, **changes):
 def _conversation_updated(conversation, actor, changes):
     data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in changes.items()}
     _log(conversation.id, "conversation.updated", actor, data)
-    emit("conversation.updated", key=conversation.id, actor=actor, payload={"conversation_id": str(conversation.id), **data})
+    emit(
+        "conversation.updated",
+        key=conversation.id,
+        actor=actor,
+        payload={"conversation_id": str(conversation.id), **data},
+    )
 
 
 def check_archive(actor, conversation_id):
@@ -356,9 +375,7 @@ def _resolve_mentions(conversation, text):
     names, everyone = mentions.parse(text)
     if not names:
         return [], everyone
-    ids = User.objects.filter(
-        username__in=names, memberships__conversation=conversation
-    ).values_list("pk", flat=True)
+    ids = User.objects.filter(username__in=names, memberships__conversation=conversation).values_list("pk", flat=True)
     return sorted(ids), everyone
 
 
@@ -478,7 +495,12 @@ def do_set_pinned(user, conversation_id, message_id, pinned):
     try:
         with transaction.atomic():
             event = store.set_pinned(message.id, pinned, user.pk)
-            payload = {"conversation_id": str(conversation_id), "message_id": str(message.id), "seq": event.seq, "pinned": pinned}
+            payload = {
+                "conversation_id": str(conversation_id),
+                "message_id": str(message.id),
+                "seq": event.seq,
+                "pinned": pinned,
+            }
             emit("message.pinned", key=conversation_id, actor=user, payload=payload)
             realtime.push_after_commit(event)
     except AlreadyDone:
@@ -499,7 +521,7 @@ def do_mark_read(user, conversation_id, seq):
 
 
 def check_report(user, conversation_id, message_id, reason):
-    _, membership = _require_member(user, conversation_id)
+    _require_member(user, conversation_id)
     _, _, message = message_in(user, conversation_id, message_id)
     if message.is_deleted:
         raise ApiError("deleted", "This message was deleted.", 409)

@@ -101,6 +101,9 @@ class SeqCounter(models.Model):
     conversation_id = models.UUIDField(primary_key=True)
     last_seq = models.PositiveBigIntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.conversation_id} at {self.last_seq}"
+
 
 class StoredMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -125,6 +128,9 @@ class StoredMessage(models.Model):
         ]
         indexes = [models.Index(fields=["conversation_id", "sender_id"], name="message_sender_idx")]
 
+    def __str__(self):
+        return f"message {self.conversation_id}#{self.seq}"
+
 
 class StoredEdit(models.Model):
     """A message's earlier text; the newest text stays on the message."""
@@ -136,6 +142,9 @@ class StoredEdit(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self):
+        return f"edit of {self.message_id}"
+
 
 class StoredReaction(models.Model):
     message = models.ForeignKey(StoredMessage, on_delete=models.CASCADE, related_name="reactions")
@@ -145,6 +154,9 @@ class StoredReaction(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "user_id", "emoji"], name="one_reaction_per_emoji")]
+
+    def __str__(self):
+        return f"{self.emoji} by {self.user_id}"
 
 
 class StoredEvent(models.Model):
@@ -160,3 +172,6 @@ class StoredEvent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["conversation_id", "seq"], name="event_seq_unique")]
+
+    def __str__(self):
+        return f"{self.type} {self.conversation_id}#{self.seq}"

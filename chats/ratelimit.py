@@ -12,7 +12,7 @@ _UNIT = {"s": 1, "m": 60, "h": 3600}
 
 
 def parse_rate(rate):
-    """"30/10s" -> (30, 10): at most 30 hits per 10 seconds."""
+    """ "30/10s" -> (30, 10): at most 30 hits per 10 seconds."""
     match = _RATE.match(rate)
     if not match:
         raise ValueError(f"a rate looks like '30/10s' or '100/m', not {rate!r}")

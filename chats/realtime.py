@@ -50,7 +50,9 @@ def _send(group, payload):
 
 def push_after_commit(event):
     data = dict(EventSerializer(event).data)
-    transaction.on_commit(lambda: _send(conversation_group(event.conversation_id), {"type": "chat.event", "event": data}))
+    transaction.on_commit(
+        lambda: _send(conversation_group(event.conversation_id), {"type": "chat.event", "event": data})
+    )
 
 
 def membership_changed_after_commit(user_id, conversation_id, joined):

@@ -1,5 +1,7 @@
 """Reads shared by the REST API and the WebSocket consumer. Lists cost a fixed number of queries."""
 
+from dataclasses import replace
+
 from django.db.models import Q
 
 from chats.backends import get_store
@@ -59,9 +61,7 @@ def conversation_list(user):
     direct_ids = [m.conversation_id for m in memberships if m.conversation.kind == Conversation.Kind.DIRECT]
     peers = {
         p.conversation_id: p.user
-        for p in Membership.objects.filter(conversation_id__in=direct_ids)
-        .exclude(user=user)
-        .select_related("user")
+        for p in Membership.objects.filter(conversation_id__in=direct_ids).exclude(user=user).select_related("user")
     }
     rows = [
         {
@@ -106,8 +106,6 @@ def events_after(user, conversation_id, seq, limit):
 
 
 def hide(event):
-    from dataclasses import replace
-
     return replace(event, type="hidden", message=None, message_id=None, data={}, actor_id=None)
 
 

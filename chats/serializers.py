@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from accounts.api.serializers import PublicProfileSerializer
+
 
 class ReactionField(serializers.DictField):
     child = serializers.ListField(child=serializers.IntegerField())
@@ -46,13 +48,6 @@ class EditSerializer(serializers.Serializer):
     replaced_at = serializers.DateTimeField()
 
 
-class PublicUserSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField()
-    display_name = serializers.CharField()
-    avatar_url = serializers.CharField()
-
-
 class ConversationSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     kind = serializers.CharField()
@@ -64,7 +59,7 @@ class ConversationSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.Serializer):
-    user = PublicUserSerializer()
+    user = PublicProfileSerializer()
     role = serializers.CharField()
     joined_at = serializers.DateTimeField()
     last_read_seq = serializers.IntegerField()
@@ -76,4 +71,4 @@ class ConversationListItemSerializer(serializers.Serializer):
     last_read_seq = serializers.IntegerField(source="membership.last_read_seq")
     unread_count = serializers.IntegerField()
     last_message = MessageSerializer(allow_null=True)
-    peer = PublicUserSerializer(allow_null=True, help_text="The other person, in a direct conversation.")
+    peer = PublicProfileSerializer(allow_null=True, help_text="The other person, in a direct conversation.")

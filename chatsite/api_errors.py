@@ -31,6 +31,24 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
+ERROR_MEANINGS = {
+    400: "The input is not valid; `error.fields` says which fields and why.",
+    401: "Not signed in, or the token is not valid.",
+    403: "Not allowed: not a member, not an admin or owner, or blocked.",
+    404: "Not found, or not visible to you (existence is never revealed).",
+    409: "Conflicts with the current state (archived, already a member, deleted...).",
+    415: "The body is not JSON.",
+    429: "Too many requests; Retry-After says when to try again.",
+}
+
+
+def error_responses(*codes):
+    """The error responses an endpoint documents in /api/schema/, all in the one error shape."""
+    from drf_spectacular.utils import OpenApiResponse
+
+    return {code: OpenApiResponse(ErrorSerializer, description=ERROR_MEANINGS[code]) for code in codes}
+
+
 def error_body(code, message, fields=None):
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 

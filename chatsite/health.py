@@ -83,11 +83,13 @@ def _run(probe):
 def check_backends():
     probes = configured_probes()
     with ThreadPoolExecutor(max_workers=len(probes)) as pool:
-        results = dict(zip(probes, pool.map(_run, probes.values())))
+        results = dict(zip(probes, pool.map(_run, probes.values()), strict=True))
     return results
 
 
 def readyz(request):
     backends = check_backends()
     ready = all(b["status"] == "up" for b in backends.values())
-    return JsonResponse({"status": "ready" if ready else "unavailable", "backends": backends}, status=200 if ready else 503)
+    return JsonResponse(
+        {"status": "ready" if ready else "unavailable", "backends": backends}, status=200 if ready else 503
+    )

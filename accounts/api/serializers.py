@@ -26,9 +26,9 @@ class Text(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# Refuses fields it doesn't know, so that a typo is an error and not a silent no-op. (A comment, not
+# a docstring: the schema would give the docstring to every request body built on it.)
 class StrictSerializer(serializers.Serializer):
-    """Refuses fields it doesn't know, so that a typo is an error and not a silent no-op."""
-
     # field name -> why it is refused, for fields a client might reasonably try
     refused = {}
 

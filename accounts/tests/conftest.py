@@ -5,7 +5,6 @@ from accounts.models import User
 from accounts.tests.helpers import PASSWORD
 
 
-
 @pytest.fixture
 def make_user(db):
     def make(username="alice", password=PASSWORD, **fields):
@@ -20,7 +19,8 @@ def login():
 
     def do(username, password=PASSWORD, **extra):
         client = APIClient()
-        response = client.post("/api/v1/auth/login", {"username": username, "password": password, **extra}, format="json")
+        body = {"username": username, "password": password, **extra}
+        response = client.post("/api/v1/auth/login", body, format="json")
         assert response.status_code == 200, response.json()
         return client, response.json()["token"]
 

@@ -50,7 +50,7 @@ def test_schema_lists_every_endpoint_with_its_error_responses(schema):
             assert url in PUBLIC or "401" in errors, (url, method)
             for code in errors:
                 ref = responses[code]["content"]["application/json"]["schema"]["$ref"]
-                assert ref.endswith("/ApiError"), (url, method, code)
+                assert ref.endswith("/Error"), (url, method, code)
 
 
 def test_the_schema_endpoint_answers(client):

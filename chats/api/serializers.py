@@ -11,7 +11,9 @@ class CreateConversationIn(StrictSerializer):
     title = TextField(max_length=100)
     topic = TextField(max_length=250, required=False, allow_blank=True, default="")
     is_public = serializers.BooleanField(required=False, default=False)
-    member_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500)
+    member_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+    )
 
 
 class OpenDirectIn(StrictSerializer):

@@ -1,7 +1,7 @@
 """The chat REST API: parse, call an action or selector, render. No rule lives here."""
 
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,24 +16,14 @@ from chats.serializers import (
     MembershipSerializer,
     MessageSerializer,
 )
-from chatsite.api_errors import ApiError, ErrorSerializer
+from chatsite.api_errors import ApiError, error_responses
 from chatsite.strict import parse
 
 User = get_user_model()
 
 
-def _error(description):
-    return OpenApiResponse(ErrorSerializer, description=description)
-
-
-ERRORS = {
-    400: _error("Invalid input; `fields` names each bad field."),
-    401: _error("Not authenticated."),
-    403: _error("Not allowed (not a member, not an admin, or blocked)."),
-    404: _error("No such conversation, or not one you may see."),
-    409: _error("Conflicts with the current state (archived, already a member...)."),
-}
-SEND_ERRORS = {**ERRORS, 429: _error("Too many messages; see Retry-After.")}
+ERRORS = error_responses(400, 401, 403, 404, 409)
+SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
 
 
 def _user(user_id):
@@ -53,6 +43,7 @@ def _list_of(serializer_class, name):
 
 class ConversationsView(APIView):
     @extend_schema(
+        operation_id="conversations_list",
         summary="My conversations, newest activity first, with unread counts and last message",
         responses={200: _list_of(ConversationListItemSerializer, "ConversationList"), **ERRORS},
     )
@@ -68,7 +59,9 @@ class ConversationsView(APIView):
         data = parse(api.CreateConversationIn, request.data)
         invitees = list(User.objects.filter(pk__in=data["member_ids"], is_active=True))
         if len(invitees) != len(set(data["member_ids"])):
-            raise ApiError("not_found", "Some of member_ids are not users.", 400, fields={"member_ids": ["Unknown user."]})
+            raise ApiError(
+                "not_found", "Some of member_ids are not users.", 400, fields={"member_ids": ["Unknown user."]}
+            )
         conversation = actions.do_create_conversation(
             request.user,
             kind=data["kind"],
@@ -121,7 +114,11 @@ class ConversationView(APIView):
 
 
 class ArchiveView(APIView):
-    @extend_schema(summary="Archive (owner): read-only from now on", request=None, responses={200: ConversationSerializer, **ERRORS})
+    @extend_schema(
+        summary="Archive (owner): read-only from now on",
+        request=None,
+        responses={200: ConversationSerializer, **ERRORS},
+    )
     def post(self, request, conversation_id):
         return Response(ConversationSerializer(actions.do_archive(request.user, conversation_id)).data)
 
@@ -141,7 +138,9 @@ class LeaveView(APIView):
 
 
 class MembersView(APIView):
-    @extend_schema(summary="Members and their roles", responses={200: _list_of(MembershipSerializer, "MemberList"), **ERRORS})
+    @extend_schema(
+        summary="Members and their roles", responses={200: _list_of(MembershipSerializer, "MemberList"), **ERRORS}
+    )
     def get(self, request, conversation_id):
         selectors.conversation_for(request.user, conversation_id)
         return _results(MembershipSerializer, selectors.members(conversation_id))
@@ -157,7 +156,9 @@ class MembersView(APIView):
 
 class MemberView(APIView):
     @extend_schema(
-        summary="Promote or demote a member (owner)", request=api.RoleIn, responses={200: MembershipSerializer, **ERRORS}
+        summary="Promote or demote a member (owner)",
+        request=api.RoleIn,
+        responses={200: MembershipSerializer, **ERRORS},
     )
     def patch(self, request, conversation_id, user_id):
         data = parse(api.RoleIn, request.data)
@@ -199,7 +200,9 @@ class EventsView(APIView):
     )
     def get(self, request, conversation_id):
         query = parse(api.EventsQuery, request.query_params)
-        return _results(EventSerializer, selectors.events_after(request.user, conversation_id, query["after"], query["limit"]))
+        return _results(
+            EventSerializer, selectors.events_after(request.user, conversation_id, query["after"], query["limit"])
+        )
 
 
 class MessageView(APIView):
@@ -209,14 +212,19 @@ class MessageView(APIView):
         message = actions.do_edit_message(request.user, conversation_id, message_id, data["text"])
         return Response(MessageSerializer(message).data)
 
-    @extend_schema(summary="Delete a message (sender, admin or owner); leaves a tombstone", responses={200: MessageSerializer, **ERRORS})
+    @extend_schema(
+        summary="Delete a message (sender, admin or owner); leaves a tombstone",
+        responses={200: MessageSerializer, **ERRORS},
+    )
     def delete(self, request, conversation_id, message_id):
         message = actions.do_delete_message(request.user, conversation_id, message_id)
         return Response(MessageSerializer(message).data)
 
 
 class HistoryView(APIView):
-    @extend_schema(summary="Earlier texts of an edited message", responses={200: _list_of(EditSerializer, "EditList"), **ERRORS})
+    @extend_schema(
+        summary="Earlier texts of an edited message", responses={200: _list_of(EditSerializer, "EditList"), **ERRORS}
+    )
     def get(self, request, conversation_id, message_id):
         return _results(EditSerializer, selectors.message_history(request.user, conversation_id, message_id))
 
@@ -264,7 +272,12 @@ class ReportView(APIView):
     @extend_schema(
         summary="Report a message to the moderators",
         request=api.ReportIn,
-        responses={201: inline_serializer("ReportCreated", {"id": serializers.IntegerField(), "status": serializers.CharField()}), **ERRORS},
+        responses={
+            201: inline_serializer(
+                "ReportCreated", {"id": serializers.IntegerField(), "status": serializers.CharField()}
+            ),
+            **ERRORS,
+        },
     )
     def post(self, request, conversation_id, message_id):
         data = parse(api.ReportIn, request.data)

@@ -91,7 +91,5 @@ class MessageStore(ABC):
         """Per conversation: others' live messages after the reader's last_read_seq."""
 
     @abstractmethod
-    def search(
-        self, conversation_ids: list[UUID], query: str, limit: int, hidden_senders: set[int]
-    ) -> list[Message]:
+    def search(self, conversation_ids: list[UUID], query: str, limit: int, hidden_senders: set[int]) -> list[Message]:
         """Live messages matching every word of `query`, newest first, only in these conversations."""

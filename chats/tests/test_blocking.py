@@ -17,7 +17,9 @@ def test_a_blocked_user_cannot_open_a_dm_with_the_blocker(client_for, alice, bob
 def test_a_block_stops_messages_in_an_existing_dm(client_for, alice, bob):
     dm, _ = actions.do_open_direct(alice, bob)
     do_block(alice, bob)
-    response = client_for(bob).post(f"/api/v1/conversations/{dm.id}/messages", {"client_id": "x", "text": "hey"}, format="json")
+    response = client_for(bob).post(
+        f"/api/v1/conversations/{dm.id}/messages", {"client_id": "x", "text": "hey"}, format="json"
+    )
     assert response.status_code == 403
 
 

@@ -38,7 +38,9 @@ def test_one_direct_conversation_per_pair(client_for, alice, bob):
 
 
 def test_a_direct_conversation_with_yourself_is_refused(client_for, alice):
-    assert client_for(alice).post("/api/v1/conversations/direct", {"user_id": alice.pk}, format="json").status_code == 400
+    assert (
+        client_for(alice).post("/api/v1/conversations/direct", {"user_id": alice.pk}, format="json").status_code == 400
+    )
 
 
 def test_anyone_may_join_a_public_channel_but_not_a_group(client_for, alice, carol, group):
@@ -62,8 +64,18 @@ def test_public_channels_are_listed_and_readable_by_non_members(client_for, alic
 
 
 def test_admins_invite_and_members_do_not(client_for, alice, bob, carol, group):
-    assert client_for(bob).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json").status_code == 403
-    assert client_for(alice).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json").status_code == 201
+    assert (
+        client_for(bob)
+        .post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json")
+        .status_code
+        == 403
+    )
+    assert (
+        client_for(alice)
+        .post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json")
+        .status_code
+        == 201
+    )
     assert roles(group)["carol"] == "member"
     again = client_for(alice).post(f"/api/v1/conversations/{group.id}/members", {"user_id": carol.pk}, format="json")
     assert again.status_code == 409
@@ -72,7 +84,12 @@ def test_admins_invite_and_members_do_not(client_for, alice, bob, carol, group):
 def test_owner_promotes_and_demotes(client_for, alice, bob, group):
     base = f"/api/v1/conversations/{group.id}/members/{bob.pk}"
     assert client_for(alice).patch(base, {"role": "admin"}, format="json").json()["role"] == "admin"
-    assert client_for(bob).patch(f"/api/v1/conversations/{group.id}/members/{alice.pk}", {"role": "member"}, format="json").status_code == 403
+    assert (
+        client_for(bob)
+        .patch(f"/api/v1/conversations/{group.id}/members/{alice.pk}", {"role": "member"}, format="json")
+        .status_code
+        == 403
+    )
     assert client_for(alice).patch(base, {"role": "member"}, format="json").json()["role"] == "member"
     assert client_for(alice).patch(base, {"role": "owner"}, format="json").status_code == 400
 
@@ -112,7 +129,9 @@ def test_rename_and_topic_are_events_with_seq(client_for, alice, bob, group):
     events = api.get(f"/api/v1/conversations/{group.id}/events", {"after": 0}).json()["results"]
     assert events[-1]["type"] == "conversation.updated"
     assert events[-1]["data"] == {"title": "Team B", "topic": "Q3"}
-    assert client_for(bob).patch(f"/api/v1/conversations/{group.id}", {"title": "Mine"}, format="json").status_code == 403
+    assert (
+        client_for(bob).patch(f"/api/v1/conversations/{group.id}", {"title": "Mine"}, format="json").status_code == 403
+    )
 
 
 def test_only_the_owner_archives(client_for, alice, bob, group):

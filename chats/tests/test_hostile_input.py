@@ -49,7 +49,11 @@ def test_malformed_json_is_400(client_for, alice, group):
 
 def test_unknown_fields_are_named(client_for, alice, group):
     error = assert_error(
-        client_for(alice).post(f"/api/v1/conversations/{group.id}/messages", {"client_id": "a", "text": "hi", "pinned": True}, format="json"),
+        client_for(alice).post(
+            f"/api/v1/conversations/{group.id}/messages",
+            {"client_id": "a", "text": "hi", "pinned": True},
+            format="json",
+        ),
         400,
     )
     assert error["fields"] == {"pinned": ["Unknown field."]}
@@ -76,12 +80,19 @@ def test_bad_page_queries_are_400(client_for, alice, group, query):
 
 def test_bad_reaction_emoji_is_400(client_for, alice, group):
     message = send(alice, group)
-    assert_error(client_for(alice).put(f"/api/v1/conversations/{group.id}/messages/{message.id}/reactions/{'x' * 33}"), 400)
+    assert_error(
+        client_for(alice).put(f"/api/v1/conversations/{group.id}/messages/{message.id}/reactions/{'x' * 33}"), 400
+    )
 
 
 @pytest.mark.parametrize(
     "body",
-    [{"kind": "direct", "title": "x"}, {"kind": "group"}, {"kind": "group", "title": "x", "member_ids": ["a"]}, {"kind": "group", "title": "x", "member_ids": [999999]}],
+    [
+        {"kind": "direct", "title": "x"},
+        {"kind": "group"},
+        {"kind": "group", "title": "x", "member_ids": ["a"]},
+        {"kind": "group", "title": "x", "member_ids": [999999]},
+    ],
 )
 def test_bad_conversation_bodies_are_400(client_for, alice, body):
     assert_error(client_for(alice).post("/api/v1/conversations", body, format="json"), 400)

@@ -118,23 +118,31 @@ def test_pins_are_listed_and_only_admins_pin_in_a_group(client_for, alice, bob, 
 def test_a_reply_points_to_its_parent_in_the_same_conversation(client_for, alice, bob, group, carol):
     parent = send(alice, group, "question?")
     api = client_for(bob)
-    reply = api.post(url(group, "messages"), {"client_id": "r", "text": "answer", "parent_id": str(parent.id)}, format="json")
+    reply = api.post(
+        url(group, "messages"), {"client_id": "r", "text": "answer", "parent_id": str(parent.id)}, format="json"
+    )
     assert reply.json()["parent_id"] == str(parent.id)
     from chats import actions
 
     elsewhere = actions.do_create_conversation(carol, kind="group", title="Other")
     stranger = send(carol, elsewhere, "not here")
-    bad = api.post(url(group, "messages"), {"client_id": "r2", "text": "x", "parent_id": str(stranger.id)}, format="json")
+    bad = api.post(
+        url(group, "messages"), {"client_id": "r2", "text": "x", "parent_id": str(stranger.id)}, format="json"
+    )
     assert bad.status_code == 400
     assert "parent_id" in bad.json()["error"]["fields"]
 
 
 def test_mentions_of_members_and_all_are_stored(client_for, alice, bob, carol, group):
-    body = client_for(alice).post(
-        url(group, "messages"),
-        {"client_id": "m", "text": "@bob and @carol and @all, mail me at x@alice.org"},
-        format="json",
-    ).json()
+    body = (
+        client_for(alice)
+        .post(
+            url(group, "messages"),
+            {"client_id": "m", "text": "@bob and @carol and @all, mail me at x@alice.org"},
+            format="json",
+        )
+        .json()
+    )
     assert body["mentions"] == [bob.pk]  # carol is not a member; the e-mail is no mention
     assert body["mention_all"] is True
 
@@ -153,7 +161,10 @@ def test_sends_over_the_rate_limit_get_429_with_retry_after(client_for, alice, g
 
     cache.clear()
     api = client_for(alice)
-    codes = [api.post(url(group, "messages"), {"client_id": f"r{i}", "text": "x"}, format="json").status_code for i in range(4)]
+    codes = [
+        api.post(url(group, "messages"), {"client_id": f"r{i}", "text": "x"}, format="json").status_code
+        for i in range(4)
+    ]
     assert codes == [201, 201, 201, 429]
     limited = api.post(url(group, "messages"), {"client_id": "r9", "text": "x"}, format="json")
     assert limited.json()["error"]["code"] == "rate_limited"

@@ -19,12 +19,13 @@ ROLES = ["anonymous", "outsider", "member", "admin", "owner", "blocked"]
 def world(db):
     make = get_user_model().objects.create_user
     w = SimpleNamespace(**{role: make(role, password="x") for role in ROLES[1:]}, newcomer=make("newcomer"))
-    w.group = actions.do_create_conversation(
-        w.owner, kind="group", title="G", invitees=[w.admin, w.member, w.blocked]
-    )
+    w.group = actions.do_create_conversation(w.owner, kind="group", title="G", invitees=[w.admin, w.member, w.blocked])
     actions.do_set_role(w.owner, w.group.id, w.admin, "admin")
     w.by_member = send(w.member, w.group, "member says")
-    w.dm = {role: actions.do_open_direct(w.owner, getattr(w, role))[0] for role in ("outsider", "member", "admin", "blocked")}
+    w.dm = {
+        role: actions.do_open_direct(w.owner, getattr(w, role))[0]
+        for role in ("outsider", "member", "admin", "blocked")
+    }
     w.dm["owner"] = w.dm["outsider"]
     do_block(w.owner, w.blocked)
     return w
@@ -45,11 +46,26 @@ G = "/api/v1/conversations/{group}"
 M = G + "/messages/{by_member}"
 CASES = {
     "list conversations": ("get", "/api/v1/conversations", None, _(outsider=200)),
-    "create group": ("post", "/api/v1/conversations", {"kind": "group", "title": "t"}, _(outsider=201, member=201, admin=201, owner=201)),
+    "create group": (
+        "post",
+        "/api/v1/conversations",
+        {"kind": "group", "title": "t"},
+        _(outsider=201, member=201, admin=201, owner=201),
+    ),
     "list channels": ("get", "/api/v1/channels", None, _(outsider=200)),
     "search": ("get", "/api/v1/search?q=says", None, _(outsider=200)),
-    "open dm with owner": ("post", "/api/v1/conversations/direct", {"user_id": "{owner_id}"}, _(outsider=200, owner=400, blocked=403)),
-    "send in my dm with owner": ("post", "/api/v1/conversations/{dm}/messages", {"client_id": "d", "text": "hi"}, _(outsider=201, member=201, admin=201, owner=201, blocked=403)),
+    "open dm with owner": (
+        "post",
+        "/api/v1/conversations/direct",
+        {"user_id": "{owner_id}"},
+        _(outsider=200, owner=400, blocked=403),
+    ),
+    "send in my dm with owner": (
+        "post",
+        "/api/v1/conversations/{dm}/messages",
+        {"client_id": "d", "text": "hi"},
+        _(outsider=201, member=201, admin=201, owner=201, blocked=403),
+    ),
     "read conversation": ("get", G, None, _()),
     "rename": ("patch", G, {"topic": "t"}, _(member=403)),
     "archive": ("post", G + "/archive", None, _(member=403, admin=403)),
@@ -69,7 +85,12 @@ CASES = {
     "pin": ("put", M + "/pin", None, _(member=403)),
     "list pins": ("get", G + "/pins", None, _()),
     "mark read": ("post", G + "/read", {"seq": 1}, _()),
-    "report a member's message": ("post", M + "/report", {"reason": "spam"}, _(member=400, admin=201, owner=201, blocked=201)),
+    "report a member's message": (
+        "post",
+        M + "/report",
+        {"reason": "spam"},
+        _(member=400, admin=201, owner=201, blocked=201),
+    ),
 }
 
 

@@ -91,4 +91,3 @@ def test_ferretdb_insert_then_find_with_pymongo():
     finally:
         collection.drop()
         client.close()
-

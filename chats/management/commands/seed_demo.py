@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 
 from chats import actions
 
-DEMO_PASSWORD = "chatsite-demo"
+DEMO_PASSWORD = "chatsite-demo"  # noqa: S105 - printed to the developer on purpose
 PEOPLE = [
     ("alice", "Alice Liddell"),
     ("bob", "Bob Builder"),
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Demo data created."))
         else:
             self.stdout.write("Demo data already there.")
-        self.stdout.write("Demo logins (password for each: %s):" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for each: {DEMO_PASSWORD}):")
         for username, name in PEOPLE:
             self.stdout.write(f"  {username:<6} {name}")
         self.stdout.write("Open http://127.0.0.1:8000/api/docs/ for the API, /admin/ as alice (staff).")
