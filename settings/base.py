@@ -77,7 +77,14 @@ TEMPLATES = [
 
 # --- Relational database: SQLite by default; PostgreSQL or MySQL/MariaDB by URL. ---
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and env.bool("DATABASE_POOL", default=True):
+    # A connection pool per process: under ASGI, Django's persistent connections are unsafe,
+    # and opening a connection per request costs more than the request itself.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL and a busy timeout let the dev server's threads write without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(
