@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SVC := scripts/services/svc
 # The embedded run proves the defaults: no service variable may leak in from the caller.
+export READ_DOT_ENV := false
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL \
 	-u GRAPH_BACKEND -u KAFKA_BOOTSTRAP_SERVERS
 
