@@ -50,9 +50,9 @@ def _log(conversation_id, type, actor, data):
 
 def _add_member(conversation, user, role, actor):
     membership = Membership.objects.create(conversation=conversation, user=user, role=role)
-    _log(conversation.id, "member.joined", actor, {"user_id": user.pk, "role": role})
+    joined = _log(conversation.id, "member.joined", actor, {"user_id": user.pk, "role": role})
     emit("member.joined", key=conversation.id, actor=actor, payload=_member_payload(conversation, user, role))
-    realtime.membership_changed_after_commit(user.pk, conversation.id, joined=True)
+    realtime.membership_changed_after_commit(user.pk, conversation.id, joined=True, seq=joined.seq)
     return membership
 
 
@@ -400,19 +400,28 @@ def do_send_message(user, conversation_id, *, text, client_id, parent_id=None):
         return existing, False  # a retry is answered even when a new send would be rate-limited
     check_send_rate(user)
     mentioned, everyone = _resolve_mentions(conversation, text)
-    with transaction.atomic():
-        message, created = get_store().send(
-            conversation_id=conversation.id,
-            sender_id=user.pk,
-            client_id=client_id,
-            text=text,
-            parent_id=parent_id,
-            mentions=mentioned,
-            mention_all=everyone,
-        )
-        if created:
-            emit("message.created", key=conversation.id, actor=user, payload=_message_payload(message))
-            realtime.push_after_commit(realtime.created_event(message))
+    store, sent = get_store(), None
+    try:
+        with transaction.atomic():
+            message, created = store.send(
+                conversation_id=conversation.id,
+                sender_id=user.pk,
+                client_id=client_id,
+                text=text,
+                parent_id=parent_id,
+                mentions=mentioned,
+                mention_all=everyone,
+            )
+            if created:
+                sent = message
+                emit("message.created", key=conversation.id, actor=user, payload=_message_payload(message))
+                realtime.push_after_commit(realtime.created_event(message))
+    except BaseException:
+        # A store outside the relational DB (MongoDB) kept the message when the outbox row rolled
+        # back: take it back, so that no message exists without its domain event.
+        if sent is not None:
+            store.discard(sent)
+        raise
     return message, created
 
 

@@ -28,13 +28,15 @@ def membership_of(user, conversation_id):
 
 def conversation_for(user, conversation_id):
     """(conversation, membership or None) for a conversation the user may see; 404 otherwise."""
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    # Members (the common case) cost one query; others may only see a public channel.
+    membership = Membership.objects.select_related("conversation").filter(user=user, conversation_id=conversation_id)
+    membership = membership.first()
+    if membership is not None:
+        return membership.conversation, membership
+    conversation = Conversation.objects.filter(pk=conversation_id, is_public=True).first()
     if conversation is None:
         raise not_found()
-    membership = membership_of(user, conversation_id)
-    if membership is None and not conversation.is_public:
-        raise not_found()
-    return conversation, membership
+    return conversation, None
 
 
 def member_ids(conversation_id):

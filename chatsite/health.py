@@ -2,6 +2,7 @@
 
 import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.db import connection
@@ -12,6 +13,21 @@ PING_TIMEOUT = 2.0  # seconds; a probe must answer fast or the backend counts as
 
 def healthz(request):
     return JsonResponse({"status": "ok"})
+
+
+class ProbeMiddleware:
+    """Answers /healthz and /readyz before the Host check and the HTTPS redirect: orchestrators
+    probe a pod by its IP over plain HTTP, and a probe must not depend on the public host name."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == "/healthz":
+            return healthz(request)
+        if request.path == "/readyz":
+            return readyz(request)
+        return self.get_response(request)
 
 
 def ping_database():
@@ -41,10 +57,18 @@ def ping_mongo():
         client.close()
 
 
+def neo4j_driver_args(url):
+    """The neo4j driver refuses credentials inside the URI: split them out into `auth`."""
+    parts = urlsplit(url)
+    auth = (unquote(parts.username), unquote(parts.password or "")) if parts.username else None
+    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else ""))), auth
+
+
 def ping_neo4j():
     from neo4j import GraphDatabase
 
-    with GraphDatabase.driver(settings.NEO4J_URL, connection_timeout=PING_TIMEOUT) as driver:
+    uri, auth = neo4j_driver_args(settings.NEO4J_URL)
+    with GraphDatabase.driver(uri, auth=auth, connection_timeout=PING_TIMEOUT) as driver:
         driver.verify_connectivity()
 
 
@@ -87,9 +111,21 @@ def check_backends():
     return results
 
 
+def outbox_detail():
+    """Outbox lag, for the operator. Informational: it never fails the probe, because taking a
+    web pod out of service does not help a relay that is behind."""
+    from streaming.selectors import outbox_lag
+
+    try:
+        return outbox_lag()
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"[:300]}
+
+
 def readyz(request):
     backends = check_backends()
     ready = all(b["status"] == "up" for b in backends.values())
-    return JsonResponse(
-        {"status": "ready" if ready else "unavailable", "backends": backends}, status=200 if ready else 503
-    )
+    body = {"status": "ready" if ready else "unavailable", "backends": backends}
+    if backends["database"]["status"] == "up":
+        body["outbox"] = outbox_detail()
+    return JsonResponse(body, status=200 if ready else 503)

@@ -14,7 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 # A local .env is a convenience for development; the process environment always wins.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# `make run` and `make test` turn it off so that they always run on what they state.
+if env.bool("READ_DOT_ENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "chatsite.request_id.RequestIdMiddleware",
+    "chatsite.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -112,6 +115,12 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Plain files here, so that dev and tests need no collectstatic; prod serves hashed, compressed
+    # copies with WhiteNoise.
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Redis: channel layer, cache and Celery broker when set; in-process otherwise. ---
 REDIS_URL = env("REDIS_URL", default="")
@@ -142,6 +151,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep LOGGING's handlers, so workers log JSON in prod too
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Stores behind ports. ---
@@ -210,3 +220,62 @@ REST_KNOX = {
     "AUTO_REFRESH": True,
     "TOKEN_LIMIT_PER_USER": 20,
 }
+
+# --- Event streaming and Celery ---
+# Kafka topics: one per event family (streaming.events.TOPICS), with this prefix in front (tests,
+# or several deployments sharing one cluster). Created by the relay and consumers when missing.
+KAFKA_TOPIC_PREFIX = env("KAFKA_TOPIC_PREFIX", default="")
+KAFKA_TOPIC_PARTITIONS = env.int("KAFKA_TOPIC_PARTITIONS", default=6)
+KAFKA_TOPIC_REPLICATION = env.int("KAFKA_TOPIC_REPLICATION", default=1)
+# Relay: rows per claimed batch; longest idle wait when no commit wakes it (PostgreSQL LISTEN
+# wakes it at once); how long the broker may take to confirm a record before it counts as failed;
+# seconds between progress/lag log lines.
+OUTBOX_RELAY_BATCH = env.int("OUTBOX_RELAY_BATCH", default=500)
+OUTBOX_RELAY_POLL_SECONDS = env.float("OUTBOX_RELAY_POLL_SECONDS", default=1.0)
+OUTBOX_DELIVERY_TIMEOUT_SECONDS = env.float("OUTBOX_DELIVERY_TIMEOUT_SECONDS", default=30.0)
+OUTBOX_RELAY_LOG_SECONDS = env.float("OUTBOX_RELAY_LOG_SECONDS", default=60.0)
+# The safety-net task publishes rows still unsent after this many seconds.
+OUTBOX_STRAGGLER_SECONDS = env.int("OUTBOX_STRAGGLER_SECONDS", default=60)
+# Without Kafka: tries of the in-process handlers per event before it is left for an operator.
+OUTBOX_LOCAL_MAX_ATTEMPTS = env.int("OUTBOX_LOCAL_MAX_ATTEMPTS", default=10)
+# Retention: sent outbox rows; consumer dedupe records (must outlast any redelivery); and
+# deleted messages' tombstones, after which they are purged from the message store.
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+PROCESSED_EVENT_RETENTION_DAYS = env.int("PROCESSED_EVENT_RETENTION_DAYS", default=14)
+TOMBSTONE_RETENTION_DAYS = env.int("TOMBSTONE_RETENTION_DAYS", default=30)
+# Consumers: tries of a failing event (first retry after EVENT_HANDLER_RETRY_BACKOFF seconds,
+# doubling) before it goes to <topic>.dlq.
+EVENT_HANDLER_MAX_ATTEMPTS = env.int("EVENT_HANDLER_MAX_ATTEMPTS", default=5)
+EVENT_HANDLER_RETRY_BACKOFF = env.float("EVENT_HANDLER_RETRY_BACKOFF", default=0.5)
+# Workers take one task at a time and acknowledge it when done (tasks that are idempotent set
+# acks_late), so a worker that dies hands its task to another.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Social graph ---
+# The Neo4j mirror's dataset name: several deployments (or test runs) can share one Neo4j database.
+GRAPH_NEO4J_SPACE = env("GRAPH_NEO4J_SPACE", default="main")
+
+# --- WebSocket gateway ---
+# See chats/protocol.py for what each limit means to a client.
+if REDIS_URL:
+    # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as channels_redis
+    # blocks in BZPOPMIN, so an idle socket's receive fails every 5 s (django/channels_redis#422).
+    # A longer timeout keeps the blocking pop working and still notices a dead connection.
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]
+WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
+WS_RATE_PER_SECOND = env.float("WS_RATE_PER_SECOND", default=20.0)  # client frames per socket, sustained
+WS_RATE_BURST = env.int("WS_RATE_BURST", default=60)
+WS_RATE_STRIKES = env.int("WS_RATE_STRIKES", default=10)  # refused frames within the window before close 4429
+WS_RATE_STRIKE_WINDOW = env.float("WS_RATE_STRIKE_WINDOW", default=10.0)
+WS_AUTH_TIMEOUT = env.float("WS_AUTH_TIMEOUT", default=5.0)  # seconds to send the auth frame
+WS_RESUME_GRACE = env.float("WS_RESUME_GRACE", default=1.0)  # seconds to wait for `resume` before going live
+WS_REPLAY_BOUND = env.int("WS_REPLAY_BOUND", default=1000)  # events a resume replays; more means resync
+WS_REPLAY_PAGE = env.int("WS_REPLAY_PAGE", default=200)  # events per store read while replaying
+WS_SEND_QUEUE_MAX = env.int("WS_SEND_QUEUE_MAX", default=5000)  # frames a slow client may owe before close 4504
+WS_HEALTH_INTERVAL = env.float("WS_HEALTH_INTERVAL", default=2.0)  # seconds between checks that Redis kept its data
+PRESENCE_TTL = env.float("PRESENCE_TTL", default=60.0)  # seconds a connection counts without a heartbeat
+PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=20.0)
+TYPING_EXPIRES = env.float("TYPING_EXPIRES", default=6.0)  # how long a client shows "typing"
+TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats sooner than this are dropped

@@ -1,48 +1,172 @@
-"""Domain events: how an action says that something happened.
+"""Domain events: how an action says that something happened. This docstring is the reference.
 
 `emit` writes an outbox row inside the caller's transaction. Side effects (graph sync,
 notifications, analytics, ML feedback) never run on the request path: they run from the
 outbox, through Kafka when KAFKA_BOOTSTRAP_SERVERS is set, or in-process after commit
 (the embedded default).
 
-Envelope: {id, type, version, occurred_at, actor, key, payload}. Types are "family.verb";
-the family names the Kafka topic (`chat.<family>`).
+Envelope (JSON; the Kafka record value)
+---------------------------------------
+    {"id": "<uuid>",            unique per event; consumers dedupe by it
+     "type": "family.verb",     one of the types below
+     "version": 1,              the payload's schema version for this type
+     "occurred_at": "<iso8601>",
+     "actor": <user id or null>, who did it (null: the system)
+     "key": "<str>",            the partition key: conversation id, or user id for user/graph events
+     "payload": {...}}
+
+Kafka record: topic from `TOPICS` (one per family, with KAFKA_TOPIC_PREFIX in front), key = the
+envelope's key, so events of one conversation (or one user) keep their order within a family;
+headers `event-id`, `event-type`, `event-version`. Delivery is at least once.
+
+A version changes when a payload field is removed or changes meaning; adding a field does not.
+Conversation and message ids are UUID strings, user ids are integers.
+
+Types and payloads (key in brackets)
+------------------------------------
+user.registered (1) [user id]
+    user_id, username
+user.updated (1) [user id]
+    user_id, changed: {field: new value} (profile fields only)
+user.deactivated (1) [user id]
+    user_id, reason
+
+message.created (1) [conversation id]
+    conversation_id, message_id, seq, sender_id, text, parent_id (or null), mentions (user ids),
+    mention_all
+message.edited (1) [conversation id]
+    the same fields as message.created, with the new text (seq stays the message's own seq)
+message.deleted (1) [conversation id]
+    conversation_id, message_id, seq (the deletion's seq)
+message.pinned (1) [conversation id]
+    conversation_id, message_id, seq, pinned (true: pinned, false: unpinned)
+reaction.added, reaction.removed (1) [conversation id]
+    the message.created fields of the message as it is after the change, then seq (the
+    reaction event's seq), user_id (who reacted), emoji
+
+member.joined (1) [conversation id]
+    conversation_id, user_id, role (owner, admin or member), kind (direct, group or channel)
+member.left (1) [conversation id]
+    conversation_id, user_id, role (null), kind, reason (left or kicked)
+member.role_changed (1) [conversation id]
+    conversation_id, user_id, role, kind
+
+conversation.created (1) [conversation id]
+    conversation_id, kind, member_ids (sorted)
+conversation.updated (1) [conversation id]
+    conversation_id, then each changed field with its new value (title, topic, archived_at)
+
+graph.followed, graph.unfollowed (1) [follower id]
+    follower_id, followee_id
+graph.friend_requested (1) [from id]
+    from_id, to_id
+graph.friend_request_closed (1) [from id]
+    from_id, to_id, reason (declined, cancelled, or blocked: a block dropped the pending request)
+graph.friend_accepted, graph.unfriended (1) [the lower user id]
+    user_ids (the two, sorted)
+graph.blocked, graph.unblocked (1) [blocker id]
+    blocker_id, blocked_id
+
+moderation.reported (1) [conversation id]
+    report_id, conversation_id, message_id, reporter_id, reason
+moderation.resolved (1) [conversation id]
+    report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id
 """
 
-from django.db import transaction
+import threading
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from streaming import bus
 from streaming.models import OutboxEvent
 
-# type -> (schema version, what the payload holds)
+# type -> (schema version, what the payload holds; the docstring above has the details)
 EVENT_TYPES = {
     "user.registered": (1, "user_id, username"),
-    "user.updated": (1, "user_id, changed fields"),
-    "message.created": (1, "conversation_id, message_id, seq, sender_id, text, mentions"),
-    "message.edited": (1, "conversation_id, message_id, seq, text"),
+    "user.updated": (1, "user_id, changed"),
+    "user.deactivated": (1, "user_id, reason"),
+    "message.created": (1, "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all"),
+    "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
-    "reaction.added": (1, "conversation_id, message_id, seq, user_id, emoji"),
-    "reaction.removed": (1, "conversation_id, message_id, seq, user_id, emoji"),
     "message.pinned": (1, "conversation_id, message_id, seq, pinned"),
-    "member.joined": (1, "conversation_id, user_id, role"),
-    "member.left": (1, "conversation_id, user_id, reason (left or kicked)"),
-    "member.role_changed": (1, "conversation_id, user_id, role"),
+    "reaction.added": (1, "message fields, seq, user_id, emoji"),
+    "reaction.removed": (1, "message fields, seq, user_id, emoji"),
+    "member.joined": (1, "conversation_id, user_id, role, kind"),
+    "member.left": (1, "conversation_id, user_id, role, kind, reason (left or kicked)"),
+    "member.role_changed": (1, "conversation_id, user_id, role, kind"),
     "conversation.created": (1, "conversation_id, kind, member_ids"),
     "conversation.updated": (1, "conversation_id, changed fields"),
     "graph.followed": (1, "follower_id, followee_id"),
     "graph.unfollowed": (1, "follower_id, followee_id"),
     "graph.friend_requested": (1, "from_id, to_id"),
     "graph.friend_accepted": (1, "user_ids"),
+    "graph.friend_request_closed": (1, "from_id, to_id, reason (declined, cancelled or blocked)"),
     "graph.unfriended": (1, "user_ids"),
     "graph.blocked": (1, "blocker_id, blocked_id"),
     "graph.unblocked": (1, "blocker_id, blocked_id"),
     "moderation.reported": (1, "report_id, conversation_id, message_id, reporter_id, reason"),
-    "moderation.resolved": (1, "report_id, action, moderator_id"),
+    "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id"),
 }
+
+# family -> Kafka topic (KAFKA_TOPIC_PREFIX goes in front). The one place that maps events to topics.
+TOPICS = {
+    "user": "chat.user",
+    "message": "chat.message",
+    "reaction": "chat.reaction",
+    "member": "chat.member",
+    "conversation": "chat.conversation",
+    "graph": "chat.graph",
+    "moderation": "chat.moderation",
+    # Where a row whose family is no longer declared goes, rather than stalling the relay.
+    "other": "chat.other",
+}
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+# PostgreSQL channel that wakes the relay as soon as a transaction with events commits.
+NOTIFY_CHANNEL = "chatsite_outbox"
 
 
 def family(event_type):
     return event_type.split(".", 1)[0]
+
+
+def topic_for(event_type):
+    return settings.KAFKA_TOPIC_PREFIX + TOPICS.get(family(event_type), TOPICS["other"])
+
+
+def all_topics():
+    return [settings.KAFKA_TOPIC_PREFIX + topic for topic in TOPICS.values()]
+
+
+def resolve_topics(names):
+    """Topics from command-line names: a family ("message"), a base topic ("chat.message") or a full one."""
+    topics = []
+    for name in names:
+        if name in TOPICS:
+            topics.append(settings.KAFKA_TOPIC_PREFIX + TOPICS[name])
+        elif name in TOPICS.values():
+            topics.append(settings.KAFKA_TOPIC_PREFIX + name)
+        else:
+            topics.append(name)
+    return topics
+
+
+_last_stamp = threading.local()
+
+
+def _occurred_now():
+    """Now, but strictly after the previous event of this thread: the relay orders rows by it,
+    and two events emitted in the same microsecond must keep their order."""
+    now = timezone.now()
+    last = getattr(_last_stamp, "value", None)
+    if last is not None and now <= last:
+        now = last + timedelta(microseconds=1)
+    _last_stamp.value = now
+    return now
 
 
 def emit(event_type, *, key, payload, actor=None):
@@ -52,7 +176,16 @@ def emit(event_type, *, key, payload, actor=None):
     version = EVENT_TYPES[event_type][0]
     actor_id = getattr(actor, "pk", actor)
     event = OutboxEvent.objects.create(
-        type=event_type, version=version, key=str(key), actor_id=actor_id, payload=payload
+        type=event_type,
+        version=version,
+        key=str(key),
+        actor_id=actor_id,
+        payload=payload,
+        occurred_at=_occurred_now(),
     )
+    if settings.KAFKA_BOOTSTRAP_SERVERS and connection.vendor == "postgresql":
+        # Delivered at commit, and folded into one per transaction: wakes a relay that waits on LISTEN.
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
     transaction.on_commit(lambda: bus.after_commit(event))
     return event

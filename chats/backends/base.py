@@ -5,9 +5,12 @@ change. Reads take `hidden_senders`: the ids whose messages the reader must not 
 """
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 from uuid import UUID
 
-from chats.backends.types import Edit, Event, Message
+from asgiref.sync import sync_to_async
+
+from chats.backends.types import Chunk, Edit, Event, Message
 
 
 class MessageStore(ABC):
@@ -93,3 +96,49 @@ class MessageStore(ABC):
     @abstractmethod
     def search(self, conversation_ids: list[UUID], query: str, limit: int, hidden_senders: set[int]) -> list[Message]:
         """Live messages matching every word of `query`, newest first, only in these conversations."""
+
+    @abstractmethod
+    def purge_tombstones(self, older_than: datetime) -> int:
+        """Remove what is left of messages deleted before `older_than` (the tombstone rows or
+        documents, and anything still attached to them); return how many messages went.
+
+        The conversation's log keeps its events and seqs: `events_after` still returns every
+        event of a purged message, in order, with `message` None, and `latest_seq` does not
+        change. `page`, `get` and the other reads simply no longer find the message. Work in
+        bounded chunks: this runs on live data from a periodic job.
+        """
+
+    @abstractmethod
+    def discard(self, message: Message) -> None:
+        """Take back a send whose relational transaction rolled back (see do_send_message): the
+        message and its message.created event go, its seq stays unused. A store that writes inside
+        that transaction has nothing to do, the rollback already did it."""
+
+    # --- async reads, for callers on an event loop (the WebSocket consumer). A store with an async
+    # driver overrides them; the default runs the sync read in a worker thread. ---
+
+    async def apage(self, conversation_id: UUID, **kwargs) -> list[Message]:
+        return await sync_to_async(self.page)(conversation_id, **kwargs)
+
+    async def aevents_after(self, conversation_id: UUID, seq: int, limit: int) -> list[Event]:
+        return await sync_to_async(self.events_after)(conversation_id, seq, limit)
+
+    async def alatest_seq(self, conversation_id: UUID) -> int:
+        return await sync_to_async(self.latest_seq)(conversation_id)
+
+    # --- copying between stores (manage.py migrate_store) ---
+
+    @abstractmethod
+    def counters(self, after: UUID | None, limit: int) -> list[tuple[UUID, int]]:
+        """(conversation id, last seq) of the conversations that have a log, by id, after `after`."""
+
+    @abstractmethod
+    def export(self, conversation_id: UUID, after_seq: int, upto_seq: int) -> Chunk:
+        """The events with a seq in (after_seq, upto_seq], the messages with a seq in that range, and
+        the current state of every other message those events changed. Every change to a message is
+        an event with a new seq, so copying by seq ranges also copies later edits of older messages."""
+
+    @abstractmethod
+    def load(self, chunk: Chunk) -> None:
+        """Write an exported chunk, keyed by message id and by (conversation, seq): loading it twice
+        changes nothing. Raises the conversation's counter to at least chunk.last_seq."""

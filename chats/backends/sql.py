@@ -7,11 +7,11 @@ or roll back together.
 from collections import defaultdict
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from chats.backends.base import MessageStore
-from chats.backends.types import AlreadyDone, Edit, Event, Message
+from chats.backends.types import AlreadyDone, Chunk, Edit, Event, Message
 from chats.models import SeqCounter, StoredEdit, StoredEvent, StoredMessage, StoredReaction
 
 SEARCH_CONFIG = "simple"  # no stemming: chat text is short, multilingual and full of names
@@ -132,6 +132,91 @@ class SqlMessageStore(MessageStore):
         event = self._log(row.conversation_id, type, actor_id, row.id, data)
         return _event(event, self.get(row.id))
 
+    def purge_tombstones(self, older_than, chunk=1000):
+        # Edits and reactions went at delete time (and cascade anyway); the StoredEvent rows stay,
+        # so the log keeps every seq and events_after returns those events without a message.
+        purged = 0
+        while True:
+            ids = list(StoredMessage.objects.filter(deleted_at__lt=older_than).values_list("pk", flat=True)[:chunk])
+            if not ids:
+                return purged
+            with transaction.atomic():
+                purged += (
+                    StoredMessage.objects.filter(pk__in=ids, deleted_at__lt=older_than)
+                    .delete()[1]
+                    .get(StoredMessage._meta.label, 0)
+                )
+
+    def discard(self, message):
+        pass  # written in the caller's transaction, the message went with its rollback
+
+    # --- copying between stores ---
+
+    def counters(self, after, limit):
+        rows = SeqCounter.objects.filter(pk__gt=after) if after else SeqCounter.objects.all()
+        return list(rows.order_by("pk").values_list("pk", "last_seq")[:limit])
+
+    def export(self, conversation_id, after_seq, upto_seq):
+        in_range = Q(conversation_id=conversation_id, seq__gt=after_seq, seq__lte=upto_seq)
+        events = list(StoredEvent.objects.filter(in_range).order_by("seq"))
+        touched = {e.message_id for e in events if e.message_id}
+        messages = _with_reactions(StoredMessage.objects.filter(in_range | Q(pk__in=touched)).order_by("seq"))
+        histories = defaultdict(list)
+        for edit in StoredEdit.objects.filter(message_id__in=[m.id for m in messages]):
+            histories[edit.message_id].append(Edit(edit.text, edit.replaced_at))
+        return Chunk(
+            conversation_id=conversation_id,
+            messages=messages,
+            histories=dict(histories),
+            events=[_event(e, None) for e in events],
+            last_seq=min(upto_seq, self.latest_seq(conversation_id)),
+        )
+
+    def load(self, chunk):
+        now = timezone.now()  # reaction times are not part of a Message
+        ids = [m.id for m in chunk.messages]
+        with transaction.atomic():
+            StoredMessage.objects.bulk_create(
+                [_row(m) for m in chunk.messages],
+                update_conflicts=True,
+                unique_fields=["id"],
+                update_fields=[f.name for f in StoredMessage._meta.concrete_fields if not f.primary_key],
+            )
+            StoredEdit.objects.filter(message_id__in=ids).delete()
+            StoredEdit.objects.bulk_create(
+                StoredEdit(message_id=message_id, text=e.text, replaced_at=e.replaced_at)
+                for message_id, edits in chunk.histories.items()
+                for e in edits
+            )
+            StoredReaction.objects.filter(message_id__in=ids).delete()
+            StoredReaction.objects.bulk_create(
+                StoredReaction(message_id=m.id, user_id=user_id, emoji=emoji, created_at=now)
+                for m in chunk.messages
+                for emoji, users in m.reactions.items()
+                for user_id in users
+            )
+            StoredEvent.objects.bulk_create(
+                [
+                    StoredEvent(
+                        conversation_id=e.conversation_id,
+                        seq=e.seq,
+                        type=e.type,
+                        actor_id=e.actor_id,
+                        message_id=e.message_id,
+                        data=e.data,
+                        created_at=e.created_at,
+                    )
+                    for e in chunk.events
+                ],
+                update_conflicts=True,
+                unique_fields=["conversation_id", "seq"],
+                update_fields=["type", "actor_id", "message_id", "data", "created_at"],
+            )
+            SeqCounter.objects.get_or_create(pk=chunk.conversation_id)
+            SeqCounter.objects.filter(pk=chunk.conversation_id, last_seq__lt=chunk.last_seq).update(
+                last_seq=chunk.last_seq
+            )
+
     # --- reads ---
 
     def find_by_client_id(self, conversation_id, sender_id, client_id):
@@ -218,6 +303,25 @@ def _with_reactions(rows):
     for r in StoredReaction.objects.filter(message_id__in=[row.id for row in rows]).order_by("id"):
         reactions[r.message_id][r.emoji].append(r.user_id)
     return [_message(row, reactions.get(row.id, {})) for row in rows]
+
+
+def _row(message):
+    return StoredMessage(
+        id=message.id,
+        conversation_id=message.conversation_id,
+        seq=message.seq,
+        sender_id=message.sender_id,
+        client_id=message.client_id,
+        text=message.text,
+        parent_id=message.parent_id,
+        mentions=message.mentions,
+        mention_all=message.mention_all,
+        created_at=message.created_at,
+        edited_at=message.edited_at,
+        deleted_at=message.deleted_at,
+        pinned_at=message.pinned_at,
+        pinned_by_id=message.pinned_by_id,
+    )
 
 
 def _message(row, reactions):

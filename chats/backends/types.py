@@ -51,3 +51,15 @@ class Edit:
 
 class AlreadyDone(Exception):
     """The write would change nothing (a reaction already there, a pin already set)."""
+
+
+@dataclass
+class Chunk:
+    """A slice of one conversation as `manage.py migrate_store` copies it: the events with a seq in
+    a range, and the current state of the messages created or changed by them."""
+
+    conversation_id: UUID
+    messages: list[Message]
+    histories: dict[UUID, list[Edit]]  # message id -> earlier texts, for the messages that have any
+    events: list[Event]  # without their message
+    last_seq: int  # the counter the target must reach: seqs up to it are used, even where none is left

@@ -1,10 +1,16 @@
 import itertools
+import os
+from urllib.parse import urlparse, urlunparse
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from chats import actions
+from chats.backends import get_store
+from conftest import require_service
 
 _ids = itertools.count(1)
 
@@ -55,3 +61,56 @@ def group(alice, bob):
 def send(user, conversation, text="hello", client_id=None):
     message, _ = actions.do_send_message(user, conversation.id, text=text, client_id=client_id or f"c{next(_ids)}")
     return message
+
+
+# --- which message store a test runs against ---
+
+# API-level modules whose every test also runs against each message store.
+EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking"}
+STORES = ["sql", pytest.param("mongo", marks=pytest.mark.services)]
+_mongo_databases = itertools.count(1)
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `store`, and every test of EVERY_STORE_MODULES, runs once per store."""
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if "store" in metafunc.fixturenames or module in EVERY_STORE_MODULES:
+        metafunc.parametrize("message_store", STORES, indirect=True)
+
+
+@pytest.fixture
+def mongo_url():
+    """MONGO_URL pointing to a database of this test's own, dropped afterwards."""
+    require_service("ferretdb")
+    from pymongo import MongoClient
+
+    name = f"test_mongo_{os.getpid()}_{next(_mongo_databases)}"
+    url = urlunparse(urlparse(settings.MONGO_URL)._replace(path=f"/{name}"))
+    yield url
+    with MongoClient(url) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def message_store(request):
+    """The store this test is parametrized with (see pytest_generate_tests); else the configured one."""
+    name = getattr(request, "param", None)
+    if name is None:
+        yield None
+        return
+    changes = {"MESSAGE_STORE": name}
+    if name == "mongo":
+        changes["MONGO_URL"] = request.getfixturevalue("mongo_url")
+    with override_settings(**changes):
+        get_store.cache_clear()
+        try:
+            yield name
+        finally:
+            if name == "mongo":
+                get_store().close()
+            get_store.cache_clear()
+
+
+@pytest.fixture
+def store(message_store):
+    return get_store()

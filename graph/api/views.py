@@ -4,9 +4,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.schema import error_responses
-from accounts.selectors import get_user
-from chatsite.api_errors import ApiError
 from graph import actions, selectors
+from graph.api.common import user_or_404
 from graph.api.serializers import BlockListSerializer, BlockSerializer
 
 
@@ -46,7 +45,4 @@ class BlockView(APIView):
 
 def _target(user_id):
     # Deactivated users stay blockable and unblockable: a block outlives a suspension.
-    user = get_user(user_id, include_inactive=True)
-    if user is None:
-        raise ApiError("not_found", "No such user.", status.HTTP_404_NOT_FOUND)
-    return user
+    return user_or_404(user_id, include_inactive=True)

@@ -71,7 +71,6 @@ def test_list_shows_whom_i_blocked_newest_first(client, alice, bob):
 
 
 def test_list_is_empty_without_blocks_and_ignores_blocks_of_me(client, alice, bob):
-    APIClient().force_authenticate(bob)
     Block.objects.create(blocker=bob, blocked=alice)
     assert client.get("/api/v1/blocks").json() == {"results": []}
 
@@ -125,7 +124,9 @@ def test_bad_user_ids_in_urls_are_404_json(client, method, user_id):
     assert error_code(getattr(client, method)(f"/api/v1/blocks/{user_id}"), 404) == "not_found"
 
 
-@pytest.mark.parametrize(("method", "url"), [("get", "/api/v1/blocks"), ("put", "/api/v1/blocks/1"), ("delete", "/api/v1/blocks/1")])
+@pytest.mark.parametrize(
+    ("method", "url"), [("get", "/api/v1/blocks"), ("put", "/api/v1/blocks/1"), ("delete", "/api/v1/blocks/1")]
+)
 def test_anonymous_is_401_json(method, url):
     assert error_code(getattr(APIClient(), method)(url), 401) == "not_authenticated"
 

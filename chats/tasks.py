@@ -1,0 +1,43 @@
+"""Celery tasks of the chat domain; beat runs them on the schedules seeded by
+streaming/migrations/0003 (editable in the admin under Periodic tasks)."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.db import DatabaseError
+from django.utils import timezone
+from pymongo.errors import ConnectionFailure
+
+from chats.backends import get_store
+
+log = logging.getLogger(__name__)
+
+# Idempotent jobs: a run lost with its worker (acks_late) or repeated does no harm.
+RETRYING = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError, ConnectionFailure, ConnectionError),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+    "ignore_result": True,
+}
+
+
+@shared_task(soft_time_limit=25, time_limit=30, **RETRYING)
+def sweep_presence():
+    """Expire presence and typing state whose sockets stopped refreshing it."""
+    # The gateway owns presence; imported here so the task module loads without it.
+    from chats.presence import sweep_expired
+
+    return sweep_expired()
+
+
+@shared_task(soft_time_limit=1800, time_limit=1900, **RETRYING)
+def purge_tombstones():
+    """Remove what is left of messages deleted more than TOMBSTONE_RETENTION_DAYS ago."""
+    older_than = timezone.now() - timedelta(days=settings.TOMBSTONE_RETENTION_DAYS)
+    purged = get_store().purge_tombstones(older_than)
+    log.info("purged %s tombstoned messages deleted before %s", purged, older_than.isoformat())
+    return purged

@@ -1,0 +1,84 @@
+"""Notice when the channel layer's Redis went away or came back empty, and close the sockets.
+
+Group subscriptions live in Redis. After a restart without persistence they are gone, and
+redis-py reconnects so quietly that a socket would stay open and never hear of its conversations
+again. Rather than rebuild state in place, every socket of the process is closed with
+SERVER_INTERRUPTED: the client reconnects and resumes, the one path that is known to lose nothing.
+
+One watcher per event loop checks a marker key every WS_HEALTH_INTERVAL seconds: a connection
+error, or a marker that is missing or different (Redis lost its data), closes every socket that
+was open. The channel layer's own receive errors trigger the same close (see the consumer).
+"""
+
+import asyncio
+import logging
+import uuid
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+MARKER = "chatsite:ws:epoch"
+
+
+class LayerWatch:
+    def __init__(self):
+        self.sockets = set()  # consumers with a `layer_lost()` coroutine method
+        self.task = None
+        self.epoch = None
+        self.client = None
+
+    async def join(self, consumer):
+        """Watch over a socket. Call before it subscribes to groups: a restart after this is seen.
+        Raises if Redis cannot be reached."""
+        if settings.REDIS_URL:
+            if self.epoch is None:
+                self.epoch = await self._read_epoch()
+            if self.task is None or self.task.done():
+                self.task = asyncio.get_running_loop().create_task(self._watch())
+        self.sockets.add(consumer)
+
+    def leave(self, consumer):
+        self.sockets.discard(consumer)
+
+    async def lost(self, reason):
+        """Close every socket of this loop; they reconnect and resume."""
+        sockets, self.sockets = list(self.sockets), set()
+        self.epoch = None
+        if sockets:
+            log.warning("channel layer interrupted (%s): closing %d socket(s)", reason, len(sockets))
+        await asyncio.gather(*(s.layer_lost() for s in sockets), return_exceptions=True)
+
+    async def _read_epoch(self):
+        if self.client is None:
+            import redis.asyncio as aioredis
+
+            self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+        await self.client.set(MARKER, uuid.uuid4().hex, nx=True)
+        return await self.client.get(MARKER)
+
+    async def _watch(self):
+        while self.sockets:
+            await asyncio.sleep(settings.WS_HEALTH_INTERVAL)
+            try:
+                epoch = await self._read_epoch()
+            except Exception as exc:
+                await self.lost(f"redis unreachable: {exc.__class__.__name__}")
+                continue
+            if self.epoch is not None and epoch != self.epoch:
+                await self.lost("redis restarted")
+            elif self.epoch is None and self.sockets:
+                self.epoch = epoch
+
+
+_watches = {}
+
+
+def watch():
+    """The watcher of the running event loop (a test may run several loops, one after another)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _watches:
+        for old in [old for old in _watches if old.is_closed()]:
+            del _watches[old]
+        _watches[loop] = LayerWatch()
+    return _watches[loop]

@@ -1,0 +1,108 @@
+"""The social graph port: the reads that need a graph engine, and the hooks that keep a mirror current.
+
+The relational tables (graph.models) are the truth for follows, friendships, requests and blocks.
+An adapter either reads them directly (sql) or keeps a read-optimised copy (neo4j) that
+graph.mirror brings up to date from the truth, one user, pair or membership at a time.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, fields
+
+MAX_HOPS = 4
+# A mutual friend weighs twice a shared conversation: friendship is the stronger signal, and a
+# shared conversation breaks ties between candidates with as many mutual friends.
+MUTUAL_FRIEND_WEIGHT = 2
+SHARED_CONVERSATION_WEIGHT = 1
+
+
+class GraphUnavailable(Exception):
+    """The graph store can't be reached; the API answers 503."""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """Everything between users a and b, seen from a. Also the state a mirror copies for the pair."""
+
+    follows: bool = False  # a follows b
+    followed_by: bool = False  # b follows a
+    friends: bool = False
+    request_sent: bool = False  # a asked b
+    request_received: bool = False  # b asked a
+    blocks: bool = False  # a blocks b
+    blocked_by: bool = False  # b blocks a
+
+    def flipped(self):
+        """The same relation seen from b."""
+        return Relation(
+            follows=self.followed_by,
+            followed_by=self.follows,
+            friends=self.friends,
+            request_sent=self.request_received,
+            request_received=self.request_sent,
+            blocks=self.blocked_by,
+            blocked_by=self.blocks,
+        )
+
+    def as_dict(self):
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    user_id: int
+    mutual_friends: int
+    shared_conversations: int
+
+    @property
+    def reason(self):
+        parts = [_count(self.mutual_friends, "mutual friend")]
+        if self.shared_conversations:
+            parts.append(_count(self.shared_conversations, "shared conversation"))
+        return " · ".join(parts)
+
+
+def _count(n, noun):
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+class GraphBackend(ABC):
+    name = ""
+    mirrors = False  # True: graph.mirror must copy every change of the truth into it
+
+    @abstractmethod
+    def suggestions(self, user_id: int, limit: int) -> list[Suggestion]:
+        """Friends of friends, best first: by MUTUAL_FRIEND_WEIGHT * mutual friends +
+        SHARED_CONVERSATION_WEIGHT * conversations both belong to, then by user id.
+
+        Leaves out the user, inactive users, friends, anyone with a pending request either way,
+        anyone the user follows, and anyone either of the two blocks.
+        """
+
+    @abstractmethod
+    def path(self, from_id: int, to_id: int, max_hops: int = MAX_HOPS) -> list[int] | None:
+        """User ids of a shortest chain of friendships from one user to the other (both included),
+        or None when there is none within max_hops friendships. The two users must differ."""
+
+    @abstractmethod
+    def relation(self, a_id: int, b_id: int) -> Relation:
+        """What is between the two users, as the adapter sees it."""
+
+    # Mirror hooks, for adapters with `mirrors = True`: graph.mirror calls them with the truth read
+    # from the relational tables. Each sets the state outright, so applying it twice, or late, or
+    # out of order, ends the same.
+
+    def put_user(self, user_id: int, *, username: str, active: bool) -> None:
+        """The user exists with these properties."""
+        raise NotImplementedError(f"{self.name} is not a mirror")
+
+    def remove_user(self, user_id: int) -> None:
+        """The user is gone, with everything attached to them."""
+        raise NotImplementedError(f"{self.name} is not a mirror")
+
+    def put_pair(self, a_id: int, b_id: int, relation: Relation) -> None:
+        """Between a and b there is exactly `relation` (seen from a)."""
+        raise NotImplementedError(f"{self.name} is not a mirror")
+
+    def put_membership(self, user_id: int, conversation_id: str, member: bool) -> None:
+        """The user is (or is not) a member of the conversation."""
+        raise NotImplementedError(f"{self.name} is not a mirror")

@@ -1,0 +1,185 @@
+"""The Neo4j adapter: a read-optimised mirror of the relational truth, queried in Cypher.
+
+graph.mirror keeps it current from domain events; `manage.py rebuild_graph --to neo4j` rebuilds
+it. The node and edge model is described in graph.backends.neo4j_nodes.
+"""
+
+import time
+
+from graph.backends.base import (
+    MAX_HOPS,
+    MUTUAL_FRIEND_WEIGHT,
+    SHARED_CONVERSATION_WEIGHT,
+    GraphBackend,
+    Relation,
+    Suggestion,
+)
+from graph.backends.neo4j_nodes import cypher
+
+# What the user already has (to leave out) and their conversations are gathered once, before the
+# friends-of-friends walk: checked per candidate as lists, not as one graph probe per candidate,
+# they cost a third of the database hits.
+SUGGESTIONS = f"""
+MATCH (me:User {{key: $key}})
+WITH me,
+     [(me)-[:FRIEND|REQUESTED|BLOCKS]-(x) | x] + [(me)-[:FOLLOWS]->(x) | x] AS known,
+     [(me)-[:MEMBER_OF]->(m) | m] AS mine
+MATCH (me)-[:FRIEND]-(:User)-[:FRIEND]-(c:User)
+WHERE c <> me
+WITH c, count(*) AS mutual, known, mine
+WHERE c.active AND NOT c IN known
+WITH c, mutual, size([(c)-[:MEMBER_OF]->(m) WHERE m IN mine | m]) AS shared
+RETURN c.user_id AS user_id, mutual, shared
+ORDER BY {MUTUAL_FRIEND_WEIGHT} * mutual + {SHARED_CONVERSATION_WEIGHT} * shared DESC, user_id
+LIMIT $limit
+"""
+
+RELATION = """
+MATCH (a:User {key: $a}), (b:User {key: $b})
+RETURN EXISTS { (a)-[:FOLLOWS]->(b) }, EXISTS { (b)-[:FOLLOWS]->(a) }, EXISTS { (a)-[:FRIEND]-(b) },
+       EXISTS { (a)-[:REQUESTED]->(b) }, EXISTS { (b)-[:REQUESTED]->(a) },
+       EXISTS { (a)-[:BLOCKS]->(b) }, EXISTS { (b)-[:BLOCKS]->(a) }
+"""
+
+PUT_USER = """
+MERGE (u:User {key: $key})
+ON CREATE SET u.space = $space, u.user_id = $user_id
+SET u.username = $username, u.active = $active, u.at = $now
+"""
+
+# Between the pair, in the order of Relation's fields: (edge type, from the lower id?, flag seen from
+# the lower id). FRIEND is stored once, from the lower id.
+PAIR_EDGES = (
+    ("FOLLOWS", True, "follows"),
+    ("FOLLOWS", False, "followed_by"),
+    ("FRIEND", True, "friends"),
+    ("REQUESTED", True, "request_sent"),
+    ("REQUESTED", False, "request_received"),
+    ("BLOCKS", True, "blocks"),
+    ("BLOCKS", False, "blocked_by"),
+)
+
+
+def _put_pair_query():
+    # Setting `at` on both nodes first takes their write locks, so two syncs of one pair run one
+    # after the other and never both create the same edge.
+    lines = [
+        "MERGE (lo:User {key: $lo_key}) ON CREATE SET lo.space = $space, lo.user_id = $lo, lo.active = true",
+        "MERGE (hi:User {key: $hi_key}) ON CREATE SET hi.space = $space, hi.user_id = $hi, hi.active = true",
+        "SET lo.at = $now, hi.at = $now",
+    ]
+    for edge_type, from_lower, flag in PAIR_EDGES:
+        src, dst = ("lo", "hi") if from_lower else ("hi", "lo")
+        lines += [
+            "WITH DISTINCT lo, hi",
+            f"FOREACH (_ IN CASE WHEN ${flag} THEN [1] ELSE [] END |",
+            f"  MERGE ({src})-[r:{edge_type}]->({dst}) ON CREATE SET r.at = $now)",
+            "WITH lo, hi",
+            f"OPTIONAL MATCH ({src})-[r:{edge_type}]->({dst}) WHERE NOT ${flag}",
+            "DELETE r",
+        ]
+    return "\n".join(lines)
+
+
+PUT_PAIR = _put_pair_query()
+
+JOIN_CONVERSATION = """
+MERGE (u:User {key: $user_key}) ON CREATE SET u.space = $space, u.user_id = $user_id, u.active = true
+MERGE (c:Conversation {key: $conversation_key})
+ON CREATE SET c.space = $space, c.conversation_id = $conversation_id
+SET u.at = $now, c.at = $now
+MERGE (u)-[r:MEMBER_OF]->(c) ON CREATE SET r.at = $now
+"""
+
+LEAVE_CONVERSATION = """
+MATCH (u:User {key: $user_key})-[r:MEMBER_OF]->(c:Conversation {key: $conversation_key})
+DELETE r
+"""
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+class Neo4jGraph(GraphBackend):
+    name = "neo4j"
+    mirrors = True
+
+    def __init__(self, space):
+        if not space:
+            raise ValueError("a Neo4j graph needs a space (GRAPH_NEO4J_SPACE)")
+        self.space = space
+
+    def user_key(self, user_id):
+        return f"{self.space}:{user_id}"
+
+    def conversation_key(self, conversation_id):
+        return f"{self.space}:{conversation_id}"
+
+    # --- reads ---
+
+    def suggestions(self, user_id, limit):
+        rows = cypher(SUGGESTIONS, {"key": self.user_key(user_id), "limit": limit})
+        return [Suggestion(candidate, mutual, shared) for candidate, mutual, shared in rows]
+
+    def path(self, from_id, to_id, max_hops=MAX_HOPS):
+        rows = cypher(
+            f"""
+            MATCH (a:User {{key: $a}}), (b:User {{key: $b}})
+            MATCH p = shortestPath((a)-[:FRIEND*..{int(max_hops)}]-(b))
+            RETURN [n IN nodes(p) | n.user_id]
+            """,
+            {"a": self.user_key(from_id), "b": self.user_key(to_id)},
+        )
+        return rows[0][0] if rows else None
+
+    def relation(self, a_id, b_id):
+        rows = cypher(RELATION, {"a": self.user_key(a_id), "b": self.user_key(b_id)})
+        return Relation(*rows[0]) if rows else Relation()
+
+    # --- mirror hooks ---
+
+    def put_user(self, user_id, *, username, active):
+        cypher(
+            PUT_USER,
+            {
+                "key": self.user_key(user_id),
+                "space": self.space,
+                "user_id": user_id,
+                "username": username,
+                "active": active,
+                "now": now_ms(),
+            },
+        )
+
+    def remove_user(self, user_id):
+        cypher("MATCH (u:User {key: $key}) DETACH DELETE u", {"key": self.user_key(user_id)})
+
+    def put_pair(self, a_id, b_id, relation):
+        lo, hi = sorted((a_id, b_id))
+        seen_from_lower = relation if lo == a_id else relation.flipped()
+        cypher(
+            PUT_PAIR,
+            {
+                "lo": lo,
+                "hi": hi,
+                "lo_key": self.user_key(lo),
+                "hi_key": self.user_key(hi),
+                "space": self.space,
+                "now": now_ms(),
+                **seen_from_lower.as_dict(),
+            },
+        )
+
+    def put_membership(self, user_id, conversation_id, member):
+        params = {"user_key": self.user_key(user_id), "conversation_key": self.conversation_key(conversation_id)}
+        if member:
+            params |= {
+                "space": self.space,
+                "user_id": user_id,
+                "conversation_id": str(conversation_id),
+                "now": now_ms(),
+            }
+            cypher(JOIN_CONVERSATION, params)
+        else:
+            cypher(LEAVE_CONVERSATION, params)

@@ -1,0 +1,25 @@
+"""Reads about the event pipeline, for /readyz, the relay's log and the admin."""
+
+from django.conf import settings
+from django.utils import timezone
+
+from streaming.models import OutboxEvent
+
+# Counting a huge backlog row by row would make /readyz slow exactly when it matters; past this,
+# the count says "at least".
+COUNT_CAP = 100_000
+
+
+def outbox_lag():
+    """How far the outbox is behind: unsent rows (capped at COUNT_CAP), the age of the oldest,
+    and (embedded mode) rows whose in-process handlers have failed every allowed attempt."""
+    unsent = OutboxEvent.objects.filter(sent_at__isnull=True)
+    oldest = unsent.order_by("occurred_at").values_list("occurred_at", flat=True).first()
+    count = unsent.values("pk")[:COUNT_CAP].count()
+    given_up = unsent.filter(attempts__gte=settings.OUTBOX_LOCAL_MAX_ATTEMPTS).values("pk")[:COUNT_CAP].count()
+    return {
+        "unsent": count,
+        "unsent_capped": count >= COUNT_CAP,
+        "oldest_unsent_age_seconds": round((timezone.now() - oldest).total_seconds(), 3) if oldest else None,
+        "given_up": given_up,
+    }

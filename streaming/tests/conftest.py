@@ -1,0 +1,165 @@
+import contextlib
+import itertools
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from conftest import ROOT
+from streaming import bus
+
+_ids = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model().objects.create_user(username=username or f"s{next(_ids)}", password="pw-Long-enough-1")
+
+    return make
+
+
+@pytest.fixture
+def recorder():
+    """Register handlers on the bus for one test: `recorder.on("type", fail=N)` records every
+    envelope it receives (and raises on the first N)."""
+
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+            self._registered = []
+
+        def on(self, *types, fail=0, error=RuntimeError):
+            state = {"left": fail}
+
+            def handler(envelope):
+                self.seen.append(envelope)
+                if state["left"]:
+                    state["left"] -= 1
+                    raise error(f"handler failure for {envelope['id']}")
+
+            bus.handles(*types)(handler)
+            self._registered.append(handler)
+            return handler
+
+        def ids(self):
+            return [e["id"] for e in self.seen]
+
+    rec = Recorder()
+    yield rec
+    for handler in rec._registered:
+        bus.unregister(handler)
+
+
+@pytest.fixture
+def embedded(settings):
+    """The embedded event bus: handlers in-process after commit, whatever the environment says."""
+    settings.KAFKA_BOOTSTRAP_SERVERS = ""
+    return settings
+
+
+# --- Kafka ---
+
+
+@pytest.fixture
+def kafka(settings):
+    """Kafka with topics of this test's own (a unique KAFKA_TOPIC_PREFIX), deleted afterwards."""
+    from conftest import require_service
+
+    require_service("kafka")
+    require_service("postgres")
+    from confluent_kafka.admin import AdminClient
+
+    from streaming.kafka import ensure_topics, event_and_dead_letter_topics
+
+    settings.KAFKA_TOPIC_PREFIX = f"t{uuid.uuid4().hex[:10]}."
+    settings.KAFKA_TOPIC_PARTITIONS = 3
+    topics = event_and_dead_letter_topics()
+    ensure_topics(topics)
+    yield settings
+    admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
+    for future in admin.delete_topics(topics, operation_timeout=30).values():
+        # A topic may be gone already (or the broker slow to answer): it is only clean-up.
+        with contextlib.suppress(Exception):
+            future.result(30)
+
+
+def read_topic(topic):
+    """Every record of a topic, partition by partition, in offset order: [(partition, key, value, headers)]."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS,
+            "group.id": f"reader-{uuid.uuid4().hex}",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
+        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions if ends[p]])
+        records, deadline = [], time.monotonic() + 30
+        positions = dict.fromkeys(partitions, 0)
+        while any(positions[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is None or msg.error():
+                continue
+            positions[msg.partition()] = msg.offset() + 1
+            records.append((msg.partition(), msg.key(), msg.value(), dict(msg.headers() or [])))
+        return records
+    finally:
+        consumer.close()
+
+
+def read_envelopes(topic):
+    import json
+
+    return [json.loads(value) for _, _, value, _ in read_topic(topic)]
+
+
+# --- subprocesses against the test database ---
+
+
+def subprocess_env(**extra):
+    """The environment of a manage.py/celery child that uses this test's database and settings."""
+    db = connection.settings_dict
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="settings.test",
+        DATABASE_URL=f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        KAFKA_BOOTSTRAP_SERVERS=settings.KAFKA_BOOTSTRAP_SERVERS,
+        KAFKA_TOPIC_PREFIX=settings.KAFKA_TOPIC_PREFIX,
+        KAFKA_TOPIC_PARTITIONS=str(settings.KAFKA_TOPIC_PARTITIONS),
+        REDIS_URL=settings.REDIS_URL,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def manage(*args, env):
+    return subprocess.Popen(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for(predicate, timeout=30.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
