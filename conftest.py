@@ -2,10 +2,12 @@
 
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parent
 SVC = ROOT / "scripts" / "services" / "svc"
@@ -44,3 +46,26 @@ def api_client():
     from rest_framework.test import APIClient
 
     return APIClient()
+
+
+def run_together(n, work):
+    """Start n threads at once; each runs work(i) on its own database connection. Returns the results."""
+    barrier = threading.Barrier(n)
+    results, errors = [None] * n, []
+
+    def target(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    return results

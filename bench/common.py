@@ -34,6 +34,27 @@ def recreate_database(url):
         conn.execute(f'CREATE DATABASE "{parsed.path[1:]}"')
 
 
+def prepare_group(env, members, prefix):
+    """Migrate the bench database; make `members` users with tokens, all in one group.
+    Returns (conversation id, tokens)."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from knox.models import AuthToken
+
+    from chats import actions
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    users = [User.objects.create_user(f"{prefix}{i}", password="x") for i in range(members)]
+    group = actions.do_create_conversation(users[0], kind="group", title=prefix, invitees=users[1:])
+    return str(group.id), [AuthToken.objects.create(u)[1] for u in users]
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

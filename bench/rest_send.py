@@ -10,7 +10,6 @@ process on loopback; the load comes from this process.
 import argparse
 import asyncio
 import os
-import sys
 import time
 
 from bench.common import (
@@ -18,31 +17,11 @@ from bench.common import (
     asgi_server,
     bench_database_url,
     plot_latency,
+    prepare_group,
     recreate_database,
     save,
     summarize,
 )
-
-
-def prepare(env, clients):
-    """Migrate the bench database and make users, tokens and one shared group."""
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from knox.models import AuthToken
-
-    from chats import actions
-
-    call_command("migrate", verbosity=0)
-    User = get_user_model()
-    users = [User.objects.create_user(f"bench{i}", password="x") for i in range(clients)]
-    group = actions.do_create_conversation(users[0], kind="group", title="bench", invitees=users[1:])
-    tokens = [AuthToken.objects.create(u)[1] for u in users]
-    return str(group.id), tokens
 
 
 async def load(base, conversation_id, tokens, concurrency, total, time_limit):
@@ -93,7 +72,7 @@ def main():
     )
     print("bench: preparing database chatsite_bench ...", flush=True)
     recreate_database(env["DATABASE_URL"])
-    conversation_id, tokens = prepare(env, max(levels))
+    conversation_id, tokens = prepare_group(env, max(levels), "bench")
     results, series = {}, {}
     with asgi_server(env, "uvicorn", workers=args.workers) as base:
         asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))  # warm up connections and caches

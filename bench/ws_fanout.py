@@ -20,30 +20,11 @@ from bench.common import (
     asgi_server,
     bench_database_url,
     plot_latency,
+    prepare_group,
     recreate_database,
     save,
     summarize,
 )
-
-
-def prepare(env, members):
-    """Migrate the bench database; make the users, their tokens and one group of all of them."""
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
-    from knox.models import AuthToken
-
-    from chats import actions
-
-    call_command("migrate", verbosity=0)
-    User = get_user_model()
-    users = [User.objects.create_user(f"fan{i}", password="x") for i in range(members)]
-    group = actions.do_create_conversation(users[0], kind="group", title="fan-out", invitees=users[1:])
-    return str(group.id), [AuthToken.objects.create(u)[1] for u in users]
 
 
 async def open_socket(base, token):
@@ -131,7 +112,7 @@ def main():
     )
     print("bench: preparing database chatsite_bench_ws ...", flush=True)
     recreate_database(env["DATABASE_URL"])
-    conversation_id, tokens = prepare(env, max(args.sockets))
+    conversation_id, tokens = prepare_group(env, max(args.sockets), "fan")
     results, series = {}, {}
     with asgi_server(env, args.server) as base:
         base = base.replace("http", "ws", 1)

@@ -445,10 +445,13 @@ def do_edit_message(user, conversation_id, message_id, text):
     message = check_edit_message(user, conversation_id, message_id, text)
     if text == message.text:
         return message
-    with transaction.atomic():
-        event = get_store().edit(message.id, text, user.pk)
-        emit("message.edited", key=conversation_id, actor=user, payload=_message_payload(event.message))
-        realtime.push_after_commit(event)
+    try:
+        with transaction.atomic():
+            event = get_store().edit(message.id, text, user.pk)
+            emit("message.edited", key=conversation_id, actor=user, payload=_message_payload(event.message))
+            realtime.push_after_commit(event)
+    except AlreadyDone:  # deleted between the check and the write
+        raise ApiError("deleted", "This message was deleted.", 409) from None
     return event.message
 
 
@@ -461,11 +464,14 @@ def check_delete_message(user, conversation_id, message_id):
 
 def do_delete_message(user, conversation_id, message_id):
     message = check_delete_message(user, conversation_id, message_id)
-    with transaction.atomic():
-        event = get_store().delete(message.id, user.pk)
-        payload = {"conversation_id": str(conversation_id), "message_id": str(message.id), "seq": event.seq}
-        emit("message.deleted", key=conversation_id, actor=user, payload=payload)
-        realtime.push_after_commit(event)
+    try:
+        with transaction.atomic():
+            event = get_store().delete(message.id, user.pk)
+            payload = {"conversation_id": str(conversation_id), "message_id": str(message.id), "seq": event.seq}
+            emit("message.deleted", key=conversation_id, actor=user, payload=payload)
+            realtime.push_after_commit(event)
+    except AlreadyDone:  # two deletes raced: the first one's tombstone is the answer
+        return get_store().get(message.id)
     return event.message
 
 

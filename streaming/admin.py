@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from chatsite.admin_views import ReadOnlyAdmin
 from streaming.models import OutboxEvent
 
 
@@ -17,7 +18,7 @@ class SentFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyAdmin):
     """The outbox, read-only: what is waiting, what failed in-process and why."""
 
     list_display = ("occurred_at", "type", "key", "actor_id", "sent_at", "attempts", "last_error")
@@ -25,12 +26,3 @@ class OutboxEventAdmin(admin.ModelAdmin):
     search_fields = ("=id", "=key")
     ordering = ("-occurred_at",)
     show_full_result_count = False  # the table is large; counting it on every page is not free
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -5,7 +5,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import actions, selectors
-from accounts.api.schema import error_responses
 from accounts.api.serializers import (
     LoginSerializer,
     MeSerializer,
@@ -17,7 +16,7 @@ from accounts.api.serializers import (
     UserListSerializer,
     UserSearchSerializer,
 )
-from chatsite.api_errors import ApiError
+from chatsite.api_errors import ApiError, error_responses
 
 
 def parse(serializer_class, data):

@@ -37,11 +37,14 @@ class MessageStore(ABC):
         """Log a conversation event that is not about one message (member joined, renamed...)."""
 
     @abstractmethod
-    def edit(self, message_id: UUID, text: str, actor_id: int) -> Event: ...
+    def edit(self, message_id: UUID, text: str, actor_id: int) -> Event:
+        """Keep the old text in the history. Raises AlreadyDone on a tombstone: edits, deletes,
+        reactions and pins never touch a deleted message, even one deleted a moment ago."""
 
     @abstractmethod
     def delete(self, message_id: UUID, actor_id: int) -> Event:
-        """Leave a tombstone: text, edit history and reactions are gone; the seq stays."""
+        """Leave a tombstone: text, edit history and reactions are gone; the seq stays.
+        Raises AlreadyDone if the message is a tombstone already."""
 
     @abstractmethod
     def add_reaction(self, message_id: UUID, user_id: int, emoji: str) -> Event:

@@ -282,7 +282,9 @@ class MongoMessageStore(MessageStore):
             "edits": [],
             "reactions": [],
         }
-        document = self._change(message_id, {"$set": tombstone})
+        document = self._change(message_id, {"$set": tombstone}, {"deleted_at": None})
+        if document is None:
+            raise AlreadyDone  # deleted already
         return self._log(document["conversation"], "message.deleted", actor_id, message_id)
 
     def add_reaction(self, message_id, user_id, emoji):

@@ -86,7 +86,11 @@ class SqlMessageStore(MessageStore):
         return _event(self._log(conversation_id, type, actor_id, data=data), None)
 
     def _locked(self, message_id):
-        return StoredMessage.objects.select_for_update().get(pk=message_id)
+        """The message row, locked; a tombstone takes no more changes (the check ran before the lock)."""
+        row = StoredMessage.objects.select_for_update().get(pk=message_id)
+        if row.deleted_at is not None:
+            raise AlreadyDone
+        return row
 
     def edit(self, message_id, text, actor_id):
         row = self._locked(message_id)
@@ -115,7 +119,7 @@ class SqlMessageStore(MessageStore):
         return self._event_for(row, "reaction.added", user_id, {"emoji": emoji, "user_id": user_id})
 
     def remove_reaction(self, message_id, user_id, emoji):
-        row = self._locked(message_id)
+        row = StoredMessage.objects.select_for_update().get(pk=message_id)
         if not StoredReaction.objects.filter(message=row, user_id=user_id, emoji=emoji).delete()[0]:
             raise AlreadyDone
         return self._event_for(row, "reaction.removed", user_id, {"emoji": emoji, "user_id": user_id})

@@ -1,38 +1,12 @@
 """Seq assignment and send dedupe under real concurrency, on PostgreSQL with real threads."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from chats import actions
 from chats.backends import get_store
-from conftest import require_service
+from conftest import require_service, run_together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(n, work):
-    """Start n threads at once; each runs work(i) on its own database connection."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return results
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 the `store` fixture and runs once on the SQL store and once on MongoDB (FerretDB in tests)."""
 
 import itertools
-import threading
 import time
 import uuid
 from datetime import timedelta
@@ -19,7 +18,7 @@ from chats import actions
 from chats.backends.mongo import MongoMessageStore
 from chats.backends.sql import SqlMessageStore
 from chats.backends.types import AlreadyDone
-from conftest import require_service
+from conftest import require_service, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -46,29 +45,6 @@ def conversation():
 
 def joined(store, conversation, user_id=1):
     return store.append_event(conversation, "member.joined", user_id, {"user_id": user_id, "role": "member"})
-
-
-def run_together(n, work):
-    """Start n threads at once; each runs work(i) with its own database connection."""
-    barrier = threading.Barrier(n)
-    results, errors = [None] * n, []
-
-    def target(i):
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert not errors, errors
-    return results
 
 
 def needs_real_concurrency(store):
@@ -468,3 +444,19 @@ def test_an_exported_chunk_loads_into_the_same_store_without_change(store, conve
     assert store.counters(None, 100) == [(conversation, 4)]
     # an event in a later range brings the message it changed, whatever the message's own seq
     assert [m.id for m in store.export(conversation, 1, 3).messages] == [message.id]
+
+
+def test_a_tombstone_takes_no_edit_reaction_pin_or_second_delete(store, conversation):
+    """The action checks first, but a delete can land between its check and the write."""
+    message = send(store, conversation, text="bye")
+    store.delete(message.id, 1)
+    late_writes = [
+        lambda: store.edit(message.id, "back", 1),
+        lambda: store.add_reaction(message.id, 2, "👍"),
+        lambda: store.set_pinned(message.id, True, 1),
+        lambda: store.delete(message.id, 1),
+    ]
+    for late_write in late_writes:
+        with pytest.raises(AlreadyDone):
+            late_write()
+    assert store.get(message.id).text == ""
