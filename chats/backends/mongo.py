@@ -307,9 +307,9 @@ class MongoMessageStore(MessageStore):
             state, change = {"pinned_at": None}, {"pinned_at": _now(), "pinned_by": actor_id}
         else:
             state, change = {"pinned_at": {"$ne": None}}, {"pinned_at": None, "pinned_by": None}
-        document = self._change(message_id, {"$set": change}, state)
+        document = self._change(message_id, {"$set": change}, {**state, "deleted_at": None})
         if document is None:
-            raise AlreadyDone
+            raise AlreadyDone  # already in that state, or a tombstone
         return self._log(document["conversation"], "message.pinned", actor_id, message_id, {"pinned": pinned})
 
     def purge_tombstones(self, older_than, chunk=1000):
