@@ -91,15 +91,16 @@ async def _end(task):
         task.exception()  # seen, so asyncio does not log it as never retrieved
 
 
-def _replay_page(user, conversation_id, after, limit, check_bound):
+async def _replay_page(user, conversation_id, after, limit, check_bound, hidden):
     """(events as frames, None) or (None, (seq, reason)) when the socket cannot replay."""
     if check_bound:
-        latest = get_store().latest_seq(conversation_id)
+        latest = await get_store().alatest_seq(conversation_id)
         if after > latest:
             return None, (latest, "ahead")
         if latest - after > settings.WS_REPLAY_BOUND:
             return None, (latest, "too_far_behind")
-    return [protocol.event(e) for e in selectors.events_after(user, conversation_id, after, limit)], None
+    events = await selectors.aevents_after(user, conversation_id, after, limit, hidden)
+    return [protocol.event(e) for e in events], None
 
 
 _in_thread = database_sync_to_async  # ORM and actions: Django's sync thread, connections handled
@@ -505,7 +506,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         feed, first, page = self.feeds.get(cid), True, settings.WS_REPLAY_PAGE
         while feed is not None and self.feeds.get(cid) is feed:
             after = feed.last
-            frames, resync = await _in_thread(_replay_page)(self.user, cid, after, page, first)
+            frames, resync = await _replay_page(self.user, cid, after, page, first, self.blocked)
             if self.feeds.get(cid) is not feed or self.closing:
                 return
             if feed.last != after:

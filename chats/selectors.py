@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 
+from channels.db import database_sync_to_async
 from django.db.models import Q
 
 from chats.backends import get_store
@@ -102,8 +103,17 @@ def events_after(user, conversation_id, seq, limit):
     """The conversation's log after `seq` for this reader. A blocked sender's events stay in the
     log as bare "hidden" entries, so that the reader sees no gap and no content."""
     conversation_for(user, conversation_id)
-    hidden = blocked_ids(user.pk)
-    events = get_store().events_after(conversation_id, seq, limit)
+    return hide_blocked(get_store().events_after(conversation_id, seq, limit), blocked_ids(user.pk))
+
+
+async def aevents_after(user, conversation_id, seq, limit, hidden):
+    """The same for async callers (the WebSocket replay), which already know whom the reader
+    blocked: the store read goes through the store's async client (AsyncMongoClient on Mongo)."""
+    await database_sync_to_async(conversation_for)(user, conversation_id)
+    return hide_blocked(await get_store().aevents_after(conversation_id, seq, limit), hidden)
+
+
+def hide_blocked(events, hidden):
     return [hide(e) if e.message and e.message.sender_id in hidden else e for e in events]
 
 
