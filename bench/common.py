@@ -24,6 +24,21 @@ def bench_database_url(name):
     return urlunparse(url._replace(path=f"/{name}"))
 
 
+def bench_env(database, **extra):
+    """The environment of a benchmark's server and workers: production settings on a throwaway
+    database of its own, quiet logs, and whatever the benchmark adds."""
+    return dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="settings.prod",
+        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        SECURE_SSL_REDIRECT="False",
+        LOG_LEVEL="WARNING",
+        DATABASE_URL=bench_database_url(database),
+        **extra,
+    )
+
+
 def recreate_database(url):
     import psycopg
 

@@ -20,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import ROOT, bench_database_url, percentile, plot_latency, recreate_database, save
+from bench.common import ROOT, bench_env, percentile, plot_latency, recreate_database, save
 
 RATES = [50, 200, 500]  # events per second
 TYPE = "moderation.reported"
@@ -43,17 +43,6 @@ def emit_at(rate, seconds, committed):
             event = emit(TYPE, key=f"conv{i % 50}", payload={"n": i})
         committed[str(event.id)] = time.time()
     return total, time.perf_counter() - started
-
-
-def bench_env():
-    return dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.prod",
-        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL=bench_database_url("chatsite_bench_lag"),
-    )
 
 
 def writer(rate, seconds, out):
@@ -86,7 +75,9 @@ def main():
         return writer(float(rate), float(seconds), out)
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         sys.exit('bench: set KAFKA_BOOTSTRAP_SERVERS (eval "$(scripts/services/svc env)")')
-    env = dict(bench_env(), KAFKA_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.", KAFKA_TOPIC_PARTITIONS="6")
+    env = bench_env(
+        "chatsite_bench_lag", KAFKA_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.", KAFKA_TOPIC_PARTITIONS="6"
+    )
     print("bench: preparing database chatsite_bench_lag ...", flush=True)
     recreate_database(env["DATABASE_URL"])
     os.environ.update(env)

@@ -13,7 +13,7 @@ import sys
 import time
 import uuid
 
-from bench.common import ROOT, bench_database_url, plot_latency, recreate_database, save, summarize
+from bench.common import ROOT, bench_env, plot_latency, recreate_database, save, summarize
 
 BATCH_SIZES = [100, 500, 2000]
 
@@ -107,15 +107,8 @@ def main():
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         sys.exit('bench: set KAFKA_BOOTSTRAP_SERVERS (eval "$(scripts/services/svc env)")')
 
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.prod",
-        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL=bench_database_url("chatsite_bench_relay"),
-        KAFKA_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.",
-        KAFKA_TOPIC_PARTITIONS="6",
+    env = bench_env(
+        "chatsite_bench_relay", KAFKA_TOPIC_PREFIX=f"bench{uuid.uuid4().hex[:6]}.", KAFKA_TOPIC_PARTITIONS="6"
     )
     print("bench: preparing database chatsite_bench_relay ...", flush=True)
     recreate_database(env["DATABASE_URL"])

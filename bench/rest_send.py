@@ -9,13 +9,12 @@ process on loopback; the load comes from this process.
 
 import argparse
 import asyncio
-import os
 import time
 
 from bench.common import (
     ROOT,
     asgi_server,
-    bench_database_url,
+    bench_env,
     plot_latency,
     prepare_group,
     recreate_database,
@@ -60,16 +59,7 @@ def main():
     args = parser.parse_args()
 
     levels = [1, 32]
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.prod",
-        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="False",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL=bench_database_url("chatsite_bench"),
-        MESSAGE_RATE_LIMIT="1000000/1s",
-    )
+    env = bench_env("chatsite_bench", MESSAGE_RATE_LIMIT="1000000/1s")
     print("bench: preparing database chatsite_bench ...", flush=True)
     recreate_database(env["DATABASE_URL"])
     conversation_id, tokens = prepare_group(env, max(levels), "bench")

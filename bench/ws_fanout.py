@@ -18,7 +18,7 @@ import time
 from bench.common import (
     ROOT,
     asgi_server,
-    bench_database_url,
+    bench_env,
     plot_latency,
     prepare_group,
     recreate_database,
@@ -99,17 +99,7 @@ def main():
     if not os.environ.get("REDIS_URL"):
         sys.exit('bench: set REDIS_URL (eval "$(scripts/services/svc env)"): fan-out goes through Redis')
 
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.prod",
-        SECRET_KEY="bench-only-secret-key-" + "x" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="False",
-        LOG_LEVEL="WARNING",
-        DATABASE_URL=bench_database_url("chatsite_bench_ws"),
-        MESSAGE_RATE_LIMIT="1000000/1s",
-        WS_RATE_PER_SECOND="100000",  # one sender sends as fast as the fan-out allows
-    )
+    env = bench_env("chatsite_bench_ws", MESSAGE_RATE_LIMIT="1000000/1s", WS_RATE_PER_SECOND="100000")
     print("bench: preparing database chatsite_bench_ws ...", flush=True)
     recreate_database(env["DATABASE_URL"])
     conversation_id, tokens = prepare_group(env, max(args.sockets), "fan")

@@ -1,5 +1,6 @@
 import itertools
 import os
+import uuid
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -114,3 +115,17 @@ def message_store(request):
 @pytest.fixture
 def store(message_store):
     return get_store()
+
+
+def store_send(store, conversation, text="hello", sender=1, client_id=None, **fields):
+    """Send straight to a message store (below the actions); returns the message."""
+    message, _ = store.send(
+        conversation_id=conversation,
+        sender_id=sender,
+        client_id=client_id or uuid.uuid4().hex,
+        text=text,
+        parent_id=fields.get("parent_id"),
+        mentions=fields.get("mentions", []),
+        mention_all=fields.get("mention_all", False),
+    )
+    return message

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from pymongo import MongoClient
 
 from chats.backends.mongo import MongoMessageStore, event_document
+from chats.tests.conftest import store_send as send
 from conftest import require_service
 
 pytestmark = pytest.mark.services
@@ -27,19 +28,6 @@ def mongo(mongo_url):
 def raw(mongo_url):
     with MongoClient(mongo_url, uuidRepresentation="standard") as client:
         yield client.get_default_database()
-
-
-def send(store, conversation, text="hello", sender=1, client_id=None):
-    message, _ = store.send(
-        conversation_id=conversation,
-        sender_id=sender,
-        client_id=client_id or uuid.uuid4().hex,
-        text=text,
-        parent_id=None,
-        mentions=[],
-        mention_all=False,
-    )
-    return message
 
 
 def keys(value):

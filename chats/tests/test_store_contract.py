@@ -1,7 +1,6 @@
 """The message store contract (chats/backends/base.py), run against every adapter: each test takes
 the `store` fixture and runs once on the SQL store and once on MongoDB (FerretDB in tests)."""
 
-import itertools
 import time
 import uuid
 from datetime import timedelta
@@ -18,24 +17,10 @@ from chats import actions
 from chats.backends.mongo import MongoMessageStore
 from chats.backends.sql import SqlMessageStore
 from chats.backends.types import AlreadyDone
+from chats.tests.conftest import store_send as send
 from conftest import require_service, run_together
 
 pytestmark = pytest.mark.django_db
-
-_client_ids = itertools.count(1)
-
-
-def send(store, conversation, sender=1, text="hello", client_id=None, **fields):
-    message, _ = store.send(
-        conversation_id=conversation,
-        sender_id=sender,
-        client_id=client_id or f"c{next(_client_ids)}",
-        text=text,
-        parent_id=fields.get("parent_id"),
-        mentions=fields.get("mentions", []),
-        mention_all=fields.get("mention_all", False),
-    )
-    return message
 
 
 @pytest.fixture
