@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -167,3 +168,108 @@ def plot_latency(name, series, title):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     return path
+
+
+def prepare_rooms(env, rooms, members, prefix):
+    """Migrate the bench database; make `rooms` groups of `members` users each, every user with a
+    token. Rows are made in bulk (the members joined before the benchmark, so their join events
+    do not matter). Returns [{"id", "tokens", "last"}], where `last` is the room's latest seq."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import transaction
+    from knox import crypto
+    from knox.models import AuthToken
+    from knox.settings import CONSTANTS
+    from tqdm import tqdm
+
+    from chats import actions
+    from chats.backends import get_store
+    from chats.models import Membership
+
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    out = []
+    for r in tqdm(range(rooms), desc=f"bench: {rooms} rooms of {members}", leave=False):
+        with transaction.atomic():
+            users = User.objects.bulk_create(
+                [User(username=f"{prefix}{r}-{i}", password="!") for i in range(members)]
+            )
+            room = actions.do_create_conversation(users[0], kind="group", title=f"{prefix}{r}", invitees=[])
+            Membership.objects.bulk_create([Membership(conversation=room, user=u) for u in users[1:]])
+            tokens = [crypto.create_token_string() for _ in users]
+            AuthToken.objects.bulk_create(
+                [
+                    AuthToken(user=u, digest=crypto.hash_token(t), token_key=t[: CONSTANTS.TOKEN_KEY_LENGTH])
+                    for u, t in zip(users, tokens, strict=True)
+                ]
+            )
+        out.append({"id": str(room.id), "tokens": tokens, "last": get_store().latest_seq(room.id)})
+    return out
+
+
+def rss_mb(pid):
+    """Resident memory of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+@contextmanager
+def server_pool(env, server="uvicorn", workers=1):
+    """`workers` server processes on one loopback port, as production would run them on 2 cores:
+    uvicorn with uvloop and httptools under its own supervisor, or daphne processes sharing one
+    listening socket. Yields (base URL, a function giving the worker pids)."""
+    if server == "uvicorn":
+        port = free_port()
+        cmd = [
+            *(sys.executable, "-m", "uvicorn", "chatsite.asgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets"),
+            *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
+        ]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]
+
+        def pids():
+            if workers == 1:
+                return [procs[0].pid]
+            children = Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text().split()
+            return [int(c) for c in children]
+    else:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4096)
+        port = listener.getsockname()[1]
+        fd = listener.fileno()
+        cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", "chatsite.asgi:application"]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]
+        listener.close()
+
+        def pids():
+            return [p.pid for p in procs]
+
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError(f"{server} did not start on port {port}")
+        if server == "uvicorn" and workers > 1:
+            while len(pids()) < workers and time.time() < deadline:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", pids
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)

@@ -8,6 +8,7 @@ one queue, so the order in which they were decided is the order on the wire.
 """
 
 import asyncio
+import inspect
 import json
 import logging
 import math
@@ -15,6 +16,7 @@ import time
 import uuid
 from collections import deque
 
+import orjson
 from asgiref.sync import sync_to_async
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -24,7 +26,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db.models import Q
 
-from chats import actions, presence, protocol, realtime, selectors, ws_auth, ws_health
+from chats import actions, fanout, presence, protocol, realtime, selectors, ws_auth, ws_health
 from chats.backends import get_store
 from chats.models import Membership
 from chats.protocol import Close, FrameError
@@ -107,17 +109,29 @@ _in_thread = database_sync_to_async  # ORM and actions: Django's sync thread, co
 _off_loop = sync_to_async(thread_sensitive=False)  # presence: Redis calls, no ORM
 
 
+def _encoder():
+    if settings.WS_FANOUT == "tutorial":
+        return lambda frame: json.dumps(frame, separators=(",", ":"))
+    return lambda frame: orjson.dumps(frame).decode()
+
+
 class ChatConsumer(AsyncWebsocketConsumer):
     async def __call__(self, scope, receive, send):
-        # AsyncConsumer.__call__ with two changes. The layer's receive is guarded: when Redis goes
-        # away the socket closes with a code instead of dying. And receive tasks are ended for
-        # sure: under Python 3.11, redis-py may swallow a cancellation that lands while it
-        # (re)connects, and the layer receive would live on for a socket that is gone.
+        # AsyncConsumer.__call__ with three changes. With the hub (chats.fanout) a socket has no
+        # channel at all: group messages arrive through hub_message. The layer's receive is
+        # guarded: when Redis goes away the socket closes with a code instead of dying. And
+        # receive tasks are ended for sure: under Python 3.11, redis-py may swallow a cancellation
+        # that lands while it (re)connects, and the layer receive would live on for a socket that
+        # is gone.
         self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
         self.base_send = send
-        sources = [receive, self._receive_from_layer]
+        self.hub = fanout.hub() if settings.WS_FANOUT == "hub" else None
+        self.encode = _encoder()
+        sources = [receive]
+        if self.hub is None:
+            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(self._receive_from_layer)
         tasks = [asyncio.ensure_future(source()) for source in sources]
         try:
             while True:
@@ -146,12 +160,66 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message):
         # Like AsyncConsumer.dispatch without closing old DB connections on every event: the
-        # handlers that use the database do it through database_sync_to_async.
+        # handlers that use the database do it through database_sync_to_async. Handlers of group
+        # messages that need no I/O are plain functions, so that the hub can call them directly.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:  # a message of a newer server version, during a rolling deploy
             log.warning("no handler for %s", message["type"])
             return
-        await handler(message)
+        result = handler(message)
+        if inspect.isawaitable(result):
+            await result
+
+    def hub_message(self, message):
+        """A group message from the hub, on this socket's loop. Handled at once when its handler
+        needs no I/O; behind a handler that does (a block list reload), later messages wait, so
+        that each is handled in the state the ones before it left."""
+        if self.closing or self.user is None:
+            return
+        if self.hub_backlog is not None:
+            self.hub_backlog.append(message)
+            return
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            log.warning("no handler for %s", message["type"])
+            return
+        result = handler(message)
+        if inspect.isawaitable(result):
+            self.hub_backlog = deque()
+            self._spawn(self._hub_drain(result))
+
+    async def _hub_drain(self, pending):
+        try:
+            while True:
+                try:
+                    await pending
+                except Exception:
+                    log.warning("a group message handler failed", exc_info=True)
+                if not self.hub_backlog:
+                    return
+                pending = self.dispatch(self.hub_backlog.popleft())
+        finally:
+            self.hub_backlog = None
+
+    # --- groups: the hub's, or the Channels layer's ---
+
+    async def _join(self, group):
+        if self.hub is not None:
+            await self.hub.join(group, self)
+        else:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def _part(self, group):
+        if self.hub is not None:
+            await self.hub.leave(group, self)
+        else:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def _publish(self, group, message):
+        if self.hub is not None:
+            await fanout.publish(group, message)
+        else:
+            await self.channel_layer.group_send(group, message)
 
     # --- connect, authenticate, disconnect ---
 
@@ -166,6 +234,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.presence_stamps = {}
         self.fill_queue = deque()
         self.fill_task = None
+        self.hub_backlog = None  # group messages waiting behind a handler that does I/O
         self.tasks = set()
         self.closing = False
         self.budget = FrameBudget()
@@ -200,7 +269,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user = user
         try:
             await ws_health.watch().join(self)
-            await self.channel_layer.group_add(realtime.user_group(user.pk), self.channel_name)
+            await self._join(realtime.user_group(user.pk))
             conversations, (self.blocked, self.blockers), co_members = await _in_thread(_bootstrap)(user)
             self.held = True
             self.feeds = {cid: Feed(held=True) for cid in conversations}
@@ -245,8 +314,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _leave(self):
         try:
             for cid in self.subscribed:
-                await self.channel_layer.group_discard(realtime.conversation_group(cid), self.channel_name)
-            await self.channel_layer.group_discard(realtime.user_group(self.user.pk), self.channel_name)
+                await self._part(realtime.conversation_group(cid))
+            await self._part(realtime.user_group(self.user.pk))
             change = await _off_loop(presence.disconnect)(self.user.pk, self.connection_id)
             if change:
                 await self._announce(change)
@@ -372,7 +441,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         sent = await _off_loop(presence.typing_allowed)(cid, self.user.pk)
         if sent:
             message = realtime.typing_message(cid, self.user.pk, settings.TYPING_EXPIRES)
-            await self.channel_layer.group_send(realtime.conversation_group(cid), message)
+            await self._publish(realtime.conversation_group(cid), message)
         return {"expires_in": settings.TYPING_EXPIRES, "sent": sent}
 
     async def _do_presence(self, status):
@@ -383,7 +452,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     # --- events from the channel layer ---
 
-    async def chat_event(self, message):
+    def chat_event(self, message):
         frame = message["event"]
         cid = frame["conversation_id"]
         feed = self.feeds.get(cid)
@@ -409,16 +478,16 @@ class ChatConsumer(AsyncWebsocketConsumer):
         seq = message.get("seq")
         self._after_release(cid, feed.release(resume_after=seq - 1 if seq else None))
 
-    async def chat_receipt(self, message):
+    def chat_receipt(self, message):
         if message["conversation_id"] in self.feeds and not self._muted(message["user_id"]):
             self._emit(protocol.receipt(message["conversation_id"], message["user_id"], message["seq"]))
 
-    async def chat_typing(self, message):
+    def chat_typing(self, message):
         user_id = message["user_id"]
         if message["conversation_id"] in self.feeds and user_id != self.user.pk and not self._muted(user_id):
             self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
 
-    async def chat_presence(self, message):
+    def chat_presence(self, message):
         user_id = message["user_id"]
         if user_id == self.user.pk or self._muted(user_id) or self.presence_stamps.get(user_id) == message["stamp"]:
             return
@@ -473,12 +542,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         async with self.groups_lock:
             wanted = set(self.feeds)
             add, drop = wanted - self.subscribed, self.subscribed - wanted
-            layer = self.channel_layer
-            await asyncio.gather(*(layer.group_add(realtime.conversation_group(c), self.channel_name) for c in add))
+            await asyncio.gather(*(self._join(realtime.conversation_group(c)) for c in add))
             self.subscribed |= add
-            await asyncio.gather(
-                *(layer.group_discard(realtime.conversation_group(c), self.channel_name) for c in drop)
-            )
+            await asyncio.gather(*(self._part(realtime.conversation_group(c)) for c in drop))
             self.subscribed -= drop
 
     # --- filling gaps from the store ---
@@ -543,9 +609,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _announce(self, status):
         message = realtime.presence_message(self.user.pk, status)
         groups = [realtime.conversation_group(cid) for cid in self.feeds]
-        results = await asyncio.gather(
-            *(self.channel_layer.group_send(g, message) for g in groups), return_exceptions=True
-        )
+        results = await asyncio.gather(*(self._publish(g, message) for g in groups), return_exceptions=True)
         if any(isinstance(r, Exception) for r in results):
             log.info("presence of user %s not announced everywhere", self.user.pk)
 
@@ -573,7 +637,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 if isinstance(item, int):
                     await self.close(item)
                     return
-                await self.send(text_data=json.dumps(item, separators=(",", ":")))
+                text = item.text() if isinstance(item, fanout.SharedFrame) else self.encode(item)
+                await self.send(text_data=text)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -1,4 +1,5 @@
-"""Pushes to live sockets, after commit. The store is the truth and the push is a hint: a socket
+"""Pushes to live sockets, after commit, through the hub (chats.fanout) or the Channels layer
+(settings.WS_FANOUT). The store is the truth and the push is a hint: a socket
 that misses a push gets the event again from the store (chats.ws_feed, chats.consumers).
 
 Groups: `conv.<id>` holds the sockets of a conversation's members; `user.<id>` holds one user's
@@ -17,8 +18,10 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.db import transaction
 
+from chats import fanout
 from chats.backends.types import Event
 from chats.serializers import EventSerializer
 
@@ -72,17 +75,18 @@ class _Pusher:
 
     async def _work(self):
         while True:
-            layer, group, message = await self.queue.get()
+            send, group, message = await self.queue.get()
             try:
-                await asyncio.wait_for(layer.group_send(group, message), PUSH_TIMEOUT)
+                await asyncio.wait_for(send(group, message), PUSH_TIMEOUT)
             except Exception:
                 # The event is in the store: a socket fills the gap at the next push or on resume.
                 log.warning("push to %s failed", group, exc_info=True)
             finally:
                 self.queue.task_done()
 
-    def submit(self, layer, group, message):
-        self.loop.call_soon_threadsafe(self._put, (layer, group, message))
+    def submit(self, send, group, message):
+        """`send(group, message)`: the coroutine function that pushes, run on this thread's loop."""
+        self.loop.call_soon_threadsafe(self._put, (send, group, message))
 
     def _put(self, item):
         try:
@@ -113,6 +117,12 @@ def _the_pusher():
 def send_now(group, message):
     """Group send from sync code, without waiting for it. Never raises: a lost push costs only
     latency."""
+    if settings.WS_FANOUT == "hub":
+        if settings.REDIS_URL:
+            _the_pusher().submit(fanout.publish, group, message)
+        else:
+            fanout.deliver_everywhere(group, message)
+        return
     layer = get_channel_layer()
     if layer is None:
         return
@@ -123,7 +133,7 @@ def send_now(group, message):
         except Exception:
             log.warning("push to %s failed", group, exc_info=True)
     else:
-        _the_pusher().submit(layer, group, message)
+        _the_pusher().submit(layer.group_send, group, message)
 
 
 def push_after_commit(event):

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -264,6 +265,17 @@ if REDIS_URL:
     # blocks in BZPOPMIN, so an idle socket's receive fails every 5 s (django/channels_redis#422).
     # A longer timeout keeps the blocking pop working and still notices a dead connection.
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]
+# How group messages (conversation events, typing, presence, per-user notices) reach sockets:
+# "hub" (chats.fanout): one Redis pub/sub subscription per process and group, each message decoded
+#   and encoded once per process; the default.
+# "layer": the Channels layer above, a channel per socket.
+# "tutorial": the naive design of the Channels tutorial, kept as the benchmark's baseline:
+#   RedisChannelLayer with its default settings and JSON by the standard library.
+WS_FANOUT = env("WS_FANOUT", default="hub")
+if WS_FANOUT not in ("hub", "layer", "tutorial"):
+    raise ImproperlyConfigured(f"WS_FANOUT must be hub, layer or tutorial, not {WS_FANOUT!r}.")
+if WS_FANOUT == "tutorial" and REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]}
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
 WS_RATE_PER_SECOND = env.float("WS_RATE_PER_SECOND", default=20.0)  # client frames per socket, sustained
 WS_RATE_BURST = env.int("WS_RATE_BURST", default=60)

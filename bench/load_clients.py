@@ -1,0 +1,242 @@
+"""The load generator's worker process: many WebSocket clients on one asyncio loop (picows, whose
+frame parser is compiled, so that the generator spends little of the 2 cores it shares with the
+server).
+
+A worker owns whole rooms: every member socket of a room, and the room's sender socket, live in
+the same process. So it knows exactly which seqs its sender had acknowledged and can check, per
+client and conversation, that every message arrived once and in seq order.
+
+The coordinator (bench.ws_load) gives each worker a plan and drives it through a pipe:
+"connect" -> {"connected", seconds}; "go" -> runs the sends (and the drop, in a storm) and answers
+with the results.
+"""
+
+import asyncio
+import time
+
+import orjson
+from picows import WSListener, WSMsgType, ws_connect
+
+CONNECT_IN_FLIGHT = 200  # handshakes a worker has open at once
+DRAIN_SECONDS = 30  # after the last send, how long clients may take to receive everything
+
+
+class Client(WSListener):
+    """One socket. It resumes from the last seq it saw per conversation, on its first connect too,
+    so a message sent before it went live still reaches it (from the store)."""
+
+    def __init__(self, worker, token, last):
+        self.worker, self.token = worker, token
+        self.last = dict(last)  # conversation id -> last seq received
+        self.count = dict.fromkeys(last, 0)
+        self.seq_sum = dict.fromkeys(last, 0)
+        self.disorder = 0  # a seq at or below the last one: a duplicate or out of order
+        self.hello = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.transport = None
+        self.sender = None  # the Sender, for the socket that sends
+
+    def on_ws_connected(self, transport):
+        self.transport = transport
+
+    def on_ws_frame(self, transport, frame):
+        if frame.msg_type != WSMsgType.TEXT:
+            return
+        data = orjson.loads(frame.get_payload_as_bytes())
+        kind = data["type"]
+        if kind == "message.created":
+            self._message(data)
+        elif kind == "hello":
+            resume = {"type": "resume", "id": "r", "conversations": self.last}
+            transport.send(WSMsgType.TEXT, orjson.dumps(resume))
+            if not self.hello.done():
+                self.hello.set_result(time.perf_counter())
+        elif kind == "ack" and self.sender is not None and data["result"] and "message" in data["result"]:
+            self.sender.acked(data["result"]["message"]["seq"])
+        elif kind in ("error", "resync"):
+            self.worker.problems.append(data)
+
+    def _message(self, data):
+        cid, seq = data["conversation_id"], data["seq"]
+        if seq <= self.last[cid]:
+            self.disorder += 1
+            return
+        self.last[cid] = seq
+        self.count[cid] += 1
+        self.seq_sum[cid] += seq
+        if self.sender is None and self.worker.recording:
+            sent_at = float(data["message"]["text"][1:])
+            now = time.time()
+            self.worker.latencies.append((now - sent_at) * 1000)
+            self.worker.delivered += 1
+            self.worker.last_at = now
+
+    def on_ws_disconnected(self, transport):
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+class Sender:
+    """Sends into one room at a fixed rate, each text carrying its wall-clock send time."""
+
+    def __init__(self, client, conversation_id, rate):
+        self.client, self.cid, self.rate = client, conversation_id, rate
+        self.seqs = []
+        self.sent = 0
+
+    def acked(self, seq):
+        self.seqs.append(seq)
+
+    async def run(self, seconds, tag):
+        start, n = time.perf_counter(), int(seconds * self.rate)
+        for i in range(n):
+            delay = start + i / self.rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            frame = {
+                "type": "send",
+                "id": i,
+                "conversation_id": self.cid,
+                "client_id": f"{tag}-{i}",
+                "text": f"t{time.time():.6f}",
+            }
+            self.client.transport.send(WSMsgType.TEXT, orjson.dumps(frame))
+            self.sent += 1
+
+
+class Worker:
+    def __init__(self, plan):
+        self.plan = plan
+        self.url = plan["url"]
+        self.latencies, self.delivered, self.recording = [], 0, False
+        self.go_at = self.last_at = None  # wall clock: the first send may leave, the last delivery
+        self.problems = []
+        self.members, self.senders = [], []
+
+    async def open(self, client):
+        headers = {"Sec-WebSocket-Protocol": f"chatsite.v1, token.{client.token}"}
+        await ws_connect(lambda: client, self.url, extra_headers=headers, websocket_handshake_timeout=60)
+        await asyncio.wait_for(client.hello, 60)
+
+    async def open_all(self, clients):
+        gate = asyncio.Semaphore(CONNECT_IN_FLIGHT)
+
+        async def one(client):
+            async with gate:
+                await self.open(client)
+
+        await asyncio.gather(*(one(c) for c in clients))
+
+    async def connect(self):
+        started = time.perf_counter()
+        for room in self.plan["rooms"]:
+            last = {room["id"]: room["last"]}
+            members = [Client(self, t, last) for t in room["tokens"]]
+            self.members.extend((room["id"], m) for m in members)
+            if room.get("rate"):
+                client = Client(self, room["tokens"][0], last)
+                client.sender = Sender(client, room["id"], room["rate"])
+                self.senders.append(client.sender)
+        await self.open_all([m for _, m in self.members] + [s.client for s in self.senders])
+        return time.perf_counter() - started
+
+    async def go(self):
+        plan = self.plan
+        self.recording = True
+        self.go_at = time.time()
+        sending = [asyncio.ensure_future(s.run(plan["seconds"], f"{plan['tag']}-{i}")) for i, s in enumerate(self.senders)]
+        storm = None
+        if plan.get("drop_at") is not None:
+            await asyncio.sleep(plan["drop_at"])
+            storm = await self.storm()
+        await asyncio.gather(*sending)
+        self.recording = False
+        drained = await self.drain()
+        return {
+            "latencies_ms": self.latencies,
+            "delivered": self.delivered,
+            "go_at": self.go_at,
+            "last_at": self.last_at,
+            "check": self.check(),
+            "drained_s": drained,
+            "storm": storm,
+            "problems": self.problems[:5],
+            "problem_count": len(self.problems),
+        }
+
+    async def storm(self):
+        """Drop every member socket at once (no close frame), reconnect all with resume, and time
+        until each has every message its room's sender had acknowledged at the drop."""
+        dropped_at = time.perf_counter()
+        targets = {s.cid: max(s.seqs, default=0) for s in self.senders}
+        for _, client in self.members:
+            client.transport.disconnect()
+        await asyncio.gather(*(c.closed for _, c in self.members))
+        fresh = []
+        for cid, old in self.members:
+            client = Client(self, old.token, old.last)
+            client.count, client.seq_sum, client.disorder = old.count, old.seq_sum, old.disorder
+            fresh.append((cid, client))
+        self.members = fresh
+        await self.open_all([c for _, c in fresh])
+        reconnected = time.perf_counter() - dropped_at
+        deadline = time.perf_counter() + DRAIN_SECONDS
+        while any(c.last[cid] < targets[cid] for cid, c in fresh) and time.perf_counter() < deadline:
+            await asyncio.sleep(0.01)
+        return {"clients": len(fresh), "reconnected_s": reconnected, "caught_up_s": time.perf_counter() - dropped_at}
+
+    async def drain(self):
+        """After the last send: wait until every send is acknowledged and every member has it."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < DRAIN_SECONDS:
+            if all(len(s.seqs) >= s.sent for s in self.senders):
+                final = {s.cid: max(s.seqs, default=0) for s in self.senders}
+                if all(c.last[cid] >= final[cid] for cid, c in self.members):
+                    break
+            await asyncio.sleep(0.05)
+        return time.perf_counter() - started
+
+    def check(self):
+        """Per client and conversation: received exactly the acknowledged seqs, each once, in order."""
+        expected = {s.cid: (len(s.seqs), sum(s.seqs)) for s in self.senders}
+        sent = sum(s.sent for s in self.senders)
+        lost = duplicated = 0
+        for cid, client in self.members:
+            count, total = expected.get(cid, (0, 0))
+            lost += max(0, count - client.count[cid])
+            duplicated += client.disorder + max(0, client.count[cid] - count)
+            if client.count[cid] == count and client.seq_sum[cid] != total:
+                lost += 1  # same number, different seqs: something was missed and something else came
+        acked = sum(len(s.seqs) for s in self.senders)
+        return {"sent": sent, "acked": acked, "lost": lost, "duplicated": duplicated}
+
+    async def close(self):
+        for _, client in self.members:
+            if client.transport is not None:
+                client.transport.disconnect()
+        for sender in self.senders:
+            sender.client.transport.disconnect()
+
+
+def run_worker(plan, pipe):
+    """Process entry: follows the coordinator's commands until "stop"."""
+    import uvloop
+
+    async def main():
+        worker = Worker(plan)
+        while True:
+            command = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
+            try:
+                if command == "connect":
+                    pipe.send({"connected_s": await worker.connect()})
+                elif command == "go":
+                    pipe.send(await worker.go())
+                elif command == "stop":
+                    await worker.close()
+                    pipe.send("stopped")
+                    return
+            except Exception as exc:  # reported to the coordinator, which fails the run
+                pipe.send({"failed": f"{exc.__class__.__name__}: {exc}"})
+                return
+
+    uvloop.run(main())

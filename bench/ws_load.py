@@ -1,0 +1,382 @@
+"""WebSocket load: fan-out throughput and latency, connection capacity, a reconnect storm and REST
+sends, with the naive Channels-tutorial design measured beside ours in the same run.
+
+The server runs as in production (PostgreSQL and Redis as real services, several worker
+processes); the load comes from asyncio worker processes on the same machine (bench.load_clients),
+each owning whole rooms so it can check that every client got every message once and in order.
+
+    eval "$(scripts/services/svc env)" && .venv/bin/python -m bench.ws_load            # make bench
+    .venv/bin/python -m bench.ws_load --full      # 10,000 sockets, longer steps
+
+Knobs: --rooms/--members (the fan-out shape), --rates (sends per second, the ramp), --seconds
+(per step), --sockets (capacity), --client-procs. Results: bench/results/ws_load.{json,md} and
+ws_load_*.png.
+"""
+
+import argparse
+import asyncio
+import math
+import multiprocessing
+import os
+import sys
+import time
+
+from bench.common import RESULTS, ROOT, bench_env, percentile, prepare_rooms, recreate_database, rss_mb, server_pool
+
+# The designs under test. "tutorial" is the naive one: a group per room, one group_send per
+# message through RedisChannelLayer with default settings, JSON by the standard library, one worker.
+DESIGNS = {
+    "baseline": {"fanout": "tutorial", "server": "daphne", "workers": 1},
+    "chatsite": {"fanout": "hub", "server": os.environ.get("BENCH_SERVER", "uvicorn"), "workers": int(os.environ.get("BENCH_WORKERS", 2))},
+}
+MATRIX = [(server, fanout) for server in ("daphne", "uvicorn") for fanout in ("layer", "hub")]
+DATABASE = "chatsite_bench_load"
+
+
+def server_env(fanout):
+    return bench_env(
+        DATABASE,
+        WS_FANOUT=fanout,
+        MESSAGE_RATE_LIMIT="1000000/1s",
+        WS_RATE_PER_SECOND="100000",
+        WS_RATE_BURST="100000",
+        PRESENCE_HEARTBEAT="30",
+    )
+
+
+def latest_seqs(rooms):
+    from chats.backends import get_store
+
+    store = get_store()
+    for room in rooms:
+        room["last"] = store.latest_seq(room["id"])
+    return rooms
+
+
+class Clients:
+    """The load generator's processes, each with its share of whole rooms."""
+
+    def __init__(self, url, rooms, procs, **plan):
+        ctx = multiprocessing.get_context("spawn")
+        from bench.load_clients import run_worker
+
+        self.pipes, self.procs = [], []
+        shares = [rooms[i::procs] for i in range(procs)]
+        for i, share in enumerate(s for s in shares if s):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=run_worker, args=({"url": url, "rooms": share, "tag": f"p{i}", **plan}, theirs))
+            proc.start()
+            self.pipes.append(mine)
+            self.procs.append(proc)
+
+    def ask(self, command, timeout=300):
+        for pipe in self.pipes:
+            pipe.send(command)
+        answers = []
+        for pipe in self.pipes:
+            if not pipe.poll(timeout):
+                raise RuntimeError(f"a load worker did not answer {command!r} within {timeout} s")
+            answer = pipe.recv()
+            if isinstance(answer, dict) and "failed" in answer:
+                raise RuntimeError(f"a load worker failed: {answer['failed']}")
+            answers.append(answer)
+        return answers
+
+    def stop(self):
+        for pipe in self.pipes:
+            try:
+                pipe.send("stop")
+                pipe.poll(30) and pipe.recv()
+            except OSError:
+                pass  # that worker failed and is gone; its failure was reported
+        if True:
+            for proc in self.procs:
+                proc.join(10)
+                if proc.is_alive():
+                    proc.kill()
+
+
+def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
+    """One load step: every room's members connected, `rate` sends per second in all, spread over
+    the rooms. Returns the merged results of the load workers."""
+    per_room = rate / len(rooms)
+    plan_rooms = [{**r, "rate": per_room} for r in latest_seqs(rooms)]
+    clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=seconds, drop_at=drop_at)
+    try:
+        connected = max(a["connected_s"] for a in clients.ask("connect"))
+        time.sleep(1)  # the presence announcements of the new sockets settle
+        answers = clients.ask("go")
+    finally:
+        clients.stop()
+    latencies = [x for a in answers for x in a["latencies_ms"]]
+    delivered = sum(a["delivered"] for a in answers)
+    span = max((a["last_at"] or 0) for a in answers) - min(a["go_at"] for a in answers)
+    check = {k: sum(a["check"][k] for a in answers) for k in ("sent", "acked", "lost", "duplicated")}
+    out = {
+        "clients": sum(len(r["tokens"]) for r in rooms),
+        "offered_sends_per_s": rate,
+        "offered_deliveries_per_s": round(rate * len(rooms[0]["tokens"])),
+        "delivered_per_s": round(delivered / span) if span > 0 else 0,
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "connect_s": round(connected, 2),
+        **check,
+        "problems": sum(a["problem_count"] for a in answers),
+    }
+    storms = [a["storm"] for a in answers if a["storm"]]
+    if storms:
+        out["storm"] = {
+            "clients": sum(s["clients"] for s in storms),
+            "reconnected_s": round(max(s["reconnected_s"] for s in storms), 2),
+            "caught_up_s": round(max(s["caught_up_s"] for s in storms), 2),
+        }
+    return out, latencies
+
+
+def sustained(step):
+    """A step the server kept up with: nearly all offered deliveries made, nothing lost."""
+    return step["delivered_per_s"] >= 0.9 * step["offered_deliveries_per_s"] and not step["lost"] and step["p99_ms"] < 1000
+
+
+def ramp(design, rooms, rates, seconds, procs, log):
+    spec = DESIGNS[design]
+    steps, series = [], {}
+    with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
+        for rate in rates:
+            step, latencies = fanout_step(base, rooms, rate, seconds, procs)
+            log(f"{design:9} {rate:5} sends/s -> {step}")
+            steps.append(step)
+            series[rate] = latencies
+            if not sustained(step):
+                break
+    return steps, series
+
+
+def capacity(design, rooms, procs, log):
+    spec = DESIGNS[design]
+    with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
+        before = {pid: rss_mb(pid) for pid in pids()}
+        plan_rooms = [{**r, "rate": 0} for r in latest_seqs(rooms)]
+        clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=0)
+        try:
+            started = time.perf_counter()
+            clients.ask("connect", timeout=600)
+            elapsed = time.perf_counter() - started
+            time.sleep(2)
+            after = {pid: rss_mb(pid) for pid in pids()}
+        finally:
+            clients.stop()
+    sockets = sum(len(r["tokens"]) for r in rooms)
+    grown = sum(after.values()) - sum(before.values())
+    out = {
+        "sockets": sockets,
+        "connect_all_s": round(elapsed, 1),
+        "rss_mb_per_process_before": [round(v) for v in before.values()],
+        "rss_mb_per_process_after": [round(v) for v in after.values()],
+        "kb_per_socket": round(grown * 1024 / sockets, 1),
+    }
+    log(f"capacity  {design}: {out}")
+    return out
+
+
+def rest(design, log, requests):
+    from bench.rest_send import load
+
+    spec = DESIGNS[design]
+    from bench.common import prepare_group
+
+    env = server_env(spec["fanout"])
+    conversation_id, tokens = prepare_group(env, 32, f"rest{design}")
+    out = {}
+    with server_pool(env, spec["server"], spec["workers"]) as (base, _):
+        asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))
+        for level in (1, 32):
+            latencies, elapsed = asyncio.run(load(base, conversation_id, tokens, level, requests, 60))
+            out[f"{level} client(s)"] = {
+                "per_second": round(len(latencies) / elapsed, 1),
+                "p50_ms": round(percentile(latencies, 50), 1),
+                "p95_ms": round(percentile(latencies, 95), 1),
+                "p99_ms": round(percentile(latencies, 99), 1),
+            }
+            log(f"rest      {design} {level} client(s): {out[f'{level} client(s)']}")
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="10,000 sockets and longer steps")
+    parser.add_argument("--rooms", type=int, default=10)
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--rates", type=int, nargs="+", default=[20, 40, 80, 160, 320, 640])
+    parser.add_argument("--seconds", type=float, default=None, help="per load step")
+    parser.add_argument("--sockets", type=int, default=None, help="capacity: idle sockets to open")
+    parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--designs", nargs="+", default=list(DESIGNS), choices=list(DESIGNS))
+    parser.add_argument("--scenarios", nargs="+", default=["fanout", "matrix", "storm", "capacity", "rest"])
+    args = parser.parse_args()
+    if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"):
+        sys.exit('bench: set DATABASE_URL and REDIS_URL (eval "$(scripts/services/svc env)")')
+    seconds = args.seconds or (15 if args.full else 5)
+    sockets = args.sockets or (10_000 if args.full else 2_000)
+    started = time.perf_counter()
+
+    def log(text):
+        print(f"bench [{time.perf_counter() - started:6.1f}s] {text}", flush=True)
+
+    env = server_env("hub")
+    recreate_database(env["DATABASE_URL"])
+    all_rooms = prepare_rooms(env, max(args.rooms, math.ceil(sockets / args.members)), args.members, "load")
+    rooms = all_rooms[: args.rooms]
+    log(f"prepared {len(all_rooms)} rooms of {args.members}")
+    results = {"shape": {"rooms": args.rooms, "members": args.members, "seconds_per_step": seconds}}
+    plots = {}
+    if "fanout" in args.scenarios:
+        results["fanout"], plots["ramp"] = {}, {}
+        for design in args.designs:
+            steps, series = ramp(design, rooms, args.rates, seconds, args.client_procs, log)
+            results["fanout"][design] = {"design": DESIGNS[design], "steps": steps}
+            plots["ramp"][design] = (steps, series)
+        results["ratio"] = ratios(results["fanout"])
+        log(f"ratio: {results['ratio']}")
+    if "matrix" in args.scenarios:
+        results["matrix"], plots["matrix"] = {}, {}
+        target = 2000 / args.members  # sends per second giving 2,000 deliveries per second
+        for server, fanout in MATRIX:
+            with server_pool(server_env(fanout), server, 2) as (base, _):
+                step, latencies = fanout_step(base, rooms, target, seconds, args.client_procs)
+            label = f"{server} + {fanout}, 2 workers"
+            results["matrix"][label] = step
+            plots["matrix"][label] = latencies
+            log(f"matrix    {label}: {step}")
+    if "storm" in args.scenarios:
+        spec = DESIGNS["chatsite"]
+        with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
+            step, _ = fanout_step(base, rooms, 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
+        results["storm"] = step
+        log(f"storm     {step}")
+    if "capacity" in args.scenarios:
+        results["capacity"] = capacity("chatsite", all_rooms[: math.ceil(sockets / args.members)], 4, log)
+    if "rest" in args.scenarios:
+        results["rest"] = {d: rest(d, log, 300 if not args.full else 2000) for d in DESIGNS}
+    from bench.common import save
+
+    path = save("ws_load", results)
+    report(results, plots)
+    log(f"wrote {path.relative_to(ROOT)}, ws_load.md and the plots in {RESULTS.relative_to(ROOT)}")
+
+
+def best(steps):
+    ok = [s for s in steps if sustained(s)]
+    return max(ok, key=lambda s: s["delivered_per_s"]) if ok else None
+
+
+def ratios(fanout):
+    ours, base = best(fanout["chatsite"]["steps"]), best(fanout["baseline"]["steps"])
+    if not ours or not base:
+        return None
+    return {
+        "delivered_per_s": {"chatsite": ours["delivered_per_s"], "baseline": base["delivered_per_s"]},
+        "throughput_ratio": round(ours["delivered_per_s"] / base["delivered_per_s"], 2),
+        "p99_ms_at_best": {"chatsite": ours["p99_ms"], "baseline": base["p99_ms"]},
+    }
+
+
+def report(results, plots):
+    """A markdown table beside the JSON, and the plots."""
+    lines = ["# WebSocket load", ""]
+    shape = results["shape"]
+    lines.append(f"Rooms: {shape['rooms']} × {shape['members']} members; {shape['seconds_per_step']} s per step.")
+    lines.append("")
+    row = "| {} | {} | {} | {} | {} | {} | {} | {} |"
+    header = ["design", "offered deliveries/s", "delivered/s", "p50 ms", "p95 ms", "p99 ms", "lost", "duplicated"]
+    for title, runs in (
+        ("Fan-out ramp", [(d, s) for d, r in results.get("fanout", {}).items() for s in r["steps"]]),
+        ("Server × fan-out at 2,000 deliveries/s", list(results.get("matrix", {}).items())),
+    ):
+        if not runs:
+            continue
+        lines += [f"## {title}", "", row.format(*header), row.format(*["---"] * 8)]
+        for name, s in runs:
+            lines.append(
+                row.format(
+                    name,
+                    s["offered_deliveries_per_s"],
+                    s["delivered_per_s"],
+                    s["p50_ms"],
+                    s["p95_ms"],
+                    s["p99_ms"],
+                    s["lost"],
+                    s["duplicated"],
+                )
+            )
+        lines.append("")
+    if results.get("ratio"):
+        r = results["ratio"]
+        lines += [
+            f"Best sustained: chatsite {r['delivered_per_s']['chatsite']}/s at p99 {r['p99_ms_at_best']['chatsite']} ms, "
+            f"baseline {r['delivered_per_s']['baseline']}/s at p99 {r['p99_ms_at_best']['baseline']} ms: "
+            f"**{r['throughput_ratio']}×**.",
+            "",
+        ]
+    if "storm" in results:
+        s = results["storm"]
+        lines += ["## Reconnect storm", "", f"{s.get('storm')}; lost {s['lost']}, duplicated {s['duplicated']}.", ""]
+    if "capacity" in results:
+        lines += ["## Capacity", "", f"{results['capacity']}", ""]
+    if "rest" in results:
+        lines += ["## REST send", ""]
+        for design, levels in results["rest"].items():
+            for level, s in levels.items():
+                lines.append(f"- {design}, {level}: {s}")
+        lines.append("")
+    (RESULTS / "ws_load.md").write_text("\n".join(lines))
+    plot(results, plots)
+
+
+def plot(results, plots):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if "ramp" in plots:
+        fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
+        for design, (steps, series) in plots["ramp"].items():
+            left.plot(
+                [s["offered_deliveries_per_s"] for s in steps], [s["delivered_per_s"] for s in steps], "o-", label=design
+            )
+            step = best(steps) or steps[0]
+            values = sorted(series[step["offered_sends_per_s"]])
+            if values:
+                right.plot(values, [i / len(values) for i in range(1, len(values) + 1)], label=f"{design}, best step")
+        left.set_xlabel("offered deliveries per second")
+        left.set_ylabel("delivered per second")
+        left.set_title(f"Fan-out throughput, {results['shape']['rooms'] * results['shape']['members']} clients")
+        right.set_xscale("log")
+        right.set_xlabel("send to receipt (ms, log scale)")
+        right.set_ylabel("fraction of deliveries")
+        right.set_title("Latency CDF at the best sustained step")
+        for ax in (left, right):
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(RESULTS / "ws_load_fanout.png", dpi=100)
+    if "matrix" in plots:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for label, values in plots["matrix"].items():
+            values = sorted(values)
+            if values:
+                ax.plot(values, [i / len(values) for i in range(1, len(values) + 1)], label=label)
+        ax.set_xscale("log")
+        ax.set_xlabel("send to receipt (ms, log scale)")
+        ax.set_ylabel("fraction of deliveries")
+        ax.set_title("Latency CDF at 2,000 deliveries/s, 1,000 clients")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(RESULTS / "ws_load_matrix.png", dpi=100)
+
+
+if __name__ == "__main__":
+    main()

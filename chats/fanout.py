@@ -1,0 +1,195 @@
+"""The hub: how a group message reaches the sockets of this process (WS_FANOUT=hub, the default).
+
+Channels' Redis layers keep state per socket: a channel, a Redis entry per group joined, and a
+task waiting on a queue; a message to a room of M members is decoded and encoded M times. The
+hub keeps one registry per event loop, group -> local sockets, and one Redis pub/sub connection
+subscribed to the groups that have a local socket. A message crosses Redis once per process,
+is decoded once, and a conversation event is turned into JSON text once, whatever the number of
+members; delivery calls each socket's handler directly.
+
+Without REDIS_URL the hub is the whole transport: publishers deliver straight to the loops of
+this process (the embedded default).
+
+Pub/sub keeps nothing: a message published while a process is not subscribed is not redelivered.
+That is the same promise as before (a push is a hint, the store is the truth, chats.ws_feed fills
+gaps), and a lost Redis connection closes the process's sockets, which then resume.
+"""
+
+import asyncio
+import contextvars
+import logging
+import weakref
+
+import orjson
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+PREFIX = "chatsite:fanout:"
+SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
+
+
+class SharedFrame(dict):
+    """A frame that several sockets send as is: its JSON text is made once, by the first."""
+
+    __slots__ = ("_text",)
+
+    def text(self):
+        try:
+            return self._text
+        except AttributeError:
+            self._text = orjson.dumps(self).decode()
+            return self._text
+
+
+def share(message):
+    """Messages that arrive once per process, for many sockets: frames inside become shared."""
+    event = message.get("event")
+    if event is not None:
+        message["event"] = SharedFrame(event)
+    return message
+
+
+class Hub:
+    def __init__(self, loop):
+        self.loop = loop
+        self.groups = {}  # group -> set of local consumers
+        self.pubsub = None
+        self.reader = None
+        self.confirmations = {}  # channel -> future set when Redis confirms the subscription
+        self.lock = asyncio.Lock()
+
+    # --- sockets ---
+
+    async def join(self, group, consumer):
+        members = self.groups.setdefault(group, set())
+        members.add(consumer)
+        if len(members) == 1 and settings.REDIS_URL:
+            await self._subscribe(group)
+
+    async def leave(self, group, consumer):
+        members = self.groups.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if not members:
+            del self.groups[group]
+            if settings.REDIS_URL and self.pubsub is not None:
+                try:
+                    await self.pubsub.unsubscribe(PREFIX + group)
+                except Exception:
+                    log.info("unsubscribe from %s failed", group, exc_info=True)
+
+    def deliver(self, group, message):
+        for consumer in list(self.groups.get(group, ())):
+            try:
+                consumer.hub_message(message)
+            except Exception:
+                log.warning("delivery of %s to a socket failed", message.get("type"), exc_info=True)
+
+    # --- Redis ---
+
+    async def _subscribe(self, group):
+        async with self.lock:
+            if self.pubsub is None:
+                import redis.asyncio as aioredis
+
+                client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
+                self.pubsub = client.pubsub()
+            channel = PREFIX + group
+            confirmed = self.confirmations[channel] = self.loop.create_future()
+            await self.pubsub.subscribe(channel)
+            if self.reader is None or self.reader.done():
+                # A context of its own: the tasks that deliveries spawn must not inherit the state
+                # of whichever socket subscribed first.
+                self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
+        # Confirmed means Redis will route every later publish here: a socket that reads the store
+        # after this misses nothing in between.
+        await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+
+    async def _read(self):
+        pubsub = self.pubsub
+        try:
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                if message is None:
+                    continue
+                channel = message["channel"].decode()
+                kind = message["type"]
+                if kind == "message":
+                    self.deliver(channel[len(PREFIX) :], share(orjson.loads(message["data"])))
+                elif kind == "subscribe":
+                    future = self.confirmations.pop(channel, None)
+                    if future is not None and not future.done():
+                        future.set_result(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._lost(exc)
+
+    async def _lost(self, exc):
+        """The pub/sub connection broke: whatever was published meanwhile is gone for this
+        process. Close its sockets (they resume) and start afresh on the next join."""
+        from chats import ws_health
+
+        self.groups.clear()
+        for future in self.confirmations.values():
+            if not future.done():
+                future.set_exception(ConnectionError("pub/sub connection lost"))
+        self.confirmations.clear()
+        pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()
+            except Exception:
+                log.debug("closing a broken pub/sub connection failed", exc_info=True)
+        await ws_health.watch().lost(f"fan-out connection failed: {exc.__class__.__name__}")
+
+
+_hubs = weakref.WeakKeyDictionary()  # event loop -> Hub (a test may run several loops)
+
+
+def hub():
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub(loop)
+    return found
+
+
+_publishers = weakref.WeakKeyDictionary()  # event loop -> Redis client
+
+
+async def publish(group, message):
+    """Send to every socket in the group, in every process. From async code."""
+    if not settings.REDIS_URL:
+        deliver_everywhere(group, message)
+        return
+    loop = asyncio.get_running_loop()
+    client = _publishers.get(loop)
+    if client is None:
+        import redis.asyncio as aioredis
+
+        client = _publishers[loop] = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=5, socket_timeout=5
+        )
+    await client.publish(PREFIX + group, orjson.dumps(message))
+
+
+def deliver_everywhere(group, message):
+    """Without Redis: hand the message to the hub of every loop of this process, on its loop."""
+    for loop, found in list(_hubs.items()):
+        if loop.is_closed():
+            continue
+        # A JSON round trip, as over Redis: the sockets get plain JSON values, never the publisher's objects.
+        copy = share(orjson.loads(orjson.dumps(message)))
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            found.deliver(group, copy)
+        else:
+            # Not the caller's context: a sync caller runs inside asgiref's thread executor, and
+            # tasks spawned by the delivery would believe they do too (and refuse to use it).
+            loop.call_soon_threadsafe(found.deliver, group, copy, context=contextvars.Context())
