@@ -3,14 +3,13 @@ and results saved as JSON beside a plot."""
 
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
+
+from chatsite.testing_server import asgi_server, database_url, free_port  # noqa: F401 - shared with the e2e tests
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -18,10 +17,9 @@ RESULTS = ROOT / "bench" / "results"
 
 def bench_database_url(name):
     """DATABASE_URL with the database renamed, so a benchmark never touches real data."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    if not url.scheme.startswith("postgres"):
+    if not urlparse(os.environ["DATABASE_URL"]).scheme.startswith("postgres"):
         sys.exit('bench: set DATABASE_URL to PostgreSQL (eval "$(scripts/services/svc env)")')
-    return urlunparse(url._replace(path=f"/{name}"))
+    return database_url(name)
 
 
 def bench_env(database, **extra):
@@ -68,51 +66,6 @@ def prepare_group(env, members, prefix):
     users = [User.objects.create_user(f"{prefix}{i}", password="x") for i in range(members)]
     group = actions.do_create_conversation(users[0], kind="group", title=prefix, invitees=users[1:])
     return str(group.id), [AuthToken.objects.create(u)[1] for u in users]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def asgi_server(env, server="uvicorn", workers=1):
-    """A real server process on a free loopback port; yields its base URL."""
-    port = free_port()
-    if server == "uvicorn":
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "chatsite.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-    else:
-        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{server} did not start on port {port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def percentile(values, p):
