@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SVC := scripts/services/svc
+CHROMIUM := /usr/bin/chromium
 # The embedded run proves the defaults: no service variable may leak in from the caller.
 export READ_DOT_ENV := false
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL \
@@ -23,7 +24,11 @@ run: $(STAMP)
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) services-start test-services test-embedded
+test: $(STAMP) $(CHROMIUM) services-start test-services test-embedded
+
+# The browser e2e tests (web/tests) drive Debian's Chromium; installed once, only when missing.
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 # The whole suite against PostgreSQL, Redis, Kafka, Neo4j and FerretDB.
 test-services: $(STAMP)

@@ -11,7 +11,10 @@ from knox.settings import knox_settings
 from rest_framework import status
 
 from accounts.models import PROFILE_FIELDS, Device, User
+from chats import realtime
+from chats.protocol import Close
 from chatsite.api_errors import ApiError
+from moderation.selectors import disabled_message
 from streaming.events import emit
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -59,11 +62,21 @@ def do_create_user(user: User, *, actor=None) -> User:
 
 def check_login(request, username: str, password: str) -> User:
     # authenticate() spends the same hashing time on unknown users and refuses inactive ones, and
-    # the answer is the same for all three, so it doesn't tell who has an account.
+    # the answer is the same for all three, so it doesn't tell who has an account. Only someone
+    # with the right password for a disabled account hears that it is disabled.
     user = authenticate(request, username=username, password=password)
     if user is None:
+        _refuse_disabled_account(username, password)
         raise ApiError("invalid_credentials", "Wrong username or password.", status.HTTP_400_BAD_REQUEST)
     return user
+
+
+def _refuse_disabled_account(username: str, password: str) -> None:
+    """A banned or deactivated account is told so, but only when the password is right: a stranger
+    still learns nothing about who has an account."""
+    user = User.objects.filter(username__iexact=username, is_active=False).first()
+    if user is not None and user.check_password(password):
+        raise ApiError("account_disabled", disabled_message(user), status.HTTP_403_FORBIDDEN)
 
 
 def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
@@ -107,11 +120,17 @@ def do_logout(request) -> None:
 
 def do_logout_all(request) -> None:
     """End every token and every browser session of the user, this one included."""
-    user = request.user
     with transaction.atomic():
-        AuthToken.objects.filter(user=user).delete()
-        User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+        revoke_logins(request.user, Close.UNAUTHENTICATED)
     logout(request)
+
+
+def revoke_logins(user: User, close_code: int) -> None:
+    """End every token and browser session of the user, and close their open sockets with
+    `close_code` after commit (a socket checks its credentials only when it opens)."""
+    AuthToken.objects.filter(user=user).delete()
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    realtime.disconnect_user_after_commit(user.pk, close_code)
 
 
 # --- password ---

@@ -3,15 +3,18 @@ and results saved as JSON beside a plot."""
 
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
+
+from chatsite.testing_server import (  # noqa: F401 - shared with the e2e tests
+    asgi_server,
+    database_url,
+    free_port,
+    server_processes,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -19,10 +22,9 @@ RESULTS = ROOT / "bench" / "results"
 
 def bench_database_url(name):
     """DATABASE_URL with the database renamed, so a benchmark never touches real data."""
-    url = urlparse(os.environ["DATABASE_URL"])
-    if not url.scheme.startswith("postgres"):
+    if not urlparse(os.environ["DATABASE_URL"]).scheme.startswith("postgres"):
         sys.exit('bench: set DATABASE_URL to PostgreSQL (eval "$(scripts/services/svc env)")')
-    return urlunparse(url._replace(path=f"/{name}"))
+    return database_url(name)
 
 
 def bench_env(database, **extra):
@@ -69,51 +71,6 @@ def prepare_group(env, members, prefix):
     users = [User.objects.create_user(f"{prefix}{i}", password="x") for i in range(members)]
     group = actions.do_create_conversation(users[0], kind="group", title=prefix, invitees=users[1:])
     return str(group.id), [AuthToken.objects.create(u)[1] for u in users]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def asgi_server(env, server="uvicorn", workers=1):
-    """A real server process on a free loopback port; yields its base URL."""
-    port = free_port()
-    if server == "uvicorn":
-        cmd = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "chatsite.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ]
-    else:
-        cmd = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "chatsite.asgi:application"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
-    try:
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{server} did not start on port {port}")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(15)
 
 
 def percentile(values, p):
@@ -218,58 +175,3 @@ def rss_mb(pid):
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-@contextmanager
-def server_pool(env, server="uvicorn", workers=1):
-    """`workers` server processes on one loopback port, as production would run them on 2 cores:
-    uvicorn with uvloop and httptools under its own supervisor, or daphne processes sharing one
-    listening socket. Yields (base URL, a function giving the worker pids)."""
-    if server == "uvicorn":
-        port = free_port()
-        cmd = [
-            *(sys.executable, "-m", "uvicorn", "chatsite.asgi:application"),
-            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets"),
-            *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
-        ]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]
-
-        def pids():
-            if workers == 1:
-                return [procs[0].pid]
-            children = Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text().split()
-            return [int(c) for c in children]
-    else:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(4096)
-        port = listener.getsockname()[1]
-        fd = listener.fileno()
-        cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", "chatsite.asgi:application"]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]
-        listener.close()
-
-        def pids():
-            return [p.pid for p in procs]
-
-    try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"{server} did not start on port {port}")
-        if server == "uvicorn" and workers > 1:
-            while len(pids()) < workers and time.time() < deadline:
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}", pids
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(30)

@@ -21,7 +21,16 @@ import os
 import sys
 import time
 
-from bench.common import RESULTS, ROOT, bench_env, percentile, prepare_rooms, recreate_database, rss_mb, server_pool
+from bench.common import (
+    RESULTS,
+    ROOT,
+    bench_env,
+    percentile,
+    prepare_rooms,
+    recreate_database,
+    rss_mb,
+    server_processes,
+)
 
 # The designs under test. "tutorial" is the naive one: a group per room, one group_send per
 # message through RedisChannelLayer with default settings, JSON by the standard library, one worker.
@@ -142,7 +151,7 @@ def sustained(step):
 def ramp(design, rooms, rates, seconds, procs, log):
     spec = DESIGNS[design]
     steps, series = [], {}
-    with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
+    with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
         for rate in rates:
             step, latencies = fanout_step(base, rooms, rate, seconds, procs)
             log(f"{design:9} {rate:5} sends/s -> {step}")
@@ -155,7 +164,7 @@ def ramp(design, rooms, rates, seconds, procs, log):
 
 def capacity(design, rooms, procs, log):
     spec = DESIGNS[design]
-    with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
+    with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
         before = {pid: rss_mb(pid) for pid in pids()}
         plan_rooms = [{**r, "rate": 0} for r in latest_seqs(rooms)]
         clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=0)
@@ -189,7 +198,7 @@ def rest(design, log, requests):
     env = server_env(spec["fanout"])
     conversation_id, tokens = prepare_group(env, 32, f"rest{design}")
     out = {}
-    with server_pool(env, spec["server"], spec["workers"]) as (base, _):
+    with server_processes(env, spec["server"], spec["workers"]) as (base, _):
         asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))
         for level in (1, 32):
             latencies, elapsed = asyncio.run(load(base, conversation_id, tokens, level, requests, 60))
@@ -243,7 +252,7 @@ def main():
         results["matrix"], plots["matrix"] = {}, {}
         target = 2000 / args.members  # sends per second giving 2,000 deliveries per second
         for server, fanout in MATRIX:
-            with server_pool(server_env(fanout), server, 2) as (base, _):
+            with server_processes(server_env(fanout), server, 2) as (base, _):
                 step, latencies = fanout_step(base, rooms, target, seconds, args.client_procs)
             label = f"{server} + {fanout}, 2 workers"
             results["matrix"][label] = step
@@ -251,7 +260,7 @@ def main():
             log(f"matrix    {label}: {step}")
     if "storm" in args.scenarios:
         spec = DESIGNS["chatsite"]
-        with server_pool(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
+        with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
             step, _ = fanout_step(base, rooms, 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
         results["storm"] = step
         log(f"storm     {step}")

@@ -465,13 +465,20 @@ def check_delete_message(user, conversation_id, message_id):
 def do_delete_message(user, conversation_id, message_id):
     message = check_delete_message(user, conversation_id, message_id)
     try:
-        with transaction.atomic():
-            event = get_store().delete(message.id, user.pk)
-            payload = {"conversation_id": str(conversation_id), "message_id": str(message.id), "seq": event.seq}
-            emit("message.deleted", key=conversation_id, actor=user, payload=payload)
-            realtime.push_after_commit(event)
+        return tombstone(user, message)
     except AlreadyDone:  # two deletes raced: the first one's tombstone is the answer
         return get_store().get(message.id)
+
+
+def tombstone(actor, message):
+    """Delete a message for everyone, whoever asks (its sender, a conversation admin, or a moderator
+    through moderation.actions): the store leaves the tombstone and logs message.deleted with a seq,
+    so live sockets and resuming ones see it. Callers check first. Raises AlreadyDone."""
+    with transaction.atomic():
+        event = get_store().delete(message.id, actor.pk)
+        payload = {"conversation_id": str(message.conversation_id), "message_id": str(message.id), "seq": event.seq}
+        emit("message.deleted", key=message.conversation_id, actor=actor, payload=payload)
+        realtime.push_after_commit(event)
     return event.message
 
 

@@ -499,6 +499,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def chat_blocks(self, message):
         self.blocked, self.blockers = await _in_thread(_blocks)(self.user)
 
+    async def chat_disconnect(self, message):
+        # The user's access was revoked (chats.realtime.disconnect_user_after_commit).
+        self._close(message["code"])
+
     # --- delivery ---
 
     def _muted(self, user_id):

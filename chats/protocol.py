@@ -84,6 +84,7 @@ Close codes
 4404 no such endpoint
 4408 no ``auth`` frame within ``WS_AUTH_TIMEOUT`` seconds
 4409 unsupported protocol version (a subprotocol other than ``chatsite.v1``, or ``/ws/vN/``)
+4410 the account was banned or deactivated by a moderator: do not reconnect (login says why)
 4429 too many frames, repeatedly: wait a little before reconnecting
 4503 the server lost its event bus (e.g. a Redis restart): reconnect with backoff, then resume
 4504 the client did not read its frames fast enough: reconnect, then resume
@@ -108,6 +109,7 @@ class Close:
     NOT_FOUND = 4404
     AUTH_TIMEOUT = 4408
     UNSUPPORTED_VERSION = 4409
+    ACCOUNT_DISABLED = 4410  # banned or deactivated (moderation.actions): reconnecting cannot help
     RATE_LIMITED = 4429
     SERVER_INTERRUPTED = 4503
     TOO_SLOW = 4504

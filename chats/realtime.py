@@ -5,7 +5,7 @@ that misses a push gets the event again from the store (chats.ws_feed, chats.con
 Groups: `conv.<id>` holds the sockets of a conversation's members; `user.<id>` holds one user's
 sockets, told when the user joins or leaves a conversation or changes their blocks.
 Messages (the `type` names the consumer's handler): chat.event, chat.receipt, chat.typing,
-chat.presence, chat.membership, chat.blocks.
+chat.presence, chat.membership, chat.blocks, chat.disconnect.
 """
 
 import asyncio
@@ -152,6 +152,14 @@ def blocks_changed_after_commit(*user_ids):
     """Open sockets keep their user's block lists; make them reload after a block or unblock."""
     for user_id in user_ids:
         transaction.on_commit(lambda user_id=user_id: send_now(user_group(user_id), {"type": "chat.blocks"}))
+
+
+def disconnect_user_after_commit(user_id, code):
+    """Close every open socket of the user with `code`, once the change that revoked their access
+    (a ban, "log out everywhere") is committed. A socket authenticates only when it opens, so the
+    revoked credentials alone would leave the open ones running."""
+    message = {"type": "chat.disconnect", "code": code}
+    transaction.on_commit(lambda: send_now(user_group(user_id), message))
 
 
 def push_receipt(conversation_id, user_id, seq):

@@ -32,7 +32,7 @@ def _retry_when_unreachable(handler):
     return run
 
 
-@bus.handles("user.registered", "user.updated", "user.deactivated")
+@bus.handles("user.registered", "user.updated", "user.deactivated", "user.reactivated", "user.banned", "user.unbanned")
 @_retry_when_unreachable
 def on_user(envelope):
     mirror.sync_user(int(envelope["payload"]["user_id"]))

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "analytics",
     "ml",
     "notifications",
+    "moderation",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -58,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "chatsite.urls"
@@ -121,6 +124,23 @@ STORAGES = {
     # Plain files here, so that dev and tests need no collectstatic; prod serves hashed, compressed
     # copies with WhiteNoise.
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Content-Security-Policy (django-csp) on every response: no inline script, no other origin.
+# 'self' covers the same-origin WebSocket (ws:/wss:) in CSP level 3. The Swagger page, which loads
+# its bundle from a CDN, widens it for itself only (web.csp.docs_policy).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }
 
 # --- Redis: channel layer, cache and Celery broker when set; in-process otherwise. ---

@@ -29,7 +29,14 @@ user.registered (1) [user id]
 user.updated (1) [user id]
     user_id, changed: {field: new value} (profile fields only)
 user.deactivated (1) [user id]
-    user_id, reason
+    user_id, reason, moderator_id: the account is disabled (moderation.actions)
+user.reactivated (1) [user id]
+    user_id, reason, moderator_id: a deactivated account is enabled again
+user.banned (1) [user id]
+    user_id, reason, moderator_id: the account is disabled as a sanction; its tokens and sessions
+    are revoked and its open sockets closed
+user.unbanned (1) [user id]
+    user_id, reason, moderator_id: login works again (the old tokens stay revoked)
 
 message.created (1) [conversation id]
     conversation_id, message_id, seq, sender_id, text, parent_id (or null), mentions (user ids),
@@ -70,7 +77,7 @@ graph.blocked, graph.unblocked (1) [blocker id]
 moderation.reported (1) [conversation id]
     report_id, conversation_id, message_id, reporter_id, reason
 moderation.resolved (1) [conversation id]
-    report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id
+    report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id, reason
 """
 
 import threading
@@ -87,7 +94,10 @@ from streaming.models import OutboxEvent
 EVENT_TYPES = {
     "user.registered": (1, "user_id, username"),
     "user.updated": (1, "user_id, changed"),
-    "user.deactivated": (1, "user_id, reason"),
+    "user.deactivated": (1, "user_id, reason, moderator_id"),
+    "user.reactivated": (1, "user_id, reason, moderator_id"),
+    "user.banned": (1, "user_id, reason, moderator_id"),
+    "user.unbanned": (1, "user_id, reason, moderator_id"),
     "message.created": (1, "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all"),
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
@@ -108,7 +118,7 @@ EVENT_TYPES = {
     "graph.blocked": (1, "blocker_id, blocked_id"),
     "graph.unblocked": (1, "blocker_id, blocked_id"),
     "moderation.reported": (1, "report_id, conversation_id, message_id, reporter_id, reason"),
-    "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id"),
+    "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id, reason"),
 }
 
 # family -> Kafka topic (KAFKA_TOPIC_PREFIX goes in front). The one place that maps events to topics.

@@ -54,9 +54,10 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(make_user, api_clie
     assert wrong_password.status_code == unknown_user.status_code
 
 
-def test_inactive_user_cannot_log_in_and_gets_the_same_answer(make_user, api_client):
+def test_an_inactive_user_is_told_the_account_is_disabled_only_with_the_right_password(make_user, api_client):
     make_user("alice", is_active=False)
-    assert_error(post_login(api_client, "alice", PASSWORD), 400, "invalid_credentials")
+    assert_error(post_login(api_client, "alice", PASSWORD), 403, "account_disabled")
+    assert_error(post_login(api_client, "alice", "not-the-password"), 400, "invalid_credentials")
 
 
 def test_each_login_is_its_own_device_token(make_user, login):

@@ -206,6 +206,15 @@ class EventsView(APIView):
 
 
 class MessageView(APIView):
+    @extend_schema(
+        operation_id="conversations_message_get",
+        summary="One message (e.g. the parent of a reply)",
+        responses={200: MessageSerializer, **ERRORS},
+    )
+    def get(self, request, conversation_id, message_id):
+        _, _, message = selectors.message_in(request.user, conversation_id, message_id)
+        return Response(MessageSerializer(message).data)
+
     @extend_schema(summary="Edit your message", request=api.EditIn, responses={200: MessageSerializer, **ERRORS})
     def patch(self, request, conversation_id, message_id):
         data = parse(api.EditIn, request.data)

@@ -1,0 +1,92 @@
+"""Real ASGI server processes on a free loopback port, for benchmarks and end-to-end tests."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(name):
+    """DATABASE_URL with the database renamed (a test or benchmark database of its own)."""
+    return urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server_processes(env, server="uvicorn", workers=1):
+    """`workers` server processes on one loopback port, as production runs them: uvicorn with
+    uvloop and httptools under its own supervisor, or daphne processes sharing one listening
+    socket. Yields (base URL, a function giving the worker pids)."""
+    if server == "uvicorn":
+        port = free_port()
+        cmd = [
+            *(sys.executable, "-m", "uvicorn", "chatsite.asgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
+            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
+            *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
+        ]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]
+
+        def pids():
+            if workers == 1:
+                return [procs[0].pid]
+            return [int(c) for c in Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text().split()]
+    else:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4096)
+        port, fd = listener.getsockname()[1], listener.fileno()
+        cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", "chatsite.asgi:application"]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]
+        listener.close()
+
+        def pids():
+            return [p.pid for p in procs]
+
+    try:
+        _wait_until_serving(port, procs, server)
+        if workers > 1:
+            deadline = time.time() + 30
+            while len(pids()) < workers and time.time() < deadline:
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}", pids
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+
+
+@contextmanager
+def asgi_server(env, server="uvicorn", workers=1):
+    """One real server on a free loopback port; yields its base URL."""
+    with server_processes(env, server, workers) as (base, _):
+        yield base
+
+
+def _wait_until_serving(port, procs, server):
+    # An HTTP answer, not just a TCP accept: daphne's socket is listening before daphne runs.
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{server} exited with {proc.returncode} before serving")
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{server} did not start on port {port}")

@@ -1,0 +1,436 @@
+// The browser client's entry point: sign-in, then the chat screen, fed by REST and one WebSocket.
+
+import { ApiError, api, get, post } from "./api.js";
+import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
+import { openProfile, openReport, setDialogHooks, setupDialogs } from "./dialogs.js";
+import { $, showError } from "./dom.js";
+import { Outbox } from "./outbox.js";
+import {
+  applyMessage,
+  closeConversation,
+  latestSeq,
+  openConversation,
+  renderHeader,
+  renderMessages,
+  setPaneHooks,
+  view,
+} from "./pane.js";
+import { renderConversations, setupSidebar } from "./sidebar.js";
+import { Connection } from "./socket.js";
+import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
+
+const codes = store.config.close_codes;
+// Whatever name the moderation close code gets, any of these means "the account was suspended".
+const SUSPENDED = new Set(
+  Object.entries(codes)
+    .filter(([name]) => /ban|suspend|disabled|deactivat/.test(name))
+    .map(([, code]) => code),
+);
+
+// --- connection state ---
+
+const STATE_TEXT = {
+  connecting: "Connecting…",
+  reconnecting: "Reconnecting…",
+  online: "Connected",
+  offline: "You are offline. Messages you write will be sent when you are back.",
+  stopped: "",
+  signed_out: "You have been signed out.",
+  suspended: "Your account is suspended.",
+};
+
+function showState(name, detail = {}) {
+  const line = $("#connection");
+  line.dataset.state = name;
+  const pending = store.outbox ? store.outbox.items.filter((i) => i.status !== "failed").length : 0;
+  let text = name === "waiting" ? `Connection lost. Retrying in ${detail.seconds} s…` : STATE_TEXT[name] ?? name;
+  if (pending && name !== "online") text += ` (${pending} waiting to be sent)`;
+  line.textContent = text;
+}
+
+// --- sign in and out ---
+
+function showAuth(notice = "") {
+  $("#chat").hidden = true;
+  $("#auth").hidden = false;
+  $("#auth-notice").hidden = !notice;
+  $("#auth-notice").textContent = notice;
+  showState("stopped");
+  $("#login-username").focus();
+}
+
+function setupAuth() {
+  for (const button of document.querySelectorAll("[data-show]")) {
+    button.addEventListener("click", () => {
+      for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== button.dataset.show;
+      $(`#${button.dataset.show} input`).focus();
+    });
+  }
+  const submit = (form, path, fields) =>
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const data = new FormData(form);
+      const body = { device: "browser" };
+      for (const field of fields) body[field] = data.get(field) || "";
+      showError(form, null);
+      try {
+        // The answer carries a token for API clients; the browser keeps only the HttpOnly
+        // session cookie that comes with it.
+        const { user } = await post(path, body);
+        form.reset();
+        startChat(user);
+      } catch (error) {
+        showError(form, error);
+      }
+    });
+  submit($("#login-form"), "auth/login", ["username", "password"]);
+  submit($("#signup-form"), "auth/register", ["username", "password", "display_name"]);
+}
+
+async function signOut(notice = "") {
+  stopChat();
+  try {
+    await post("auth/logout");
+  } catch {
+    /* already signed out */
+  }
+  showAuth(notice);
+}
+
+function stopChat() {
+  if (store.connection) store.connection.stop();
+  store.connection = null;
+  store.conversations.clear();
+  store.members.clear();
+  store.openId = null;
+  view.id = null;
+}
+
+// --- the chat screen ---
+
+async function startChat(me) {
+  store.me = me;
+  remember(me);
+  store.outbox = new Outbox(`chatsite.outbox.${me.id}`);
+  $("#auth").hidden = true;
+  $("#chat").hidden = false;
+  renderMe();
+  await refreshConversations();
+  store.connection = new Connection(store.config, { hello, frame, state: showState, closed });
+  store.connection.start();
+  const first = document.querySelector("button.conversation");
+  (first || $("#new-button")).focus();
+}
+
+function renderMe() {
+  $("#me-button").textContent = store.me.display_name || store.me.username;
+  $("#me-button").setAttribute("aria-label", `Your profile: ${store.me.username}`);
+}
+
+async function refreshConversations() {
+  const { results } = await get("conversations");
+  const seen = new Set();
+  for (const row of results) seen.add(upsertConversation(row).id);
+  for (const id of [...store.conversations.keys()]) if (!seen.has(id)) store.conversations.delete(id);
+  await ensureUsers(results.flatMap((r) => (r.last_message ? [r.last_message.sender_id] : [])));
+  if (store.openId && !store.conversations.has(store.openId)) leaveOpen();
+  renderConversations();
+}
+
+let refreshTimer = null;
+function refreshSoon() {
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => refreshConversations().catch(() => {}), 200);
+}
+
+function leaveOpen() {
+  store.openId = null;
+  view.id = null;
+  view.messages = [];
+  renderHeader();
+  renderMessages();
+  closeConversation();
+}
+
+async function open(id, options) {
+  resetComposer();
+  const entry = store.conversations.get(id);
+  if (!entry) return;
+  entry.unread = 0;
+  renderConversations();
+  renderTyping();
+  await openConversation(id, options);
+  markRead();
+}
+
+// After `hello`: say where each conversation was left, so the server replays what was missed, then
+// send what was written meanwhile.
+async function hello(frame) {
+  const seqs = {};
+  for (const entry of store.conversations.values()) seqs[entry.id] = entry.seq;
+  const result = await store.connection.request({ type: "resume", conversations: seqs });
+  for (const [id, answer] of Object.entries(result.conversations)) {
+    if (answer === "not_member") store.conversations.delete(id);
+  }
+  if (frame.conversations.some((id) => !store.conversations.has(id))) refreshSoon();
+  renderConversations();
+  flushOutbox();
+}
+
+function flushOutbox() {
+  if (!store.connection || !store.connection.online) return;
+  store.outbox.flush(
+    (item) =>
+      store.connection
+        .request({
+          type: "send",
+          conversation_id: item.conversation_id,
+          client_id: item.client_id,
+          text: item.text,
+          parent_id: item.parent_id,
+        })
+        .then((result) => result.message),
+    (item, message) => {
+      if (message) applyMessage(message, true);
+      else if (item.conversation_id === view.id) renderMessages();
+      showState(store.connection ? store.connection.state : "stopped");
+    },
+  );
+}
+
+function closed(code) {
+  if (SUSPENDED.has(code)) {
+    suspended();
+    return "stop";
+  }
+  if (code === codes.unauthenticated) {
+    // The session ended (signed out elsewhere, expired, or the account was disabled).
+    get("me")
+      .then(() => null)
+      .catch((error) => {
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+          stopChat();
+          showAuth("You have been signed out. Please sign in again.");
+        }
+      });
+  }
+  return null;
+}
+
+function suspended() {
+  stopChat();
+  showAuth("Your account is suspended, so you have been signed out.");
+  showState("suspended");
+  const dialog = $("#suspended-dialog");
+  if (!dialog.open) dialog.showModal();
+}
+
+// --- frames from the socket ---
+
+function frame(f) {
+  switch (f.type) {
+    case "presence":
+      for (const [id, status] of Object.entries(f.users)) store.presence.set(Number(id), status);
+      renderConversations();
+      return;
+    case "typing":
+      return typing(f);
+    case "read":
+      return;
+    case "resync":
+      return resync(f);
+    case "error":
+      return;
+    default:
+      if (f.conversation_id && typeof f.seq === "number") applyEvent(f);
+  }
+}
+
+function applyEvent(event) {
+  const entry = store.conversations.get(event.conversation_id);
+  if (!entry) {
+    refreshSoon(); // a conversation I was just added to
+    return;
+  }
+  if (event.seq <= entry.seq) return; // seen already (a replay overlapping a refresh)
+  entry.seq = event.seq;
+  const message = event.message;
+  const mine = event.actor_id === store.me.id;
+  switch (event.type) {
+    case "message.created":
+      entry.last_message = message;
+      stopTyping(entry.id, message.sender_id);
+      if (!mine && !(entry.id === store.openId && document.visibilityState === "visible")) entry.unread += 1;
+      applyMessage(message, true);
+      if (entry.id === store.openId) markRead();
+      break;
+    case "message.edited":
+    case "message.deleted":
+    case "message.pinned":
+    case "reaction.added":
+    case "reaction.removed":
+      if (message) {
+        if (entry.last_message && entry.last_message.id === message.id) entry.last_message = message;
+        applyMessage(message, false);
+      }
+      break;
+    case "member.left":
+      if (event.data.user_id === store.me.id) {
+        store.conversations.delete(entry.id);
+        if (store.openId === entry.id) leaveOpen();
+      }
+      store.members.delete(entry.id);
+      break;
+    case "member.joined":
+    case "member.role_changed":
+      store.members.delete(entry.id);
+      if (event.data.user_id === store.me.id) refreshSoon();
+      if (entry.id === store.openId) loadMembers(entry.id).catch(() => {});
+      break;
+    case "conversation.updated":
+      refreshSoon();
+      get(`conversations/${entry.id}`)
+        .then((conversation) => {
+          entry.conversation = conversation;
+          if (entry.id === store.openId) renderHeader();
+          renderConversations();
+        })
+        .catch(() => {});
+      break;
+    default: // hidden: a blocked sender's event keeps its seq and shows nothing
+  }
+  renderConversations();
+}
+
+async function resync(f) {
+  const entry = store.conversations.get(f.conversation_id);
+  if (entry) entry.seq = Math.max(entry.seq, f.seq);
+  await refreshConversations();
+  if (store.openId === f.conversation_id) await openConversation(f.conversation_id);
+}
+
+// --- typing ---
+
+function typing(f) {
+  if (f.user_id === store.me.id) return;
+  // Only a connected socket types. This also covers someone I just started sharing a conversation
+  // with, whose presence the server sends only on their next change.
+  if (store.presence.get(f.user_id) !== "online") {
+    store.presence.set(f.user_id, "online");
+    renderConversations();
+  }
+  if (!store.typing.has(f.conversation_id)) store.typing.set(f.conversation_id, new Map());
+  const people = store.typing.get(f.conversation_id);
+  clearTimeout(people.get(f.user_id));
+  people.set(
+    f.user_id,
+    setTimeout(() => stopTyping(f.conversation_id, f.user_id), f.expires_in * 1000),
+  );
+  ensureUsers([f.user_id]).then(renderTyping);
+  renderTyping();
+}
+
+function stopTyping(conversationId, userId) {
+  const people = store.typing.get(conversationId);
+  if (!people || !people.has(userId)) return;
+  clearTimeout(people.get(userId));
+  people.delete(userId);
+  renderTyping();
+}
+
+function renderTyping() {
+  const people = [...(store.typing.get(store.openId) || new Map()).keys()].map(userName);
+  $("#typing").textContent =
+    people.length === 0
+      ? ""
+      : people.length === 1
+        ? `${people[0]} is typing…`
+        : people.length === 2
+          ? `${people[0]} and ${people[1]} are typing…`
+          : "Several people are typing…";
+}
+
+// --- reading ---
+
+let readTimer = null;
+function markRead() {
+  clearTimeout(readTimer);
+  readTimer = setTimeout(() => {
+    const entry = store.conversations.get(store.openId);
+    const seq = latestSeq();
+    if (!entry || document.visibilityState !== "visible" || seq <= entry.last_read_seq) return;
+    entry.last_read_seq = seq;
+    entry.unread = 0;
+    if (store.connection && store.connection.online) {
+      store.connection.notify({ type: "read", conversation_id: entry.id, seq });
+    } else post(`conversations/${entry.id}/read`, { seq }).catch(() => {});
+    renderConversations();
+  }, 300);
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (!store.connection) return;
+  store.connection.notify({ type: "presence", status: document.visibilityState === "visible" ? "online" : "away" });
+  if (document.visibilityState === "visible") markRead();
+});
+
+// --- wiring ---
+
+function send(text, parentId) {
+  store.outbox.add(store.openId, text, parentId);
+  renderMessages("bottom");
+  showState(store.connection.state);
+  flushOutbox();
+}
+
+async function edit(message, text) {
+  const frame = { type: "edit", conversation_id: message.conversation_id, message_id: message.id, text };
+  const result = store.connection.online
+    ? (await store.connection.request(frame)).message
+    : await api("PATCH", `conversations/${message.conversation_id}/messages/${message.id}`, { text });
+  applyMessage(result, false);
+}
+
+function lastOwnMessage() {
+  return [...view.messages].reverse().find((m) => m.sender_id === store.me.id && !m.deleted) || null;
+}
+
+setPaneHooks({
+  reply: (m) => setMode("reply", m),
+  edit: (m) => setMode("edit", m),
+  report: openReport,
+  profile: openProfile,
+  openConversation: open,
+  changed: renderConversations,
+  retry: (clientId) => {
+    store.outbox.retry(clientId);
+    renderMessages();
+    flushOutbox();
+  },
+  discard: (clientId) => {
+    store.outbox.remove(clientId);
+    renderMessages();
+  },
+});
+setComposerHooks({ send, edit, lastOwnMessage });
+setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), meChanged: renderMe });
+
+async function boot() {
+  setupAuth();
+  setupComposer();
+  setupDialogs();
+  setupSidebar(open);
+  $("#back-button").addEventListener("click", () => {
+    closeConversation();
+    const current = document.querySelector("button.conversation.active");
+    if (current) current.focus();
+  });
+  $("#suspended-dialog").addEventListener("close", () => $("#login-username").focus());
+  try {
+    startChat(await get("me"));
+  } catch (error) {
+    showAuth(error.status === 0 ? error.message : "");
+  }
+}
+
+boot();

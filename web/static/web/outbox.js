@@ -1,0 +1,93 @@
+// Messages written but not yet confirmed by the server. Each keeps the client_id it was given when
+// it was written, so sending it again after a reconnect can never make a second message. Kept in
+// sessionStorage too, so a reload of the tab doesn't lose them.
+
+import { randomId } from "./dom.js";
+
+export class Outbox {
+  constructor(key) {
+    this.key = key;
+    this.items = [];
+    this.flushing = false;
+    try {
+      this.items = JSON.parse(sessionStorage.getItem(key) || "[]");
+    } catch {
+      this.items = [];
+    }
+    for (const item of this.items) if (item.status === "sending") item.status = "pending";
+  }
+
+  save() {
+    try {
+      sessionStorage.setItem(this.key, JSON.stringify(this.items));
+    } catch {
+      /* private mode or full: the queue still lives in memory */
+    }
+  }
+
+  add(conversationId, text, parentId) {
+    const item = {
+      client_id: randomId("web-"),
+      conversation_id: conversationId,
+      text,
+      parent_id: parentId || null,
+      created_at: new Date().toISOString(),
+      status: "pending",
+      error: "",
+    };
+    this.items.push(item);
+    this.save();
+    return item;
+  }
+
+  forConversation(conversationId) {
+    return this.items.filter((item) => item.conversation_id === conversationId);
+  }
+
+  remove(clientId) {
+    this.items = this.items.filter((item) => item.client_id !== clientId);
+    this.save();
+  }
+
+  retry(clientId) {
+    const item = this.items.find((i) => i.client_id === clientId);
+    if (item) Object.assign(item, { status: "pending", error: "" });
+    this.save();
+  }
+
+  // Send the pending items in the order they were written, one at a time, so they arrive in that
+  // order. send(item) resolves with the server's message or throws; changed() redraws.
+  async flush(send, changed) {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      for (;;) {
+        const item = this.items.find((i) => i.status === "pending");
+        if (!item) return;
+        item.status = "sending";
+        changed(item);
+        try {
+          const message = await send(item);
+          this.remove(item.client_id);
+          changed(item, message);
+        } catch (error) {
+          if (error.code === "disconnected" || error.code === "network") {
+            item.status = "pending";
+            changed(item);
+            return; // the next hello flushes again
+          }
+          if (error.code === "rate_limited") {
+            item.status = "pending";
+            await new Promise((done) => setTimeout(done, (error.retryAfter || 1) * 1000));
+            continue;
+          }
+          Object.assign(item, { status: "failed", error: error.message });
+          this.save();
+          changed(item);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+}

@@ -1,0 +1,425 @@
+// The message pane: a window of one conversation's messages, loaded a page at a time upward (and
+// downward after a jump to an old message), with day separators, replies, reactions and actions.
+
+import { api, get, query } from "./api.js";
+import { $, h } from "./dom.js";
+import { renderText, snippet } from "./render.js";
+import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
+
+const PAGE = 50;
+const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+export const view = {
+  id: null,
+  messages: [], // ascending seq
+  hasOlder: false,
+  hasNewer: false, // after a jump: the newest messages are not loaded yet
+  loading: false,
+  palette: null, // message id whose reaction palette is open
+  confirmDelete: null,
+};
+const parents = new Map(); // message id -> message, or null when it can't be shown
+let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
+
+export function setPaneHooks(h) {
+  hooks = h;
+}
+
+const box = () => $("#messages");
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+
+function dayLabel(date) {
+  const today = new Date();
+  const yesterday = new Date(today);
+  yesterday.setDate(today.getDate() - 1);
+  if (date.toDateString() === today.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return dayFormat.format(date);
+}
+
+export async function openConversation(id, { aroundSeq = null } = {}) {
+  const entry = store.conversations.get(id);
+  if (!entry) return;
+  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true });
+  store.openId = id;
+  document.body.classList.add("pane-open");
+  renderHeader();
+  renderMessages("bottom");
+  const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+  if (view.id !== id) return;
+  view.messages = page.results;
+  view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
+  view.hasNewer = aroundSeq !== null && page.results.length >= PAGE / 2;
+  view.loading = false;
+  await Promise.all([ensureUsers(page.results.map((m) => m.sender_id)), loadMembers(id).catch(() => [])]);
+  if (view.id !== id) return;
+  renderMessages(aroundSeq === null ? "bottom" : "none");
+  if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
+  hooks.changed();
+  observeEdges();
+}
+
+export function closeConversation() {
+  document.body.classList.remove("pane-open");
+}
+
+function focusMessage(message) {
+  if (!message) return;
+  const el = document.getElementById(`m-${message.id}`);
+  if (!el) return;
+  el.classList.add("highlight");
+  el.scrollIntoView({ block: "center" });
+  el.focus();
+}
+
+export function renderHeader() {
+  const entry = store.conversations.get(view.id);
+  $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
+  $("#pane-topic").textContent = entry ? entry.conversation.topic || "" : "";
+  $("#pins-button").hidden = !entry;
+  const composer = $("#composer");
+  composer.hidden = !entry;
+  const archived = entry && entry.conversation.archived;
+  $("#composer-text").disabled = Boolean(archived);
+  $("#composer-text").placeholder = archived
+    ? "This conversation is archived."
+    : "Write a message (Enter sends, Shift+Enter: new line)";
+}
+
+// --- loading more ---
+
+let observer = null;
+function observeEdges() {
+  if (observer) return;
+  observer = new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        if (entry.target.id === "history-status") loadOlder();
+        else loadNewer();
+      }
+    },
+    { root: box(), rootMargin: "200px 0px" },
+  );
+  observer.observe($("#history-status"));
+  observer.observe($("#newer-status"));
+}
+
+async function loadOlder() {
+  if (!view.hasOlder || view.loading || !view.messages.length) return;
+  const id = view.id;
+  view.loading = true;
+  $("#history-status").textContent = "Loading earlier messages…";
+  try {
+    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, before: view.messages[0].seq })}`);
+    if (view.id !== id) return;
+    await ensureUsers(page.results.map((m) => m.sender_id));
+    view.messages = [...page.results, ...view.messages];
+    view.hasOlder = page.results.length === PAGE;
+    view.loading = false;
+    renderMessages("older");
+  } catch (error) {
+    $("#history-status").textContent = error.message;
+  } finally {
+    if (view.id === id) view.loading = false;
+  }
+  // A short page may leave the top sentinel visible: keep going until the box can scroll.
+  if (view.hasOlder && box().scrollHeight <= box().clientHeight) loadOlder();
+}
+
+async function loadNewer() {
+  if (!view.hasNewer || view.loading || !view.messages.length) return;
+  const id = view.id;
+  view.loading = true;
+  try {
+    const after = view.messages[view.messages.length - 1].seq;
+    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, after })}`);
+    if (view.id !== id) return;
+    await ensureUsers(page.results.map((m) => m.sender_id));
+    const known = new Set(view.messages.map((m) => m.id));
+    view.messages = [...view.messages, ...page.results.filter((m) => !known.has(m.id))];
+    view.hasNewer = page.results.length === PAGE;
+    view.loading = false;
+    renderMessages("none");
+    hooks.changed();
+  } finally {
+    if (view.id === id) view.loading = false;
+  }
+}
+
+// --- live changes ---
+
+// A message's new state from an event (or an ack): replace it, or add it when it is new and the
+// window shows the newest messages.
+export function applyMessage(message, created) {
+  if (message.conversation_id !== view.id) return;
+  parents.delete(message.id);
+  const at = view.messages.findIndex((m) => m.id === message.id);
+  if (at >= 0) view.messages[at] = message;
+  else if (created && !view.hasNewer) {
+    let i = view.messages.length;
+    while (i > 0 && view.messages[i - 1].seq > message.seq) i -= 1;
+    view.messages.splice(i, 0, message);
+  } else return;
+  ensureUsers([message.sender_id]).then((changed) => changed && renderMessages());
+  renderMessages();
+}
+
+export function latestSeq() {
+  return view.messages.length && !view.hasNewer ? view.messages[view.messages.length - 1].seq : 0;
+}
+
+// --- drawing ---
+
+// Rebuilt whole on every change: a window holds a few hundred messages at most, and rebuilding keeps
+// day separators and order trivially right. Scroll position and focus are carried over.
+export function renderMessages(mode = "keep") {
+  const list = $("#message-list");
+  const el = box();
+  const nearBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+  const fromBottom = el.scrollHeight - el.scrollTop;
+  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#message-list li");
+  const focusKey = focused ? [focused.id, document.activeElement.dataset.act || ""] : null;
+
+  const items = [];
+  let day = null;
+  const shown = new Set();
+  for (const message of view.messages) {
+    const date = new Date(message.created_at);
+    if (date.toDateString() !== day) {
+      day = date.toDateString();
+      items.push(h("li", { class: "day", role: "separator", "aria-label": dayLabel(date) }, h("span", { text: dayLabel(date) })));
+    }
+    if (message.sender_id === store.me.id) shown.add(message.client_id);
+    items.push(messageItem(message));
+  }
+  if (!view.hasNewer && store.outbox) {
+    for (const item of store.outbox.forConversation(view.id)) {
+      if (!shown.has(item.client_id)) items.push(pendingItem(item));
+    }
+  }
+  list.replaceChildren(...items);
+
+  $("#history-status").textContent = view.loading
+    ? "Loading…"
+    : view.id && !view.hasOlder && view.messages.length
+      ? "This is the start of the conversation."
+      : view.id && !view.messages.length
+        ? "No messages yet. Say hello!"
+        : "";
+  $("#newer-status").textContent = view.hasNewer ? "Loading newer messages…" : "";
+
+  if (mode === "bottom" || (mode === "keep" && nearBottom)) el.scrollTop = el.scrollHeight;
+  else if (mode === "older") el.scrollTop = el.scrollHeight - fromBottom;
+  if (focusKey) {
+    const li = document.getElementById(focusKey[0]);
+    const target = li && (focusKey[1] ? li.querySelector(`[data-act="${focusKey[1]}"]`) : li);
+    if (target) target.focus();
+  }
+}
+
+function pendingItem(item) {
+  const failed = item.status === "failed";
+  return h(
+    "li",
+    { class: `message mine pending${failed ? " failed" : ""}`, id: `p-${item.client_id}`, dataset: { clientId: item.client_id } },
+    h("div", { class: "meta" }, h("span", { class: "sender", text: "You" }), " ", h("span", { class: "state", text: failed ? "Not sent" : "Sending…" })),
+    h("div", { class: "text" }, renderText(item.text)),
+    failed
+      ? h(
+          "div",
+          { class: "message-actions visible" },
+          h("span", { class: "form-error", text: item.error }),
+          h("button", { type: "button", "data-act": "retry", text: "Retry", onclick: () => hooks.retry(item.client_id) }),
+          h("button", { type: "button", "data-act": "discard", text: "Discard", onclick: () => hooks.discard(item.client_id) }),
+        )
+      : null,
+  );
+}
+
+function parentQuote(message) {
+  const id = message.parent_id;
+  let parent = view.messages.find((m) => m.id === id) || parents.get(id);
+  if (parent === undefined) {
+    parents.set(id, undefined);
+    get(`conversations/${message.conversation_id}/messages/${id}`)
+      .then(async (found) => {
+        parents.set(id, found);
+        await ensureUsers([found.sender_id]);
+      })
+      .catch(() => parents.set(id, null))
+      .finally(() => view.id === message.conversation_id && renderMessages());
+    parent = undefined;
+  }
+  const label = parent
+    ? [h("span", { class: "quote-sender", text: userName(parent.sender_id) }), " ", parent.deleted ? "(deleted)" : snippet(parent.text)]
+    : parent === null
+      ? ["A message that is no longer available"]
+      : ["…"];
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "quote",
+      "data-act": "parent",
+      "aria-label": parent ? `Reply to ${userName(parent.sender_id)}: ${snippet(parent.text, 60)}` : "Reply to a message",
+      onclick: () => {
+        const el = document.getElementById(`m-${id}`);
+        if (el) {
+          el.scrollIntoView({ block: "center" });
+          el.focus();
+        } else if (parent) hooks.openConversation(parent.conversation_id, { aroundSeq: parent.seq });
+      },
+    },
+    "↩ ",
+    ...label,
+  );
+}
+
+function messageItem(m) {
+  const mine = m.sender_id === store.me.id;
+  const entry = store.conversations.get(m.conversation_id);
+  const created = new Date(m.created_at);
+  const li = h("li", {
+    class: `message${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}`,
+    id: `m-${m.id}`,
+    tabindex: "-1",
+    dataset: { id: m.id, seq: m.seq },
+    "aria-label": `${userName(m.sender_id)}, ${timeFormat.format(created)}`,
+  });
+  if (m.parent_id) li.append(parentQuote(m));
+  li.append(
+    h(
+      "div",
+      { class: "meta" },
+      h("button", { type: "button", class: "sender link", "data-act": "sender", text: userName(m.sender_id), onclick: () => hooks.profile(m.sender_id) }),
+      " ",
+      h("time", { datetime: m.created_at, title: created.toLocaleString(), text: timeFormat.format(created) }),
+      m.edited_at && !m.deleted ? h("span", { class: "edited", title: new Date(m.edited_at).toLocaleString(), text: " (edited)" }) : null,
+      m.pinned ? h("span", { class: "pin-mark", text: " 📌 pinned" }) : null,
+    ),
+    m.deleted ? h("div", { class: "text tombstone", text: "This message was deleted." }) : h("div", { class: "text" }, renderText(m.text)),
+  );
+  if (m.deleted) return li;
+
+  const reactions = Object.entries(m.reactions || {}).filter(([, users]) => users.length);
+  if (reactions.length) {
+    li.append(
+      h(
+        "div",
+        { class: "reactions" },
+        reactions.map(([emoji, users]) => {
+          const pressed = users.includes(store.me.id);
+          return h("button", {
+            type: "button",
+            class: "reaction",
+            "data-act": `reaction-${emoji}`,
+            "aria-pressed": String(pressed),
+            "aria-label": `${emoji} ${users.length}: ${users.map(userName).join(", ")}`,
+            title: users.map(userName).join(", "),
+            text: `${emoji} ${users.length}`,
+            onclick: () => react(m, emoji, !pressed),
+          });
+        }),
+      ),
+    );
+  }
+
+  const canPin = entry && (entry.conversation.kind === "direct" || canModerate(entry));
+  const act = (name, label, handler) => h("button", { type: "button", "data-act": name, text: label, onclick: handler });
+  const confirming = view.confirmDelete === m.id;
+  li.append(
+    h(
+      "div",
+      { class: `message-actions${view.palette === m.id || confirming ? " visible" : ""}`, role: "group", "aria-label": "Message actions" },
+      act("react", "React", () => {
+        view.palette = view.palette === m.id ? null : m.id;
+        renderMessages();
+        const first = document.querySelector(`#m-${m.id} .palette button`);
+        if (first) first.focus();
+      }),
+      act("reply", "Reply", () => hooks.reply(m)),
+      mine ? act("edit", "Edit", () => hooks.edit(m)) : null,
+      mine || (entry && canModerate(entry))
+        ? act("delete", confirming ? "Really delete?" : "Delete", () => remove(m))
+        : null,
+      canPin ? act("pin", m.pinned ? "Unpin" : "Pin", () => pin(m)) : null,
+      mine ? null : act("report", "Report", () => hooks.report(m)),
+    ),
+  );
+  if (view.palette === m.id) {
+    li.append(
+      h(
+        "div",
+        { class: "palette", role: "group", "aria-label": "Pick a reaction" },
+        EMOJI.map((emoji) =>
+          h("button", {
+            type: "button",
+            "data-act": `add-${emoji}`,
+            "aria-label": `React with ${emoji}`,
+            text: emoji,
+            onclick: () => {
+              view.palette = null;
+              react(m, emoji, !(m.reactions[emoji] || []).includes(store.me.id));
+            },
+          }),
+        ),
+      ),
+    );
+  }
+  return li;
+}
+
+function report(error) {
+  $("#composer-error").textContent = error.message;
+  setTimeout(() => ($("#composer-error").textContent = ""), 6000);
+}
+
+async function write(frame, rest) {
+  // Over the socket when it is up; REST otherwise, so that an action never waits for a reconnect.
+  try {
+    let message = null;
+    if (store.connection.online) {
+      try {
+        message = (await store.connection.request(frame)).message;
+      } catch (error) {
+        if (error.code !== "disconnected") throw error;
+      }
+    }
+    applyMessage(message || (await rest()), false);
+  } catch (error) {
+    report(error);
+  }
+}
+
+function react(m, emoji, add) {
+  const frame = { type: add ? "react" : "unreact", conversation_id: m.conversation_id, message_id: m.id, emoji };
+  const path = `conversations/${m.conversation_id}/messages/${m.id}/reactions/${encodeURIComponent(emoji)}`;
+  return write(frame, () => api(add ? "PUT" : "DELETE", path));
+}
+
+function remove(m) {
+  if (view.confirmDelete !== m.id) {
+    view.confirmDelete = m.id;
+    renderMessages();
+    setTimeout(() => {
+      if (view.confirmDelete === m.id) {
+        view.confirmDelete = null;
+        renderMessages();
+      }
+    }, 5000);
+    return;
+  }
+  view.confirmDelete = null;
+  const frame = { type: "delete", conversation_id: m.conversation_id, message_id: m.id };
+  return write(frame, () => api("DELETE", `conversations/${m.conversation_id}/messages/${m.id}`));
+}
+
+function pin(m) {
+  const path = `conversations/${m.conversation_id}/messages/${m.id}/pin`;
+  return api(m.pinned ? "DELETE" : "PUT", path)
+    .then((message) => applyMessage(message, false))
+    .catch(report);
+}
+

@@ -1,0 +1,87 @@
+// The client's memory: who I am, my conversations, the people I have seen, presence and typing.
+// Views read it; app.js changes it from REST answers and socket frames.
+
+import { get } from "./api.js";
+
+export const store = {
+  config: JSON.parse(document.getElementById("chatsite-config").textContent),
+  me: null,
+  users: new Map(), // id -> public profile
+  conversations: new Map(), // id -> {id, conversation, role, last_read_seq, unread, last_message, peer, seq}
+  members: new Map(), // conversation id -> [membership]
+  presence: new Map(), // user id -> "online" | "away" | "offline"
+  typing: new Map(), // conversation id -> Map(user id -> timeout handle)
+  openId: null,
+  connection: null,
+  outbox: null,
+};
+
+const fetching = new Map();
+
+export function remember(user) {
+  if (user && user.id) store.users.set(user.id, user);
+}
+
+export function userName(id) {
+  if (store.me && id === store.me.id) return "You";
+  const user = store.users.get(id);
+  return user ? user.display_name || user.username : `User ${id}`;
+}
+
+// Load the profiles of people not seen yet; resolves once they are known (or known to be gone).
+export async function ensureUsers(ids) {
+  const missing = [...new Set(ids)].filter((id) => id && !store.users.has(id));
+  await Promise.all(
+    missing.map((id) => {
+      if (!fetching.has(id)) {
+        const request = get(`users/${id}`)
+          .then(remember)
+          .catch(() => store.users.set(id, { id, username: `user${id}`, display_name: "Former member" }))
+          .finally(() => fetching.delete(id));
+        fetching.set(id, request);
+      }
+      return fetching.get(id);
+    }),
+  );
+  return missing.length > 0;
+}
+
+export async function loadMembers(conversationId, fresh = false) {
+  if (!fresh && store.members.has(conversationId)) return store.members.get(conversationId);
+  const { results } = await get(`conversations/${conversationId}/members`);
+  for (const membership of results) remember(membership.user);
+  store.members.set(conversationId, results);
+  return results;
+}
+
+export function conversationName(entry) {
+  const c = entry.conversation;
+  if (c.kind === "direct") return entry.peer ? entry.peer.display_name || entry.peer.username : "Direct message";
+  return c.kind === "channel" ? `#${c.title}` : c.title;
+}
+
+export function canModerate(entry) {
+  return entry.role === "owner" || entry.role === "admin";
+}
+
+export function upsertConversation(row) {
+  const id = row.conversation.id;
+  const old = store.conversations.get(id);
+  remember(row.peer);
+  store.conversations.set(id, {
+    id,
+    conversation: row.conversation,
+    role: row.role,
+    last_read_seq: row.last_read_seq,
+    unread: row.unread_count,
+    last_message: row.last_message,
+    peer: row.peer,
+    // The highest event seq applied: never moves back, so a refresh can't replay what was seen.
+    seq: Math.max(old ? old.seq : 0, row.last_message ? row.last_message.seq : 0),
+  });
+  return store.conversations.get(id);
+}
+
+export function activity(entry) {
+  return (entry.last_message && entry.last_message.created_at) || entry.conversation.created_at;
+}

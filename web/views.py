@@ -1,0 +1,29 @@
+"""The browser client: one HTML page; everything else comes from the public REST and WebSocket APIs."""
+
+from django.conf import settings
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from chats.protocol import SUBPROTOCOL, Close
+
+
+def client_config():
+    """What the page's scripts read at start: the socket's close codes by name, so that a code added
+    to chats.protocol.Close (e.g. a suspension) reaches the client without a second list in JS."""
+    codes = {name.lower(): value for name, value in vars(Close).items() if name.isupper() and isinstance(value, int)}
+    return {
+        "socket_path": "/ws/v1/",
+        "subprotocol": SUBPROTOCOL,
+        "close_codes": codes,
+        "message_max_length": settings.MESSAGE_MAX_LENGTH,
+        "typing_interval": settings.TYPING_MIN_INTERVAL,
+    }
+
+
+@require_safe
+@never_cache
+@ensure_csrf_cookie  # the scripts echo the csrftoken cookie on REST writes made with the session
+def client(request):
+    return render(request, "web/index.html", {"config": client_config()})
