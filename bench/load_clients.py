@@ -17,7 +17,8 @@ import time
 import orjson
 from picows import WSListener, WSMsgType, ws_connect
 
-CONNECT_IN_FLIGHT = 200  # handshakes a worker has open at once
+CONNECT_IN_FLIGHT = 100  # handshakes a worker has open at once
+CONNECT_ATTEMPTS = 5
 DRAIN_SECONDS = 30  # after the last send, how long clients may take to receive everything
 
 
@@ -31,10 +32,14 @@ class Client(WSListener):
         self.count = dict.fromkeys(last, 0)
         self.seq_sum = dict.fromkeys(last, 0)
         self.disorder = 0  # a seq at or below the last one: a duplicate or out of order
+        self.sender = None  # the Sender, for the socket that sends
+        self.renew()
+
+    def renew(self):
+        """Fresh connection state, keeping what was received."""
         self.hello = asyncio.get_running_loop().create_future()
         self.closed = asyncio.get_running_loop().create_future()
         self.transport = None
-        self.sender = None  # the Sender, for the socket that sends
 
     def on_ws_connected(self, transport):
         self.transport = transport
@@ -44,6 +49,7 @@ class Client(WSListener):
             return
         data = orjson.loads(frame.get_payload_as_bytes())
         kind = data["type"]
+        self.worker.kinds[kind] = self.worker.kinds.get(kind, 0) + 1
         if kind == "message.created":
             self._message(data)
         elif kind == "hello":
@@ -53,6 +59,7 @@ class Client(WSListener):
                 self.hello.set_result(time.perf_counter())
         elif kind == "ack" and self.sender is not None and data["result"] and "message" in data["result"]:
             self.sender.acked(data["result"]["message"]["seq"])
+            self.worker.ack_ms.append((time.time() - float(data["result"]["message"]["text"][1:])) * 1000)
         elif kind in ("error", "resync"):
             self.worker.problems.append(data)
 
@@ -87,8 +94,10 @@ class Sender:
     def acked(self, seq):
         self.seqs.append(seq)
 
-    async def run(self, seconds, tag):
-        start, n = time.perf_counter(), int(seconds * self.rate)
+    async def run(self, seconds, tag, phase):
+        """`phase` (0 to 1) spreads the senders over each period: together they send at an even
+        total rate, not in bursts."""
+        start, n = time.perf_counter() + phase / self.rate, int(seconds * self.rate)
         for i in range(n):
             delay = start + i / self.rate - time.perf_counter()
             if delay > 0:
@@ -111,6 +120,9 @@ class Worker:
         self.latencies, self.delivered, self.recording = [], 0, False
         self.go_at = self.last_at = None  # wall clock: the first send may leave, the last delivery
         self.problems = []
+        self.retries = 0  # connects that failed and were tried again
+        self.kinds = {}  # frames received, by type
+        self.ack_ms = []  # send to ack, at the senders
         self.members, self.senders = [], []
 
     async def open(self, client):
@@ -122,8 +134,19 @@ class Worker:
         gate = asyncio.Semaphore(CONNECT_IN_FLIGHT)
 
         async def one(client):
-            async with gate:
-                await self.open(client)
+            # As a real client does: a refused or failed connect is tried again after a pause.
+            for attempt in range(CONNECT_ATTEMPTS):
+                try:
+                    async with gate:
+                        return await self.open(client)
+                except Exception:
+                    if attempt == CONNECT_ATTEMPTS - 1:
+                        raise
+                    self.retries += 1
+                    if client.transport is not None:
+                        client.transport.disconnect()
+                    client.renew()
+                    await asyncio.sleep(0.5 * (attempt + 1))
 
         await asyncio.gather(*(one(c) for c in clients))
 
@@ -144,7 +167,11 @@ class Worker:
         plan = self.plan
         self.recording = True
         self.go_at = time.time()
-        sending = [asyncio.ensure_future(s.run(plan["seconds"], f"{plan['tag']}-{i}")) for i, s in enumerate(self.senders)]
+        first, total = plan["first_sender"], plan["senders"]
+        sending = [
+            asyncio.ensure_future(s.run(plan["seconds"], f"{plan['tag']}-{i}", (first + i) / total))
+            for i, s in enumerate(self.senders)
+        ]
         storm = None
         if plan.get("drop_at") is not None:
             await asyncio.sleep(plan["drop_at"])
@@ -162,6 +189,9 @@ class Worker:
             "storm": storm,
             "problems": self.problems[:5],
             "problem_count": len(self.problems),
+            "connect_retries": self.retries,
+            "frames": self.kinds,
+            "ack_ms": self.ack_ms,
         }
 
     async def storm(self):

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import sys
 import time
+import uuid
 
 from bench.common import (
     RESULTS,
@@ -40,6 +41,7 @@ DESIGNS = {
 }
 MATRIX = [(server, fanout) for server in ("daphne", "uvicorn") for fanout in ("layer", "hub")]
 DATABASE = "chatsite_bench_load"
+SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE", 1))
 
 
 def server_env(fanout):
@@ -70,10 +72,14 @@ class Clients:
         from bench.load_clients import run_worker
 
         self.pipes, self.procs = [], []
-        shares = [rooms[i::procs] for i in range(procs)]
-        for i, share in enumerate(s for s in shares if s):
+        shares = [s for s in (rooms[i::procs] for i in range(procs)) if s]
+        run = uuid.uuid4().hex[:8]  # client ids of their own: a rerun's sends are not deduplicated
+        first = 0
+        for i, share in enumerate(shares):
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=run_worker, args=({"url": url, "rooms": share, "tag": f"p{i}", **plan}, theirs))
+            mine_plan = {"url": url, "rooms": share, "tag": f"{run}-p{i}", "first_sender": first, "senders": len(rooms)}
+            first += len(share)
+            proc = ctx.Process(target=run_worker, args=({**mine_plan, **plan}, theirs))
             proc.start()
             self.pipes.append(mine)
             self.procs.append(proc)
@@ -113,7 +119,7 @@ def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
     clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=seconds, drop_at=drop_at)
     try:
         connected = max(a["connected_s"] for a in clients.ask("connect"))
-        time.sleep(1)  # the presence announcements of the new sockets settle
+        time.sleep(SETTLE_SECONDS)  # the presence announcements of the new sockets settle
         answers = clients.ask("go")
     finally:
         clients.stop()
@@ -130,8 +136,12 @@ def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
         "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
         "connect_s": round(connected, 2),
+        "ack_p50_ms": round(percentile([x for a in answers for x in a["ack_ms"]], 50), 1),
+        "ack_p99_ms": round(percentile([x for a in answers for x in a["ack_ms"]], 99), 1),
         **check,
         "problems": sum(a["problem_count"] for a in answers),
+        "connect_retries": sum(a["connect_retries"] for a in answers),
+        "frames": {k: sum(a["frames"].get(k, 0) for a in answers) for k in {k for a in answers for k in a["frames"]}},
     }
     storms = [a["storm"] for a in answers if a["storm"]]
     if storms:
