@@ -141,6 +141,7 @@ def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
         **check,
         "problems": sum(a["problem_count"] for a in answers),
         "connect_retries": sum(a["connect_retries"] for a in answers),
+        "drained_s": round(max(a["drained_s"] for a in answers), 2),
         "frames": {k: sum(a["frames"].get(k, 0) for a in answers) for k in {k for a in answers for k in a["frames"]}},
     }
     storms = [a["storm"] for a in answers if a["storm"]]
@@ -291,13 +292,19 @@ def best(steps):
 
 
 def ratios(fanout):
-    ours, base = best(fanout["chatsite"]["steps"]), best(fanout["baseline"]["steps"])
-    if not ours or not base:
+    """Ours against the baseline: the most each delivered while keeping up, ours counted only at
+    a step whose p99 is no worse than the baseline's at its best."""
+    base = best(fanout.get("baseline", {}).get("steps", []))
+    if not base or "chatsite" not in fanout:
         return None
+    fair = [s for s in fanout["chatsite"]["steps"] if sustained(s) and s["p99_ms"] <= base["p99_ms"]]
+    if not fair:
+        return None
+    ours = max(fair, key=lambda s: s["delivered_per_s"])
     return {
         "delivered_per_s": {"chatsite": ours["delivered_per_s"], "baseline": base["delivered_per_s"]},
         "throughput_ratio": round(ours["delivered_per_s"] / base["delivered_per_s"], 2),
-        "p99_ms_at_best": {"chatsite": ours["p99_ms"], "baseline": base["p99_ms"]},
+        "p99_ms": {"chatsite": ours["p99_ms"], "baseline": base["p99_ms"]},
     }
 
 
@@ -333,8 +340,8 @@ def report(results, plots):
     if results.get("ratio"):
         r = results["ratio"]
         lines += [
-            f"Best sustained: chatsite {r['delivered_per_s']['chatsite']}/s at p99 {r['p99_ms_at_best']['chatsite']} ms, "
-            f"baseline {r['delivered_per_s']['baseline']}/s at p99 {r['p99_ms_at_best']['baseline']} ms: "
+            f"Best sustained: chatsite {r['delivered_per_s']['chatsite']}/s at p99 {r['p99_ms']['chatsite']} ms, "
+            f"baseline {r['delivered_per_s']['baseline']}/s at p99 {r['p99_ms']['baseline']} ms: "
             f"**{r['throughput_ratio']}×**.",
             "",
         ]

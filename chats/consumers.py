@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q
 
 from chats import actions, fanout, presence, protocol, realtime, selectors, ws_auth, ws_health
@@ -105,7 +106,17 @@ async def _replay_page(user, conversation_id, after, limit, check_bound, hidden)
     return [protocol.event(e) for e in events], None
 
 
-_in_thread = database_sync_to_async  # ORM and actions: Django's sync thread, connections handled
+def _database_threads():
+    """How ORM work and actions leave the event loop. On PostgreSQL (or any server database) in a
+    pool of threads, each with a pooled connection: while one send waits on the database, the
+    next one runs, instead of queueing behind it in Django's one sync thread. SQLite allows one
+    writer at a time, so there it keeps to that thread."""
+    if connection.vendor == "sqlite":
+        return database_sync_to_async
+    return lambda func: database_sync_to_async(func, thread_sensitive=False)
+
+
+_in_thread = _database_threads()
 _off_loop = sync_to_async(thread_sensitive=False)  # presence: Redis calls, no ORM
 
 

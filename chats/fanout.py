@@ -19,6 +19,7 @@ import asyncio
 import contextvars
 import logging
 import weakref
+from collections import defaultdict, deque
 
 import orjson
 from django.conf import settings
@@ -54,18 +55,24 @@ class Hub:
     def __init__(self, loop):
         self.loop = loop
         self.groups = {}  # group -> set of local consumers
+        self.subscribed = set()  # groups this process's pub/sub connection is subscribed to
+        self.ready = {}  # group -> future of the confirmation of its latest SUBSCRIBE
+        self.unconfirmed = defaultdict(deque)  # channel -> futures, one per SUBSCRIBE sent
         self.pubsub = None
         self.reader = None
-        self.confirmations = {}  # channel -> future set when Redis confirms the subscription
         self.lock = asyncio.Lock()
 
     # --- sockets ---
 
     async def join(self, group, consumer):
-        members = self.groups.setdefault(group, set())
-        members.add(consumer)
-        if len(members) == 1 and settings.REDIS_URL:
-            await self._subscribe(group)
+        """Add a socket to a group. Returns once Redis routes the group's messages here: a socket
+        that reads the store after this misses nothing in between."""
+        self.groups.setdefault(group, set()).add(consumer)
+        if settings.REDIS_URL:
+            await self._reconcile(group)
+            ready = self.ready.get(group)
+            if ready is not None and not ready.done():
+                await asyncio.wait_for(asyncio.shield(ready), SUBSCRIBE_TIMEOUT)
 
     async def leave(self, group, consumer):
         members = self.groups.get(group)
@@ -74,9 +81,9 @@ class Hub:
         members.discard(consumer)
         if not members:
             del self.groups[group]
-            if settings.REDIS_URL and self.pubsub is not None:
+            if settings.REDIS_URL:
                 try:
-                    await self.pubsub.unsubscribe(PREFIX + group)
+                    await self._reconcile(group)
                 except Exception:
                     log.info("unsubscribe from %s failed", group, exc_info=True)
 
@@ -89,23 +96,32 @@ class Hub:
 
     # --- Redis ---
 
-    async def _subscribe(self, group):
+    async def _reconcile(self, group):
+        """Make the subscription match the group's local members, one change at a time: a leave
+        and a join racing for the same group end subscribed exactly when a member is left."""
         async with self.lock:
+            wanted = group in self.groups
+            if wanted == (group in self.subscribed):
+                return
             if self.pubsub is None:
                 import redis.asyncio as aioredis
 
                 client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
                 self.pubsub = client.pubsub()
             channel = PREFIX + group
-            confirmed = self.confirmations[channel] = self.loop.create_future()
-            await self.pubsub.subscribe(channel)
-            if self.reader is None or self.reader.done():
-                # A context of its own: the tasks that deliveries spawn must not inherit the state
-                # of whichever socket subscribed first.
-                self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
-        # Confirmed means Redis will route every later publish here: a socket that reads the store
-        # after this misses nothing in between.
-        await asyncio.wait_for(asyncio.shield(confirmed), SUBSCRIBE_TIMEOUT)
+            if wanted:
+                confirmed = self.ready[group] = self.loop.create_future()
+                self.unconfirmed[channel].append(confirmed)
+                self.subscribed.add(group)
+                await self.pubsub.subscribe(channel)
+                if self.reader is None or self.reader.done():
+                    # A context of its own: the tasks that deliveries spawn must not inherit the
+                    # state of whichever socket subscribed first.
+                    self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
+            else:
+                self.subscribed.discard(group)
+                self.ready.pop(group, None)
+                await self.pubsub.unsubscribe(channel)
 
     async def _read(self):
         pubsub = self.pubsub
@@ -118,10 +134,10 @@ class Hub:
                 kind = message["type"]
                 if kind == "message":
                     self.deliver(channel[len(PREFIX) :], share(orjson.loads(message["data"])))
-                elif kind == "subscribe":
-                    future = self.confirmations.pop(channel, None)
-                    if future is not None and not future.done():
-                        future.set_result(None)
+                elif kind == "subscribe" and self.unconfirmed[channel]:
+                    confirmed = self.unconfirmed[channel].popleft()
+                    if not confirmed.done():
+                        confirmed.set_result(None)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -133,10 +149,13 @@ class Hub:
         from chats import ws_health
 
         self.groups.clear()
-        for future in self.confirmations.values():
-            if not future.done():
-                future.set_exception(ConnectionError("pub/sub connection lost"))
-        self.confirmations.clear()
+        self.subscribed.clear()
+        self.ready.clear()
+        for waiting in self.unconfirmed.values():
+            for confirmed in waiting:
+                if not confirmed.done():
+                    confirmed.set_exception(ConnectionError("pub/sub connection lost"))
+        self.unconfirmed.clear()
         pubsub, self.pubsub = self.pubsub, None
         if pubsub is not None:
             try:

@@ -34,7 +34,7 @@ def server_processes(env, server="uvicorn", workers=1):
         cmd = [
             *(sys.executable, "-m", "uvicorn", "chatsite.asgi:application"),
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets"),
+            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
         ]
         procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]
