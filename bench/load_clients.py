@@ -17,7 +17,6 @@ import time
 import orjson
 from picows import WSListener, WSMsgType, ws_connect
 
-CONNECT_IN_FLIGHT = 100  # handshakes a worker has open at once
 CONNECT_ATTEMPTS = 5
 DRAIN_SECONDS = 30  # after the last send, how long clients may take to receive everything
 
@@ -131,7 +130,9 @@ class Worker:
         await asyncio.wait_for(client.hello, 60)
 
     async def open_all(self, clients):
-        gate = asyncio.Semaphore(CONNECT_IN_FLIGHT)
+        # Handshakes a worker has open at once. Kept low for the fan-out steps: the Channels Redis
+        # layer refuses sockets once a burst of connects exhausts its pool of 100 connections.
+        gate = asyncio.Semaphore(self.plan.get("connect_in_flight", 25))
 
         async def one(client):
             # As a real client does: a refused or failed connect is tried again after a pause.

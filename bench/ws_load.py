@@ -178,7 +178,7 @@ def capacity(design, rooms, procs, log):
     with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
         before = {pid: rss_mb(pid) for pid in pids()}
         plan_rooms = [{**r, "rate": 0} for r in latest_seqs(rooms)]
-        clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=0)
+        clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=0, connect_in_flight=100)
         try:
             started = time.perf_counter()
             clients.ask("connect", timeout=600)

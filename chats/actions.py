@@ -395,12 +395,17 @@ def _message_payload(message):
 def do_send_message(user, conversation_id, *, text, client_id, parent_id=None):
     """(message, created). A retry with the same client_id returns the first message."""
     conversation = check_send_message(user, conversation_id, text=text, client_id=client_id, parent_id=parent_id)
-    existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
-    if existing:
-        return existing, False  # a retry is answered even when a new send would be rate-limited
-    check_send_rate(user)
-    mentioned, everyone = _resolve_mentions(conversation, text)
     store, sent = get_store(), None
+    try:
+        check_send_rate(user)
+    except ApiError:
+        # A retry is answered even when a new send would be rate-limited. Looked up only here:
+        # on the common path the store finds a retry inside its transaction, one query fewer.
+        existing = store.find_by_client_id(conversation.id, user.pk, client_id)
+        if existing:
+            return existing, False
+        raise
+    mentioned, everyone = _resolve_mentions(conversation, text)
     try:
         with transaction.atomic():
             message, created = store.send(

@@ -20,14 +20,21 @@ import contextvars
 import logging
 import weakref
 from collections import defaultdict, deque
+from urllib.parse import urlparse
 
 import orjson
 from django.conf import settings
 
 log = logging.getLogger(__name__)
 
-PREFIX = "chatsite:fanout:"
 SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
+
+
+def channel_prefix():
+    """Pub/sub channels ignore Redis's database numbers: the number goes into the name, so that
+    deployments (or test runs) on different databases of one Redis never hear each other."""
+    database = urlparse(settings.REDIS_URL).path.strip("/") or "0"
+    return f"chatsite:fanout:{database}:"
 
 
 class SharedFrame(dict):
@@ -61,6 +68,7 @@ class Hub:
         self.pubsub = None
         self.reader = None
         self.lock = asyncio.Lock()
+        self.prefix = channel_prefix()
 
     # --- sockets ---
 
@@ -108,7 +116,7 @@ class Hub:
 
                 client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
                 self.pubsub = client.pubsub()
-            channel = PREFIX + group
+            channel = self.prefix + group
             if wanted:
                 confirmed = self.ready[group] = self.loop.create_future()
                 self.unconfirmed[channel].append(confirmed)
@@ -133,7 +141,7 @@ class Hub:
                 channel = message["channel"].decode()
                 kind = message["type"]
                 if kind == "message":
-                    self.deliver(channel[len(PREFIX) :], share(orjson.loads(message["data"])))
+                    self.deliver(channel[len(self.prefix) :], share(orjson.loads(message["data"])))
                 elif kind == "subscribe" and self.unconfirmed[channel]:
                     confirmed = self.unconfirmed[channel].popleft()
                     if not confirmed.done():
@@ -192,7 +200,7 @@ async def publish(group, message):
         client = _publishers[loop] = aioredis.Redis.from_url(
             settings.REDIS_URL, socket_connect_timeout=5, socket_timeout=5
         )
-    await client.publish(PREFIX + group, orjson.dumps(message))
+    await client.publish(channel_prefix() + group, orjson.dumps(message))
 
 
 def deliver_everywhere(group, message):

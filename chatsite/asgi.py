@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP goes to Django, WebSocket to the chat gateway under /ws/."""
 
+import gc
 import os
 import sys
 
@@ -20,3 +21,7 @@ from chatsite.ws_routing import websocket_application  # noqa: E402
 sys.setswitchinterval(float(os.environ.get("ASGI_SWITCH_INTERVAL", "0.001")))
 
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+
+# Everything loaded so far lives as long as the process: out of the collector's sight, a full
+# collection walks only what sockets and requests made, and its pauses (the p99 of a fan-out) shrink.
+gc.freeze()

@@ -13,6 +13,12 @@ from chats.tests.ws_support import clean_realtime_state, close_sockets, connect,
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True, params=["hub", "layer"])
+def fanout_mode(request, settings):
+    """Every messaging behaviour holds with the hub and with the Channels layer (WS_FANOUT)."""
+    settings.WS_FANOUT = request.param
+
+
 def seqs(frames):
     return [f["seq"] for f in frames]
 
