@@ -153,9 +153,7 @@ def prepare_rooms(env, rooms, members, prefix):
     out = []
     for r in tqdm(range(rooms), desc=f"bench: {rooms} rooms of {members}", leave=False):
         with transaction.atomic():
-            users = User.objects.bulk_create(
-                [User(username=f"{prefix}{r}-{i}", password="!") for i in range(members)]
-            )
+            users = User.objects.bulk_create([User(username=f"{prefix}{r}-{i}", password="!") for i in range(members)])
             room = actions.do_create_conversation(users[0], kind="group", title=f"{prefix}{r}", invitees=[])
             Membership.objects.bulk_create([Membership(conversation=room, user=u) for u in users[1:]])
             tokens = [crypto.create_token_string() for _ in users]

@@ -7,8 +7,8 @@ the same process. So it knows exactly which seqs its sender had acknowledged and
 client and conversation, that every message arrived once and in seq order.
 
 The coordinator (bench.ws_load) gives each worker a plan and drives it through a pipe:
-"connect" -> {"connected", seconds}; "go" -> runs the sends (and the drop, in a storm) and answers
-with the results.
+"connect" -> {"connected_s"}; a step {"n", "rate", "seconds", "drop_at"} -> runs the sends (and
+the drop, in a storm) on the sockets already open and answers with the results; "stop".
 """
 
 import asyncio
@@ -85,20 +85,20 @@ class Client(WSListener):
 class Sender:
     """Sends into one room at a fixed rate, each text carrying its wall-clock send time."""
 
-    def __init__(self, client, conversation_id, rate):
-        self.client, self.cid, self.rate = client, conversation_id, rate
-        self.seqs = []
+    def __init__(self, client, conversation_id):
+        self.client, self.cid = client, conversation_id
+        self.seqs = []  # acknowledged since connecting
         self.sent = 0
 
     def acked(self, seq):
         self.seqs.append(seq)
 
-    async def run(self, seconds, tag, phase):
+    async def run(self, rate, seconds, tag, phase):
         """`phase` (0 to 1) spreads the senders over each period: together they send at an even
         total rate, not in bursts."""
-        start, n = time.perf_counter() + phase / self.rate, int(seconds * self.rate)
+        start, n = time.perf_counter() + phase / rate, int(seconds * rate)
         for i in range(n):
-            delay = start + i / self.rate - time.perf_counter()
+            delay = start + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             frame = {
@@ -152,30 +152,32 @@ class Worker:
         await asyncio.gather(*(one(c) for c in clients))
 
     async def connect(self):
+        """Open every member socket, and a sender socket per room (as its first member)."""
         started = time.perf_counter()
         for room in self.plan["rooms"]:
             last = {room["id"]: room["last"]}
             members = [Client(self, t, last) for t in room["tokens"]]
             self.members.extend((room["id"], m) for m in members)
-            if room.get("rate"):
-                client = Client(self, room["tokens"][0], last)
-                client.sender = Sender(client, room["id"], room["rate"])
-                self.senders.append(client.sender)
+            client = Client(self, room["tokens"][0], last)
+            client.sender = Sender(client, room["id"])
+            self.senders.append(client.sender)
         await self.open_all([m for _, m in self.members] + [s.client for s in self.senders])
         return time.perf_counter() - started
 
-    async def go(self):
-        plan = self.plan
-        self.recording = True
-        self.go_at = time.time()
-        first, total = plan["first_sender"], plan["senders"]
+    async def go(self, step):
+        """One load step on the connected sockets: `rate` sends per second in each room for
+        `seconds`, then wait until everything sent has arrived. What was received is checked
+        against everything acknowledged since connecting."""
+        self.latencies, self.delivered, self.ack_ms, self.problems = [], 0, [], []
+        self.recording, self.go_at, self.last_at = True, time.time(), None
+        first, total, tag = self.plan["first_sender"], self.plan["senders"], f"{self.plan['tag']}-{step['n']}"
         sending = [
-            asyncio.ensure_future(s.run(plan["seconds"], f"{plan['tag']}-{i}", (first + i) / total))
+            asyncio.ensure_future(s.run(step["rate"], step["seconds"], f"{tag}-{i}", (first + i) / total))
             for i, s in enumerate(self.senders)
         ]
         storm = None
-        if plan.get("drop_at") is not None:
-            await asyncio.sleep(plan["drop_at"])
+        if step.get("drop_at") is not None:
+            await asyncio.sleep(step["drop_at"])
             storm = await self.storm()
         await asyncio.gather(*sending)
         self.recording = False
@@ -218,6 +220,8 @@ class Worker:
 
     async def drain(self):
         """After the last send: wait until every send is acknowledged and every member has it."""
+        if not self.senders:
+            return 0.0
         started = time.perf_counter()
         while time.perf_counter() - started < DRAIN_SECONDS:
             if all(len(s.seqs) >= s.sent for s in self.senders):
@@ -260,8 +264,8 @@ def run_worker(plan, pipe):
             try:
                 if command == "connect":
                     pipe.send({"connected_s": await worker.connect()})
-                elif command == "go":
-                    pipe.send(await worker.go())
+                elif isinstance(command, dict):  # a load step
+                    pipe.send(await worker.go(command))
                 elif command == "stop":
                     await worker.close()
                     pipe.send("stopped")

@@ -9,8 +9,8 @@ each owning whole rooms so it can check that every client got every message once
     .venv/bin/python -m bench.ws_load --full      # 10,000 sockets, longer steps
 
 Knobs: --rooms/--members (the fan-out shape), --rates (sends per second, the ramp), --seconds
-(per step), --sockets (capacity), --client-procs. Results: bench/results/ws_load.{json,md} and
-ws_load_*.png.
+(per step), --sockets (capacity), --client-procs, --scenarios. Results: bench/results/ws_load.{json,md}
+and ws_load_*.png (ws_load_full.* with --full).
 """
 
 import argparse
@@ -37,7 +37,9 @@ from bench.common import (
 # message through RedisChannelLayer with default settings, JSON by the standard library, one worker.
 DESIGNS = {
     "baseline": {"fanout": "tutorial", "server": "daphne", "workers": 1},
-    "chatsite": {"fanout": "hub", "server": os.environ.get("BENCH_SERVER", "uvicorn"), "workers": int(os.environ.get("BENCH_WORKERS", 2))},
+    # Three workers on two cores: each spends part of its time waiting (the database, the GIL
+    # handoff between its event loop and its database threads); 2, 3 and 4 were measured.
+    "chatsite": {"fanout": "hub", "server": "uvicorn", "workers": int(os.environ.get("BENCH_WORKERS", 3))},
 }
 MATRIX = [(server, fanout) for server in ("daphne", "uvicorn") for fanout in ("layer", "hub")]
 DATABASE = "chatsite_bench_load"
@@ -65,24 +67,33 @@ def latest_seqs(rooms):
 
 
 class Clients:
-    """The load generator's processes, each with its share of whole rooms."""
+    """The load generator's processes, each with its share of whole rooms, connected once and
+    driven through load steps."""
 
-    def __init__(self, url, rooms, procs, **plan):
+    def __init__(self, base, rooms, procs, **plan):
         ctx = multiprocessing.get_context("spawn")
         from bench.load_clients import run_worker
 
-        self.pipes, self.procs = [], []
-        shares = [s for s in (rooms[i::procs] for i in range(procs)) if s]
+        url = base.replace("http", "ws", 1) + "/ws/v1/"
+        self.rooms, self.pipes, self.procs, self.steps = latest_seqs(rooms), [], [], 0
+        shares = [s for s in (self.rooms[i::procs] for i in range(procs)) if s]
         run = uuid.uuid4().hex[:8]  # client ids of their own: a rerun's sends are not deduplicated
         first = 0
         for i, share in enumerate(shares):
             mine, theirs = ctx.Pipe()
-            mine_plan = {"url": url, "rooms": share, "tag": f"{run}-p{i}", "first_sender": first, "senders": len(rooms)}
+            worker_plan = {"url": url, "rooms": share, "tag": f"{run}-p{i}"}
+            worker_plan.update(first_sender=first, senders=len(rooms))
             first += len(share)
-            proc = ctx.Process(target=run_worker, args=({**mine_plan, **plan}, theirs))
+            proc = ctx.Process(target=run_worker, args=({**worker_plan, **plan}, theirs))
             proc.start()
             self.pipes.append(mine)
             self.procs.append(proc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
 
     def ask(self, command, timeout=300):
         for pipe in self.pipes:
@@ -97,6 +108,18 @@ class Clients:
             answers.append(answer)
         return answers
 
+    def connect(self, timeout=300):
+        connected = max(a["connected_s"] for a in self.ask("connect", timeout))
+        time.sleep(SETTLE_SECONDS)  # the presence announcements of the new sockets settle
+        return connected
+
+    def step(self, rate, seconds, drop_at=None):
+        """`rate` sends per second in all, spread over the rooms -> (merged results, latencies)."""
+        self.steps += 1
+        per_room = rate / len(self.rooms)
+        answers = self.ask({"n": self.steps, "rate": per_room, "seconds": seconds, "drop_at": drop_at})
+        return merge(answers, rate, self.rooms)
+
     def stop(self):
         for pipe in self.pipes:
             try:
@@ -104,29 +127,17 @@ class Clients:
                 pipe.poll(30) and pipe.recv()
             except OSError:
                 pass  # that worker failed and is gone; its failure was reported
-        if True:
-            for proc in self.procs:
-                proc.join(10)
-                if proc.is_alive():
-                    proc.kill()
+        for proc in self.procs:
+            proc.join(10)
+            if proc.is_alive():
+                proc.kill()
 
 
-def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
-    """One load step: every room's members connected, `rate` sends per second in all, spread over
-    the rooms. Returns the merged results of the load workers."""
-    per_room = rate / len(rooms)
-    plan_rooms = [{**r, "rate": per_room} for r in latest_seqs(rooms)]
-    clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=seconds, drop_at=drop_at)
-    try:
-        connected = max(a["connected_s"] for a in clients.ask("connect"))
-        time.sleep(SETTLE_SECONDS)  # the presence announcements of the new sockets settle
-        answers = clients.ask("go")
-    finally:
-        clients.stop()
+def merge(answers, rate, rooms):
     latencies = [x for a in answers for x in a["latencies_ms"]]
+    acks = [x for a in answers for x in a["ack_ms"]]
     delivered = sum(a["delivered"] for a in answers)
     span = max((a["last_at"] or 0) for a in answers) - min(a["go_at"] for a in answers)
-    check = {k: sum(a["check"][k] for a in answers) for k in ("sent", "acked", "lost", "duplicated")}
     out = {
         "clients": sum(len(r["tokens"]) for r in rooms),
         "offered_sends_per_s": rate,
@@ -135,14 +146,11 @@ def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
         "p50_ms": round(percentile(latencies, 50), 1),
         "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
-        "connect_s": round(connected, 2),
-        "ack_p50_ms": round(percentile([x for a in answers for x in a["ack_ms"]], 50), 1),
-        "ack_p99_ms": round(percentile([x for a in answers for x in a["ack_ms"]], 99), 1),
-        **check,
+        "ack_p50_ms": round(percentile(acks, 50), 1),
+        "ack_p99_ms": round(percentile(acks, 99), 1),
+        **{k: sum(a["check"][k] for a in answers) for k in ("sent", "acked", "lost", "duplicated")},
         "problems": sum(a["problem_count"] for a in answers),
-        "connect_retries": sum(a["connect_retries"] for a in answers),
         "drained_s": round(max(a["drained_s"] for a in answers), 2),
-        "frames": {k: sum(a["frames"].get(k, 0) for a in answers) for k in {k for a in answers for k in a["frames"]}},
     }
     storms = [a["storm"] for a in answers if a["storm"]]
     if storms:
@@ -156,15 +164,19 @@ def fanout_step(base, rooms, rate, seconds, procs, drop_at=None):
 
 def sustained(step):
     """A step the server kept up with: nearly all offered deliveries made, nothing lost."""
-    return step["delivered_per_s"] >= 0.9 * step["offered_deliveries_per_s"] and not step["lost"] and step["p99_ms"] < 1000
+    kept_up = step["delivered_per_s"] >= 0.9 * step["offered_deliveries_per_s"]
+    return kept_up and not step["lost"] and step["p99_ms"] < 1000
 
 
 def ramp(design, rooms, rates, seconds, procs, log):
     spec = DESIGNS[design]
     steps, series = [], {}
-    with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
+    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"])
+    with server as (base, _), Clients(base, rooms, procs) as clients:
+        connect_s = clients.connect()
         for rate in rates:
-            step, latencies = fanout_step(base, rooms, rate, seconds, procs)
+            step, latencies = clients.step(rate, seconds)
+            step["connect_s"] = round(connect_s, 1)
             log(f"{design:9} {rate:5} sends/s -> {step}")
             steps.append(step)
             series[rate] = latencies
@@ -173,27 +185,33 @@ def ramp(design, rooms, rates, seconds, procs, log):
     return steps, series
 
 
+def one_step(spec, rooms, rate, seconds, procs, drop_at=None):
+    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"])
+    with server as (base, _), Clients(base, rooms, procs) as clients:
+        connect_s = clients.connect()
+        step, latencies = clients.step(rate, seconds, drop_at)
+    step["connect_s"] = round(connect_s, 1)
+    return step, latencies
+
+
 def capacity(design, rooms, procs, log):
     spec = DESIGNS[design]
     with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
         before = {pid: rss_mb(pid) for pid in pids()}
-        plan_rooms = [{**r, "rate": 0} for r in latest_seqs(rooms)]
-        clients = Clients(base.replace("http", "ws", 1) + "/ws/v1/", plan_rooms, procs, seconds=0, connect_in_flight=100)
-        try:
+        with Clients(base, rooms, procs, connect_in_flight=100) as clients:
             started = time.perf_counter()
-            clients.ask("connect", timeout=600)
-            elapsed = time.perf_counter() - started
+            clients.connect(timeout=900)
+            elapsed = time.perf_counter() - started - SETTLE_SECONDS
             time.sleep(2)
             after = {pid: rss_mb(pid) for pid in pids()}
-        finally:
-            clients.stop()
-    sockets = sum(len(r["tokens"]) for r in rooms)
+    sockets = sum(len(r["tokens"]) + 1 for r in rooms)  # the members, and a sender socket per room
     grown = sum(after.values()) - sum(before.values())
     out = {
         "sockets": sockets,
+        "server": f"{spec['server']}, {spec['workers']} workers",
         "connect_all_s": round(elapsed, 1),
-        "rss_mb_per_process_before": [round(v) for v in before.values()],
-        "rss_mb_per_process_after": [round(v) for v in after.values()],
+        "rss_mb_per_worker_before": [round(v) for v in before.values()],
+        "rss_mb_per_worker_after": [round(v) for v in after.values()],
         "kb_per_socket": round(grown * 1024 / sockets, 1),
     }
     log(f"capacity  {design}: {out}")
@@ -228,7 +246,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="10,000 sockets and longer steps")
     parser.add_argument("--rooms", type=int, default=10)
     parser.add_argument("--members", type=int, default=100)
-    parser.add_argument("--rates", type=int, nargs="+", default=[20, 40, 80, 160, 320, 640])
+    parser.add_argument("--rates", type=int, nargs="+", default=[10, 20, 40, 80, 120, 140, 160, 200])
     parser.add_argument("--seconds", type=float, default=None, help="per load step")
     parser.add_argument("--sockets", type=int, default=None, help="capacity: idle sockets to open")
     parser.add_argument("--client-procs", type=int, default=2)
@@ -262,17 +280,16 @@ def main():
     if "matrix" in args.scenarios:
         results["matrix"], plots["matrix"] = {}, {}
         target = 2000 / args.members  # sends per second giving 2,000 deliveries per second
+        workers = DESIGNS["chatsite"]["workers"]
         for server, fanout in MATRIX:
-            with server_processes(server_env(fanout), server, 2) as (base, _):
-                step, latencies = fanout_step(base, rooms, target, seconds, args.client_procs)
-            label = f"{server} + {fanout}, 2 workers"
+            spec = {"server": server, "fanout": fanout, "workers": workers}
+            step, latencies = one_step(spec, rooms, target, seconds, args.client_procs)
+            label = f"{server} + {fanout}, {workers} workers"
             results["matrix"][label] = step
             plots["matrix"][label] = latencies
             log(f"matrix    {label}: {step}")
     if "storm" in args.scenarios:
-        spec = DESIGNS["chatsite"]
-        with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, _):
-            step, _ = fanout_step(base, rooms, 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
+        step, _ = one_step(DESIGNS["chatsite"], rooms, 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
         results["storm"] = step
         log(f"storm     {step}")
     if "capacity" in args.scenarios:
@@ -281,9 +298,10 @@ def main():
         results["rest"] = {d: rest(d, log, 300 if not args.full else 2000) for d in DESIGNS}
     from bench.common import save
 
-    path = save("ws_load", results)
-    report(results, plots)
-    log(f"wrote {path.relative_to(ROOT)}, ws_load.md and the plots in {RESULTS.relative_to(ROOT)}")
+    name = "ws_load_full" if args.full else "ws_load"
+    path = save(name, results)
+    report(name, results, plots)
+    log(f"wrote {path.relative_to(ROOT)}, {name}.md and the plots in {RESULTS.relative_to(ROOT)}")
 
 
 def best(steps):
@@ -308,17 +326,17 @@ def ratios(fanout):
     }
 
 
-def report(results, plots):
+def report(name, results, plots):
     """A markdown table beside the JSON, and the plots."""
     lines = ["# WebSocket load", ""]
     shape = results["shape"]
-    lines.append(f"Rooms: {shape['rooms']} × {shape['members']} members; {shape['seconds_per_step']} s per step.")
+    lines.append(f"Rooms: {shape['rooms']} x {shape['members']} members; {shape['seconds_per_step']} s per step.")
     lines.append("")
     row = "| {} | {} | {} | {} | {} | {} | {} | {} |"
     header = ["design", "offered deliveries/s", "delivered/s", "p50 ms", "p95 ms", "p99 ms", "lost", "duplicated"]
     for title, runs in (
         ("Fan-out ramp", [(d, s) for d, r in results.get("fanout", {}).items() for s in r["steps"]]),
-        ("Server × fan-out at 2,000 deliveries/s", list(results.get("matrix", {}).items())),
+        ("Server and fan-out at 2,000 deliveries/s", list(results.get("matrix", {}).items())),
     ):
         if not runs:
             continue
@@ -342,25 +360,42 @@ def report(results, plots):
         lines += [
             f"Best sustained: chatsite {r['delivered_per_s']['chatsite']}/s at p99 {r['p99_ms']['chatsite']} ms, "
             f"baseline {r['delivered_per_s']['baseline']}/s at p99 {r['p99_ms']['baseline']} ms: "
-            f"**{r['throughput_ratio']}×**.",
+            f"**{r['throughput_ratio']}x**.",
             "",
         ]
     if "storm" in results:
         s = results["storm"]
-        lines += ["## Reconnect storm", "", f"{s.get('storm')}; lost {s['lost']}, duplicated {s['duplicated']}.", ""]
+        lines += [
+            "## Reconnect storm",
+            "",
+            f"{s['storm']['clients']} clients dropped at once while {s['offered_sends_per_s']:g} sends/s went on, "
+            f"then reconnected with resume: all reconnected in {s['storm']['reconnected_s']} s and caught up in "
+            f"{s['storm']['caught_up_s']} s; lost {s['lost']}, duplicated {s['duplicated']}.",
+            "",
+        ]
     if "capacity" in results:
-        lines += ["## Capacity", "", f"{results['capacity']}", ""]
+        c = results["capacity"]
+        lines += [
+            "## Capacity",
+            "",
+            f"{c['sockets']} idle authenticated sockets ({c['server']}): all connected in {c['connect_all_s']} s; "
+            f"RSS per worker {c['rss_mb_per_worker_before']} MB before, {c['rss_mb_per_worker_after']} MB after "
+            f"(the first is uvicorn's supervisor); {c['kb_per_socket']} KB per socket.",
+            "",
+        ]
     if "rest" in results:
-        lines += ["## REST send", ""]
+        lines += ["## REST send", "", "| design | clients | messages/s | p50 ms | p95 ms | p99 ms |"]
+        lines.append("|---|---|---|---|---|---|")
         for design, levels in results["rest"].items():
             for level, s in levels.items():
-                lines.append(f"- {design}, {level}: {s}")
+                cells = [design, level.split()[0], s["per_second"], s["p50_ms"], s["p95_ms"], s["p99_ms"]]
+                lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         lines.append("")
-    (RESULTS / "ws_load.md").write_text("\n".join(lines))
-    plot(results, plots)
+    (RESULTS / f"{name}.md").write_text("\n".join(lines))
+    plot(name, results, plots)
 
 
-def plot(results, plots):
+def plot(name, results, plots):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -368,26 +403,38 @@ def plot(results, plots):
 
     if "ramp" in plots:
         fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
-        for design, (steps, series) in plots["ramp"].items():
-            left.plot(
-                [s["offered_deliveries_per_s"] for s in steps], [s["delivered_per_s"] for s in steps], "o-", label=design
-            )
-            step = best(steps) or steps[0]
-            values = sorted(series[step["offered_sends_per_s"]])
+        for design, (steps, _) in plots["ramp"].items():
+            offered = [s["offered_deliveries_per_s"] for s in steps]
+            left.plot(offered, [s["delivered_per_s"] for s in steps], "o-", label=design)
+        # Latency at the steps the ratio compares, and ours at the baseline's load.
+        ratio = results.get("ratio") or {}
+        compared = {design: best(steps) for design, (steps, _) in plots["ramp"].items()}
+        if ratio and "chatsite" in compared:
+            ours = ratio["delivered_per_s"]["chatsite"]
+            fair = [s for s in plots["ramp"]["chatsite"][0] if s["delivered_per_s"] == ours]
+            compared["chatsite"] = fair[0] if fair else compared["chatsite"]
+        base = compared.get("baseline")
+        curves = [(d, s) for d, s in compared.items() if s]
+        if base and "chatsite" in plots["ramp"]:
+            same = [s for s in plots["ramp"]["chatsite"][0] if s["offered_sends_per_s"] == base["offered_sends_per_s"]]
+            curves += [("chatsite", s) for s in same]
+        for design, step in curves:
+            values = sorted(plots["ramp"][design][1][step["offered_sends_per_s"]])
             if values:
-                right.plot(values, [i / len(values) for i in range(1, len(values) + 1)], label=f"{design}, best step")
+                label = f"{design}, {step['delivered_per_s']} delivered/s"
+                right.plot(values, [i / len(values) for i in range(1, len(values) + 1)], label=label)
         left.set_xlabel("offered deliveries per second")
         left.set_ylabel("delivered per second")
         left.set_title(f"Fan-out throughput, {results['shape']['rooms'] * results['shape']['members']} clients")
         right.set_xscale("log")
         right.set_xlabel("send to receipt (ms, log scale)")
         right.set_ylabel("fraction of deliveries")
-        right.set_title("Latency CDF at the best sustained step")
+        right.set_title("Latency CDF: the compared steps, and ours at the baseline's load")
         for ax in (left, right):
             ax.grid(True, alpha=0.3)
             ax.legend()
         fig.tight_layout()
-        fig.savefig(RESULTS / "ws_load_fanout.png", dpi=100)
+        fig.savefig(RESULTS / f"{name}_fanout.png", dpi=100)
     if "matrix" in plots:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for label, values in plots["matrix"].items():
@@ -401,7 +448,7 @@ def plot(results, plots):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        fig.savefig(RESULTS / "ws_load_matrix.png", dpi=100)
+        fig.savefig(RESULTS / f"{name}_matrix.png", dpi=100)
 
 
 if __name__ == "__main__":
