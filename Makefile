@@ -47,6 +47,12 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# A short run of every WebSocket load scenario (under 5 minutes) beside the naive baseline;
+# results in bench/results/ws_load.{json,md,*.png}. Larger runs: python -m bench.ws_load --full.
+bench: $(STAMP) services-start
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.ws_load
+
 services-start:
 	$(SVC) start
 
