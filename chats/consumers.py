@@ -72,7 +72,11 @@ class FrameBudget:
 
 
 def _bootstrap(user):
-    """What a new socket needs: its conversations, block lists, and the people it shares them with."""
+    """What a new socket needs: its conversations, block lists, and the people it shares them with.
+    None when the account was disabled after the socket authenticated: read after the socket
+    joined its user group, so a ban either shows here or reaches the socket as chat.disconnect."""
+    if not type(user).objects.filter(pk=user.pk, is_active=True).exists():
+        return None
     conversations = [str(c) for c in Membership.objects.filter(user=user).values_list("conversation_id", flat=True)]
     co_members = (
         Membership.objects.filter(Q(conversation__memberships__user=user) & ~Q(user=user))
@@ -281,7 +285,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             await ws_health.watch().join(self)
             await self._join(realtime.user_group(user.pk))
-            conversations, (self.blocked, self.blockers), co_members = await _in_thread(_bootstrap)(user)
+            start = await _in_thread(_bootstrap)(user)
+            if start is None:
+                return self._close(Close.ACCOUNT_DISABLED)
+            conversations, (self.blocked, self.blockers), co_members = start
             self.held = True
             self.feeds = {cid: Feed(held=True) for cid in conversations}
             await self._sync_groups()

@@ -18,8 +18,10 @@ from chats.tests.ws_support import (  # noqa: F401 - fixtures
     ORIGIN,
     Client,
     OverTcp,
+    _open,
     clean_realtime_state,
     close_sockets,
+    communicator,
     connect,
     in_thread,
     open_socket,
@@ -59,6 +61,20 @@ async def test_a_banned_user_cannot_open_a_socket_with_an_old_token_or_session(m
     by_cookie = await open_socket(headers=(ORIGIN, cookie))
     await by_cookie.send({"type": "ping"})
     assert await by_cookie.closed() == Close.UNAUTHENTICATED
+
+
+async def test_a_socket_that_authenticated_just_before_a_ban_is_closed_when_it_starts(moderator, bob):
+    """The ban commits between the socket's authentication and its joining the user's group, so
+    the disconnect notice cannot reach it: the start re-reads the account and closes."""
+    stale = await in_thread(lambda: type(bob).objects.get(pk=bob.pk))  # authenticated, still active
+    await in_thread(actions.do_ban_user, moderator, bob, "abuse")
+    comm = communicator("/ws/v1/", (ORIGIN,), None)
+    comm.scope["user"] = stale
+    _open.append(comm)
+    connected, _ = await comm.connect(timeout=5)
+    assert connected
+    closed = await comm.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": Close.ACCOUNT_DISABLED}
 
 
 async def test_log_out_everywhere_closes_the_users_open_sockets(bob):
