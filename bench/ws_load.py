@@ -341,10 +341,10 @@ def report(name, results, plots):
         if not runs:
             continue
         lines += [f"## {title}", "", row.format(*header), row.format(*["---"] * 8)]
-        for name, s in runs:
+        for design, s in runs:
             lines.append(
                 row.format(
-                    name,
+                    design,
                     s["offered_deliveries_per_s"],
                     s["delivered_per_s"],
                     s["p50_ms"],
