@@ -429,7 +429,7 @@ def plot(name, results, plots):
         right.set_xscale("log")
         right.set_xlabel("send to receipt (ms, log scale)")
         right.set_ylabel("fraction of deliveries")
-        right.set_title("Latency CDF: the compared steps, and ours at the baseline's load")
+        right.set_title("Latency CDF at the compared steps")
         for ax in (left, right):
             ax.grid(True, alpha=0.3)
             ax.legend()
