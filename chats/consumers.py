@@ -24,6 +24,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Q
 
@@ -75,7 +76,7 @@ def _bootstrap(user):
     """What a new socket needs: its conversations, block lists, and the people it shares them with.
     None when the account was disabled after the socket authenticated: read after the socket
     joined its user group, so a ban either shows here or reaches the socket as chat.disconnect."""
-    if not type(user).objects.filter(pk=user.pk, is_active=True).exists():
+    if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
         return None
     conversations = [str(c) for c in Membership.objects.filter(user=user).values_list("conversation_id", flat=True)]
     co_members = (
