@@ -68,8 +68,15 @@ class EventConsumer:
         if ensure:
             ensure_topics(self.topics + [t + DEAD_LETTER_SUFFIX for t in self.topics])
         self._consumer = Consumer(consumer_config(self.group, **self.config))
-        self._consumer.subscribe(self.topics)
         last_message = last_log = time.monotonic()
+
+        def assigned(consumer, partitions):
+            # Idle time counts from when the group gave this consumer its partitions: joining can
+            # take seconds on a fresh broker (the offsets topic is made on first use).
+            nonlocal last_message
+            last_message = time.monotonic()
+
+        self._consumer.subscribe(self.topics, on_assign=assigned)
         transient_backoff = 0.0
         try:
             while not stop.is_set():
