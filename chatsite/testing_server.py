@@ -18,6 +18,22 @@ def database_url(name):
     return urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
 
 
+def serving_env(**extra):
+    """The environment of a server process serving this test run: its test database, the test
+    Redis from the environment, quiet logs, and what the test adds. A test process may allow
+    async-unsafe ORM calls (Playwright's sync API needs it); the server keeps Django's guard."""
+    from django.db import connection
+
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        DJANGO_SETTINGS_MODULE="settings.test",
+        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,15 +1,13 @@
 """Real server processes (daphne and uvicorn) on loopback, sharing events through Redis."""
 
 import asyncio
-import os
 
 import pytest
-from django.db import connection
 
-from bench.common import asgi_server, bench_database_url
 from chats.protocol import Close
 from chats.tests.conftest import send
 from chats.tests.ws_support import Client, Closed, OverTcp, clean_realtime_state, in_thread, token_for  # noqa: F401
+from chatsite.testing_server import asgi_server, serving_env
 from conftest import require_service, svc
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -20,14 +18,7 @@ def servers(django_db_setup):
     """{"daphne": ws url, "uvicorn": ws url}, both on the test database and the test Redis."""
     require_service("postgres")
     require_service("redis")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.test",
-        DATABASE_URL=bench_database_url(connection.settings_dict["NAME"]),
-        WS_HEALTH_INTERVAL="0.3",
-        WS_RESUME_GRACE="0.3",
-        LOG_LEVEL="WARNING",
-    )
+    env = serving_env(WS_HEALTH_INTERVAL="0.3", WS_RESUME_GRACE="0.3")
     with asgi_server(env, "daphne") as daphne, asgi_server(env, "uvicorn") as uvicorn:
         yield {"daphne": daphne.replace("http", "ws", 1), "uvicorn": uvicorn.replace("http", "ws", 1)}
 

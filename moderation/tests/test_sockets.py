@@ -4,10 +4,7 @@ In-process sockets use the configured channel layer: in-memory on the embedded r
 services run. The last test also crosses processes: a ban made here closes a socket held by a
 real server, through Redis."""
 
-import os
-
 import pytest
-from django.db import connection
 from django.test import Client as HttpClient
 
 from accounts.actions import do_logout_all
@@ -27,7 +24,7 @@ from chats.tests.ws_support import (  # noqa: F401 - fixtures
     open_socket,
     token_for,
 )
-from chatsite.testing_server import asgi_server, database_url
+from chatsite.testing_server import asgi_server, serving_env
 from conftest import require_service
 from moderation import actions
 from moderation.tests.helpers import MESSAGES, USERS
@@ -111,13 +108,7 @@ def server(django_db_setup):
     """A real daphne on the test database and the test Redis."""
     require_service("postgres")
     require_service("redis")
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="settings.test",
-        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
-        LOG_LEVEL="WARNING",
-    )
-    with asgi_server(env, "daphne") as base:
+    with asgi_server(serving_env(), "daphne") as base:
         yield base.replace("http", "ws", 1)
 
 

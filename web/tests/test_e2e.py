@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import F
 
 from chats import actions
 from chats.models import MessageReport, StoredMessage
-from chatsite.testing_server import asgi_server, database_url
+from chatsite.testing_server import asgi_server, serving_env
 from conftest import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -37,13 +36,10 @@ User = get_user_model()
 def base_url(django_db_setup):
     require_service("postgres")
     require_service("redis")
-    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
+    env = serving_env(
         DJANGO_SETTINGS_MODULE="web.tests.e2e_settings",
-        DATABASE_URL=database_url(connection.settings_dict["NAME"]),
         WS_RESUME_GRACE="0.3",
         TYPING_MIN_INTERVAL="0.5",  # people here type faster than real ones
-        LOG_LEVEL="WARNING",
     )
     with asgi_server(env) as url:
         yield url
