@@ -1,4 +1,5 @@
-"""Every write to accounts. Callers run `check_*` (validate, authorize), then `do_*` (write, emit)."""
+"""Every write to accounts. Each `do_*` runs its `check_*` (validate, authorize) itself, inside its
+transaction; `check_login` is the one check with no write of its own (it authenticates)."""
 
 from django.contrib.auth import SESSION_KEY, authenticate, login, logout, update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
@@ -11,10 +12,10 @@ from knox.settings import knox_settings
 from rest_framework import status
 
 from accounts.models import PROFILE_FIELDS, Device, User
-from chats import realtime
-from chats.protocol import Close
+from accounts.selectors import disabled_message
 from chatsite.api_errors import ApiError
-from moderation.selectors import disabled_message
+from gateway import fanout
+from gateway.protocol import Close
 from streaming.events import emit
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -34,6 +35,7 @@ def check_register(username: str, password: str, *, email: str = "", display_nam
 
 
 def do_register(username: str, password: str, *, email: str = "", display_name: str = "") -> User:
+    check_register(username, password, email=email, display_name=display_name)
     user = User(username=username, email=User.objects.normalize_email(email), display_name=display_name)
     user.set_password(password)
     return do_create_user(user)
@@ -112,10 +114,25 @@ def _make_room_for_token(user):
 
 
 def do_logout(request) -> None:
-    """End this device: its token if it sent one, and its session if it has one."""
-    if isinstance(request.auth, AuthToken):
-        request.auth.delete()
+    """End this device: its token if it sent one, and its session if it has one, and close the
+    sockets that were opened with either."""
+    user = request.user
+    with transaction.atomic():
+        for credential in _credentials_of(request):
+            fanout.disconnect_user_after_commit(user.pk, Close.UNAUTHENTICATED, only=credential)
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
     logout(request)
+
+
+def _credentials_of(request) -> list[str]:
+    """How this request signed in, as the gateway names it on the sockets opened the same way."""
+    found = []
+    if isinstance(request.auth, AuthToken):
+        found.append(fanout.credential_of_token(request.auth.token_key))
+    if request.session.session_key and request.session.get(SESSION_KEY):
+        found.append(fanout.credential_of_session(request.session.session_key))
+    return found
 
 
 def do_logout_all(request) -> None:
@@ -130,7 +147,7 @@ def revoke_logins(user: User, close_code: int) -> None:
     `close_code` after commit (a socket checks its credentials only when it opens)."""
     AuthToken.objects.filter(user=user).delete()
     User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
-    realtime.disconnect_user_after_commit(user.pk, close_code)
+    fanout.disconnect_user_after_commit(user.pk, close_code)
 
 
 # --- password ---
@@ -146,16 +163,20 @@ def check_change_password(user: User, old_password: str, new_password: str) -> N
         raise ApiError("invalid", "The password change is not valid.", fields=errors)
 
 
-def do_change_password(request, new_password: str) -> None:
-    """Set the password and sign out every other device; the one asking stays signed in."""
+def do_change_password(request, old_password: str, new_password: str) -> None:
+    """Set the password and sign out every other device, closing their open sockets; the one
+    asking stays signed in, and so does its socket."""
     user = request.user
+    asking = _credentials_of(request)[:1]  # its token if it sent one, else its session
     with transaction.atomic():
+        check_change_password(user, old_password, new_password)
         user.set_password(new_password)
         user.save(update_fields=["password"])
         others = AuthToken.objects.filter(user=user)
         if isinstance(request.auth, AuthToken):
             others = others.exclude(pk=request.auth.pk)
         others.delete()
+        fanout.disconnect_user_after_commit(user.pk, Close.UNAUTHENTICATED, keep=asking[0] if asking else None)
     # The new password changes the session hash, which ends every session; renew this one's, if
     # this request came with one, rather than create a session for a token client.
     if request.session.get(SESSION_KEY) == str(user.pk):
@@ -181,6 +202,7 @@ def do_update_profile(user: User, changes: dict, *, actor=None) -> dict:
     edited (the admin's form) still gets the event.
     """
     with transaction.atomic():
+        check_update_profile(user, changes)
         stored = User.objects.select_for_update().filter(pk=user.pk).values(*changes).get() if changes else {}
         changed = {name: value for name, value in changes.items() if stored[name] != value}
         if not changed:

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxLengthValidator, MinLengthValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models.functions import Upper
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 USERNAME_MIN_LENGTH = 3
@@ -92,3 +94,29 @@ class Device(models.Model):
 
     def __str__(self):
         return self.label
+
+
+class Block(models.Model):
+    """`blocker` blocked `blocked`: the one source of truth that chats, search and the mirrors read.
+
+    It lives with the accounts because every layer asks it (search, chats, the gateway), while the
+    social graph (graph.actions) makes and ends blocks. No reverse accessors on User: other apps
+    ask `accounts.selectors`, not the ORM.
+    """
+
+    # The unique pair's index serves look-ups by blocker and the (blocked, blocker) index those by
+    # blocked, so neither column needs an index of its own.
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "graph_block"  # where the social graph first made it
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="graph_block_unique_pair"),
+            models.CheckConstraint(condition=~models.Q(blocker=models.F("blocked")), name="graph_block_not_self"),
+        ]
+        indexes = [models.Index(fields=["blocked", "blocker"], name="graph_block_blocked_idx")]
+
+    def __str__(self):
+        return f"{self.blocker_id} blocks {self.blocked_id}"

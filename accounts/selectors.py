@@ -3,8 +3,8 @@
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.functions import Lower
 
-from accounts.models import User
-from graph.selectors import blocker_ids
+from accounts.models import Block, User
+from chatsite.api_errors import ApiError
 
 # The largest primary key the database can hold (a signed 64-bit integer). A bigger id from a URL
 # can't name a user, and SQLite or PostgreSQL would raise on it instead of finding nothing.
@@ -16,6 +16,48 @@ def get_user(user_id: int, *, include_inactive: bool = False) -> User | None:
         return None
     users = User.objects.all() if include_inactive else User.objects.filter(is_active=True)
     return users.filter(pk=user_id).first()
+
+
+def disabled_message(user) -> str:
+    """What a disabled account is told when it tries to sign in. A moderator's ban is a one-to-one
+    row of the moderation app (reverse name `ban`); any other disabled account was deactivated."""
+    if User.objects.filter(pk=user.pk, ban__isnull=False).exists():
+        return "This account is banned."
+    return "This account is deactivated."
+
+
+def is_active(user_id: int) -> bool:
+    return User.objects.filter(pk=user_id, is_active=True).exists()
+
+
+# --- blocks: one query each; chats asks on every send ---
+
+
+def is_blocked(blocker_id: int, blocked_id: int) -> bool:
+    return Block.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).exists()
+
+
+def either_blocked(a_id: int, b_id: int) -> bool:
+    return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
+
+
+def blocked_ids(user_id: int) -> set[int]:
+    """Whom the user blocked."""
+    return set(Block.objects.filter(blocker_id=user_id).values_list("blocked_id", flat=True))
+
+
+def blocker_ids(user_id: int) -> set[int]:
+    """Who blocked the user."""
+    return set(Block.objects.filter(blocked_id=user_id).values_list("blocker_id", flat=True))
+
+
+def user_or_404(user_id, *, include_inactive: bool = False) -> User:
+    """The user a URL or a body names, or a 404 ApiError: the one way every API finds a user by id
+    (ids beyond 64 bits included, which name nobody)."""
+    user = get_user(user_id, include_inactive=include_inactive)
+    if user is None:
+        raise ApiError("not_found", "User not found.", 404)
+    return user
 
 
 def search_users(searcher_id: int, q: str, *, limit: int = 20) -> list[User]:

@@ -69,7 +69,7 @@ def prepare_group(env, members, prefix):
     call_command("migrate", verbosity=0)
     User = get_user_model()
     users = [User.objects.create_user(f"{prefix}{i}", password="x") for i in range(members)]
-    group = actions.do_create_conversation(users[0], kind="group", title=prefix, invitees=users[1:])
+    group = actions.do_create_conversation(users[0], kind="group", title=prefix, member_ids=[u.pk for u in users[1:]])
     return str(group.id), [AuthToken.objects.create(u)[1] for u in users]
 
 
@@ -154,7 +154,7 @@ def prepare_rooms(env, rooms, members, prefix):
     for r in tqdm(range(rooms), desc=f"bench: {rooms} rooms of {members}", leave=False):
         with transaction.atomic():
             users = User.objects.bulk_create([User(username=f"{prefix}{r}-{i}", password="!") for i in range(members)])
-            room = actions.do_create_conversation(users[0], kind="group", title=f"{prefix}{r}", invitees=[])
+            room = actions.do_create_conversation(users[0], kind="group", title=f"{prefix}{r}", member_ids=[])
             Membership.objects.bulk_create([Membership(conversation=room, user=u) for u in users[1:]])
             tokens = [crypto.create_token_string() for _ in users]
             AuthToken.objects.bulk_create(

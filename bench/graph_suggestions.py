@@ -54,8 +54,9 @@ def generate(rng):
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
+    from accounts.models import Block
     from chats.models import Conversation, Membership
-    from graph.models import Block, Follow, Friendship
+    from graph.models import Follow, Friendship
 
     User = get_user_model()
     with transaction.atomic():

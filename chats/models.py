@@ -62,36 +62,6 @@ class Membership(models.Model):
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
 
 
-class MessageReport(models.Model):
-    """The moderation queue: a member's report of a message, for staff to decide on."""
-
-    class Status(models.TextChoices):
-        OPEN = "open"
-        DISMISSED = "dismissed"
-        ACTIONED = "actioned"
-
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reports")
-    message_id = models.UUIDField()
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=500)
-    # What the reporter saw, kept for the moderator even if the sender edits or deletes it.
-    text_snapshot = models.TextField(blank=True)
-    sender_id = models.BigIntegerField(null=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["message_id", "reporter"], name="one_report_per_reporter")]
-        indexes = [models.Index(fields=["status", "created_at"])]
-
-    def __str__(self):
-        return f"report {self.pk} on {self.message_id}"
-
-
 # --- Tables of the SQL message store. Only chats/backends/sql.py reads or writes them. ---
 
 

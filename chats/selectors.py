@@ -5,10 +5,10 @@ from dataclasses import replace
 from channels.db import database_sync_to_async
 from django.db.models import Q
 
+from accounts.selectors import blocked_ids
 from chats.backends import get_store
 from chats.models import Conversation, Membership
 from chatsite.api_errors import ApiError
-from graph.selectors import blocked_ids
 
 PAGE_MAX = 100
 
@@ -27,10 +27,13 @@ def membership_of(user, conversation_id):
     return Membership.objects.filter(user=user, conversation_id=conversation_id).first()
 
 
-def conversation_for(user, conversation_id):
-    """(conversation, membership or None) for a conversation the user may see; 404 otherwise."""
+def conversation_for(user, conversation_id, *, lock=False):
+    """(conversation, membership or None) for a conversation the user may see; 404 otherwise.
+    `lock` (inside a transaction) holds the membership row, not the conversation's."""
     # Members (the common case) cost one query; others may only see a public channel.
     membership = Membership.objects.select_related("conversation").filter(user=user, conversation_id=conversation_id)
+    if lock:
+        membership = membership.select_for_update(of=("self",))
     membership = membership.first()
     if membership is not None:
         return membership.conversation, membership
@@ -38,6 +41,50 @@ def conversation_for(user, conversation_id):
     if conversation is None:
         raise not_found()
     return conversation, None
+
+
+def is_member(user_id, conversation_id):
+    return Membership.objects.filter(user_id=user_id, conversation_id=conversation_id).exists()
+
+
+def conversation_ids_of(user):
+    return list(Membership.objects.filter(user=user).values_list("conversation_id", flat=True))
+
+
+def conversation_ids_by_user(user_ids):
+    """{user id: [conversation ids]} for the given users, in one query."""
+    found = {}
+    for user_id, conversation_id in Membership.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "conversation_id"
+    ):
+        found.setdefault(user_id, []).append(conversation_id)
+    return found
+
+
+def co_member_ids(user, limit):
+    """Up to `limit` people who share a conversation with the user (whose presence they see)."""
+    rows = (
+        Membership.objects.filter(Q(conversation__memberships__user=user) & ~Q(user=user))
+        .values_list("user_id", flat=True)
+        .distinct()[:limit]
+    )
+    return list(rows)
+
+
+# For the social graph's rebuild and its one-statement suggestions query, which read memberships
+# in bulk: querysets and the table name, not rows one by one.
+
+
+def all_conversations():
+    return Conversation.objects.all()
+
+
+def all_memberships():
+    return Membership.objects.all()
+
+
+def membership_table():
+    return Membership._meta.db_table
 
 
 def member_ids(conversation_id):
@@ -106,11 +153,24 @@ def events_after(user, conversation_id, seq, limit):
     return hide_blocked(get_store().events_after(conversation_id, seq, limit), blocked_ids(user.pk))
 
 
-async def aevents_after(user, conversation_id, seq, limit, hidden):
-    """The same for async callers (the WebSocket replay), which already know whom the reader
-    blocked: the store read goes through the store's async client (AsyncMongoClient on Mongo)."""
+async def areplay_page(user, conversation_id, after, limit, hidden, *, bound=None):
+    """For the WebSocket replay: (events after `after`, None), or (None, (latest seq, reason)) when
+    the socket cannot replay, because the client claims a seq the store does not have or is more
+    than `bound` events behind. Reads through the store's async client (AsyncMongoClient on Mongo);
+    the caller already knows whom the reader blocked."""
+    if bound is not None:
+        latest = await get_store().alatest_seq(conversation_id)
+        if after > latest:
+            return None, (latest, "ahead")
+        if latest - after > bound:
+            return None, (latest, "too_far_behind")
     await database_sync_to_async(conversation_for)(user, conversation_id)
-    return hide_blocked(await get_store().aevents_after(conversation_id, seq, limit), hidden)
+    return hide_blocked(await get_store().aevents_after(conversation_id, after, limit), hidden), None
+
+
+# What a reader sees of an event of someone they blocked: it keeps its seq, so there is no gap,
+# and shows nothing. One rule for stored events (hide) and for live frames (hide_frame).
+HIDDEN = {"type": "hidden", "actor_id": None, "data": {}, "message": None}
 
 
 def hide_blocked(events, hidden):
@@ -118,7 +178,11 @@ def hide_blocked(events, hidden):
 
 
 def hide(event):
-    return replace(event, type="hidden", message=None, message_id=None, data={}, actor_id=None)
+    return replace(event, message_id=None, **HIDDEN)
+
+
+def hide_frame(frame):
+    return {**frame, **HIDDEN}
 
 
 def pinned_messages(user, conversation_id):

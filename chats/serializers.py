@@ -43,6 +43,11 @@ class EventSerializer(serializers.Serializer):
     message = MessageSerializer(allow_null=True)
 
 
+def event_frame(event):
+    """A conversation event's wire shape, the same for REST, live pushes and WebSocket replay."""
+    return dict(EventSerializer(event).data)
+
+
 class EditSerializer(serializers.Serializer):
     text = serializers.CharField()
     replaced_at = serializers.DateTimeField()

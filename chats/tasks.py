@@ -10,7 +10,9 @@ from django.db import DatabaseError
 from django.utils import timezone
 from pymongo.errors import ConnectionFailure
 
+from chats import selectors
 from chats.backends import get_store
+from gateway import fanout, presence
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +29,14 @@ RETRYING = {
 
 @shared_task(soft_time_limit=25, time_limit=30, **RETRYING)
 def sweep_presence():
-    """Expire presence and typing state whose sockets stopped refreshing it."""
-    # The gateway owns presence; imported here so the task module loads without it.
-    from chats.presence import sweep_expired
-
-    return sweep_expired()
+    """Expire presence and typing state whose sockets stopped refreshing it, and tell the
+    conversations of those who went offline or away."""
+    removed, changes = presence.sweep_expired()
+    if changes:
+        conversations = selectors.conversation_ids_by_user(changes)
+        for user_id, status in changes.items():
+            fanout.announce_presence(user_id, status, conversations.get(user_id, []))
+    return removed
 
 
 @shared_task(soft_time_limit=1800, time_limit=1900, **RETRYING)

@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("graph.api.urls")),
     path("", include("chats.api.urls")),
+    path("", include("moderation.api.urls")),
 ]

@@ -12,7 +12,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
-from chatsite.ws_routing import websocket_application  # noqa: E402
+from gateway.socket.routing import websocket_application  # noqa: E402
 
 # The event loop and Django's sync thread (where every write runs) share the GIL. At the default
 # 5 ms switch interval a busy loop makes each database round trip of a send wait up to 5 ms to

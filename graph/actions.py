@@ -1,4 +1,4 @@
-"""Writes to the social graph. Callers run `check_*`, then `do_*`.
+"""Writes to the social graph. Each `do_*` runs its `check_*` itself, inside its transaction.
 
 Every change to a pair of users takes both users' row locks first (lower id first), so that a
 follow, a friend request and a block of the same pair never interleave: a block can't miss a
@@ -10,9 +10,11 @@ from django.db import transaction
 from django.db.models import Q
 from rest_framework import status
 
+from accounts.models import Block
+from accounts.selectors import either_blocked
 from chatsite.api_errors import ApiError
-from graph.models import Block, Follow, FriendRequest, Friendship
-from graph.selectors import either_blocked
+from gateway import fanout
+from graph.models import Follow, FriendRequest, Friendship
 from streaming.events import emit
 
 User = get_user_model()
@@ -30,6 +32,7 @@ def do_block(blocker, blocked) -> tuple[Block, bool]:
     """
     with transaction.atomic():
         lock_pair(blocker, blocked)
+        check_block(blocker, blocked)
         # get_or_create survives a concurrent identical block: the loser of the insert race reads
         # the winner's row, and only the winner emits.
         block, created = Block.objects.get_or_create(blocker=blocker, blocked=blocked)
@@ -56,9 +59,7 @@ def _payload(blocker, blocked):
 
 def _tell_sockets(blocker, blocked):
     # Open WebSockets keep both users' block lists; they reload them after commit.
-    from chats import realtime  # chats imports graph, not the other way round at load time
-
-    realtime.blocks_changed_after_commit(blocker.pk, blocked.pk)
+    fanout.blocks_changed_after_commit(blocker.pk, blocked.pk)
 
 
 def _sever(blocker, blocked):

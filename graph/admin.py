@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from accounts.models import Block
 from chatsite.admin_views import ReadOnlyAdmin
-from graph.models import Block, Follow, FriendRequest, Friendship
+from graph.models import Follow, FriendRequest, Friendship
 
 
 class EdgeAdmin(ReadOnlyAdmin):

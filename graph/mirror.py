@@ -7,7 +7,7 @@ With the sql adapter there is nothing to copy, and each is a no-op.
 """
 
 from accounts.models import User
-from chats.models import Membership
+from chats.selectors import is_member
 from graph.backends import get_backend, sql_graph
 
 
@@ -40,5 +40,5 @@ def sync_membership(user_id, conversation_id):
     backend = get_backend()
     if not backend.mirrors:
         return
-    member = Membership.objects.filter(user_id=user_id, conversation_id=conversation_id).exists()
+    member = is_member(user_id, conversation_id)
     backend.put_membership(user_id, conversation_id, member)

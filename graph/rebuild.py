@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from django.db.models import F
 from tqdm import tqdm
 
-from accounts.models import User
-from chats.models import Conversation, Membership
+from accounts.models import Block, User
+from chats import selectors as chat_selectors
 from graph.backends.neo4j import now_ms
 from graph.backends.neo4j_nodes import cypher, stream
-from graph.models import Block, Follow, FriendRequest, Friendship
+from graph.models import Follow, FriendRequest, Friendship
 
 SWEEP_BATCH = 10_000
 
@@ -70,7 +70,7 @@ PHASES = (
     ),
     Phase(
         "conversations",
-        lambda: Conversation.objects.values_list("pk"),
+        lambda: chat_selectors.all_conversations().values_list("pk"),
         lambda row: {"id": str(row[0])},
         """UNWIND $rows AS row
         MERGE (c:Conversation {key: $space + ':' + row.id}) ON CREATE SET c.space = $space, c.conversation_id = row.id
@@ -78,7 +78,7 @@ PHASES = (
     ),
     Phase(
         "memberships",
-        lambda: Membership.objects.values_list("pk", "user_id", "conversation_id"),
+        lambda: chat_selectors.all_memberships().values_list("pk", "user_id", "conversation_id"),
         lambda row: {"a": row[1], "b": str(row[2])},
         _edge_cypher("MEMBER_OF", to_conversation=True),
     ),
@@ -225,15 +225,18 @@ VERIFY = {
         "MATCH (u:User {space: $space}) RETURN u.user_id, u.active",
     ),
     "conversations": (
-        lambda: ((str(pk),) for pk in Conversation.objects.values_list("pk", flat=True).iterator(chunk_size=5000)),
+        lambda: (
+            (str(pk),)
+            for pk in chat_selectors.all_conversations().values_list("pk", flat=True).iterator(chunk_size=5000)
+        ),
         "MATCH (c:Conversation {space: $space}) RETURN c.conversation_id",
     ),
     "memberships": (
         lambda: (
             (user_id, str(conversation_id))
-            for user_id, conversation_id in Membership.objects.values_list("user_id", "conversation_id").iterator(
-                chunk_size=5000
-            )
+            for user_id, conversation_id in chat_selectors.all_memberships()
+            .values_list("user_id", "conversation_id")
+            .iterator(chunk_size=5000)
         ),
         "MATCH (u:User {space: $space})-[:MEMBER_OF]->(c:Conversation) RETURN u.user_id, c.conversation_id",
     ),

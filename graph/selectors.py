@@ -2,30 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
-from accounts.models import User
+from accounts.models import Block, User
 from graph.backends import Relation, Suggestion, get_backend, sql_graph
 from graph.backends.base import MAX_HOPS
-from graph.models import Block, Follow, FriendRequest, Friendship
-
-
-def is_blocked(blocker_id: int, blocked_id: int) -> bool:
-    return Block.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).exists()
-
-
-def either_blocked(a_id: int, b_id: int) -> bool:
-    return Block.objects.filter(Q(blocker_id=a_id, blocked_id=b_id) | Q(blocker_id=b_id, blocked_id=a_id)).exists()
-
-
-def blocked_ids(user_id: int) -> set[int]:
-    """Whom the user blocked."""
-    return set(Block.objects.filter(blocker_id=user_id).values_list("blocked_id", flat=True))
-
-
-def blocker_ids(user_id: int) -> set[int]:
-    """Who blocked the user."""
-    return set(Block.objects.filter(blocked_id=user_id).values_list("blocker_id", flat=True))
+from graph.models import Follow, FriendRequest, Friendship
 
 
 def blocks_made(user_id: int) -> list[Block]:

@@ -13,11 +13,11 @@ from accounts.actions import revoke_logins
 from accounts.models import User
 from chats import actions as chat_actions
 from chats.backends.types import AlreadyDone, Message
-from chats.models import MessageReport
-from chats.protocol import Close
+from chats.selectors import message_in
 from chatsite.api_errors import ApiError
+from gateway.protocol import Close
 from moderation import selectors
-from moderation.models import REASON_MAX_LENGTH, AuditLog, Ban
+from moderation.models import REASON_MAX_LENGTH, AuditLog, Ban, MessageReport
 from streaming.events import emit
 
 Action = AuditLog.Action
@@ -289,3 +289,56 @@ def _close_reports(moderator, reports, outcome, reason):
                 "reason": reason,
             },
         )
+
+
+# --- reports: a member asks the moderators to look at a message ---
+
+
+def check_report(user, conversation_id, message_id, reason: str) -> Message:
+    _, membership, message = message_in(user, conversation_id, message_id)
+    if membership is None:
+        raise ApiError("not_member", "Join this conversation first.", 403)
+    if message.is_deleted:
+        raise ApiError("deleted", "This message was deleted.", 409)
+    if message.sender_id == user.pk:
+        raise ApiError(
+            "invalid",
+            "You cannot report your own message.",
+            400,
+            fields={"message_id": ["You cannot report your own message."]},
+        )
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
+        raise ApiError(
+            "invalid",
+            "Give a reason of 1-500 characters.",
+            400,
+            fields={"reason": ["Give a reason of 1-500 characters."]},
+        )
+    if MessageReport.objects.filter(message_id=message.id, reporter=user).exists():
+        raise ApiError("already_reported", "You already reported this message.", 409)
+    return message
+
+
+def do_report_message(user, conversation_id, message_id, reason: str) -> MessageReport:
+    try:
+        with transaction.atomic():
+            message = check_report(user, conversation_id, message_id, reason)
+            report = MessageReport.objects.create(
+                conversation_id=conversation_id,
+                message_id=message.id,
+                reporter=user,
+                reason=reason.strip(),
+                text_snapshot=message.text,
+                sender_id=message.sender_id,
+            )
+            payload = {
+                "report_id": report.pk,
+                "conversation_id": str(conversation_id),
+                "message_id": str(message.id),
+                "reporter_id": user.pk,
+                "reason": report.reason,
+            }
+            emit("moderation.reported", key=conversation_id, actor=user, payload=payload)
+    except IntegrityError:  # the same report twice at once: the first one stands
+        raise ApiError("already_reported", "You already reported this message.", 409) from None
+    return report

@@ -10,7 +10,9 @@ from django.utils.http import urlencode
 from chats.models import Conversation
 from chatsite.admin_views import ReadOnlyAdmin
 from chatsite.api_errors import ApiError
-from moderation import actions, selectors
+
+# The admins of accounts and conversations are moderators' screens too; importing registers them.
+from moderation import actions, admin_conversations, admin_users, selectors  # noqa: F401
 from moderation.admin_support import ReasonForm
 from moderation.models import AuditLog, Ban, Message
 

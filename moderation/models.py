@@ -110,3 +110,34 @@ class Message(models.Model):
 
     def __str__(self):
         return f"message {self.id}"
+
+
+class MessageReport(models.Model):
+    """The moderation queue: a member's report of a message, for staff to decide on."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        DISMISSED = "dismissed"
+        ACTIONED = "actioned"
+
+    conversation = models.ForeignKey("chats.Conversation", on_delete=models.CASCADE, related_name="+")
+    message_id = models.UUIDField()
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=500)
+    # What the reporter saw, kept for the moderator even if the sender edits or deletes it.
+    text_snapshot = models.TextField(blank=True)
+    sender_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        db_table = "chats_messagereport"  # where the chat app first made it
+        constraints = [models.UniqueConstraint(fields=["message_id", "reporter"], name="one_report_per_reporter")]
+        indexes = [models.Index(fields=["status", "created_at"], name="chats_messa_status_b243a3_idx")]
+
+    def __str__(self):
+        return f"report {self.pk} on {self.message_id}"

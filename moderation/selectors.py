@@ -4,21 +4,14 @@ import uuid
 
 from chats.backends import get_store
 from chats.backends.types import Message
-from chats.models import Conversation, MessageReport
-from moderation.models import AuditLog, Ban
+from chats.selectors import all_conversations
+from moderation.models import AuditLog, Ban, MessageReport
 
 SEARCH_LIMIT = 50
 
 
 def ban_of(user) -> Ban | None:
     return Ban.objects.filter(user=user).select_related("banned_by").first()
-
-
-def disabled_message(user) -> str:
-    """What a disabled account is told when it tries to sign in."""
-    if Ban.objects.filter(user=user).exists():
-        return "This account is banned."
-    return "This account is deactivated."
 
 
 def parse_id(value) -> uuid.UUID | None:
@@ -45,7 +38,7 @@ def search_messages(query: str, conversation_id: uuid.UUID | None = None, limit:
             return []
         return list(reversed(store.page(conversation_id, limit=limit)))
     # The store searches the conversations it is given; a moderator may search them all.
-    ids = [conversation_id] if conversation_id else list(Conversation.objects.values_list("id", flat=True))
+    ids = [conversation_id] if conversation_id else list(all_conversations().values_list("id", flat=True))
     return store.search(ids, query, limit, set())
 
 

@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,6 +40,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "accounts",
     "chats",
+    "gateway",
     "graph",
     "streaming",
     "analytics",
@@ -146,22 +146,8 @@ CONTENT_SECURITY_POLICY = {
 # --- Redis: channel layer, cache and Celery broker when set; in-process otherwise. ---
 REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                # Explicit limits: a slow socket may hold this many pending events before the
-                # layer drops for it, and an undelivered event expires after this many seconds.
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
-                "expiry": env.int("CHANNEL_LAYER_EXPIRY", default=30),
-                "group_expiry": env.int("CHANNEL_LAYER_GROUP_EXPIRY", default=86400),
-            },
-        }
-    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Celery: Redis broker when REDIS_URL is set; tasks run in-process otherwise. ---
@@ -279,23 +265,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 GRAPH_NEO4J_SPACE = env("GRAPH_NEO4J_SPACE", default="main")
 
 # --- WebSocket gateway ---
-# See chats/protocol.py for what each limit means to a client.
-if REDIS_URL:
-    # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as channels_redis
-    # blocks in BZPOPMIN, so an idle socket's receive fails every 5 s (django/channels_redis#422).
-    # A longer timeout keeps the blocking pop working and still notices a dead connection.
-    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [{"address": REDIS_URL, "socket_timeout": 15}]
-# How group messages (conversation events, typing, presence, per-user notices) reach sockets:
-# "hub" (chats.fanout): one Redis pub/sub subscription per process and group, each message decoded
-#   and encoded once per process; the default.
-# "layer": the Channels layer above, a channel per socket.
-# "tutorial": the naive design of the Channels tutorial, kept as the benchmark's baseline:
-#   RedisChannelLayer with its default settings and JSON by the standard library.
-WS_FANOUT = env("WS_FANOUT", default="hub")
-if WS_FANOUT not in ("hub", "layer", "tutorial"):
-    raise ImproperlyConfigured(f"WS_FANOUT must be hub, layer or tutorial, not {WS_FANOUT!r}.")
-if WS_FANOUT == "tutorial" and REDIS_URL:
-    CHANNEL_LAYERS["default"]["CONFIG"] = {"hosts": CHANNEL_LAYERS["default"]["CONFIG"]["hosts"]}
+# See gateway/protocol.py for what each limit means to a client.
+# The fan-out adapter behind gateway.fanout: the hub (one Redis pub/sub subscription per process
+# and group, or straight to this process's sockets without Redis). The benchmark plugs its naive
+# baseline in here; production has no other.
+GATEWAY_FANOUT = env("GATEWAY_FANOUT", default="gateway.fanout.hub")
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
 WS_RATE_PER_SECOND = env.float("WS_RATE_PER_SECOND", default=20.0)  # client frames per socket, sustained
 WS_RATE_BURST = env.int("WS_RATE_BURST", default=60)
@@ -306,6 +280,8 @@ WS_RESUME_GRACE = env.float("WS_RESUME_GRACE", default=1.0)  # seconds to wait f
 WS_REPLAY_BOUND = env.int("WS_REPLAY_BOUND", default=1000)  # events a resume replays; more means resync
 WS_REPLAY_PAGE = env.int("WS_REPLAY_PAGE", default=200)  # events per store read while replaying
 WS_SEND_QUEUE_MAX = env.int("WS_SEND_QUEUE_MAX", default=5000)  # frames a slow client may owe before close 4504
+# Demo data (seed_demo) has published passwords and a superuser: refused where this is off.
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 WS_HEALTH_INTERVAL = env.float("WS_HEALTH_INTERVAL", default=2.0)  # seconds between checks that Redis kept its data
 PRESENCE_TTL = env.float("PRESENCE_TTL", default=60.0)  # seconds a connection counts without a heartbeat
 PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=20.0)

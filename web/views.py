@@ -6,12 +6,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
-from chats.protocol import SUBPROTOCOL, Close
+from gateway.protocol import SUBPROTOCOL, Close
 
 
 def client_config():
     """What the page's scripts read at start: the socket's close codes by name, so that a code added
-    to chats.protocol.Close (e.g. a suspension) reaches the client without a second list in JS."""
+    to gateway.protocol.Close (e.g. a suspension) reaches the client without a second list in JS."""
     codes = {name.lower(): value for name, value in vars(Close).items() if name.isupper() and isinstance(value, int)}
     return {
         "socket_path": "/ws/v1/",

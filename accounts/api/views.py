@@ -48,7 +48,6 @@ class RegisterView(PublicEndpoint):
     def post(self, request):
         data = parse(RegisterSerializer, request.data)
         device = data.pop("device")
-        actions.check_register(**data)
         user = actions.do_register(**data)
         instance, token = actions.do_login(request, user, device=device)
         return session_response(instance, token, user, status.HTTP_201_CREATED)
@@ -102,8 +101,7 @@ class PasswordView(APIView):
     )
     def post(self, request):
         data = parse(PasswordChangeSerializer, request.data)
-        actions.check_change_password(request.user, data["old_password"], data["new_password"])
-        actions.do_change_password(request, data["new_password"])
+        actions.do_change_password(request, data["old_password"], data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -120,7 +118,6 @@ class MeView(APIView):
     )
     def patch(self, request):
         changes = parse(ProfileUpdateSerializer, request.data)
-        actions.check_update_profile(request.user, changes)
         actions.do_update_profile(request.user, changes)
         return Response(MeSerializer(request.user).data)
 

@@ -1,16 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.models import User
-from accounts.tests.helpers import PASSWORD
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username="alice", password=PASSWORD, **fields):
-        return User.objects.create_user(username=username, password=password, **fields)
-
-    return make
+from testkit.factories import PASSWORD
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from rest_framework.test import APIClient
 
-PASSWORD = "plum-Orchard-42-violet"
+from testkit.factories import PASSWORD  # noqa: F401 - the accounts tests sign in with it
 
 
 def token_client(token):

@@ -47,10 +47,6 @@ class ReadIn(StrictSerializer):
     seq = serializers.IntegerField(min_value=0)
 
 
-class ReportIn(StrictSerializer):
-    reason = TextField(max_length=500)
-
-
 class PageQuery(serializers.Serializer):
     before = serializers.IntegerField(min_value=1, required=False)
     after = serializers.IntegerField(min_value=0, required=False)

@@ -1,11 +1,11 @@
 """The chat REST API: parse, call an action or selector, render. No rule lives here."""
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import user_or_404
 from chats import actions, selectors
 from chats.api import serializers as api
 from chats.serializers import (
@@ -16,21 +16,11 @@ from chats.serializers import (
     MembershipSerializer,
     MessageSerializer,
 )
-from chatsite.api_errors import ApiError, error_responses
+from chatsite.api_errors import error_responses
 from chatsite.strict import parse
-
-User = get_user_model()
-
 
 ERRORS = error_responses(400, 401, 403, 404, 409)
 SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
-
-
-def _user(user_id):
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        raise ApiError("not_found", "User not found.", 404)
-    return user
 
 
 def _results(serializer_class, items):
@@ -57,18 +47,13 @@ class ConversationsView(APIView):
     )
     def post(self, request):
         data = parse(api.CreateConversationIn, request.data)
-        invitees = list(User.objects.filter(pk__in=data["member_ids"], is_active=True))
-        if len(invitees) != len(set(data["member_ids"])):
-            raise ApiError(
-                "not_found", "Some of member_ids are not users.", 400, fields={"member_ids": ["Unknown user."]}
-            )
         conversation = actions.do_create_conversation(
             request.user,
             kind=data["kind"],
             title=data["title"],
             topic=data["topic"],
             is_public=data["is_public"],
-            invitees=invitees,
+            member_ids=data["member_ids"],
         )
         return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
 
@@ -81,7 +66,7 @@ class DirectView(APIView):
     )
     def post(self, request):
         data = parse(api.OpenDirectIn, request.data)
-        conversation, created = actions.do_open_direct(request.user, _user(data["user_id"]))
+        conversation, created = actions.do_open_direct(request.user, user_or_404(data["user_id"]))
         return Response(ConversationSerializer(conversation).data, status=201 if created else 200)
 
 
@@ -150,7 +135,7 @@ class MembersView(APIView):
     )
     def post(self, request, conversation_id):
         data = parse(api.InviteIn, request.data)
-        membership = actions.do_invite(request.user, conversation_id, _user(data["user_id"]))
+        membership = actions.do_invite(request.user, conversation_id, user_or_404(data["user_id"]))
         return Response(MembershipSerializer(membership).data, status=status.HTTP_201_CREATED)
 
 
@@ -162,12 +147,12 @@ class MemberView(APIView):
     )
     def patch(self, request, conversation_id, user_id):
         data = parse(api.RoleIn, request.data)
-        membership = actions.do_set_role(request.user, conversation_id, _user(user_id), data["role"])
+        membership = actions.do_set_role(request.user, conversation_id, user_or_404(user_id), data["role"])
         return Response(MembershipSerializer(membership).data)
 
     @extend_schema(summary="Remove a member (owner or admin)", responses={204: None, **ERRORS})
     def delete(self, request, conversation_id, user_id):
-        actions.do_kick(request.user, conversation_id, _user(user_id))
+        actions.do_kick(request.user, conversation_id, user_or_404(user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -275,23 +260,6 @@ class ReadView(APIView):
     def post(self, request, conversation_id):
         data = parse(api.ReadIn, request.data)
         return Response({"last_read_seq": actions.do_mark_read(request.user, conversation_id, data["seq"])})
-
-
-class ReportView(APIView):
-    @extend_schema(
-        summary="Report a message to the moderators",
-        request=api.ReportIn,
-        responses={
-            201: inline_serializer(
-                "ReportCreated", {"id": serializers.IntegerField(), "status": serializers.CharField()}
-            ),
-            **ERRORS,
-        },
-    )
-    def post(self, request, conversation_id, message_id):
-        data = parse(api.ReportIn, request.data)
-        report = actions.do_report_message(request.user, conversation_id, message_id, data["reason"])
-        return Response({"id": report.pk, "status": report.status}, status=status.HTTP_201_CREATED)
 
 
 class SearchView(APIView):

@@ -1,8 +1,8 @@
 import pytest
 
 from chats import actions
-from chats.tests.conftest import send
 from graph.actions import do_block
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from chats import actions
 from chats.backends import get_store
-from conftest import require_service, run_together
+from testkit.services import require_service, run_together
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

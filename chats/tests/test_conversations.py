@@ -2,7 +2,7 @@ import pytest
 
 from chats import actions
 from chats.models import Conversation, Membership
-from chats.tests.conftest import send
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 

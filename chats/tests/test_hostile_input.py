@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from chats.tests.conftest import send
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 

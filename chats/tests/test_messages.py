@@ -1,7 +1,7 @@
 import pytest
 from django.test import override_settings
 
-from chats.tests.conftest import send
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 
@@ -174,7 +174,7 @@ def test_sends_over_the_rate_limit_get_429_with_retry_after(client_for, alice, g
 
 
 def test_report_goes_to_the_moderation_queue_once(client_for, alice, bob, group):
-    from chats.models import MessageReport
+    from moderation.models import MessageReport
 
     message = send(alice, group, "rude words")
     api = client_for(bob)

@@ -17,7 +17,7 @@ from pymongo import MongoClient
 
 from chats.backends.mongo import MongoMessageStore
 from chats.backends.sql import SqlMessageStore
-from conftest import require_service
+from testkit.services import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

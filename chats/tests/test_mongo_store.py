@@ -10,8 +10,8 @@ from django.core.management import call_command
 from pymongo import MongoClient
 
 from chats.backends.mongo import MongoMessageStore, event_document
-from chats.tests.conftest import store_send as send
-from conftest import require_service
+from testkit.factories import store_send as send
+from testkit.services import require_service
 
 pytestmark = pytest.mark.services
 

@@ -9,8 +9,8 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from chats import actions
-from chats.tests.conftest import send
 from graph.actions import do_block
+from testkit.factories import send
 
 ROLES = ["anonymous", "outsider", "member", "admin", "owner", "blocked"]
 
@@ -19,7 +19,9 @@ ROLES = ["anonymous", "outsider", "member", "admin", "owner", "blocked"]
 def world(db):
     make = get_user_model().objects.create_user
     w = SimpleNamespace(**{role: make(role, password="x") for role in ROLES[1:]}, newcomer=make("newcomer"))
-    w.group = actions.do_create_conversation(w.owner, kind="group", title="G", invitees=[w.admin, w.member, w.blocked])
+    w.group = actions.do_create_conversation(
+        w.owner, kind="group", title="G", member_ids=[w.admin.pk, w.member.pk, w.blocked.pk]
+    )
     actions.do_set_role(w.owner, w.group.id, w.admin, "admin")
     w.by_member = send(w.member, w.group, "member says")
     w.dm = {

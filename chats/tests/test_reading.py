@@ -1,7 +1,7 @@
 import pytest
 
 from chats import actions
-from chats.tests.conftest import send
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def test_the_conversation_list_costs_a_fixed_number_of_queries(
     def grow(n):
         for _ in range(n):
             other = make_user()
-            conversation = actions.do_create_conversation(alice, kind="group", title="g", invitees=[other])
+            conversation = actions.do_create_conversation(alice, kind="group", title="g", member_ids=[other.pk])
             message = send(other, conversation, "hi")
             actions.do_react(alice, conversation.id, message.id, "👍")
             actions.do_open_direct(alice, other)

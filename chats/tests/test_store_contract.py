@@ -14,11 +14,12 @@ from django.utils import timezone
 from pymongo import monitoring
 
 from chats import actions
+from chats.actions import changes
 from chats.backends.mongo import MongoMessageStore
 from chats.backends.sql import SqlMessageStore
 from chats.backends.types import AlreadyDone
-from chats.tests.conftest import store_send as send
-from conftest import require_service, run_together
+from testkit.factories import store_send as send
+from testkit.services import require_service, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -129,7 +130,7 @@ def test_a_send_whose_transaction_rolls_back_leaves_no_message(store, alice, gro
     def outbox_down(*args, **kwargs):
         raise ConnectionError("outbox write failed")
 
-    monkeypatch.setattr(actions, "emit", outbox_down)
+    monkeypatch.setattr(changes, "emit", outbox_down)
     with pytest.raises(ConnectionError):
         actions.do_send_message(alice, group.id, text="lost", client_id="rolled-back")
     assert store.find_by_client_id(group.id, alice.pk, "rolled-back") is None

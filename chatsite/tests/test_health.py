@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import require_service, svc
+from testkit.services import require_service, svc
 
 
 def test_healthz_answers_ok_without_touching_backends(client):

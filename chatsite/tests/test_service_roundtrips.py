@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import require_service
+from testkit.services import require_service
 
 pytestmark = pytest.mark.services
 

@@ -1,17 +1,8 @@
 """What the graph's views share: finding the user a URL names, and documenting errors."""
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework import status
 
-from accounts.selectors import get_user
-from chatsite.api_errors import ApiError, ErrorSerializer
-
-
-def user_or_404(user_id, *, include_inactive=False):
-    user = get_user(user_id, include_inactive=include_inactive)
-    if user is None:
-        raise ApiError("not_found", "No such user.", status.HTTP_404_NOT_FOUND)
-    return user
+from chatsite.api_errors import ErrorSerializer
 
 
 def error(description):

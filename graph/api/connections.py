@@ -5,9 +5,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import user_or_404
 from chatsite.strict import parse
 from graph import actions, selectors
-from graph.api.common import BAD_QUERY, BLOCKED, NO_USER, SIGNED_IN, error, user_or_404
+from graph.api.common import BAD_QUERY, BLOCKED, NO_USER, SIGNED_IN, error
 from graph.api.serializers import ConnectionPageSerializer, ConnectionSerializer, FriendRequestOutSerializer, PageQuery
 from graph.models import Friendship
 

@@ -8,10 +8,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import is_blocked, user_or_404
 from chatsite.api_errors import ApiError
 from chatsite.strict import parse
 from graph import selectors
-from graph.api.common import BAD_QUERY, SIGNED_IN, error, user_or_404
+from graph.api.common import BAD_QUERY, SIGNED_IN, error
 from graph.api.serializers import PathSerializer, SuggestionListSerializer, SuggestionSerializer, SuggestionsQuery
 from graph.backends import GraphUnavailable
 from graph.backends.base import MAX_HOPS
@@ -59,7 +60,7 @@ class PathView(APIView):
     def get(self, request, user_id):
         target = user_or_404(user_id)
         # Like search, the graph doesn't show you someone who blocked you.
-        if selectors.is_blocked(target.pk, request.user.pk):
+        if is_blocked(target.pk, request.user.pk):
             raise ApiError("not_found", "No such user.", status.HTTP_404_NOT_FOUND)
         with _graph_errors():
             users = selectors.path(request.user.pk, target.pk)

@@ -3,9 +3,9 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import user_or_404
 from chatsite.api_errors import error_responses
 from graph import actions, selectors
-from graph.api.common import user_or_404
 from graph.api.serializers import BlockListSerializer, BlockSerializer
 
 

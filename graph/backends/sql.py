@@ -3,8 +3,8 @@
 from django.db import connection
 from django.db.models import Q
 
-from accounts.models import User
-from chats.models import Membership
+from accounts.models import Block, User
+from chats.selectors import membership_table
 from graph.backends.base import (
     MAX_HOPS,
     MUTUAL_FRIEND_WEIGHT,
@@ -13,7 +13,7 @@ from graph.backends.base import (
     Relation,
     Suggestion,
 )
-from graph.models import Block, Follow, FriendRequest, Friendship
+from graph.models import Follow, FriendRequest, Friendship
 
 
 def _suggestions_sql():
@@ -22,7 +22,7 @@ def _suggestions_sql():
         "follow": Follow._meta.db_table,
         "request": FriendRequest._meta.db_table,
         "block": Block._meta.db_table,
-        "membership": Membership._meta.db_table,
+        "membership": membership_table(),
         "user": User._meta.db_table,
     }
     # One statement, every step an index look-up: friends of friends by (user, friend); each

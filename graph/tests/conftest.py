@@ -1,35 +1,11 @@
-import itertools
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
-from rest_framework.test import APIClient
 
-from conftest import require_service
 from graph.backends import get_backend
 from streaming import bus
 from streaming.models import OutboxEvent
-
-_ids = itertools.count(1)
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username=None, **fields):
-        username = username or f"gu{next(_ids)}"
-        return get_user_model().objects.create_user(username=username, password="plum-Orchard-42-violet", **fields)
-
-    return make
-
-
-@pytest.fixture
-def client_for():
-    def make(user):
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
-
-    return make
+from testkit.services import require_service
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_suggestions_give_profiles_counts_and_a_reason(backend, deliver, client,
     befriend(ann, ben)
     befriend(ann, cat)
     befriend(me, make_user("dan"))
-    do_create_conversation(me, kind="group", title="g", invitees=[cat])
+    do_create_conversation(me, kind="group", title="g", member_ids=[cat.pk])
     deliver()
     body = client.get(f"{API}/suggestions").json()
     assert [

@@ -1,25 +1,15 @@
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from graph.models import Block
-from graph.selectors import is_blocked
+from accounts.models import Block
+from accounts.selectors import is_blocked
 from streaming.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def make_user(username, **fields):
-    return get_user_model().objects.create_user(username=username, password="plum-Orchard-42-violet", **fields)
-
-
 @pytest.fixture
-def alice():
-    return make_user("alice")
-
-
-@pytest.fixture
-def bob():
+def bob(make_user):
     return make_user("bob", email="bob@example.com", display_name="Bob")
 
 
@@ -60,7 +50,7 @@ def test_blocking_again_is_200_and_changes_nothing(client, bob):
     assert OutboxEvent.objects.filter(type="graph.blocked").count() == 1
 
 
-def test_list_shows_whom_i_blocked_newest_first(client, alice, bob):
+def test_list_shows_whom_i_blocked_newest_first(client, alice, bob, make_user):
     carol = make_user("carol")
     client.put(f"/api/v1/blocks/{bob.id}")
     client.put(f"/api/v1/blocks/{carol.id}")
@@ -80,7 +70,7 @@ def test_list_never_shows_email(client, bob):
     assert "email" not in client.get("/api/v1/blocks").json()["results"][0]["user"]
 
 
-def test_list_costs_the_same_queries_for_one_block_or_many(client, django_assert_max_num_queries):
+def test_list_costs_the_same_queries_for_one_block_or_many(client, django_assert_max_num_queries, make_user):
     client.put(f"/api/v1/blocks/{make_user('one').id}")
     for i in range(20):
         client.put(f"/api/v1/blocks/{make_user(f'many{i}').id}")
@@ -112,7 +102,7 @@ def test_blocking_yourself_is_400(client, alice):
     assert not Block.objects.exists()
 
 
-def test_an_inactive_user_can_still_be_blocked_and_unblocked(client):
+def test_an_inactive_user_can_still_be_blocked_and_unblocked(client, make_user):
     gone = make_user("gone", is_active=False)
     assert client.put(f"/api/v1/blocks/{gone.id}").status_code == 201
     assert client.delete(f"/api/v1/blocks/{gone.id}").status_code == 204
@@ -135,12 +125,12 @@ def test_post_to_blocks_is_405_json(client, bob):
     assert error_code(client.post(f"/api/v1/blocks/{bob.id}"), 405) == "method_not_allowed"
 
 
-def test_blocks_are_listed_in_the_admin(alice, bob):
+def test_blocks_are_listed_in_the_admin(alice, bob, make_user):
     make_user("root", is_staff=True, is_superuser=True)
     Block.objects.create(blocker=alice, blocked=bob)
     admin = APIClient()
     admin.login(username="root", password="plum-Orchard-42-violet")
-    response = admin.get("/admin/graph/block/")
+    response = admin.get("/admin/accounts/block/")
     assert response.status_code == 200
     assert b"alice" in response.content and b"bob" in response.content
-    assert admin.get("/admin/graph/block/add/").status_code == 403
+    assert admin.get("/admin/accounts/block/add/").status_code == 403

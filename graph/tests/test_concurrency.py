@@ -5,10 +5,11 @@ import threading
 import pytest
 from django.db import connection
 
+from accounts.models import Block
 from chatsite.api_errors import ApiError
-from conftest import require_service
 from graph import actions
-from graph.models import Block, Follow, FriendRequest, Friendship
+from graph.models import Follow, FriendRequest, Friendship
+from testkit.services import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

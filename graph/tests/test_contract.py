@@ -27,7 +27,7 @@ def befriend(a, b):
 
 
 def group_of(*members):
-    return do_create_conversation(members[0], kind="group", title="g", invitees=list(members[1:]))
+    return do_create_conversation(members[0], kind="group", title="g", member_ids=[u.pk for u in members[1:]])
 
 
 # --- follows and friend requests ---

@@ -12,13 +12,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from chats.actions import do_create_conversation
-from conftest import require_service
 from graph import actions
 from graph.backends import Relation, sql_graph
 from graph.backends.neo4j import Neo4jGraph
 from graph.backends.neo4j_nodes import cypher
 from graph.management.commands.rebuild_graph import CRASH_EXIT_CODE
 from graph.rebuild import PHASE_NAMES, load_checkpoint
+from testkit.services import require_service
 
 pytestmark = pytest.mark.services
 
@@ -40,8 +40,8 @@ def make_graph(make_user, people=12):
         actions.do_follow(user, users[(i + 5) % people])
     actions.do_send_friend_request(users[0], users[6])
     actions.do_block(users[1], users[7])
-    do_create_conversation(users[0], kind="group", title="g", invitees=users[1:4])
-    do_create_conversation(users[2], kind="group", title="h", invitees=users[4:6])
+    do_create_conversation(users[0], kind="group", title="g", member_ids=[u.pk for u in users[1:4]])
+    do_create_conversation(users[2], kind="group", title="h", member_ids=[u.pk for u in users[4:6]])
     return users
 
 

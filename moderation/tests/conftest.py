@@ -1,25 +1,12 @@
-"""The chats fixtures (users, a group, and the per-store parametrization of tests that take
-`store`) are shared from chats/tests/conftest.py rather than copied; moderators are made here."""
+"""Moderators and the admin browser; people, groups and stores come from the shared test kit."""
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from chats.tests.conftest import (  # noqa: F401 - fixtures and the store parametrization hook
-    alice,
-    bob,
-    carol,
-    client_for,
-    group,
-    make_user,
-    message_store,
-    mongo_url,
-    pytest_generate_tests,
-    store,
-)
 from moderation.tests.helpers import AdminBrowser
 
 # What a moderator's group would hold: the screens (view) and the actions.
-VIEW = ["accounts.view_user", "chats.view_conversation", "chats.view_messagereport", "moderation.view_message"]
+VIEW = ["accounts.view_user", "chats.view_conversation", "moderation.view_messagereport", "moderation.view_message"]
 VIEW += ["chats.view_membership", "moderation.view_auditlog", "moderation.view_ban"]
 ACT = ["moderation.ban_user", "moderation.deactivate_user", "moderation.delete_message", "moderation.resolve_report"]
 
@@ -31,7 +18,7 @@ def grant(user, codes):
 
 
 @pytest.fixture
-def moderator(make_user):  # noqa: F811 - the imported fixture, requested
+def moderator(make_user):
     """Staff, not superuser, with every moderation permission."""
     user = make_user("mod", is_staff=True)
     grant(user, VIEW + ACT)
@@ -39,7 +26,7 @@ def moderator(make_user):  # noqa: F811 - the imported fixture, requested
 
 
 @pytest.fixture
-def onlooker(make_user):  # noqa: F811 - the imported fixture, requested
+def onlooker(make_user):
     """Staff who may look at every moderation screen but act on none."""
     user = make_user("onlooker", is_staff=True)
     grant(user, VIEW)

@@ -5,7 +5,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 
 USERS = "/admin/accounts/user/"
-REPORTS = "/admin/chats/messagereport/"
+REPORTS = "/admin/moderation/messagereport/"
 MESSAGES = "/admin/moderation/message/"
 AUDIT = "/admin/moderation/auditlog/"
 

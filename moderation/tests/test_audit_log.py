@@ -3,11 +3,10 @@
 import pytest
 
 from chats import actions as chat_actions
-from chats.models import MessageReport
-from chats.tests.conftest import send
 from moderation import actions
-from moderation.models import AppendOnly, AuditLog
+from moderation.models import AppendOnly, AuditLog, MessageReport
 from moderation.tests.helpers import AUDIT
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +21,14 @@ def test_every_action_leaves_its_own_kind_of_row(moderator, alice, bob, carol, g
     chat_actions.do_invite(alice, group.id, carol)
     message = send(alice, group, "x")
     other = send(alice, group, "y")
-    report = chat_actions.do_report_message(bob, group.id, other.id, "rude")
+    report = actions.do_report_message(bob, group.id, other.id, "rude")
     actions.do_ban_user(moderator, bob, "1")
     actions.do_unban_user(moderator, bob, "2")
     actions.do_deactivate_user(moderator, carol, "3")
     actions.do_reactivate_user(moderator, carol, "4")
     actions.do_delete_message(moderator, message.id, "5")
     actions.do_resolve_report(moderator, report.pk, MessageReport.Status.ACTIONED, "6")
-    report2 = chat_actions.do_report_message(carol, group.id, other.id, "rude")
+    report2 = actions.do_report_message(carol, group.id, other.id, "rude")
     actions.do_resolve_report(moderator, report2.pk, MessageReport.Status.DISMISSED, "7")
     rows = AuditLog.objects.order_by("id")
     assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "1234567", strict=True))

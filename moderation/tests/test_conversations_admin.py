@@ -3,8 +3,8 @@
 import pytest
 
 from chats.models import Membership
-from chats.tests.conftest import send
 from moderation.tests.helpers import MESSAGES, REPORTS
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,11 @@ import uuid
 import pytest
 
 from chats import actions as chat_actions
-from chats.models import MessageReport
-from chats.tests.conftest import send
-from moderation.models import AuditLog
+from moderation import actions as moderation_actions
+from moderation.models import AuditLog, MessageReport
 from moderation.tests.helpers import MESSAGES, notes
 from streaming.models import OutboxEvent
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +102,7 @@ def test_deleting_a_message_twice_is_an_admin_error(store, browser, moderator, a
 
 def test_deleting_a_message_resolves_its_open_reports_as_actioned(store, browser, moderator, alice, bob, group):
     message = send(alice, group, "rude")
-    report = chat_actions.do_report_message(bob, group.id, message.id, "rude")
+    report = moderation_actions.do_report_message(bob, group.id, message.id, "rude")
     browser(moderator).post(delete_url(message.id), {"reason": "rude"})
     report.refresh_from_db()
     assert (report.status, report.resolved_by) == (MessageReport.Status.ACTIONED, moderator)
@@ -125,5 +125,5 @@ def test_staff_without_the_permissions_get_403(browser, onlooker, make_user, ali
 def test_the_admin_index_lists_the_moderation_screens(browser, moderator):
     index = browser(moderator).get("/admin/")
     assert index.status_code == 200
-    for url in (MESSAGES, "/admin/moderation/auditlog/", "/admin/moderation/ban/", "/admin/chats/messagereport/"):
+    for url in (MESSAGES, "/admin/moderation/auditlog/", "/admin/moderation/ban/", "/admin/moderation/messagereport/"):
         assert url.encode() in index.content

@@ -3,12 +3,11 @@
 import pytest
 
 from chats import actions as chat_actions
-from chats.models import MessageReport
-from chats.tests.conftest import send
 from moderation import actions
-from moderation.models import AuditLog
+from moderation.models import AuditLog, MessageReport
 from moderation.tests.helpers import REPORTS, action_names, notes
 from streaming.models import OutboxEvent
+from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +19,7 @@ def reports(alice, bob, carol, group):
     """Three open reports by bob on three messages of alice (carol joins to report one too)."""
     chat_actions.do_invite(alice, group.id, carol)
     messages = [send(alice, group, f"message {i}") for i in range(3)]
-    return [chat_actions.do_report_message(bob, group.id, m.id, f"reason {i}") for i, m in enumerate(messages)]
+    return [actions.do_report_message(bob, group.id, m.id, f"reason {i}") for i, m in enumerate(messages)]
 
 
 def test_the_queue_filters_by_status(browser, moderator, reports):
@@ -106,7 +105,7 @@ def test_staff_without_the_permissions_see_the_queue_but_not_the_actions(browser
 
 
 def test_two_reports_of_one_message_are_both_resolved_by_one_deletion(store, browser, moderator, alice, carol, reports):
-    carols = chat_actions.do_report_message(carol, reports[0].conversation_id, reports[0].message_id, "me too")
+    carols = actions.do_report_message(carol, reports[0].conversation_id, reports[0].message_id, "me too")
     response = browser(moderator).action(REPORTS, "delete_reported_messages", [reports[0], carols], reason="spam")
     assert notes(response) == ["Deleted the message of reports: 2."]
     statuses = dict(MessageReport.objects.values_list("pk", "status"))

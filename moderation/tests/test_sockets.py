@@ -8,10 +8,13 @@ import pytest
 from django.test import Client as HttpClient
 
 from accounts.actions import do_logout_all
-from chats.protocol import Close
-from chats.tests.conftest import send
-from chats.tests.test_ws_auth import session_cookie
-from chats.tests.ws_support import (  # noqa: F401 - fixtures
+from chatsite.testing_server import asgi_server, serving_env
+from gateway.protocol import Close
+from moderation import actions
+from moderation.tests.helpers import MESSAGES, USERS
+from testkit.factories import send
+from testkit.services import require_service
+from testkit.sockets import (  # noqa: F401 - fixtures
     ORIGIN,
     Client,
     OverTcp,
@@ -22,14 +25,11 @@ from chats.tests.ws_support import (  # noqa: F401 - fixtures
     connect,
     in_thread,
     open_socket,
+    session_cookie,
     token_for,
 )
-from chatsite.testing_server import asgi_server, serving_env
-from conftest import require_service
-from moderation import actions
-from moderation.tests.helpers import MESSAGES, USERS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_realtime_state")]
 
 
 async def test_a_ban_in_the_admin_closes_every_open_socket_of_the_user_with_4410_and_no_other(

@@ -11,10 +11,9 @@ from moderation import actions
 from moderation.models import AuditLog, Ban
 from moderation.tests.helpers import USERS, action_names, notes
 from streaming.models import OutboxEvent
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-PASSWORD = "pw-Long-enough-1"  # the chats make_user fixture's
 
 
 def login(username, password=PASSWORD):

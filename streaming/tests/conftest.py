@@ -10,20 +10,10 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import ROOT
 from streaming import bus
+from testkit.services import ROOT
 
 _ids = itertools.count(1)
-
-
-@pytest.fixture
-def make_user(db):
-    def make(username=None):
-        from django.contrib.auth import get_user_model
-
-        return get_user_model().objects.create_user(username=username or f"s{next(_ids)}", password="pw-Long-enough-1")
-
-    return make
 
 
 @pytest.fixture
@@ -71,7 +61,7 @@ def embedded(settings):
 @pytest.fixture
 def kafka(settings):
     """Kafka with topics of this test's own (a unique KAFKA_TOPIC_PREFIX), deleted afterwards."""
-    from conftest import require_service
+    from testkit.services import require_service
 
     require_service("kafka")
     require_service("postgres")

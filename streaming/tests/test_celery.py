@@ -14,11 +14,11 @@ from django.conf import settings
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from conftest import ROOT, require_service
 from streaming.events import emit
 from streaming.models import OutboxEvent
 from streaming.tasks import trim_outbox
 from streaming.tests.conftest import subprocess_env, wait_for
+from testkit.services import ROOT, require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 

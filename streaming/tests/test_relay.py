@@ -11,11 +11,11 @@ import pytest
 from django.db import transaction
 
 from chats import actions
-from conftest import svc
 from streaming.events import emit, topic_for
 from streaming.models import OutboxEvent
 from streaming.relay import Relay
 from streaming.tests.conftest import manage, read_envelopes, read_topic, subprocess_env, wait_for
+from testkit.services import svc
 
 pytestmark = [pytest.mark.services]
 
@@ -37,7 +37,7 @@ def drain(relay=None):
 @pytest.mark.django_db
 def test_each_change_is_published_once_to_its_family_topic_keyed_by_conversation(kafka, make_user):
     alice, bob = make_user(), make_user()
-    group = actions.do_create_conversation(alice, kind="group", title="Team", invitees=[bob])
+    group = actions.do_create_conversation(alice, kind="group", title="Team", member_ids=[bob.pk])
     sent = [actions.do_send_message(alice, group.id, text=f"m{i}", client_id=f"c{i}")[0] for i in range(5)]
     actions.do_edit_message(alice, group.id, sent[0].id, "m0 edited")
     actions.do_send_message(alice, group.id, text="m0", client_id="c0")  # a retry: no new event

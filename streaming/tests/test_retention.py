@@ -37,7 +37,7 @@ def test_trim_deletes_sent_rows_and_dedupe_records_past_retention_and_never_an_u
 @pytest.fixture
 def conversation(make_user):
     alice, bob = make_user(), make_user()
-    group = actions.do_create_conversation(alice, kind="group", title="Team", invitees=[bob])
+    group = actions.do_create_conversation(alice, kind="group", title="Team", member_ids=[bob.pk])
     return alice, bob, group
 
 

@@ -39,7 +39,8 @@ def test_every_scheduled_task_is_a_registered_celery_task():
 
 
 def test_the_presence_sweep_task_runs_the_gateways_sweeper():
-    presence = pytest.importorskip("chats.presence", reason="the WebSocket gateway's presence module is not in yet")
     from chats.tasks import sweep_presence
+    from gateway import presence
 
-    assert sweep_presence.apply().get() == presence.sweep_expired() == 0
+    assert sweep_presence.apply().get() == 0
+    assert presence.sweep_expired() == (0, {})

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from chats import actions
-from chats.protocol import Close
+from gateway.protocol import Close
 from web.views import client_config
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "web"

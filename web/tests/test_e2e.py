@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import F
 
 from chats import actions
-from chats.models import MessageReport, StoredMessage
+from chats.models import StoredMessage
 from chatsite.testing_server import asgi_server, serving_env
-from conftest import require_service
+from moderation.models import MessageReport
+from testkit.services import require_service
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -285,7 +286,9 @@ def test_a_group_conversation_scrolls_back_and_has_replies_reactions_mentions_ed
     from playwright.sync_api import expect
 
     owner, bea, cyd = user("owner"), user("bea", display_name="Bea"), user("cyd", display_name="Cyd")
-    group = actions.do_create_conversation(owner, kind="group", title="Team", topic="Planning", invitees=[bea, cyd])
+    group = actions.do_create_conversation(
+        owner, kind="group", title="Team", topic="Planning", member_ids=[bea.pk, cyd.pk]
+    )
     for i in range(1, 121):
         actions.do_send_message(bea if i % 2 else owner, group.id, text=f"old note {i}", client_id=f"seed-{i}")
     # The first half was written two days ago, so a day separator sits between the halves.
@@ -366,7 +369,7 @@ def test_a_group_conversation_scrolls_back_and_has_replies_reactions_mentions_ed
 def test_channels_are_browsed_and_joined_messages_reported_and_people_blocked_at_phone_width(tabs):
     from playwright.sync_api import expect
 
-    from graph.selectors import is_blocked
+    from accounts.selectors import is_blocked
 
     rex, kim = user("rex"), user("kim")
     lobby = actions.do_create_conversation(rex, kind="channel", title="lobby", topic="Say hi", is_public=True)

@@ -1,0 +1,84 @@
+"""Every write of the chat domain. REST views, the WebSocket consumer, the admin and commands all
+call these, so each rule lives here once.
+
+The contract, Zulip's: `do_*` runs its `check_*` (validate, authorize, raising ApiError) inside
+its own transaction, after taking the row locks the write depends on, so no caller has to
+remember a check and no check is stale by the time of the write. Each change is recorded as a
+store event, an outbox event and a live push at once (chats.actions.changes).
+"""
+
+from chats.actions.conversations import (
+    check_archive,
+    check_create_conversation,
+    check_open_direct,
+    check_update_conversation,
+    do_archive,
+    do_create_conversation,
+    do_open_direct,
+    do_update_conversation,
+)
+from chats.actions.membership import (
+    check_invite,
+    check_join,
+    check_kick,
+    check_leave,
+    check_set_role,
+    do_invite,
+    do_join,
+    do_kick,
+    do_leave,
+    do_set_role,
+)
+from chats.actions.messages import (
+    check_delete_message,
+    check_edit_message,
+    check_mark_read,
+    check_send_message,
+    check_send_rate,
+    check_typing,
+    do_delete_message,
+    do_edit_message,
+    do_mark_read,
+    do_send_message,
+    tombstone,
+)
+from chats.actions.reactions import check_pin, check_react, do_react, do_set_pinned
+from chats.actions.rules import forbidden, invalid
+
+__all__ = [
+    "check_archive",
+    "check_create_conversation",
+    "check_delete_message",
+    "check_edit_message",
+    "check_invite",
+    "check_join",
+    "check_kick",
+    "check_leave",
+    "check_mark_read",
+    "check_open_direct",
+    "check_pin",
+    "check_react",
+    "check_send_message",
+    "check_send_rate",
+    "check_set_role",
+    "check_typing",
+    "check_update_conversation",
+    "do_archive",
+    "do_create_conversation",
+    "do_delete_message",
+    "do_edit_message",
+    "do_invite",
+    "do_join",
+    "do_kick",
+    "do_leave",
+    "do_mark_read",
+    "do_open_direct",
+    "do_react",
+    "do_send_message",
+    "do_set_pinned",
+    "do_set_role",
+    "do_update_conversation",
+    "forbidden",
+    "invalid",
+    "tombstone",
+]

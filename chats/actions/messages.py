@@ -1,0 +1,185 @@
+"""Sending, editing and deleting messages, read markers, and typing."""
+
+import re
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.functions import Lower
+
+from chats import mentions, ratelimit
+from chats.actions.changes import announce, created_event, message_payload
+from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
+from chats.backends import get_store
+from chats.backends.types import AlreadyDone, Message
+from chats.selectors import message_in
+from chatsite.api_errors import ApiError
+from gateway import fanout
+
+User = get_user_model()
+
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def check_text(text) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise invalid("text", "A message needs some text.")
+    if len(text) > settings.MESSAGE_MAX_LENGTH:
+        raise invalid("text", f"A message is at most {settings.MESSAGE_MAX_LENGTH} characters.", "too_long")
+
+
+def check_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None):
+    conversation, _ = writable(user, conversation_id, lock=True)
+    if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
+        raise invalid("client_id", "client_id is 1-64 letters, digits or . _ : -")
+    check_text(text)
+    refuse_blocked_peer(user, conversation)
+    if parent_id is not None:
+        parent = get_store().get(parent_id)
+        if parent is None or parent.conversation_id != conversation.id or parent.is_deleted:
+            raise invalid("parent_id", "The message you reply to is not in this conversation.")
+    return conversation
+
+
+def check_send_rate(user) -> None:
+    retry_after = ratelimit.hit(f"send:{user.pk}", settings.MESSAGE_RATE_LIMIT)
+    if retry_after:
+        raise ApiError(
+            "rate_limited",
+            f"Too many messages; try again in {retry_after} s.",
+            429,
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+def resolve_mentions(conversation, text) -> tuple[list[int], bool]:
+    """Members named by @username, whatever the case the sender typed; and whether @all was used."""
+    names, everyone = mentions.parse(text)
+    if not names:
+        return [], everyone
+    ids = (
+        User.objects.annotate(lowered=Lower("username"))
+        .filter(lowered__in=names, memberships__conversation=conversation)
+        .values_list("pk", flat=True)
+    )
+    return sorted(ids), everyone
+
+
+def do_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None) -> tuple[Message, bool]:
+    """(message, created). A retry with the same client_id returns the first message."""
+    store, sent = get_store(), None
+    try:
+        # Outside the transaction: a cache counter, not a rule about the database.
+        check_send_rate(user)
+    except ApiError:
+        # A retry is answered even when a new send would be rate-limited. Looked up only here:
+        # on the common path the store finds a retry inside its transaction, one query fewer.
+        conversation, _ = require_member(user, conversation_id)
+        existing = store.find_by_client_id(conversation.id, user.pk, client_id)
+        if existing:
+            return existing, False
+        raise
+    try:
+        with transaction.atomic():
+            conversation = check_send_message(
+                user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
+            )
+            mentioned, everyone = resolve_mentions(conversation, text)
+            message, created = store.send(
+                conversation_id=conversation.id,
+                sender_id=user.pk,
+                client_id=client_id,
+                text=text,
+                parent_id=parent_id,
+                mentions=mentioned,
+                mention_all=everyone,
+            )
+            if created:
+                sent = message
+                announce(created_event(message), user, message_payload(message))
+    except BaseException:
+        # A store outside the relational DB (MongoDB) kept the message when the outbox row rolled
+        # back: take it back, so that no message exists without its domain event.
+        if sent is not None:
+            store.discard(sent)
+        raise
+    return message, created
+
+
+def own_message(user, conversation_id, message_id):
+    """(conversation, membership, message) of a live message in an open conversation of the user."""
+    conversation, membership = writable(user, conversation_id)
+    _, _, message = message_in(user, conversation_id, message_id)
+    if message.is_deleted:
+        raise ApiError("deleted", "This message was deleted.", 409)
+    return conversation, membership, message
+
+
+def check_edit_message(user, conversation_id, message_id, text: str) -> Message:
+    _, _, message = own_message(user, conversation_id, message_id)
+    if message.sender_id != user.pk:
+        raise forbidden("Only the sender may edit a message.")
+    check_text(text)
+    return message
+
+
+def do_edit_message(user, conversation_id, message_id, text: str) -> Message:
+    try:
+        with transaction.atomic():
+            message = check_edit_message(user, conversation_id, message_id, text)
+            if text == message.text:
+                return message
+            event = get_store().edit(message.id, text, user.pk)
+            announce(event, user, message_payload(event.message))
+    except AlreadyDone:  # deleted between the check and the write
+        raise ApiError("deleted", "This message was deleted.", 409) from None
+    return event.message
+
+
+def check_delete_message(user, conversation_id, message_id) -> Message:
+    _, membership, message = own_message(user, conversation_id, message_id)
+    if message.sender_id != user.pk and not membership.is_admin:
+        raise forbidden("Only the sender, an admin or the owner may delete a message.")
+    return message
+
+
+def do_delete_message(user, conversation_id, message_id) -> Message:
+    try:
+        with transaction.atomic():
+            return tombstone(user, check_delete_message(user, conversation_id, message_id))
+    except AlreadyDone:  # two deletes raced: the first one's tombstone is the answer
+        return get_store().get(message_id)
+
+
+def tombstone(actor, message) -> Message:
+    """Delete a message for everyone, whoever asks (its sender, a conversation admin, or a moderator
+    through moderation.actions): the store leaves the tombstone and logs message.deleted with a
+    seq, so live sockets and resuming ones see it. Callers check first. Raises AlreadyDone."""
+    with transaction.atomic():
+        event = get_store().delete(message.id, actor.pk)
+        payload = {"conversation_id": str(message.conversation_id), "message_id": str(message.id), "seq": event.seq}
+        announce(event, actor, payload)
+    return event.message
+
+
+def check_mark_read(user, conversation_id, seq: int):
+    _, membership = require_member(user, conversation_id)
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise invalid("seq", "seq is a non-negative integer.")
+    return membership
+
+
+def do_mark_read(user, conversation_id, seq: int) -> int:
+    """Move the read marker forward (never back, never past the newest event)."""
+    with transaction.atomic():
+        membership = check_mark_read(user, conversation_id, seq)
+        seq = min(seq, get_store().latest_seq(conversation_id))
+        updated = type(membership).objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+    if updated:
+        fanout.push_receipt(conversation_id, user.pk, seq)
+    return max(seq, membership.last_read_seq)
+
+
+def check_typing(user, conversation_id) -> None:
+    """Only a member of an open conversation may say they are typing in it. Nothing is written."""
+    writable(user, conversation_id)

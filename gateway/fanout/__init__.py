@@ -1,0 +1,119 @@
+"""The gateway's port: how the domain reaches live sockets. Everything here is a hint, sent after
+the change it describes is committed; the store is the truth, and a socket that misses a push
+gets the event again from the store (gateway.socket.feed).
+
+Groups: `conv.<id>` holds the sockets of a conversation's members; `user.<id>` holds one user's
+sockets, told when the user joins or leaves a conversation, changes their blocks, or loses access.
+Messages (the `type` names the socket's handler): chat.event, chat.receipt, chat.typing,
+chat.presence, chat.membership, chat.blocks, chat.disconnect.
+
+The transport behind the port is the adapter that GATEWAY_FANOUT names (a module with the
+functions of gateway.fanout.hub: `hub()`, `publish`, `send_now`); the hub is the only one in
+production, the benchmark plugs in its naive baseline.
+"""
+
+import uuid
+from functools import cache
+from importlib import import_module
+
+from django.conf import settings
+from django.db import transaction
+
+
+@cache
+def _adapter(path):
+    return import_module(path)
+
+
+def adapter():
+    """The transport module: `hub()` (the registry of this event loop's sockets, with async
+    `join(group, socket)` and `leave(group, socket)`), async `publish(group, message)` and
+    `send_now(group, message)` (from sync code, never raises)."""
+    return _adapter(settings.GATEWAY_FANOUT)
+
+
+def conversation_group(conversation_id):
+    return f"conv.{conversation_id}"
+
+
+def user_group(user_id):
+    return f"user.{user_id}"
+
+
+def send_now(group, message):
+    """Group send from sync code, without waiting for it. Never raises: a lost push costs only
+    latency."""
+    adapter().send_now(group, message)
+
+
+async def publish(group, message):
+    """Group send from async code (a socket announcing presence or typing)."""
+    await adapter().publish(group, message)
+
+
+def publish_after_commit(group, message):
+    transaction.on_commit(lambda: send_now(group, message))
+
+
+def push_event_after_commit(conversation_id, frame):
+    """A conversation event, already in its wire shape, to the conversation's sockets."""
+    publish_after_commit(conversation_group(conversation_id), {"type": "chat.event", "event": frame})
+
+
+def membership_changed_after_commit(user_id, conversation_id, joined, seq=None):
+    """`seq` of a join is the seq of the user's member.joined event: their sockets replay from it."""
+    payload = {"type": "chat.membership", "conversation_id": str(conversation_id), "joined": joined, "seq": seq}
+    publish_after_commit(user_group(user_id), payload)
+
+
+def blocks_changed_after_commit(*user_ids):
+    """Open sockets keep their user's block lists; make them reload after a block or unblock."""
+    for user_id in user_ids:
+        publish_after_commit(user_group(user_id), {"type": "chat.blocks"})
+
+
+def disconnect_user_after_commit(user_id, code, *, only=None, keep=None):
+    """Close open sockets of the user with `code`, once the change that revoked their access (a
+    ban, a logout, a password change) is committed. A socket authenticates only when it opens, so
+    the revoked credentials alone would leave the open ones running.
+
+    `only` closes just the sockets opened with that credential, `keep` every socket but those:
+    a credential is `credential_of_token(token_key)` or `credential_of_session(session_key)`."""
+    message = {"type": "chat.disconnect", "code": code, "only": only, "keep": keep}
+    publish_after_commit(user_group(user_id), message)
+
+
+def credential_of_token(token_key):
+    """What a socket that authenticated with a knox token remembers of it: the token's key (its
+    first characters, stored in clear by knox), never the token."""
+    return f"token:{token_key}"
+
+
+def credential_of_session(session_key):
+    return f"session:{session_key}"
+
+
+def push_receipt(conversation_id, user_id, seq):
+    payload = {"type": "chat.receipt", "conversation_id": str(conversation_id), "user_id": user_id, "seq": seq}
+    send_now(conversation_group(conversation_id), payload)
+
+
+def presence_message(user_id, status):
+    # A user's change reaches a socket once per shared conversation; the stamp lets it keep one.
+    return {"type": "chat.presence", "user_id": user_id, "status": status, "stamp": uuid.uuid4().hex}
+
+
+def announce_presence(user_id, status, conversation_ids):
+    """Tell the user's conversations of a status change (from sync code: the sweep job)."""
+    message = presence_message(user_id, status)
+    for conversation_id in conversation_ids:
+        send_now(conversation_group(conversation_id), message)
+
+
+def typing_message(conversation_id, user_id, expires_in):
+    return {
+        "type": "chat.typing",
+        "conversation_id": str(conversation_id),
+        "user_id": user_id,
+        "expires_in": expires_in,
+    }

@@ -1,0 +1,231 @@
+"""The hub, the fan-out adapter: how a group message reaches the sockets of this process.
+
+Channels' Redis layers keep state per socket: a channel, a Redis entry per group joined, and a
+task waiting on a queue; a message to a room of M members is decoded and encoded M times. The
+hub keeps one registry per event loop, group -> local sockets, and one Redis pub/sub connection
+subscribed to the groups that have a local socket. A message crosses Redis once per process,
+is decoded once, and a conversation event is turned into JSON text once, whatever the number of
+members; delivery calls each socket's handler directly.
+
+Without REDIS_URL the hub is the whole transport: publishers deliver straight to the loops of
+this process (the embedded default).
+
+Pub/sub keeps nothing: a message published while a process is not subscribed is not redelivered.
+That is the same promise as before (a push is a hint, the store is the truth, gateway.socket.feed fills
+gaps), and a lost Redis connection closes the process's sockets, which then resume.
+"""
+
+import asyncio
+import contextvars
+import logging
+import weakref
+from collections import defaultdict, deque
+from urllib.parse import urlparse
+
+import orjson
+from django.conf import settings
+
+from gateway.fanout import health, pusher
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
+
+
+def channel_prefix():
+    """Pub/sub channels ignore Redis's database numbers: the number goes into the name, so that
+    deployments (or test runs) on different databases of one Redis never hear each other."""
+    database = urlparse(settings.REDIS_URL).path.strip("/") or "0"
+    return f"chatsite:fanout:{database}:"
+
+
+class SharedFrame(dict):
+    """A frame that several sockets send as is: its JSON text is made once, by the first."""
+
+    __slots__ = ("_text",)
+
+    def text(self):
+        try:
+            return self._text
+        except AttributeError:
+            self._text = orjson.dumps(self).decode()
+            return self._text
+
+
+def share(message):
+    """Messages that arrive once per process, for many sockets: frames inside become shared."""
+    event = message.get("event")
+    if event is not None:
+        message["event"] = SharedFrame(event)
+    return message
+
+
+class Hub:
+    def __init__(self, loop):
+        self.loop = loop
+        self.groups = {}  # group -> set of local consumers
+        self.subscribed = set()  # groups this process's pub/sub connection is subscribed to
+        self.ready = {}  # group -> future of the confirmation of its latest SUBSCRIBE
+        self.unconfirmed = defaultdict(deque)  # channel -> futures, one per SUBSCRIBE sent
+        self.pubsub = None
+        self.reader = None
+        self.lock = asyncio.Lock()
+        self.prefix = channel_prefix()
+
+    # --- sockets ---
+
+    async def join(self, group, consumer):
+        """Add a socket to a group. Returns once Redis routes the group's messages here: a socket
+        that reads the store after this misses nothing in between."""
+        self.groups.setdefault(group, set()).add(consumer)
+        if settings.REDIS_URL:
+            await self._reconcile(group)
+            ready = self.ready.get(group)
+            if ready is not None and not ready.done():
+                await asyncio.wait_for(asyncio.shield(ready), SUBSCRIBE_TIMEOUT)
+
+    async def leave(self, group, consumer):
+        members = self.groups.get(group)
+        if members is None:
+            return
+        members.discard(consumer)
+        if not members:
+            del self.groups[group]
+            if settings.REDIS_URL:
+                try:
+                    await self._reconcile(group)
+                except Exception:
+                    log.info("unsubscribe from %s failed", group, exc_info=True)
+
+    def deliver(self, group, message):
+        for consumer in list(self.groups.get(group, ())):
+            try:
+                consumer.hub_message(message)
+            except Exception:
+                log.warning("delivery of %s to a socket failed", message.get("type"), exc_info=True)
+
+    # --- Redis ---
+
+    async def _reconcile(self, group):
+        """Make the subscription match the group's local members, one change at a time: a leave
+        and a join racing for the same group end subscribed exactly when a member is left."""
+        async with self.lock:
+            wanted = group in self.groups
+            if wanted == (group in self.subscribed):
+                return
+            if self.pubsub is None:
+                import redis.asyncio as aioredis
+
+                client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
+                self.pubsub = client.pubsub()
+            channel = self.prefix + group
+            if wanted:
+                confirmed = self.ready[group] = self.loop.create_future()
+                self.unconfirmed[channel].append(confirmed)
+                self.subscribed.add(group)
+                await self.pubsub.subscribe(channel)
+                if self.reader is None or self.reader.done():
+                    # A context of its own: the tasks that deliveries spawn must not inherit the
+                    # state of whichever socket subscribed first.
+                    self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
+            else:
+                self.subscribed.discard(group)
+                self.ready.pop(group, None)
+                await self.pubsub.unsubscribe(channel)
+
+    async def _read(self):
+        pubsub = self.pubsub
+        try:
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                if message is None:
+                    continue
+                channel = message["channel"].decode()
+                kind = message["type"]
+                if kind == "message":
+                    self.deliver(channel[len(self.prefix) :], share(orjson.loads(message["data"])))
+                elif kind == "subscribe" and self.unconfirmed[channel]:
+                    confirmed = self.unconfirmed[channel].popleft()
+                    if not confirmed.done():
+                        confirmed.set_result(None)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            await self._lost(exc)
+
+    async def _lost(self, exc):
+        """The pub/sub connection broke: whatever was published meanwhile is gone for this
+        process. Close its sockets (they resume) and start afresh on the next join."""
+        self.groups.clear()
+        self.subscribed.clear()
+        self.ready.clear()
+        for waiting in self.unconfirmed.values():
+            for confirmed in waiting:
+                if not confirmed.done():
+                    confirmed.set_exception(ConnectionError("pub/sub connection lost"))
+        self.unconfirmed.clear()
+        pubsub, self.pubsub = self.pubsub, None
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()
+            except Exception:
+                log.debug("closing a broken pub/sub connection failed", exc_info=True)
+        await health.watch().lost(f"fan-out connection failed: {exc.__class__.__name__}")
+
+
+_hubs = weakref.WeakKeyDictionary()  # event loop -> Hub (a test may run several loops)
+
+
+def hub():
+    loop = asyncio.get_running_loop()
+    found = _hubs.get(loop)
+    if found is None:
+        found = _hubs[loop] = Hub(loop)
+    return found
+
+
+_publishers = weakref.WeakKeyDictionary()  # event loop -> Redis client
+
+
+async def publish(group, message):
+    """Send to every socket in the group, in every process. From async code."""
+    if not settings.REDIS_URL:
+        deliver_everywhere(group, message)
+        return
+    loop = asyncio.get_running_loop()
+    client = _publishers.get(loop)
+    if client is None:
+        import redis.asyncio as aioredis
+
+        client = _publishers[loop] = aioredis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=5, socket_timeout=5
+        )
+    await client.publish(channel_prefix() + group, orjson.dumps(message))
+
+
+def deliver_everywhere(group, message):
+    """Without Redis: hand the message to the hub of every loop of this process, on its loop."""
+    for loop, found in list(_hubs.items()):
+        if loop.is_closed():
+            continue
+        # A JSON round trip, as over Redis: the sockets get plain JSON values, never the publisher's objects.
+        copy = share(orjson.loads(orjson.dumps(message)))
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            found.deliver(group, copy)
+        else:
+            # Not the caller's context: a sync caller runs inside asgiref's thread executor, and
+            # tasks spawned by the delivery would believe they do too (and refuse to use it).
+            loop.call_soon_threadsafe(found.deliver, group, copy, context=contextvars.Context())
+
+
+def send_now(group, message):
+    """From sync code, without waiting: through the push thread to Redis, or straight to this
+    process's loops without Redis."""
+    if settings.REDIS_URL:
+        pusher.submit(publish, group, message)
+    else:
+        deliver_everywhere(group, message)

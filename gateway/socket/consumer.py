@@ -1,0 +1,362 @@
+"""The WebSocket consumer: one socket per client, carrying every conversation of its user.
+
+A thin driving adapter. It authenticates the socket, parses each frame (gateway.protocol), calls
+the same actions and selectors as REST in a database thread, and writes the answer. Delivery of
+conversation events lives in gateway.socket.delivery, presence and typing in
+gateway.socket.signals. Every frame to the client leaves through one queue, so the order in
+which frames were decided is the order on the wire.
+"""
+
+import asyncio
+import inspect
+import json
+import logging
+import uuid
+from collections import deque
+
+import orjson
+from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from chats import actions as chat_actions
+from chats.serializers import MessageSerializer
+from chatsite.api_errors import ApiError
+from gateway import fanout, protocol
+from gateway.fanout import health
+from gateway.protocol import Close, FrameError
+from gateway.socket import auth, start
+from gateway.socket.budget import FrameBudget
+from gateway.socket.delivery import DeliveryMixin
+from gateway.socket.signals import SignalsMixin
+from gateway.socket.threads import in_thread
+
+log = logging.getLogger(__name__)
+
+
+class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
+    channel_layer_alias = "none"  # no Channels layer: group messages come from the fan-out's hub
+
+    # --- group messages from the fan-out ---
+
+    async def dispatch(self, message):
+        # Like AsyncConsumer.dispatch without closing old DB connections on every event: the
+        # handlers that use the database do it in a database thread. Handlers of group messages
+        # that need no I/O are plain functions, so that the hub can call them directly.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:  # a message of a newer server version, during a rolling deploy
+            log.warning("no handler for %s", message["type"])
+            return
+        result = handler(message)
+        if inspect.isawaitable(result):
+            await result
+
+    def hub_message(self, message):
+        """A group message from the hub, on this socket's loop. Handled at once when its handler
+        needs no I/O; behind a handler that does (a block list reload), or before hello, later
+        messages wait, so that each is handled in the state the ones before it left."""
+        if self.closing or self.user is None:
+            return
+        if self.hub_backlog is not None:
+            self.hub_backlog.append(message)
+            return
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            log.warning("no handler for %s", message["type"])
+            return
+        result = handler(message)
+        if inspect.isawaitable(result):
+            self.hub_backlog = deque()
+            self._spawn(self._hub_drain(result))
+
+    async def _hub_drain(self, pending=None):
+        try:
+            while True:
+                if pending is not None:
+                    try:
+                        await pending
+                    except Exception:
+                        log.warning("a group message handler failed", exc_info=True)
+                if not self.hub_backlog:
+                    return
+                pending = self.dispatch(self.hub_backlog.popleft())
+        finally:
+            self.hub_backlog = None
+
+    async def publish(self, group, message):
+        await fanout.publish(group, message)
+
+    async def layer_lost(self):
+        self._close(Close.SERVER_INTERRUPTED)
+
+    # --- connect, authenticate, disconnect ---
+
+    async def websocket_connect(self, message):
+        self.user = None
+        self.credential = None
+        self.connection_id = uuid.uuid4().hex
+        self.hub = fanout.adapter().hub()
+        self.hub_backlog = None  # group messages waiting behind a handler that does I/O
+        self.tasks = set()
+        self.closing = False
+        self.budget = FrameBudget()
+        self.outbox = asyncio.Queue()
+        self.writer = asyncio.ensure_future(self._write())
+        self._init_delivery()
+        self._init_signals()
+
+        origin = auth.check_origin(self.scope)
+        subprotocol, token, version_ok = auth.subprotocol_offer(self.scope)
+        # Accept first, even to refuse: only an accepted socket can carry a close code.
+        await self.accept(subprotocol)
+        if origin == auth.REFUSED:
+            return self._close(Close.FORBIDDEN_ORIGIN)
+        if not version_ok:
+            return self._close(Close.UNSUPPORTED_VERSION)
+        if token is not None:
+            return await self._authenticate_token(token)
+        user = self.scope.get("user")
+        # A cookie counts only with an allowed Origin: without one, any page could have opened it.
+        if origin == auth.ALLOWED and user is not None and user.is_authenticated:
+            return await self._start(user, auth.session_credential(self.scope))
+        self._spawn(self._auth_deadline())
+
+    async def _auth_deadline(self):
+        await asyncio.sleep(settings.WS_AUTH_TIMEOUT)
+        if self.user is None:
+            self._close(Close.AUTH_TIMEOUT)
+
+    async def _authenticate_token(self, token, request_id=None):
+        found = await in_thread(auth.user_for_token)(token)
+        if found is None:
+            return self._close(Close.UNAUTHENTICATED)
+        await self._start(*found, request_id=request_id)
+
+    async def _start(self, user, credential, request_id=None):
+        self.user, self.credential = user, credential
+        # Group messages that arrive before hello wait for it: nothing may precede hello.
+        self.hub_backlog = deque()
+        try:
+            await health.watch().join(self)
+            await self.hub.join(fanout.user_group(user.pk), self)
+            begun = await in_thread(start.bootstrap)(user)
+            if begun is None:
+                return self._close(Close.ACCOUNT_DISABLED)
+            (self.blocked, self.blockers) = begun.blocks
+            self._start_feeds(begun.conversations)
+            await self._sync_groups()
+            snapshot, change = await self._go_online(begun.co_members)
+        except Exception:
+            log.warning("socket of user %s could not start", user.pk, exc_info=True)
+            return self._close(Close.SERVER_INTERRUPTED)
+        self._emit(start.hello(user, self.connection_id, begun.conversations, request_id))
+        self._emit(snapshot)
+        self._spawn(self._hub_drain())
+        if change:
+            self._spawn(self._announce(change))
+        self._spawn(self._heartbeat())
+        self._spawn(self._grace())
+
+    async def websocket_disconnect(self, message):
+        self.closing = True
+        health.watch().leave(self)
+        for task in [*self.tasks, self.fill_task, self.writer]:
+            if task is not None:
+                task.cancel()
+        if self.user is not None:
+            await self._leave()
+        raise StopConsumer()
+
+    async def _leave(self):
+        try:
+            for cid in self.subscribed:
+                await self.hub.leave(fanout.conversation_group(cid), self)
+            await self.hub.leave(fanout.user_group(self.user.pk), self)
+            await self._go_offline()
+        except Exception:
+            # Redis is down: the presence entry lapses without heartbeats.
+            log.info("cleanup of a closed socket failed", exc_info=True)
+
+    async def chat_blocks(self, message):
+        self.blocked, self.blockers = await in_thread(start.blocks_of)(self.user)
+
+    def chat_disconnect(self, message):
+        # The user's access was revoked (gateway.fanout.disconnect_user_after_commit).
+        only, keep = message.get("only"), message.get("keep")
+        if (only is None or only == self.credential) and (keep is None or keep != self.credential):
+            self._close(message["code"])
+
+    # --- frames from the client ---
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.closing:
+            return
+        if not self.budget.take():
+            if self.budget.strike():
+                return self._close(Close.RATE_LIMITED)
+            retry = self.budget.retry_after()
+            return self._emit(protocol.error(None, "rate_limited", "Too many frames; slow down.", retry_after=retry))
+        raw, problem = self._decode(text_data)
+        if self.user is None:
+            return await self._authenticate(None if problem else raw)
+        if problem:
+            return self._emit(problem)
+        try:
+            kind, request_id, data = protocol.parse(raw)
+        except FrameError as exc:
+            return self._emit(protocol.error(exc.request_id, exc.code, exc.message, exc.fields))
+        if self.held and kind != "resume":
+            self._release_held()
+        try:
+            await self._answer(kind, request_id, data)
+        finally:
+            if self.held:
+                self._release_held()
+
+    def _decode(self, text):
+        """(JSON value, None) or (None, error frame)."""
+        if text is None:
+            return None, protocol.error(None, "binary_unsupported", "Frames are JSON text.")
+        limit = settings.WS_MAX_FRAME_BYTES
+        if len(text) > limit or len(text.encode()) > limit:
+            if self.budget.strike():  # big frames cost memory: repeated, they close like a flood
+                self._close(Close.RATE_LIMITED)
+            return None, protocol.error(None, "too_large", f"A frame is at most {limit} bytes.")
+        try:
+            return json.loads(text), None
+        except (ValueError, RecursionError):
+            return None, protocol.error(None, "invalid_json", "The frame is not JSON.")
+
+    async def _authenticate(self, raw):
+        """Before authentication only a valid auth frame is answered; anything else closes."""
+        try:
+            kind, request_id, data = protocol.parse(raw)
+        except FrameError:
+            kind = None
+        if kind != "auth":
+            return self._close(Close.UNAUTHENTICATED)
+        await self._authenticate_token(data["token"], request_id)
+
+    async def _answer(self, kind, request_id, data):
+        try:
+            result = await getattr(self, f"_do_{kind}")(**data)
+        except Exception as exc:
+            frame = protocol.error_from_exception(request_id, exc)
+            if frame is None:
+                log.exception("frame %s failed", kind)
+                frame = protocol.error(request_id, "server_error", "Something went wrong on the server.")
+            return self._emit(frame)
+        if kind == "ping":
+            self._emit(protocol.pong(request_id))
+        elif request_id is not None:
+            self._emit(protocol.ack(request_id, result))
+
+    # --- one method per client frame: each calls the action REST calls ---
+
+    async def _do_auth(self, token):
+        raise ApiError("already_authenticated", "This socket is already authenticated.", 400)
+
+    async def _do_ping(self):
+        return None
+
+    async def _do_resume(self, conversations):
+        return self.resume(conversations)
+
+    async def _do_send(self, conversation_id, client_id, text, parent_id):
+        message, created = await in_thread(chat_actions.do_send_message)(
+            self.user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
+        )
+        return {"message": MessageSerializer(message).data, "created": created}
+
+    async def _do_edit(self, conversation_id, message_id, text):
+        message = await in_thread(chat_actions.do_edit_message)(self.user, conversation_id, message_id, text)
+        return {"message": MessageSerializer(message).data}
+
+    async def _do_delete(self, conversation_id, message_id):
+        message = await in_thread(chat_actions.do_delete_message)(self.user, conversation_id, message_id)
+        return {"message": MessageSerializer(message).data}
+
+    async def _do_react(self, conversation_id, message_id, emoji, add=True):
+        message = await in_thread(chat_actions.do_react)(self.user, conversation_id, message_id, emoji, add=add)
+        return {"message": MessageSerializer(message).data}
+
+    async def _do_unreact(self, conversation_id, message_id, emoji):
+        return await self._do_react(conversation_id, message_id, emoji, add=False)
+
+    async def _do_read(self, conversation_id, seq):
+        return {"last_read_seq": await in_thread(chat_actions.do_mark_read)(self.user, conversation_id, seq)}
+
+    async def _do_typing(self, conversation_id):
+        await in_thread(chat_actions.check_typing)(self.user, conversation_id)
+        return await self.send_typing(str(conversation_id))
+
+    async def _do_presence(self, status):
+        return await self.set_presence(status)
+
+    # --- the way out ---
+
+    def _emit(self, frame):
+        if self.closing:
+            return
+        self.outbox.put_nowait(frame)
+        if self.outbox.qsize() > settings.WS_SEND_QUEUE_MAX:
+            # The client does not read: rather than hold its frames without bound, let it resume.
+            while not self.outbox.empty():
+                self.outbox.get_nowait()
+            self._close(Close.TOO_SLOW)
+
+    def _close(self, code):
+        if not self.closing:
+            self.outbox.put_nowait(code)  # after the frames already decided
+            self.closing = True
+
+    def encode(self, frame):
+        return orjson.dumps(frame).decode()
+
+    async def _write(self):
+        try:
+            while True:
+                item = await self.outbox.get()
+                if isinstance(item, int):
+                    await self.close(item)
+                    return
+                text = item.text() if hasattr(item, "text") else self.encode(item)
+                await self.send(text_data=text)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # A frame that cannot be written (it does not encode, the transport broke): the socket
+            # must not live on silent. Close it; the client resumes.
+            log.warning("socket write failed; closing with %s", Close.SERVER_ERROR, exc_info=True)
+            self.closing = True
+            try:
+                await self.close(Close.SERVER_ERROR)
+            except Exception:
+                log.info("closing after a failed write failed too", exc_info=True)
+
+    def _spawn(self, coroutine):
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task):
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("socket task failed", exc_info=task.exception())
+
+
+class Refusal(AsyncWebsocketConsumer):
+    """Accepts only to close with a code a client can act on."""
+
+    code = Close.NOT_FOUND
+    channel_layer_alias = "none"  # no such layer: nothing to receive, no Redis connection
+
+    async def connect(self):
+        await self.accept()
+        await self.close(self.code)
+
+
+class UnsupportedVersion(Refusal):
+    code = Close.UNSUPPORTED_VERSION

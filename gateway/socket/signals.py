@@ -1,0 +1,85 @@
+"""Ephemeral signals on one socket: presence, typing and read receipts. None of them is stored,
+and none crosses a block, either way."""
+
+import asyncio
+import logging
+
+from django.conf import settings
+
+from gateway import fanout, presence, protocol
+from gateway.socket.threads import off_loop
+
+log = logging.getLogger(__name__)
+
+PRESENCE_SNAPSHOT_MAX = 2000  # people whose status a new socket is told at once
+
+
+class SignalsMixin:
+    def _init_signals(self):
+        self.blocked, self.blockers = set(), set()
+        self.presence_stamps = {}
+
+    def _muted(self, user_id):
+        return user_id in self.blocked or user_id in self.blockers
+
+    async def _go_online(self, co_members):
+        """Register the connection; the snapshot frame of who is around, and the change to announce."""
+        change = await off_loop(presence.connect)(self.user.pk, self.connection_id)
+        statuses = await off_loop(presence.statuses)(co_members)
+        return protocol.presence({u: s for u, s in statuses.items() if not self._muted(u)}), change
+
+    async def _go_offline(self):
+        change = await off_loop(presence.disconnect)(self.user.pk, self.connection_id)
+        if change:
+            await self._announce(change)
+
+    async def _heartbeat(self):
+        while True:
+            await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
+            try:
+                change = await off_loop(presence.heartbeat)(self.user.pk, self.connection_id)
+            except Exception:
+                log.info("presence heartbeat failed", exc_info=True)
+                continue
+            if change:
+                await self._announce(change)
+
+    async def _announce(self, status):
+        message = fanout.presence_message(self.user.pk, status)
+        groups = [fanout.conversation_group(cid) for cid in self.feeds]
+        results = await asyncio.gather(*(self.publish(g, message) for g in groups), return_exceptions=True)
+        if any(isinstance(r, Exception) for r in results):
+            log.info("presence of user %s not announced everywhere", self.user.pk)
+
+    async def set_presence(self, status):
+        change = await off_loop(presence.set_status)(self.user.pk, self.connection_id, status)
+        if change:
+            self._spawn(self._announce(change))
+        return {"status": status}
+
+    async def send_typing(self, conversation_id):
+        sent = await off_loop(presence.typing_allowed)(conversation_id, self.user.pk)
+        if sent:
+            message = fanout.typing_message(conversation_id, self.user.pk, settings.TYPING_EXPIRES)
+            await self.publish(fanout.conversation_group(conversation_id), message)
+        return {"expires_in": settings.TYPING_EXPIRES, "sent": sent}
+
+    # --- group messages ---
+
+    def chat_receipt(self, message):
+        if message["conversation_id"] in self.feeds and not self._muted(message["user_id"]):
+            self._emit(protocol.receipt(message["conversation_id"], message["user_id"], message["seq"]))
+
+    def chat_typing(self, message):
+        user_id = message["user_id"]
+        if message["conversation_id"] in self.feeds and user_id != self.user.pk and not self._muted(user_id):
+            self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
+
+    def chat_presence(self, message):
+        user_id = message["user_id"]
+        if user_id == self.user.pk or self._muted(user_id) or self.presence_stamps.get(user_id) == message["stamp"]:
+            return
+        if len(self.presence_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
+            self.presence_stamps.clear()
+        self.presence_stamps[user_id] = message["stamp"]
+        self._emit(protocol.presence({user_id: message["status"]}))

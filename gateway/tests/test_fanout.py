@@ -1,0 +1,129 @@
+"""The hub (gateway.fanout.hub): group messages reach exactly the sockets of the group, in every process,
+with no window between a socket joining and its first message."""
+
+import asyncio
+import threading
+
+import pytest
+
+from gateway.fanout import hub as fanout
+from testkit.services import require_service
+
+
+class Socket:
+    """Stands in for a consumer: the hub only calls hub_message."""
+
+    def __init__(self):
+        self.received = []
+        self.arrived = asyncio.Event()
+
+    def hub_message(self, message):
+        self.received.append(message)
+        self.arrived.set()
+
+    async def next(self, timeout=5):
+        await asyncio.wait_for(self.arrived.wait(), timeout)
+        self.arrived.clear()
+        return self.received[-1]
+
+
+@pytest.fixture
+def redis_hub(settings):
+    require_service("redis")
+    import os
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+
+
+@pytest.fixture
+def no_redis(settings):
+    settings.REDIS_URL = ""
+
+
+def event(seq):
+    return {"type": "chat.event", "event": {"conversation_id": "c", "seq": seq, "type": "message.created"}}
+
+
+async def test_without_redis_a_publish_reaches_every_socket_of_the_group_and_no_other(no_redis):
+    hub = fanout.hub()
+    a, b, outsider = Socket(), Socket(), Socket()
+    await hub.join("conv.1", a)
+    await hub.join("conv.1", b)
+    await hub.join("conv.2", outsider)
+
+    await fanout.publish("conv.1", event(1))
+    await asyncio.sleep(0)
+    assert [m["event"]["seq"] for m in a.received] == [1]
+    assert [m["event"]["seq"] for m in b.received] == [1]
+    assert outsider.received == []
+
+
+async def test_without_redis_a_publish_from_a_request_thread_arrives_on_the_sockets_loop(no_redis):
+    hub = fanout.hub()
+    socket = Socket()
+    await hub.join("conv.1", socket)
+    thread = threading.Thread(target=fanout.deliver_everywhere, args=("conv.1", event(7)))
+    thread.start()
+    thread.join()
+    assert (await socket.next())["event"]["seq"] == 7
+
+
+async def test_sockets_of_one_process_share_one_encoding_of_an_event(no_redis):
+    hub = fanout.hub()
+    a, b = Socket(), Socket()
+    await hub.join("conv.1", a)
+    await hub.join("conv.1", b)
+    await fanout.publish("conv.1", event(3))
+    await asyncio.sleep(0)
+    first, second = a.received[0]["event"], b.received[0]["event"]
+    assert isinstance(first, fanout.SharedFrame) and first is second
+    assert first.text() is second.text()  # encoded once, by whichever socket wrote first
+    assert '"seq":3' in first.text()
+
+
+async def test_a_socket_that_left_hears_nothing_more(no_redis):
+    hub = fanout.hub()
+    socket = Socket()
+    await hub.join("conv.1", socket)
+    await hub.leave("conv.1", socket)
+    await fanout.publish("conv.1", event(1))
+    await asyncio.sleep(0)
+    assert socket.received == []
+
+
+@pytest.mark.services
+async def test_over_redis_a_message_published_right_after_join_returns_is_delivered(redis_hub):
+    hub = fanout.hub()
+    socket = Socket()
+    await hub.join("conv.fresh", socket)  # returns once Redis confirmed the subscription
+    await fanout.publish("conv.fresh", event(1))
+    assert (await socket.next())["event"]["seq"] == 1
+
+
+@pytest.mark.services
+async def test_over_redis_a_leave_racing_a_join_leaves_the_group_subscribed(redis_hub):
+    """The last member leaving while a new one joins: the unsubscribe of the first must not
+    cancel the subscribe of the second, whatever order the two commands reach Redis in."""
+    hub = fanout.hub()
+    for round_ in range(20):
+        group = f"conv.race{round_}"
+        old, new = Socket(), Socket()
+        await hub.join(group, old)
+        await asyncio.gather(hub.leave(group, old), hub.join(group, new))
+        await fanout.publish(group, event(round_))
+        assert (await new.next())["event"]["seq"] == round_
+        assert old.received == []
+
+
+@pytest.mark.services
+async def test_over_redis_deployments_on_different_databases_do_not_hear_each_other(redis_hub, settings):
+    hub = fanout.hub()
+    socket = Socket()
+    await hub.join("user.1", socket)
+    here = settings.REDIS_URL
+    settings.REDIS_URL = here.rsplit("/", 1)[0] + "/15" if here.count("/") > 2 else here + "/15"
+    await fanout.publish("user.1", event(1))  # the same group name, another database
+    settings.REDIS_URL = here
+    await fanout.publish("user.1", event(2))
+    assert (await socket.next())["event"]["seq"] == 2
+    assert [m["event"]["seq"] for m in socket.received] == [2]

@@ -1,0 +1,120 @@
+"""Fixtures every app's tests may ask for: people, clients, a group, and the message store a test
+runs against (once per store for the tests that take `store`, and for EVERY_STORE_MODULES)."""
+
+import itertools
+import os
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from testkit.factories import PASSWORD, UserFactory, group_of
+from testkit.services import require_service
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username=None, password=PASSWORD, **fields):
+        if username is not None:
+            fields["username"] = username
+        user = UserFactory.build(**fields)
+        user.set_password(password)
+        user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for():
+    """An API client logged in as `user` (None: anonymous)."""
+
+    def make(user):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def alice(make_user):
+    return make_user("alice")
+
+
+@pytest.fixture
+def bob(make_user):
+    return make_user("bob")
+
+
+@pytest.fixture
+def carol(make_user):
+    return make_user("carol")
+
+
+@pytest.fixture
+def group(alice, bob):
+    """alice owns it, bob is a member."""
+    return group_of(alice, bob)
+
+
+# --- which message store a test runs against ---
+
+# API-level modules whose every test also runs against each message store.
+EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking"}
+STORES = ["sql", pytest.param("mongo", marks=pytest.mark.services)]
+_mongo_databases = itertools.count(1)
+
+
+def pytest_generate_tests(metafunc):
+    """A test that takes `store`, and every test of EVERY_STORE_MODULES, runs once per store."""
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if "store" in metafunc.fixturenames or (
+        module in EVERY_STORE_MODULES and metafunc.module.__name__.startswith("chats.")
+    ):
+        metafunc.parametrize("message_store", STORES, indirect=True)
+
+
+@pytest.fixture
+def mongo_url():
+    """MONGO_URL pointing to a database of this test's own, dropped afterwards."""
+    require_service("ferretdb")
+    from pymongo import MongoClient
+
+    name = f"test_mongo_{os.getpid()}_{next(_mongo_databases)}"
+    url = urlunparse(urlparse(settings.MONGO_URL)._replace(path=f"/{name}"))
+    yield url
+    with MongoClient(url) as client:
+        client.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def message_store(request):
+    """The store this test is parametrized with (see pytest_generate_tests); else the configured one."""
+    from chats.backends import get_store
+
+    name = getattr(request, "param", None)
+    if name is None:
+        yield None
+        return
+    changes = {"MESSAGE_STORE": name}
+    if name == "mongo":
+        changes["MONGO_URL"] = request.getfixturevalue("mongo_url")
+    with override_settings(**changes):
+        get_store.cache_clear()
+        try:
+            yield name
+        finally:
+            if name == "mongo":
+                get_store().close()
+            get_store.cache_clear()
+
+
+@pytest.fixture
+def store(message_store):
+    from chats.backends import get_store
+
+    return get_store()
