@@ -35,13 +35,15 @@ from bench.common import (
 
 # The designs under test. "tutorial" is the naive one: a group per room, one group_send per
 # message through RedisChannelLayer with default settings, JSON by the standard library, one worker.
+HUB, TUTORIAL = "gateway.fanout.hub", "bench.tutorial.fanout"  # GATEWAY_FANOUT adapters
+APP = "chatsite.asgi:application"
 DESIGNS = {
-    "baseline": {"fanout": "tutorial", "server": "daphne", "workers": 1},
+    "baseline": {"fanout": TUTORIAL, "server": "daphne", "workers": 1, "app": "bench.tutorial.asgi:application"},
     # Three workers on two cores: each spends part of its time waiting (the database, the GIL
     # handoff between its event loop and its database threads); 2, 3 and 4 were measured.
-    "chatsite": {"fanout": "hub", "server": "uvicorn", "workers": int(os.environ.get("BENCH_WORKERS", 3))},
+    "chatsite": {"fanout": HUB, "server": "uvicorn", "workers": int(os.environ.get("BENCH_WORKERS", 3))},
 }
-MATRIX = [(server, fanout) for server in ("daphne", "uvicorn") for fanout in ("layer", "hub")]
+MATRIX = [(server, fanout) for server in ("daphne", "uvicorn") for fanout in (TUTORIAL, HUB)]
 DATABASE = "chatsite_bench_load"
 SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE", 1))
 
@@ -49,7 +51,7 @@ SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE", 1))
 def server_env(fanout):
     return bench_env(
         DATABASE,
-        WS_FANOUT=fanout,
+        GATEWAY_FANOUT=fanout,
         MESSAGE_RATE_LIMIT="1000000/1s",
         WS_RATE_PER_SECOND="100000",
         WS_RATE_BURST="100000",
@@ -171,7 +173,7 @@ def sustained(step):
 def ramp(design, rooms, rates, seconds, procs, log):
     spec = DESIGNS[design]
     steps, series = [], {}
-    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"])
+    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"], spec.get("app", APP))
     with server as (base, _), Clients(base, rooms, procs) as clients:
         connect_s = clients.connect()
         for rate in rates:
@@ -186,7 +188,7 @@ def ramp(design, rooms, rates, seconds, procs, log):
 
 
 def one_step(spec, rooms, rate, seconds, procs, drop_at=None):
-    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"])
+    server = server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"], spec.get("app", APP))
     with server as (base, _), Clients(base, rooms, procs) as clients:
         connect_s = clients.connect()
         step, latencies = clients.step(rate, seconds, drop_at)
@@ -196,7 +198,10 @@ def one_step(spec, rooms, rate, seconds, procs, drop_at=None):
 
 def capacity(design, rooms, procs, log):
     spec = DESIGNS[design]
-    with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"]) as (base, pids):
+    with server_processes(server_env(spec["fanout"]), spec["server"], spec["workers"], spec.get("app", APP)) as (
+        base,
+        pids,
+    ):
         before = {pid: rss_mb(pid) for pid in pids()}
         with Clients(base, rooms, procs, connect_in_flight=100) as clients:
             started = time.perf_counter()
@@ -227,7 +232,7 @@ def rest(design, log, requests):
     env = server_env(spec["fanout"])
     conversation_id, tokens = prepare_group(env, 32, f"rest{design}")
     out = {}
-    with server_processes(env, spec["server"], spec["workers"]) as (base, _):
+    with server_processes(env, spec["server"], spec["workers"], spec.get("app", APP)) as (base, _):
         asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))
         for level in (1, 32):
             latencies, elapsed = asyncio.run(load(base, conversation_id, tokens, level, requests, 60))
@@ -262,7 +267,7 @@ def main():
     def log(text):
         print(f"bench [{time.perf_counter() - started:6.1f}s] {text}", flush=True)
 
-    env = server_env("hub")
+    env = server_env(HUB)
     recreate_database(env["DATABASE_URL"])
     all_rooms = prepare_rooms(env, max(args.rooms, math.ceil(sockets / args.members)), args.members, "load")
     rooms = all_rooms[: args.rooms]
@@ -284,7 +289,7 @@ def main():
         for server, fanout in MATRIX:
             spec = {"server": server, "fanout": fanout, "workers": workers}
             step, latencies = one_step(spec, rooms, target, seconds, args.client_procs)
-            label = f"{server} + {fanout}, {workers} workers"
+            label = f"{server} + {fanout.rpartition('.')[2]}, {workers} workers"
             results["matrix"][label] = step
             plots["matrix"][label] = latencies
             log(f"matrix    {label}: {step}")

@@ -41,14 +41,14 @@ def free_port():
 
 
 @contextmanager
-def server_processes(env, server="uvicorn", workers=1):
+def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:application"):
     """`workers` server processes on one loopback port, as production runs them: uvicorn with
     uvloop and httptools under its own supervisor, or daphne processes sharing one listening
     socket. Yields (base URL, a function giving the worker pids)."""
     if server == "uvicorn":
         port = free_port()
         cmd = [
-            *(sys.executable, "-m", "uvicorn", "chatsite.asgi:application"),
+            *(sys.executable, "-m", "uvicorn", app),
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
             *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
@@ -65,7 +65,7 @@ def server_processes(env, server="uvicorn", workers=1):
         listener.bind(("127.0.0.1", 0))
         listener.listen(4096)
         port, fd = listener.getsockname()[1], listener.fileno()
-        cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", "chatsite.asgi:application"]
+        cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", app]
         procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]
         listener.close()
 

@@ -26,8 +26,8 @@ A failed frame without id still gets an ``error`` (with ``"id": null``).
 type      fields                                                  ack result
 ========  ======================================================  ===================================
 auth      token                                                   (the hello frame, with the id)
-resume    conversations: {conversation id: last seq seen}         {conversations: {id: "replay" or
-                                                                  "not_member"}}
+resume    conversations: {conversation id: last seq seen}         {conversations: {id: "replay",
+                                                                  "resync" or "not_member"}}
 send      conversation_id, client_id, text, parent_id (optional)  {message, created}
 edit      conversation_id, message_id, text                       {message}
 delete    conversation_id, message_id                             {message}
@@ -57,7 +57,8 @@ Server frames
   ``member.role_changed``, ``conversation.updated``, or ``hidden`` (an event of someone you
   blocked: it keeps its seq, so there is no gap, and shows nothing).
 - ``resync``: ``{conversation_id, seq, reason}``: the socket cannot replay what you missed
-  (more than ``WS_REPLAY_BOUND`` events, or you claimed a seq the server does not have). Fetch the
+  (``too_far_behind``: more than ``WS_REPLAY_BOUND`` events; ``ahead``: you claimed a seq the
+  server does not have; ``already_live``: the conversation went live before your ``resume``). Fetch the
   conversation over REST; events after ``seq`` follow on the socket.
 - ``typing``: ``{conversation_id, user_id, expires_in}``; show it for ``expires_in`` seconds
   unless another one comes.
@@ -71,9 +72,10 @@ Conversation events of one conversation arrive in seq order, each exactly once p
 first frame after ``hello`` decides where they start: ``resume`` replays, for each conversation
 named, every event after the given seq from the store, then continues live with no gap and no
 duplicate; any other first frame (or ``WS_RESUME_GRACE`` seconds of silence) starts the other
-conversations live from that moment. A later ``resume`` replays from the seqs it names what this
-socket has not delivered yet: a socket never sends one event twice, even when its ``resume``
-reached the server after the grace had started its conversations live.
+conversations live from that moment. A later ``resume`` replays from the seqs it names, unless
+the conversation already went live past that seq on this socket (a ``resume`` that reached the
+server after the grace): then it answers ``resync`` with the seq the socket delivered up to, and
+the client fetches the rest over REST. A socket never sends one event twice.
 A client keeps, per conversation, the last seq it saw, sends it in ``resume`` after every
 reconnect, and fetches a conversation over REST after ``resync``. When the user joins a
 conversation, its events start at the user's own ``member.joined``; when the user leaves or is

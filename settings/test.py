@@ -8,3 +8,6 @@ MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="1000/1s")  # noqa: F405
 # Several suites may share one PostgreSQL server (parallel work, CI beside a dev run): each names its own.
 if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}  # noqa: F405
+# How long a test waits for something that should happen (a frame, a consumed event, a server
+# answer) before it fails. Generous: a loaded machine is slow, and waiting costs nothing when it comes.
+TEST_DEADLINE_SECONDS = env.float("TEST_DEADLINE_SECONDS", default=30.0)  # noqa: F405

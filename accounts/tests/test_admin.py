@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.models import User
-from accounts.tests.helpers import PASSWORD
 from streaming.models import OutboxEvent
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

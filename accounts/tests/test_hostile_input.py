@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from accounts.tests.helpers import PASSWORD, assert_error
+from testkit.api import assert_error
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Device
-from accounts.tests.helpers import PASSWORD, assert_error, token_client
+from testkit.api import assert_error, token_client
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -2,7 +2,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from accounts.tests.helpers import PASSWORD, assert_error, token_client
+from testkit.api import assert_error, token_client
+from testkit.factories import PASSWORD
 
 URL = "/api/v1/auth/password"
 NEW_PASSWORD = "quartz-Lantern-77-meadow"

@@ -1,7 +1,7 @@
 import pytest
 
-from accounts.tests.helpers import assert_error
 from streaming.models import OutboxEvent
+from testkit.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,9 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from accounts.tests.helpers import PASSWORD, assert_error, token_client
 from streaming.models import OutboxEvent
+from testkit.api import assert_error, token_client
+from testkit.factories import PASSWORD
 
 URL = "/api/v1/auth/register"
 pytestmark = pytest.mark.django_db

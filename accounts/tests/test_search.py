@@ -3,8 +3,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.selectors import search_users
-from accounts.tests.helpers import assert_error
 from graph.actions import do_block
+from testkit.api import assert_error
 
 pytestmark = pytest.mark.django_db
 

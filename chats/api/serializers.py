@@ -5,6 +5,9 @@ from rest_framework import serializers
 from chats.models import Conversation, Membership
 from chatsite.strict import StrictSerializer, TextField
 
+INT64_MAX = 2**63 - 1  # ids and seqs are 64-bit: beyond that nothing exists, and databases raise
+USER_ID = {"min_value": 1, "max_value": INT64_MAX}
+
 
 class CreateConversationIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=[Conversation.Kind.GROUP, Conversation.Kind.CHANNEL])
@@ -12,12 +15,12 @@ class CreateConversationIn(StrictSerializer):
     topic = TextField(max_length=250, required=False, allow_blank=True, default="")
     is_public = serializers.BooleanField(required=False, default=False)
     member_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=500
+        child=serializers.IntegerField(**USER_ID), required=False, default=list, max_length=500
     )
 
 
 class OpenDirectIn(StrictSerializer):
-    user_id = serializers.IntegerField(min_value=1)
+    user_id = serializers.IntegerField(**USER_ID)
 
 
 class UpdateConversationIn(StrictSerializer):
@@ -26,7 +29,7 @@ class UpdateConversationIn(StrictSerializer):
 
 
 class InviteIn(StrictSerializer):
-    user_id = serializers.IntegerField(min_value=1)
+    user_id = serializers.IntegerField(**USER_ID)
 
 
 class RoleIn(StrictSerializer):
@@ -44,13 +47,13 @@ class EditIn(StrictSerializer):
 
 
 class ReadIn(StrictSerializer):
-    seq = serializers.IntegerField(min_value=0)
+    seq = serializers.IntegerField(min_value=0, max_value=INT64_MAX)
 
 
 class PageQuery(serializers.Serializer):
-    before = serializers.IntegerField(min_value=1, required=False)
-    after = serializers.IntegerField(min_value=0, required=False)
-    around = serializers.IntegerField(min_value=1, required=False)
+    before = serializers.IntegerField(min_value=1, required=False, max_value=INT64_MAX)
+    after = serializers.IntegerField(min_value=0, required=False, max_value=INT64_MAX)
+    around = serializers.IntegerField(min_value=1, required=False, max_value=INT64_MAX)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
     def validate(self, attrs):
@@ -60,7 +63,7 @@ class PageQuery(serializers.Serializer):
 
 
 class EventsQuery(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0)
+    after = serializers.IntegerField(min_value=0, max_value=INT64_MAX)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 

@@ -69,6 +69,13 @@ class DeliveryMixin:
             if feed is None:
                 answer[cid] = "not_member"
                 continue
+            if not feed.held and feed.last is not None and seq < feed.last:
+                # Already live past that seq (the resume came after the grace): replaying would send
+                # events twice, and sending the older ones now would break seq order. The client
+                # fetches up to `last` over REST; events after it keep coming here.
+                self._emit(protocol.resync(cid, feed.last, "already_live"))
+                answer[cid] = "resync"
+                continue
             self._after_release(cid, feed.release(resume_after=seq))
             answer[cid] = "replay"
         return {"conversations": answer}

@@ -8,6 +8,7 @@ import pytest
 
 from gateway.fanout import hub as fanout
 from testkit.services import require_service
+from testkit.sockets import deadline
 
 
 class Socket:
@@ -21,8 +22,8 @@ class Socket:
         self.received.append(message)
         self.arrived.set()
 
-    async def next(self, timeout=5):
-        await asyncio.wait_for(self.arrived.wait(), timeout)
+    async def next(self, timeout=None):
+        await asyncio.wait_for(self.arrived.wait(), timeout or deadline())
         self.arrived.clear()
         return self.received[-1]
 

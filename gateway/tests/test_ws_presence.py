@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.conf import settings as django_settings
 
+from chats.tasks import sweep_presence
 from gateway import presence
 from testkit.services import require_service
 from testkit.sockets import close_sockets, connect, in_thread  # noqa: F401
@@ -81,9 +82,9 @@ async def test_a_crashed_connection_lapses_and_the_sweep_announces_it(settings, 
     assert await next_presence(a, bob) == "online"
     await asyncio.sleep(0.5)
     settings.PRESENCE_TTL = 60
-    assert await in_thread(presence.sweep_expired) >= 1
+    assert await in_thread(lambda: sweep_presence.apply().get()) >= 1  # the beat job that announces it
     assert await next_presence(a, bob) == "offline"
-    assert await in_thread(presence.sweep_expired) == 0  # only alice is left, and she is alive
+    assert await in_thread(lambda: sweep_presence.apply().get()) == 0  # only alice is left, and she is alive
 
 
 # --- the two backends, one contract ---

@@ -8,7 +8,7 @@ from chatsite.testing_server import asgi_server, serving_env
 from gateway.protocol import Close
 from testkit.factories import send
 from testkit.services import require_service, svc
-from testkit.sockets import Client, Closed, OverTcp, in_thread, token_for
+from testkit.sockets import Client, Closed, OverTcp, deadline, in_thread, token_for
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -27,7 +27,9 @@ async def open_tcp(base, token=None, origin=None, path="/ws/v1/"):
     from websockets.asyncio.client import connect
 
     subprotocols = ["chatsite.v1", f"token.{token}"] if token else None
-    websocket = await connect(f"{base}{path}", subprotocols=subprotocols, origin=origin, proxy=None, open_timeout=10)
+    websocket = await connect(
+        f"{base}{path}", subprotocols=subprotocols, origin=origin, proxy=None, open_timeout=deadline()
+    )
     return Client(OverTcp(websocket))
 
 
@@ -89,8 +91,8 @@ async def test_after_a_redis_restart_clients_reconnect_resume_and_lose_nothing(s
     try:
         svc("restart", "redis")
         # The servers notice (the layer's data is gone) and close every socket to be resumed.
-        assert await a.closed(timeout=15) == Close.SERVER_INTERRUPTED
-        assert await b.closed(timeout=15) == Close.SERVER_INTERRUPTED
+        assert await a.closed() == Close.SERVER_INTERRUPTED
+        assert await b.closed() == Close.SERVER_INTERRUPTED
         for i in range(5):  # committed while the clients are away; the pushes reach nobody
             await in_thread(send, alice, group, f"while away {i}")
     finally:

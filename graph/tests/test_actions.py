@@ -205,3 +205,12 @@ def test_edges_go_with_either_user(ann, ben):
     actions.do_accept_friend_request(ann, ben)
     ben.delete()
     assert not Follow.objects.exists() and not Friendship.objects.exists()
+
+
+def test_do_block_refuses_blocking_oneself_when_called_directly(make_user):
+    from chatsite.api_errors import ApiError
+
+    me = make_user()
+    with pytest.raises(ApiError) as refused:
+        actions.do_block(me, me)
+    assert refused.value.code == "cannot_block_self"

@@ -23,6 +23,7 @@ from testkit.sockets import (  # noqa: F401 - fixtures
     close_sockets,
     communicator,
     connect,
+    deadline,
     in_thread,
     open_socket,
     session_cookie,
@@ -68,9 +69,9 @@ async def test_a_socket_that_authenticated_just_before_a_ban_is_closed_when_it_s
     comm = communicator("/ws/v1/", (ORIGIN,), None)
     comm.scope["user"] = stale
     _open.append(comm)
-    connected, _ = await comm.connect(timeout=5)
+    connected, _ = await comm.connect(timeout=deadline())
     assert connected
-    closed = await comm.receive_output(timeout=5)
+    closed = await comm.receive_output(timeout=deadline())
     assert closed == {"type": "websocket.close", "code": Close.ACCOUNT_DISABLED}
 
 
@@ -118,8 +119,8 @@ async def test_a_ban_made_here_closes_a_socket_held_by_another_server_process(se
 
     token = await token_for(bob)
     websocket = await connect_tcp(
-        f"{server}/ws/v1/", subprotocols=["chatsite.v1", f"token.{token}"], proxy=None, open_timeout=10
+        f"{server}/ws/v1/", subprotocols=["chatsite.v1", f"token.{token}"], proxy=None, open_timeout=deadline()
     )
     socket = await Client(OverTcp(websocket)).start()
     await in_thread(actions.do_ban_user, moderator, bob, "abuse")
-    assert await socket.closed(timeout=10) == Close.ACCOUNT_DISABLED
+    assert await socket.closed() == Close.ACCOUNT_DISABLED

@@ -6,11 +6,11 @@ from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from accounts.tests.helpers import assert_error, token_client
 from moderation import actions
 from moderation.models import AuditLog, Ban
 from moderation.tests.helpers import USERS, action_names, notes
 from streaming.models import OutboxEvent
+from testkit.api import assert_error, token_client
 from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -1,8 +1,6 @@
-"""Helpers for the accounts tests (the fixtures are in conftest.py)."""
+"""Helpers for tests of the REST API: clients and the one error shape."""
 
 from rest_framework.test import APIClient
-
-from testkit.factories import PASSWORD  # noqa: F401 - the accounts tests sign in with it
 
 
 def token_client(token):
