@@ -25,7 +25,7 @@ and readers show a conversation only up to its committed counter (mongo_reads). 
   event under the same `_id` and takes it back first (`_reclaim`): an orphan message is deleted, a
   change is reverted to `prev`. The event is written before the message change it stands for, so
   an orphan change always has its orphan event, and is reclaimed before its seq can commit again.
-  `discard` tidies a rolled-back send at once (chats.actions.do_send_message calls it).
+  `discard` deletes a rolled-back send's message at once (chats.actions.do_send_message calls it).
 - A change to a message (edit, delete, reaction, pin) holds the conversation's counter lock while it
   reads and replaces the document: two changes of one message never interleave, also on FerretDB,
   whose updates are read-change-write without a lock. Until the change commits, readers see `prev`.
@@ -239,10 +239,10 @@ class MongoMessageStore(MessageStore):
         raise RuntimeError(f"message {document['_id']} could not be written")
 
     def discard(self, message):
-        # The message first: an orphan message is found through its event.
+        # The message only: its event stays an orphan until its seq is handed out again. FerretDB
+        # deletes what a filter matched by _id after reading it, so deleting the event by
+        # (_id, message) could take the event that the seq's next writer has just put in its place.
         self._db.messages.delete_one({"_id": reads.key(message.id), "seq": message.seq})
-        conversation = reads.key(message.conversation_id)
-        self._db.events.delete_one({"_id": event_id(conversation, message.seq), "message": reads.key(message.id)})
 
     def append_event(self, conversation_id, type, actor_id, data):
         self._ready()

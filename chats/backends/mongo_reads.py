@@ -29,8 +29,10 @@ from chats.backends.types import Chunk, Edit, Event, Message
 # Everything a Message needs: the search words, edit histories and change bookkeeping stay on the server.
 MESSAGE_FIELDS = {"tokens": 0, "edits": 0, "dedupe": 0, "prev_edits": 0}
 
-# Seqs per span: the unit that events_after and page read by equality (see the module docstring).
+# Seqs per span: the unit that events_after and page read by equality (see the module docstring),
+# and per tail, the finer one for the few newest events that a reader who keeps up asks for.
 SPAN = 256
+TAIL = 16
 
 # How many seqs below a conversation's last seq `last_messages` looks at first. The newest message
 # is nearly always among the newest events; when it is not, the next look is 8 times wider.
@@ -141,6 +143,10 @@ def span(seq):
     return seq // SPAN
 
 
+def tail(seq):
+    return seq // TAIL
+
+
 def _uuid(stored):
     return None if stored is None else UUID(stored)
 
@@ -238,12 +244,13 @@ def history(message_id):
     return to_history(doc)
 
 
-def _spans(conversation, lo, hi, ascending, extra=None):
-    """Find queries for the seqs lo..hi of one conversation, a span at a time, in seq order."""
-    order = range(span(lo), span(hi) + 1) if ascending else range(span(hi), span(lo) - 1, -1)
+def _spans(conversation, lo, hi, ascending, extra=None, unit=None):
+    """Filters for the seqs lo..hi of one conversation, a span (or a tail) at a time, in seq order."""
+    name, size = unit or ("span", SPAN)
+    order = range(lo // size, hi // size + 1) if ascending else range(hi // size, lo // size - 1, -1)
     for s in order:
-        seqs = {"$gte": max(lo, s * SPAN), "$lte": min(hi, s * SPAN + SPAN - 1)}
-        yield {"conversation": conversation, "span": s, "seq": seqs, **(extra or {})}
+        seqs = {"$gte": max(lo, s * size), "$lte": min(hi, s * size + size - 1)}
+        yield {"conversation": conversation, name: s, "seq": seqs, **(extra or {})}
 
 
 def page(conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
@@ -288,20 +295,20 @@ def events_after(conversation_id, seq, limit):
     docs = []
     if hi <= seq:
         return docs
-    for filter in _spans(c, seq + 1, hi, ascending=True):
+    # A reader who keeps up asks for a few seqs: one tail moves at most TAIL documents.
+    unit = ("tail", TAIL) if hi - seq <= 2 * TAIL else ("span", SPAN)
+    for filter in _spans(c, seq + 1, hi, ascending=True, unit=unit):
         docs += yield Find("events", filter, sort=[("seq", 1)])
-    wanted = {}  # span -> ids of the messages the events name, found by the span of their seq
-    for d in docs:
-        if d.get("message"):
-            wanted.setdefault(span(d.get("mseq", d["seq"])), set()).add(d["message"])
+    # The messages the events name, by the tail (or span) of their own seq.
+    seqs = {d["message"]: d.get("mseq", d["seq"]) for d in docs if d.get("message")}
+    by_tail = len({tail(s) for s in seqs.values()}) <= 2
+    wanted = {}
+    for message, s in seqs.items():
+        wanted.setdefault(("tail", tail(s)) if by_tail else ("span", span(s)), []).append(message)
     found = []
-    for s, ids in sorted(wanted.items()):
-        found += yield Find(
-            "messages", {"conversation": c, "span": s, "_id": {"$in": sorted(ids)}}, projection=MESSAGE_FIELDS
-        )
-    missing = {i for ids in wanted.values() for i in ids} - {d["_id"] for d in found}
-    if missing:  # documents written before spans were kept (migrated ones have them)
-        found += yield Find("messages", {"_id": {"$in": sorted(missing)}}, projection=MESSAGE_FIELDS)
+    for (name, s), ids in sorted(wanted.items()):
+        filter = {"conversation": c, name: s, "_id": {"$in": sorted(ids)}}
+        found += yield Find("messages", filter, projection=MESSAGE_FIELDS)
     by_id = {d["_id"]: to_message(d) for d in _visible(found, {c: top})}
     return [to_event(d, by_id.get(d.get("message"))) for d in docs]
 
