@@ -75,6 +75,20 @@ class SeqCounter(models.Model):
         return f"{self.conversation_id} at {self.last_seq}"
 
 
+class MongoSeqCounter(models.Model):
+    """The last seq handed out in a conversation of the MongoDB message store (chats/backends/mongo.py).
+
+    Same role as SeqCounter: its row lock serializes a conversation's writers and a rollback gives the
+    seq back. The Mongo store reads it as the committed end of each log. A table of its own, so that
+    the two stores keep apart counters and `manage.py migrate_store` can copy one into the other."""
+
+    conversation_id = models.UUIDField(primary_key=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.conversation_id} at {self.last_seq} (mongo)"
+
+
 class StoredMessage(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     conversation_id = models.UUIDField()

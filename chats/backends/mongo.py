@@ -1,54 +1,66 @@
 """The MongoDB message store (pymongo), for production; FerretDB 1.24 stands in for MongoDB in tests.
 
 Collections
-  messages  one document per message: {_id: message id, conversation, seq, sender, client_id,
+  messages  one document per message: {_id: message id, conversation, seq, span, sender, client_id,
             dedupe ("conversation:sender:client_id"), text, tokens (search words), parent, mentions,
             mention_all, created_at, edited_at, deleted_at, pinned_at, pinned_by,
-            reactions: [{emoji, user_id}] in the order given, edits: [{text, replaced_at}] oldest first}.
-            Reactions are an array, not an object keyed by emoji: an emoji is any 32 characters, and
-            a key may not hold "." or start with "$".
-  events    the conversation log: {conversation, seq, type, actor, message, data, created_at}
-  counters  {_id: conversation id, seq: the highest seq taken, as far as this document knows}
-Ids (message, conversation, parent) are stored as strings: see mongo_reads.key.
+            reactions: [{emoji, user_id}] in the order given, edits: [{text, replaced_at}] oldest first,
+            v (the seq of its last change), tx (that change's token), prev and prev_edits (its state
+            before that change)}. Reactions are an array, not an object keyed by emoji: an emoji is any
+            32 characters, and a key may not hold "." or start with "$".
+  events    the conversation log: {_id: "conversation:seq", conversation, seq, span, type, actor,
+            message, mseq (the message's own seq), data, tx, created_at}
+Ids (message, conversation, parent) are stored as strings: see mongo_reads.key. `span` is seq // SPAN,
+what the hot reads ask by (see mongo_reads).
 
-Indexes are created the first time a process writes (create_index leaves an existing index alone),
-and ahead of a deploy by `manage.py mongo_indexes`.
+Seqs come from the relational DB, as in the SQL store: the MongoSeqCounter row of the conversation,
+raised inside the action's transaction (its row lock queues the conversation's writers until the
+commit; a rollback gives the seq back). The documents are written before that transaction commits,
+and readers show a conversation only up to its committed counter (mongo_reads). So:
+- A seq is visible once its transaction commits, and then every seq below it already has its event
+  and message: the log has no holes, and `events?after=`, replay, gap fill and live push (which
+  goes out after the commit) agree on every seq. Nothing waits and nothing is skipped.
+- A rolled-back transaction leaves documents above the committed counter (orphans): no reader ever
+  sees them, and its seqs are handed out again. The writer that gets such a seq finds the orphan
+  event under the same `_id` and takes it back first (`_reclaim`): an orphan message is deleted, a
+  change is reverted to `prev`. The event is written before the message change it stands for, so
+  an orphan change always has its orphan event, and is reclaimed before its seq can commit again.
+  `discard` deletes a rolled-back send's message at once (chats.actions.do_send_message calls it).
+- A change to a message (edit, delete, reaction, pin) holds the conversation's counter lock while it
+  reads and replaces the document: two changes of one message never interleave, also on FerretDB,
+  whose updates are read-change-write without a lock. Until the change commits, readers see `prev`.
+- A first write to a conversation that still has the counter of the earlier, transaction-free
+  design (the `counters` collection) starts above it (`manage.py mongo_indexes` seeds them all).
 
-Seqs. Inserting the event is what takes a seq: the unique (conversation, seq) index on events lets
-exactly one writer have each number, on MongoDB and on FerretDB alike. `$inc` on a counter would not
-do on FerretDB 1.24, which applies every update as read, change, write back without a lock (20
-threads doing 5 `$inc` each on one counter left it at 17, not 100). A writer tries counter + 1 and,
-when that seq is taken, the next one above what it has seen taken; then it raises the counter with
-`$max`. A seq is only tried once the seq below it is known to be taken, so events appear in seq
-order and a reader never passes a seq that is still to come.
+Why not a committed watermark kept in MongoDB: without multi-document transactions (FerretDB has
+none; MongoDB needs a replica set) the watermark is one more write per send that can be lost
+between the documents and the outbox commit, and a rollback of the relational side would still
+need its own undo. The relational counter makes the commit of the action the commit of the seq.
 
-No transactions (FerretDB has none; MongoDB needs a replica set for them), so a write is a few
-single-document writes in a fixed order, and:
-- A seq may go unused: a send that loses a client_id race, or a send taken back by `discard`,
-  deletes the event it inserted. Seqs are strictly increasing, not gapless.
-- A send inserts its message.created event just before the message: `events_after` waits at such an
-  event until its message is there (see mongo_reads.settled).
-- The relational transaction of an action does not cover these writes: `discard` takes back a send
-  whose transaction rolled back (chats.actions.do_send_message).
-- Embedded reactions and edits rely on single-document updates being atomic. They are on MongoDB; on
-  FerretDB two concurrent changes of one message may lose one, so tests do not race those.
+Costs: a send is one UPDATE ... RETURNING and two inserts (no query), a change one read, one
+replace and one insert, all under the counter lock; a read adds one indexed relational query.
+Left as they are (documented in the README): search, unread counts and last-message previews filter
+on the newest state of a message, so a change in flight (or rolled back and not yet reclaimed by the
+conversation's next write) can show there.
 """
 
 import asyncio
 import threading
 import uuid
 import weakref
-from contextlib import suppress
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
-from pymongo import AsyncMongoClient, IndexModel, MongoClient, ReplaceOne, ReturnDocument
+from django.db import IntegrityError, connection, transaction
+from pymongo import AsyncMongoClient, IndexModel, MongoClient, ReplaceOne
 from pymongo.errors import ConfigurationError, DuplicateKeyError
 
+from chats.backends import mongo_docs
 from chats.backends import mongo_reads as reads
 from chats.backends.base import MessageStore
+from chats.backends.mongo_docs import STATE, event_document, event_id, message_document, reverted
 from chats.backends.types import AlreadyDone, Message
+from chats.models import MongoSeqCounter
 
 INDEXES = {
     "messages": [
@@ -61,60 +73,19 @@ INDEXES = {
 }
 
 CLIENT_OPTIONS = {"uuidRepresentation": "standard", "tz_aware": True, "tzinfo": UTC}
-EDIT_ATTEMPTS = 20
-
-
-def _now():
-    # BSON dates hold milliseconds: cut the rest now, so what a write returns is what a read returns.
-    now = timezone.now()
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+ATTEMPTS = 20
 
 
 def _missing(message_id):
     return LookupError(f"no message {message_id}")
 
 
-def message_document(message: Message, history=()):
-    return {
-        "_id": reads.key(message.id),
-        "conversation": reads.key(message.conversation_id),
-        "seq": message.seq,
-        "sender": message.sender_id,
-        "client_id": message.client_id,
-        "dedupe": reads.dedupe_key(message.conversation_id, message.sender_id, message.client_id),
-        "text": message.text,
-        "tokens": [] if message.is_deleted else reads.words(message.text),
-        "parent": reads.key(message.parent_id),
-        "mentions": list(message.mentions),
-        "mention_all": message.mention_all,
-        "created_at": message.created_at,
-        "edited_at": message.edited_at,
-        "deleted_at": message.deleted_at,
-        "pinned_at": message.pinned_at,
-        "pinned_by": message.pinned_by_id,
-        "reactions": [{"emoji": e, "user_id": u} for e, users in message.reactions.items() for u in users],
-        "edits": [{"text": e.text, "replaced_at": e.replaced_at} for e in history],
-    }
-
-
-def event_document(conversation_id, seq, type, actor_id, created_at, message_id=None, data=None):
-    return {
-        "conversation": reads.key(conversation_id),
-        "seq": seq,
-        "type": type,
-        "actor": actor_id,
-        "message": reads.key(message_id),
-        "data": data or {},
-        "created_at": created_at,
-    }
+class _Duplicate(Exception):
+    def __init__(self, message):
+        self.message = message
 
 
 class MongoMessageStore(MessageStore):
-    # How long events_after waits at a message.created event whose message is not there yet. Longer
-    # than a send takes from its event to its message, plus clock skew between app servers; after
-    # it, the message is taken to be gone for good (a writer that died in between).
-    settle_time = timedelta(seconds=5)
-
     def __init__(self, url, **client_options):
         self._url = url
         self._options = {**CLIENT_OPTIONS, **client_options}
@@ -139,6 +110,18 @@ class MongoMessageStore(MessageStore):
                 self._db[collection].create_indexes([index])
         self._indexed = True
 
+    def seed_counters(self):
+        """Counters for the conversations written before seqs came from the relational DB: their
+        logs become readable without waiting for a first write. Returns how many were made."""
+        made = 0
+        for legacy in self._db.counters.find({}):
+            if not MongoSeqCounter.objects.filter(pk=uuid.UUID(legacy["_id"])).exists():
+                _, created = MongoSeqCounter.objects.get_or_create(
+                    pk=uuid.UUID(legacy["_id"]), defaults={"last_seq": self._legacy_top(legacy["_id"])}
+                )
+                made += created
+        return made
+
     def _ready(self):
         if not self._indexed:
             with self._index_lock:
@@ -158,169 +141,235 @@ class MongoMessageStore(MessageStore):
             client = self._async_clients[loop] = AsyncMongoClient(self._url, **self._options)
         return await reads.arun(plan, client.get_default_database())
 
+    # --- seqs (see the module docstring) ---
+
+    def _claim(self, conversation):
+        """The conversation's next seq, from its counter row, in the caller's transaction."""
+        table = MongoSeqCounter._meta.db_table
+        pk = uuid.UUID(conversation)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE conversation_id = %s RETURNING last_seq",  # noqa: S608
+                [MongoSeqCounter._meta.pk.get_db_prep_value(pk, connection)],
+            )
+            row = cursor.fetchone()
+        if row:
+            return row[0]
+        first = self._legacy_top(conversation) + 1
+        try:
+            with transaction.atomic():
+                MongoSeqCounter.objects.create(pk=pk, last_seq=first)
+            return first
+        except IntegrityError:  # another writer made the row first; its lock queues us
+            return self._claim(conversation)
+
+    def _legacy_top(self, conversation):
+        # Only a conversation with an old counter document has a log from before: a new one starts
+        # at 1 even if a rolled-back first transaction left orphans (they are reclaimed as usual).
+        legacy = self._db.counters.find_one({"_id": conversation})
+        if legacy is None:
+            return 0
+        newest = self._db.events.find_one({"conversation": conversation}, sort=[("seq", -1)])
+        return max(legacy["seq"], newest["seq"] if newest else 0)
+
+    def _write_event(self, document):
+        try:
+            self._db.events.insert_one(document)
+        except DuplicateKeyError:
+            # The seq was handed out before to a transaction that rolled back: take its writes back.
+            self._reclaim(document["conversation"], document["seq"])
+            self._db.events.replace_one({"_id": document["_id"]}, document, upsert=True)
+
+    def _reclaim(self, conversation, seq):
+        orphan = self._db.events.find_one({"_id": event_id(conversation, seq)})
+        if not orphan or not orphan.get("message") or not orphan.get("tx"):
+            return
+        message = self._db.messages.find_one({"_id": orphan["message"], "tx": orphan["tx"]})
+        if message is None:
+            return  # never written, or taken back by discard
+        if message["seq"] == seq:
+            self._db.messages.delete_one({"_id": message["_id"], "tx": orphan["tx"]})
+        elif message.get("prev"):
+            self._db.messages.replace_one({"_id": message["_id"], "tx": orphan["tx"]}, reverted(message))
+
     # --- writes ---
-
-    def _counter(self, conversation_id):
-        counter = self._db.counters.find_one({"_id": conversation_id})
-        return counter["seq"] if counter else 0
-
-    def _claim(self, document):
-        """Insert an event at the conversation's next seq, and return the seq (see the module docstring)."""
-        conversation_id = document["conversation"]
-        seq = self._counter(conversation_id) + 1
-        while True:
-            try:
-                self._db.events.insert_one({**document, "seq": seq})
-                break
-            except DuplicateKeyError:
-                # Taken: go on above the newest event (the counter may trail it far, as after a restore).
-                seq = max(seq, self._read(reads.latest_seq(conversation_id))) + 1
-        # Two first writes may both try to make the counter: one does, and the next write raises it.
-        with suppress(DuplicateKeyError):
-            self._db.counters.update_one({"_id": conversation_id}, {"$max": {"seq": seq}}, upsert=True)
-        return seq
-
-    def _log(self, conversation_id, type, actor_id, message_id=None, data=None):
-        document = event_document(conversation_id, None, type, actor_id, _now(), message_id, data)
-        document["seq"] = self._claim(document)
-        # Read the message after its event took a seq: the event with the highest seq then carries
-        # every change made before it, whatever order concurrent writers finish in.
-        message = self._read(reads.get(message_id)) if message_id else None
-        return reads.to_event(document, message)
 
     def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
         self._ready()
-        existing = self.find_by_client_id(conversation_id, sender_id, client_id)
-        if existing:
-            return existing, False
-        message_id, now = uuid.uuid4(), _now()
-        seq = self._claim(event_document(conversation_id, None, "message.created", sender_id, now, message_id))
-        message = Message(
-            id=message_id,
-            conversation_id=conversation_id,
-            seq=seq,
-            sender_id=sender_id,
-            client_id=client_id,
-            text=text,
-            created_at=now,
-            parent_id=parent_id,
-            mentions=list(mentions),
-            mention_all=mention_all,
-        )
+        conversation, now, tx = reads.key(conversation_id), mongo_docs.now(), uuid.uuid4().hex
         try:
-            self._db.messages.insert_one(message_document(message))
-        except BaseException as error:
-            # Give up our event, so that no message.created stays without its message; its seq stays
-            # unused. On a duplicate, a concurrent retry with this client_id won the unique dedupe
-            # index: answer with its message.
-            self._db.events.delete_one({"conversation": reads.key(conversation_id), "seq": seq})
-            if not isinstance(error, DuplicateKeyError):
-                raise
-            winner = self.find_by_client_id(conversation_id, sender_id, client_id)
-            if winner is None:
-                raise
-            return winner, False
+            with transaction.atomic():
+                seq = self._claim(conversation)
+                message = Message(
+                    id=uuid.uuid4(),
+                    conversation_id=conversation_id,
+                    seq=seq,
+                    sender_id=sender_id,
+                    client_id=client_id,
+                    text=text,
+                    created_at=now,
+                    parent_id=parent_id,
+                    mentions=list(mentions),
+                    mention_all=mention_all,
+                )
+                # The event first: an orphan message then always has an orphan event to be found by.
+                event = event_document(conversation, seq, "message.created", sender_id, now, message.id)
+                self._write_event({**event, "tx": tx, "mseq": seq})
+                self._write_message({**message_document(message), "tx": tx})
+        except _Duplicate as duplicate:  # the rollback gave our seq back
+            return duplicate.message, False
         return message, True
 
+    def _write_message(self, document):
+        for _ in range(2):
+            try:
+                self._db.messages.insert_one(document)
+                return
+            except DuplicateKeyError:
+                existing = self._db.messages.find_one({"dedupe": document["dedupe"]})
+                if existing and existing["seq"] < document["seq"]:
+                    # A send with this client_id got in first (holding the counter lock, it has
+                    # committed, or it is our own transaction's): answer with it.
+                    self._db.events.delete_one({"_id": event_id(document["conversation"], document["seq"])})
+                    raise _Duplicate(reads.to_message(reads.committed(existing, document["seq"] - 1))) from None
+                # Holding the lock at this seq, anything at or above it is an orphan of a rollback.
+                self._db.messages.delete_many(
+                    {"conversation": document["conversation"], "seq": {"$gte": document["seq"]}}
+                )
+        raise RuntimeError(f"message {document['_id']} could not be written")
+
     def discard(self, message):
-        # The message first: until its event goes too, readers wait at an event without its message.
+        # The message only: its event stays an orphan until its seq is handed out again. FerretDB
+        # deletes what a filter matched by _id after reading it, so deleting the event by
+        # (_id, message) could take the event that the seq's next writer has just put in its place.
         self._db.messages.delete_one({"_id": reads.key(message.id), "seq": message.seq})
-        self._db.events.delete_one({"conversation": reads.key(message.conversation_id), "seq": message.seq})
 
     def append_event(self, conversation_id, type, actor_id, data):
         self._ready()
-        return self._log(conversation_id, type, actor_id, data=data)
+        conversation = reads.key(conversation_id)
+        with transaction.atomic():
+            document = event_document(
+                conversation, self._claim(conversation), type, actor_id, mongo_docs.now(), data=data
+            )
+            self._write_event(document)
+        return reads.to_event(document, None)
 
-    def _change(self, message_id, change, state=None, before=False):
-        """Apply an update to one message; its document (before or after the change), or None when
-        `state` did not match. Raises LookupError when there is no such message."""
-        # No projection: FerretDB's findAndModify has none.
+    def _change(self, message_id, type, actor_id, apply, data=None):
+        """Change one message under its conversation's counter lock and log `type`. `apply(state, now)`
+        gives the fields to set, or raises AlreadyDone (then no seq is used)."""
         self._ready()
-        document = self._db.messages.find_one_and_update(
-            {"_id": reads.key(message_id), **(state or {})},
-            change,
-            return_document=ReturnDocument.BEFORE if before else ReturnDocument.AFTER,
-        )
-        if document is None and not self._db.messages.count_documents({"_id": reads.key(message_id)}, limit=1):
+        current = self._db.messages.find_one({"_id": reads.key(message_id)})
+        if current is None:
             raise _missing(message_id)
-        return document
+        conversation, now, tx, event = current["conversation"], mongo_docs.now(), uuid.uuid4().hex, None
+        with transaction.atomic():
+            seq = self._claim(conversation)
+            for _ in range(ATTEMPTS):
+                # Anything of this message above the committed seqs is an orphan: change what committed.
+                state = reads.committed(current, seq - 1)
+                if state is None:
+                    raise _missing(message_id)
+                try:
+                    fields = apply(state, now)
+                except AlreadyDone:
+                    if event:
+                        self._db.events.delete_one({"_id": event["_id"], "tx": tx})
+                    raise
+                if event is None:
+                    event = event_document(conversation, seq, type, actor_id, now, message_id, data)
+                    self._write_event({**event, "tx": tx, "mseq": current["seq"]})
+                changed = {**state, **fields, "v": seq, "tx": tx}
+                changed.update(prev={k: state.get(k) for k in STATE}, prev_edits=state.get("edits", []))
+                changed["tokens"] = [] if changed["deleted_at"] else reads.words(changed["text"])
+                # The read above took no lock: a change that committed meanwhile makes us read again.
+                unchanged = {"_id": current["_id"], "v": current.get("v"), "tx": current.get("tx")}
+                if self._db.messages.replace_one(unchanged, changed).matched_count:
+                    return reads.to_event(event, reads.to_message(changed)), (conversation, seq, tx)
+                current = self._db.messages.find_one({"_id": current["_id"]})
+                if current is None:
+                    raise _missing(message_id)
+        raise RuntimeError(f"message {message_id} kept changing; {type} gave up")
 
     def edit(self, message_id, text, actor_id):
-        self._ready()
-        for _ in range(EDIT_ATTEMPTS):
-            current = self._db.messages.find_one(
-                {"_id": reads.key(message_id)}, {"conversation": 1, "text": 1, "edited_at": 1}
-            )
-            if current is None:
-                raise _missing(message_id)
-            now = _now()
-            # Compare and set on (text, edited_at): a concurrent edit makes us read again, so each
-            # replaced text lands in the history once. A message deleted meanwhile stays deleted.
-            unchanged = {"_id": current["_id"], "text": current["text"], "edited_at": current.get("edited_at")}
-            changed = self._db.messages.update_one(
-                {**unchanged, "deleted_at": None},
-                {
-                    "$set": {"text": text, "tokens": reads.words(text), "edited_at": now},
-                    "$push": {"edits": {"text": current["text"], "replaced_at": now}},
-                },
-            )
-            if changed.modified_count:
-                return self._log(current["conversation"], "message.edited", actor_id, message_id)
-            if self._db.messages.count_documents({"_id": current["_id"], "deleted_at": {"$ne": None}}, limit=1):
-                raise AlreadyDone  # deleted while we edited: a tombstone takes no text
-        raise RuntimeError(f"message {message_id} kept changing; edit gave up")
+        def apply(state, now):
+            if state["deleted_at"]:
+                raise AlreadyDone  # a tombstone takes no text
+            history = [*state.get("edits", []), {"text": state["text"], "replaced_at": now}]
+            return {"text": text, "edited_at": now, "edits": history}
+
+        return self._change(message_id, "message.edited", actor_id, apply)[0]
 
     def delete(self, message_id, actor_id):
-        tombstone = {
-            "text": "",
-            "tokens": [],
-            "mentions": [],
-            "mention_all": False,
-            "deleted_at": _now(),
-            "pinned_at": None,
-            "pinned_by": None,
-            "edits": [],
-            "reactions": [],
-        }
-        document = self._change(message_id, {"$set": tombstone}, {"deleted_at": None})
-        if document is None:
-            raise AlreadyDone  # deleted already
-        return self._log(document["conversation"], "message.deleted", actor_id, message_id)
+        def apply(state, now):
+            if state["deleted_at"]:
+                raise AlreadyDone
+            return {
+                "text": "",
+                "mentions": [],
+                "mention_all": False,
+                "deleted_at": now,
+                "pinned_at": None,
+                "pinned_by": None,
+                "edits": [],
+                "reactions": [],
+            }
+
+        event, change = self._change(message_id, "message.deleted", actor_id, apply)
+        # Until it commits the old text waits in `prev` (readers see it); then it goes for good.
+        transaction.on_commit(lambda: self._forget(*change, event.message_id))
+        return event
+
+    def _forget(self, conversation, seq, tx, message_id):
+        with transaction.atomic():
+            # Under the counter lock, as every change of the message is: FerretDB updates without one.
+            list(MongoSeqCounter.objects.select_for_update().filter(pk=uuid.UUID(conversation)))
+            self._db.messages.update_one(
+                {"_id": reads.key(message_id), "v": seq, "tx": tx}, {"$set": {"prev": None, "prev_edits": None}}
+            )
 
     def add_reaction(self, message_id, user_id, emoji):
         reaction = {"emoji": emoji, "user_id": user_id}
-        # $addToSet compares whole elements, so each element keeps exactly these two fields.
-        before = self._change(message_id, {"$addToSet": {"reactions": reaction}}, {"deleted_at": None}, before=True)
-        if before is None or reaction in before.get("reactions", ()):
-            raise AlreadyDone
-        return self._log(before["conversation"], "reaction.added", user_id, message_id, reaction)
+
+        def apply(state, now):
+            if state["deleted_at"] or reaction in state["reactions"]:
+                raise AlreadyDone
+            return {"reactions": [*state["reactions"], reaction]}
+
+        return self._change(message_id, "reaction.added", user_id, apply, reaction)[0]
 
     def remove_reaction(self, message_id, user_id, emoji):
         reaction = {"emoji": emoji, "user_id": user_id}
-        before = self._change(message_id, {"$pull": {"reactions": reaction}}, before=True)
-        if reaction not in before.get("reactions", ()):
-            raise AlreadyDone
-        return self._log(before["conversation"], "reaction.removed", user_id, message_id, reaction)
+
+        def apply(state, now):
+            if reaction not in state["reactions"]:
+                raise AlreadyDone
+            return {"reactions": [r for r in state["reactions"] if r != reaction]}
+
+        return self._change(message_id, "reaction.removed", user_id, apply, reaction)[0]
 
     def set_pinned(self, message_id, pinned, actor_id):
-        if pinned:
-            state, change = {"pinned_at": None}, {"pinned_at": _now(), "pinned_by": actor_id}
-        else:
-            state, change = {"pinned_at": {"$ne": None}}, {"pinned_at": None, "pinned_by": None}
-        document = self._change(message_id, {"$set": change}, {**state, "deleted_at": None})
-        if document is None:
-            raise AlreadyDone  # already in that state, or a tombstone
-        return self._log(document["conversation"], "message.pinned", actor_id, message_id, {"pinned": pinned})
+        def apply(state, now):
+            if state["deleted_at"] or (state["pinned_at"] is not None) == pinned:
+                raise AlreadyDone  # already in that state, or a tombstone
+            return {"pinned_at": now, "pinned_by": actor_id} if pinned else {"pinned_at": None, "pinned_by": None}
+
+        return self._change(message_id, "message.pinned", actor_id, apply, {"pinned": pinned})[0]
 
     def purge_tombstones(self, older_than, chunk=1000):
         # The events stay: the log keeps every seq, and events_after gives them without a message.
+        # A delete that has not committed (or never will) is not purged.
         purged = 0
         while True:
             old = {"deleted_at": {"$lt": older_than}}
-            ids = [d["_id"] for d in self._db.messages.find(old, {"_id": 1}, limit=chunk)]
-            if not ids:
+            docs = list(self._db.messages.find(old, {"conversation": 1, "seq": 1, "v": 1}, limit=chunk))
+            tops = reads.committed_seqs({d["conversation"] for d in docs})
+            done = [d for d in docs if d.get("v", d["seq"]) <= tops.get(d["conversation"], 0)]
+            if not done:
                 return purged
-            purged += self._db.messages.delete_many({"_id": {"$in": ids}, **old}).deleted_count
+            # Only these: a committed tombstone takes no more changes, so it cannot be taken back.
+            purged += self._db.messages.delete_many({"_id": {"$in": [d["_id"] for d in done]}, **old}).deleted_count
+            if len(done) < len(docs) and len(docs) < chunk:
+                return purged
 
     # --- reads; the a* ones run the same plans on the async driver ---
 
@@ -346,10 +395,10 @@ class MongoMessageStore(MessageStore):
         return self._read(reads.pinned(conversation_id, hidden_senders))
 
     def events_after(self, conversation_id, seq, limit):
-        return self._read(reads.events_after(conversation_id, seq, limit, now=_now(), grace=self.settle_time))
+        return self._read(reads.events_after(conversation_id, seq, limit))
 
     async def aevents_after(self, conversation_id, seq, limit):
-        return await self._aread(reads.events_after(conversation_id, seq, limit, now=_now(), grace=self.settle_time))
+        return await self._aread(reads.events_after(conversation_id, seq, limit))
 
     def latest_seq(self, conversation_id):
         return self._read(reads.latest_seq(conversation_id))
@@ -381,12 +430,19 @@ class MongoMessageStore(MessageStore):
             documents = [message_document(m, chunk.histories.get(m.id, ())) for m in chunk.messages]
             self._db.messages.bulk_write([ReplaceOne({"_id": d["_id"]}, d, upsert=True) for d in documents])
         if chunk.events:
-            events = [
-                event_document(conversation_id, e.seq, e.type, e.actor_id, e.created_at, e.message_id, e.data)
-                for e in chunk.events
-            ]
+            seqs = {m.id: m.seq for m in chunk.messages}
+            events = []
+            for e in chunk.events:
+                event = event_document(conversation_id, e.seq, e.type, e.actor_id, e.created_at, e.message_id, e.data)
+                if e.message_id in seqs:
+                    event["mseq"] = seqs[e.message_id]
+                del event["_id"]  # a copy keeps the _id its (conversation, seq) already has
+                events.append(event)
             self._db.events.bulk_write(
                 [ReplaceOne({"conversation": e["conversation"], "seq": e["seq"]}, e, upsert=True) for e in events]
             )
-        counter = {"_id": reads.key(conversation_id)}
-        self._db.counters.update_one(counter, {"$max": {"seq": chunk.last_seq}}, upsert=True)
+        with transaction.atomic():
+            MongoSeqCounter.objects.get_or_create(pk=conversation_id)
+            MongoSeqCounter.objects.filter(pk=conversation_id, last_seq__lt=chunk.last_seq).update(
+                last_seq=chunk.last_seq
+            )

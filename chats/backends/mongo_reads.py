@@ -1,24 +1,38 @@
 """The reads of the MongoDB message store, written once for its sync and its async methods.
 
-A read is a plan: a generator that yields the queries it needs (`Find`, `Aggregate`), is sent each
-query's documents back, and returns dataclasses. `MongoMessageStore` runs a plan on `MongoClient`
-for its sync methods and on `AsyncMongoClient` for its `a*` methods, so no query and no mapping from
-document to dataclass exists twice. A plan does no I/O itself and never looks at the clock: the
-caller passes the time in.
+A read is a plan: a generator that yields the queries it needs (`Find`, `Aggregate`, `Tops`), is
+sent each query's answer back, and returns dataclasses. `MongoMessageStore` runs a plan on
+`MongoClient` for its sync methods and on `AsyncMongoClient` for its `a*` methods, so no query and no
+mapping from document to dataclass exists twice. A plan does no I/O itself.
 
-Only what FerretDB 1.24 runs is used here: find with sort and limit, `$in`, `$or`, `$all`, `$nin`
-of plain values, and `$match` + `$group` with `$sum`. FerretDB has no `$max`/`$first` accumulator,
-which shapes `last_messages`.
+What a reader may see. Every read first asks the relational counter for the conversation's committed
+seq (`Tops`, one indexed query for any number of conversations) and shows the log only up to it: a
+document above it belongs to a transaction that has not committed, or never will (see mongo.py). A
+message whose last change is above it is shown as it was before that change (`committed`).
+
+FerretDB 1.24 pushes only top-level equalities down to PostgreSQL (and those as a scan, since its
+btree indexes do not serve the `@>` it filters with); ranges, `$in`, `$or` and sorts run in its own
+process on every document the equalities let through. So the reads on the hot paths (events_after,
+page) ask one `span` (SPAN seqs of one conversation) at a time by equality: FerretDB moves at most
+SPAN documents per query, and MongoDB serves the same filter from the (conversation, seq) index.
+Aggregations use `$match` + `$group` with `$sum` only: FerretDB has no `$max`/`$first` accumulator.
 """
 
 import re
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from asgiref.sync import sync_to_async
+
 from chats.backends.types import Chunk, Edit, Event, Message
 
-# Everything a Message needs: the search words and the edit history stay on the server.
-MESSAGE_FIELDS = {"tokens": 0, "edits": 0, "dedupe": 0}
+# Everything a Message needs: the search words, edit histories and change bookkeeping stay on the server.
+MESSAGE_FIELDS = {"tokens": 0, "edits": 0, "dedupe": 0, "prev_edits": 0}
+
+# Seqs per span: the unit that events_after and page read by equality (see the module docstring),
+# and per tail, the finer one for the few newest events that a reader who keeps up asks for.
+SPAN = 256
+TAIL = 16
 
 # How many seqs below a conversation's last seq `last_messages` looks at first. The newest message
 # is nearly always among the newest events; when it is not, the next look is 8 times wider.
@@ -57,6 +71,41 @@ class Aggregate:
         return await (await db[self.collection].aggregate(self.pipeline)).to_list()
 
 
+def committed_seqs(conversation_keys):
+    """{conversation key: committed seq} from the relational counter; absent conversations have none.
+    Inside a transaction that took seqs, its own are included: a writer reads its own writes."""
+    from chats.models import MongoSeqCounter
+
+    rows = MongoSeqCounter.objects.filter(pk__in=[UUID(c) for c in conversation_keys])
+    return {str(pk): seq for pk, seq in rows.values_list("pk", "last_seq")}
+
+
+def counter_page(after, limit):
+    from chats.models import MongoSeqCounter
+
+    rows = MongoSeqCounter.objects.filter(pk__gt=after) if after else MongoSeqCounter.objects.all()
+    return list(rows.order_by("pk").values_list("pk", "last_seq")[:limit])
+
+
+@dataclass
+class Relational:
+    """A read of the relational counter table, in a plan among the Mongo queries."""
+
+    read: object
+    args: tuple
+
+    def run(self, db):
+        return self.read(*self.args)
+
+    async def arun(self, db):
+        return await sync_to_async(self.read)(*self.args)
+
+
+def Tops(conversation_keys):
+    """The committed seq of each of these conversations (by key)."""
+    return Relational(committed_seqs, (list(conversation_keys),))
+
+
 def run(plan, db):
     try:
         query = next(plan)
@@ -90,12 +139,32 @@ def key(id):
     return None if id is None else str(id)
 
 
+def span(seq):
+    return seq // SPAN
+
+
+def tail(seq):
+    return seq // TAIL
+
+
 def _uuid(stored):
     return None if stored is None else UUID(stored)
 
 
 def dedupe_key(conversation_id, sender_id, client_id):
     return f"{conversation_id}:{sender_id}:{client_id}"
+
+
+def committed(doc, top):
+    """A message document as readers may see it when its conversation has committed seqs up to `top`:
+    None if the message itself is above it; as it was before its last change if that change is."""
+    if doc is None or doc["seq"] > top:
+        return None
+    if doc.get("v", doc["seq"]) > top and doc.get("prev"):
+        doc = {**doc, **doc["prev"]}
+        if "edits" in doc or "prev_edits" in doc:
+            doc["edits"] = doc.get("prev_edits") or []
+    return doc
 
 
 def to_message(doc):
@@ -142,108 +211,139 @@ def _not_from(hidden_senders):
     return {"sender": {"$nin": sorted(hidden_senders)}} if hidden_senders else {}
 
 
+def _visible(docs, tops):
+    """The committed view of message documents of any conversations, those above their top dropped."""
+    seen = (committed(d, tops.get(d["conversation"], 0)) for d in docs)
+    return [d for d in seen if d is not None]
+
+
 # --- plans ---
 
 
-def one_message(filter):
-    docs = yield Find("messages", filter, limit=1, projection=MESSAGE_FIELDS)
-    return to_message(docs[0]) if docs else None
+def one_message(filter, projection=MESSAGE_FIELDS):
+    docs = yield Find("messages", filter, limit=1, projection=projection)
+    if not docs:
+        return None
+    tops = yield Tops([docs[0]["conversation"]])
+    return committed(docs[0], tops.get(docs[0]["conversation"], 0))
 
 
 def get(message_id):
-    return one_message({"_id": key(message_id)})
+    doc = yield from one_message({"_id": key(message_id)})
+    return to_message(doc) if doc else None
 
 
 def find_by_client_id(conversation_id, sender_id, client_id):
-    return one_message({"dedupe": dedupe_key(conversation_id, sender_id, client_id)})
+    doc = yield from one_message({"dedupe": dedupe_key(conversation_id, sender_id, client_id)})
+    return to_message(doc) if doc else None
 
 
 def history(message_id):
-    docs = yield Find("messages", {"_id": key(message_id)}, limit=1, projection={"edits": 1})
-    return to_history(docs[0] if docs else None)
+    fields = {"conversation": 1, "seq": 1, "v": 1, "prev": 1, "edits": 1, "prev_edits": 1}
+    doc = yield from one_message({"_id": key(message_id)}, fields)
+    return to_history(doc)
+
+
+def _spans(conversation, lo, hi, ascending, extra=None, unit=None):
+    """Filters for the seqs lo..hi of one conversation, a span (or a tail) at a time, in seq order."""
+    name, size = unit or ("span", SPAN)
+    order = range(lo // size, hi // size + 1) if ascending else range(hi // size, lo // size - 1, -1)
+    for s in order:
+        seqs = {"$gte": max(lo, s * size), "$lte": min(hi, s * size + size - 1)}
+        yield {"conversation": conversation, name: s, "seq": seqs, **(extra or {})}
 
 
 def page(conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
-    filter = {"conversation": key(conversation_id), **_not_from(hidden_senders)}
+    c = key(conversation_id)
+    top = (yield Tops([c])).get(c, 0)
     if after is not None:
-        filter["seq"] = {"$gt": after}
-        docs = yield Find("messages", filter, sort=[("seq", 1)], limit=limit, projection=MESSAGE_FIELDS)
-        return [to_message(d) for d in docs]
-    if before is not None:
-        filter["seq"] = {"$lt": before}
-    docs = yield Find("messages", filter, sort=[("seq", -1)], limit=limit, projection=MESSAGE_FIELDS)
-    return [to_message(d) for d in reversed(docs)]
+        lo, hi, ascending = after + 1, top, True
+    else:
+        lo, hi, ascending = 1, top if before is None else min(before - 1, top), False
+    found = []
+    if lo > hi or limit <= 0:
+        return found
+    for filter in _spans(c, lo, hi, ascending, _not_from(hidden_senders)):
+        order = [("seq", 1 if ascending else -1)]
+        found += yield Find("messages", filter, sort=order, limit=limit - len(found), projection=MESSAGE_FIELDS)
+        if len(found) >= limit:
+            break
+    messages = [to_message(committed(d, top)) for d in found]
+    return messages if ascending else messages[::-1]
 
 
 def pinned(conversation_id, hidden_senders=frozenset()):
-    filter = {"conversation": key(conversation_id), "pinned_at": {"$ne": None}, **_not_from(hidden_senders)}
-    docs = yield Find("messages", filter, sort=[("pinned_at", -1)], projection=MESSAGE_FIELDS)
-    return [to_message(d) for d in docs]
+    c = key(conversation_id)
+    filter = {"conversation": c, "pinned_at": {"$ne": None}, **_not_from(hidden_senders)}
+    docs = yield Find("messages", filter, projection=MESSAGE_FIELDS)
+    top = (yield Tops([c])).get(c, 0)
+    shown = [d for d in _visible(docs, {c: top}) if d.get("pinned_at")]
+    return [to_message(d) for d in sorted(shown, key=lambda d: d["pinned_at"], reverse=True)]
 
 
 def latest_seq(conversation_id):
-    # The counter may trail the log by a concurrent write (see mongo.py): look above it too.
-    counters = yield Find("counters", {"_id": key(conversation_id)}, limit=1)
-    counted = counters[0]["seq"] if counters else 0
-    above = {"conversation": key(conversation_id), "seq": {"$gt": counted}}
-    newer = yield Find("events", above, sort=[("seq", -1)], limit=1, projection={"seq": 1})
-    return newer[0]["seq"] if newer else counted
+    c = key(conversation_id)
+    return (yield Tops([c])).get(c, 0)
 
 
-def events_after(conversation_id, seq, limit, *, now, grace):
-    after = {"conversation": key(conversation_id), "seq": {"$gt": seq}}
-    docs = yield Find("events", after, sort=[("seq", 1)], limit=limit)
-    ids = list({d["message"] for d in docs if d.get("message")})
-    messages = (yield Find("messages", {"_id": {"$in": ids}}, projection=MESSAGE_FIELDS)) if ids else []
-    by_id = {m["_id"]: to_message(m) for m in messages}
-    return [to_event(d, by_id.get(d.get("message"))) for d in settled(docs, by_id, now - grace)]
-
-
-def settled(docs, messages, settled_before):
-    """The events a reader may take now. A send inserts its message.created event a moment before the
-    message, so a fresh one whose message is not there yet is still being written: stop before it,
-    or the reader would go past it without the message and never ask again. An older one, or one that
-    a later event changes, lost its message for good (purged, or its writer died)."""
-    last_change = {doc.get("message"): i for i, doc in enumerate(docs)}
-    for i, doc in enumerate(docs):
-        if doc["type"] != "message.created" or doc["message"] in messages or doc["created_at"] <= settled_before:
-            continue
-        if last_change[doc["message"]] == i:
-            return docs[:i]
-    return docs
+def events_after(conversation_id, seq, limit):
+    """Up to `limit` events above `seq`, never above the committed top: every seq up to it has its
+    event and its message written (see mongo.py), so the page has no hole a reader could skip."""
+    c = key(conversation_id)
+    top = (yield Tops([c])).get(c, 0)
+    hi = min(top, seq + limit)
+    docs = []
+    if hi <= seq:
+        return docs
+    # A reader who keeps up asks for a few seqs: one tail moves at most TAIL documents.
+    unit = ("tail", TAIL) if hi - seq <= 2 * TAIL else ("span", SPAN)
+    for filter in _spans(c, seq + 1, hi, ascending=True, unit=unit):
+        docs += yield Find("events", filter, sort=[("seq", 1)])
+    # The messages the events name, by the tail (or span) of their own seq.
+    seqs = {d["message"]: d.get("mseq", d["seq"]) for d in docs if d.get("message")}
+    by_tail = len({tail(s) for s in seqs.values()}) <= 2
+    wanted = {}
+    for message, s in seqs.items():
+        wanted.setdefault(("tail", tail(s)) if by_tail else ("span", span(s)), []).append(message)
+    found = []
+    for (name, s), ids in sorted(wanted.items()):
+        filter = {"conversation": c, name: s, "_id": {"$in": sorted(ids)}}
+        found += yield Find("messages", filter, projection=MESSAGE_FIELDS)
+    by_id = {d["_id"]: to_message(d) for d in _visible(found, {c: top})}
+    return [to_event(d, by_id.get(d.get("message"))) for d in docs]
 
 
 def last_messages(conversation_ids, hidden_senders):
-    """Three round trips as a rule: the counters, one look at the newest seqs of every conversation
-    at once, and the winning messages. A conversation whose newest events hold no visible message
-    (a long run of joins, reactions or deletes) is looked at again, 8 times wider each time."""
+    """Three round trips as a rule: the committed tops, one look at the newest seqs of every
+    conversation at once, and the winning messages. A conversation whose newest events hold no
+    visible message (a long run of joins, reactions or deletes) is looked at again, 8 times wider."""
     if not conversation_ids:
         return {}
-    counters = yield Find("counters", {"_id": {"$in": [key(c) for c in conversation_ids]}})
-    unsearched = {d["_id"]: d["seq"] for d in counters}  # seqs at or below this are not looked at yet
-    newest, span, first = {}, LAST_MESSAGE_WINDOW, True
+    tops = yield Tops([key(c) for c in conversation_ids])
+    unsearched = dict(tops)  # seqs at or below this are not looked at yet
+    newest, width = {}, LAST_MESSAGE_WINDOW
     while unsearched:
-        # The first look has no upper bound: a counter may trail the newest seq (see mongo.py).
-        windows = [
-            {"conversation": c, "seq": {"$gt": top - span} if first else {"$gt": top - span, "$lte": top}}
-            for c, top in unsearched.items()
-        ]
+        windows = [{"conversation": c, "seq": {"$gt": top - width, "$lte": top}} for c, top in unsearched.items()]
         filter = {"$or": windows, "deleted_at": None, **_not_from(hidden_senders)}
         for doc in (yield Find("messages", filter, projection={"conversation": 1, "seq": 1})):
             if doc["seq"] > newest.get(doc["conversation"], (0, None))[0]:
                 newest[doc["conversation"]] = (doc["seq"], doc["_id"])
-        unsearched = {c: top - span for c, top in unsearched.items() if c not in newest and top > span}
-        span, first = span * 8, False
+        unsearched = {c: top - width for c, top in unsearched.items() if c not in newest and top > width}
+        width *= 8
     if not newest:
         return {}
     docs = yield Find("messages", {"_id": {"$in": [i for _, i in newest.values()]}}, projection=MESSAGE_FIELDS)
-    return {m.conversation_id: m for m in map(to_message, docs)}
+    return {m.conversation_id: m for m in map(to_message, _visible(docs, tops))}
 
 
 def unread_counts(user_id, read_marks, hidden_senders):
     if not read_marks:
         return {}
-    after_mark = [{"conversation": key(c), "seq": {"$gt": last_read}} for c, last_read in read_marks.items()]
+    tops = yield Tops([key(c) for c in read_marks])
+    after_mark = [
+        {"conversation": key(c), "seq": {"$gt": last_read, "$lte": tops.get(key(c), 0)}}
+        for c, last_read in read_marks.items()
+    ]
     match = {"$or": after_mark, "deleted_at": None, "sender": {"$nin": sorted({user_id, *hidden_senders})}}
     rows = yield Aggregate("messages", [{"$match": match}, {"$group": {"_id": "$conversation", "n": {"$sum": 1}}}])
     return {UUID(row["_id"]): row["n"] for row in rows if row["n"]}
@@ -260,27 +360,28 @@ def search(conversation_ids, query, limit, hidden_senders):
         **_not_from(hidden_senders),
     }
     docs = yield Find("messages", filter, sort=[("created_at", -1)], limit=limit, projection=MESSAGE_FIELDS)
-    return [to_message(d) for d in docs]
+    tops = (yield Tops({d["conversation"] for d in docs})) if docs else {}
+    return [to_message(d) for d in _visible(docs, tops)]
 
 
 def counters(after, limit):
-    filter = {"_id": {"$gt": key(after)}} if after else {}
-    docs = yield Find("counters", filter, sort=[("_id", 1)], limit=limit)
-    return [(UUID(d["_id"]), d["seq"]) for d in docs]
+    return (yield Relational(counter_page, (after, limit)))
 
 
 def export(conversation_id, after_seq, upto_seq):
     """One conversation's seqs in (after_seq, upto_seq], and the messages their events touched."""
-    in_range = {"conversation": key(conversation_id), "seq": {"$gt": after_seq, "$lte": upto_seq}}
+    c = key(conversation_id)
+    top = (yield Tops([c])).get(c, 0)
+    upto = min(upto_seq, top)
+    in_range = {"conversation": c, "seq": {"$gt": after_seq, "$lte": upto}}
     events = yield Find("events", in_range, sort=[("seq", 1)])
-    counter = yield from latest_seq(conversation_id)
     touched = list({e["message"] for e in events if e.get("message")})
     filter = {"$or": [in_range, {"_id": {"$in": touched}}]} if touched else in_range
-    docs = yield Find("messages", filter, sort=[("seq", 1)])
+    docs = _visible((yield Find("messages", filter, sort=[("seq", 1)])), {c: top})
     return Chunk(
         conversation_id=conversation_id,
         messages=[to_message(d) for d in docs],
         histories={UUID(d["_id"]): to_history(d) for d in docs if d.get("edits")},
         events=[to_event(e, None) for e in events],
-        last_seq=min(upto_seq, counter),
+        last_seq=upto,
     )
