@@ -1,8 +1,10 @@
 """Every write to accounts. Each `do_*` runs its `check_*` (validate, authorize) itself, inside its
 transaction; `check_login` is the one check with no write of its own (it authenticates)."""
 
-from django.contrib.auth import SESSION_KEY, authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import SESSION_KEY, login, logout, update_session_auth_hash
+from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -11,6 +13,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import status
 
+from accounts import throttles
 from accounts.models import PROFILE_FIELDS, Device, User
 from accounts.selectors import disabled_message
 from chatsite.api_errors import ApiError
@@ -63,22 +66,25 @@ def do_create_user(user: User, *, actor=None) -> User:
 
 
 def check_login(request, username: str, password: str) -> User:
-    # authenticate() spends the same hashing time on unknown users and refuses inactive ones, and
-    # the answer is the same for all three, so it doesn't tell who has an account. Only someone
-    # with the right password for a disabled account hears that it is disabled.
-    user = authenticate(request, username=username, password=password)
+    """The user these credentials sign in, or a refusal. Every refusal costs one password hash, like
+    a success, so timing tells nothing either: an unknown user hashes a dummy password. The answer
+    is the same for an unknown user and a wrong password, so it doesn't tell who has an account.
+    Only someone with the right password for a disabled account hears that it is disabled."""
+    throttles.check_login_allowed(request, username)
+    # AllowAllUsersModelBackend checks the password of inactive users too (one hash), where
+    # authenticate() would refuse them and leave a second hash to tell "disabled" apart.
+    user = _PASSWORD_CHECK.authenticate(request, username=username, password=password)
     if user is None:
-        _refuse_disabled_account(username, password)
+        throttles.note_failed_login(username)
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=request)
         raise ApiError("invalid_credentials", "Wrong username or password.", status.HTTP_400_BAD_REQUEST)
+    if not user.is_active:
+        raise ApiError("account_disabled", disabled_message(user), status.HTTP_403_FORBIDDEN)
+    user.backend = "django.contrib.auth.backends.ModelBackend"
     return user
 
 
-def _refuse_disabled_account(username: str, password: str) -> None:
-    """A banned or deactivated account is told so, but only when the password is right: a stranger
-    still learns nothing about who has an account."""
-    user = User.objects.filter(username__iexact=username, is_active=False).first()
-    if user is not None and user.check_password(password):
-        raise ApiError("account_disabled", disabled_message(user), status.HTTP_403_FORBIDDEN)
+_PASSWORD_CHECK = AllowAllUsersModelBackend()
 
 
 def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:

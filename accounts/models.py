@@ -6,6 +6,8 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from accounts.validators import validate_display_name
+
 USERNAME_MIN_LENGTH = 3
 USERNAME_MAX_LENGTH = 32
 PROFILE_FIELDS = ("display_name", "avatar_url", "bio", "status_text")
@@ -51,7 +53,7 @@ class User(AbstractUser):
         help_text=f"{USERNAME_MIN_LENGTH} to {USERNAME_MAX_LENGTH} letters, digits or _ . -",
         error_messages={"unique": "A user with that username already exists."},
     )
-    display_name = models.CharField(max_length=64, blank=True)
+    display_name = models.CharField(max_length=64, blank=True, validators=[validate_display_name])
     avatar_url = HttpUrlField(max_length=500, blank=True)
     bio = models.CharField(max_length=500, blank=True)
     status_text = models.CharField(max_length=140, blank=True)

@@ -37,14 +37,21 @@ class LogContextFilter(logging.Filter):
     """Adds request_id and user_id to every record."""
 
     def filter(self, record):
+        # django.request logs a 4xx or 5xx after the middleware has returned, when the context is
+        # already reset; that record carries the request itself.
+        request = request_var.get()
+        if request is None:
+            request = getattr(record, "request", None)
         record.request_id = request_id_var.get()
-        record.user_id = _known_user_id(request_var.get())
+        if record.request_id == "-":
+            record.request_id = getattr(request, "request_id", "-")
+        record.user_id = _known_user_id(request)
         return True
 
 
 def _known_user_id(request):
     # Only a user that authentication already resolved: logging must never cause a query.
-    user = request.__dict__.get("user") if request is not None else None
+    user = getattr(request, "__dict__", {}).get("user") if request is not None else None
     if isinstance(user, SimpleLazyObject):
         user = None if user._wrapped is empty else user._wrapped
     return getattr(user, "pk", None) or "-"

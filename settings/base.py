@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "chatsite.request_id.RequestIdMiddleware",
     "chatsite.health.ProbeMiddleware",
+    "chatsite.input_guard.InputGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -110,6 +111,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.NotOnlyWhitespacePasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -172,6 +174,13 @@ SPARK_MASTER = env("SPARK_MASTER", default="local[*]")
 # --- Chat limits. ---
 MESSAGE_MAX_LENGTH = 4000
 MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/10s")  # sends per user per window
+# Sign-in and sign-up (accounts.throttles), same format. Failed logins per account (any address),
+# login attempts per client address (any account), registrations per client address.
+LOGIN_RATE_LIMIT_PER_ACCOUNT = env("LOGIN_RATE_LIMIT_PER_ACCOUNT", default="10/5m")
+LOGIN_RATE_LIMIT_PER_ADDRESS = env("LOGIN_RATE_LIMIT_PER_ADDRESS", default="30/m")
+REGISTER_RATE_LIMIT_PER_ADDRESS = env("REGISTER_RATE_LIMIT_PER_ADDRESS", default="10/h")
+# Deepest nesting of a JSON request body or WebSocket frame (chatsite.strict); deeper is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
 # --- REST API. ---
 REST_FRAMEWORK = {
@@ -182,9 +191,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chatsite.api_errors.exception_handler",
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["chatsite.strict.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of the app that append to X-Forwarded-For; the client address (rate limits
+    # per address) is the one the outermost of them saw. 0: the peer address, X-Forwarded-For ignored.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "chatsite API",
@@ -192,7 +204,16 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # `<id:...>` in URLs (chatsite.strict.IdConverter).
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
 }
+
+# --- Readiness (/readyz): callers that send this value in X-Readyz-Token, and signed-in staff, get
+# each backend's status, latency and error, and the details below; everyone else only the status.
+READYZ_TOKEN = env("READYZ_TOKEN", default="")
+# name -> dotted path of a function returning a JSON-able dict, shown to those callers. Settings
+# wire them, so that chatsite imports no app's internals.
+READYZ_DETAILS = {"outbox": "streaming.selectors.outbox_lag"}
 
 # --- Logging: readable lines by default; JSON lines when LOG_FORMAT=json (stage, prod). ---
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")

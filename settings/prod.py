@@ -6,15 +6,24 @@ from .base import *  # noqa: F403
 from .base import env
 
 
-def _require(name):
+def _stop(sentence):
     # One clear sentence and exit, instead of a traceback from deep inside Django.
+    sys.stderr.write(f"chatsite: {sentence}\n")
+    raise SystemExit(1)
+
+
+def _require(name):
     if not env(name, default=""):
-        sys.stderr.write(f"chatsite: {name} must be set in the environment for production settings.\n")
-        raise SystemExit(1)
+        _stop(f"{name} must be set in the environment for production settings.")
 
 
 _require("SECRET_KEY")
 _require("ALLOWED_HOSTS")
+# Django's own rule for a strong key (check --deploy, security.W009), enforced rather than warned.
+if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:  # noqa: F405
+    _stop("SECRET_KEY must be at least 50 characters long with at least 5 different characters.")
+if "*" in ALLOWED_HOSTS:  # noqa: F405
+    _stop("ALLOWED_HOSTS must name the site's hosts; '*' would accept any Host header.")
 
 DEBUG = False
 LOG_FORMAT = env("LOG_FORMAT", default="json")

@@ -5,6 +5,10 @@ from .base import *  # noqa: F403
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast, tests only
 MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="1000/1s")  # noqa: F405
+# Many tests sign up and in from one address; the throttle tests set their own limits.
+LOGIN_RATE_LIMIT_PER_ACCOUNT = env("LOGIN_RATE_LIMIT_PER_ACCOUNT", default="1000/1s")  # noqa: F405
+LOGIN_RATE_LIMIT_PER_ADDRESS = env("LOGIN_RATE_LIMIT_PER_ADDRESS", default="1000/1s")  # noqa: F405
+REGISTER_RATE_LIMIT_PER_ADDRESS = env("REGISTER_RATE_LIMIT_PER_ADDRESS", default="1000/1s")  # noqa: F405
 # Several suites may share one PostgreSQL server (parallel work, CI beside a dev run): each names its own.
 if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}  # noqa: F405

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import USERNAME_MAX_LENGTH, User
 from chatsite.api_errors import ApiError
+from chatsite.strict import TextField
 
 PASSWORD_MAX_LENGTH = 256  # bounds the work the password validators and hashers do per request
 DEVICE_MAX_LENGTH = 64
@@ -15,15 +16,15 @@ def _max_length(name):
     return User._meta.get_field(name).max_length
 
 
-class Text(serializers.CharField):
-    """A JSON string and nothing else (DRF's CharField would take 12 as "12")."""
+class Text(TextField):
+    """A JSON string and nothing else (DRF's CharField would take 12 as "12"), on one line: no
+    control characters, not even a line break."""
 
-    default_error_messages = {"invalid": "Must be a string."}
+    default_error_messages = {"not_a_string": "Must be a string."}
 
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+    def __init__(self, **kwargs):
+        kwargs.setdefault("single_line", True)
+        super().__init__(**kwargs)
 
 
 # Refuses fields it doesn't know, so that a typo is an error and not a silent no-op. (A comment, not
@@ -74,7 +75,7 @@ class ProfileUpdateSerializer(StrictSerializer):
 
     display_name = Text(max_length=_max_length("display_name"), required=False, allow_blank=True)
     avatar_url = Text(max_length=_max_length("avatar_url"), required=False, allow_blank=True)
-    bio = Text(max_length=_max_length("bio"), required=False, allow_blank=True)
+    bio = Text(max_length=_max_length("bio"), required=False, allow_blank=True, single_line=False)
     status_text = Text(max_length=_max_length("status_text"), required=False, allow_blank=True)
 
 
@@ -93,8 +94,29 @@ class UserSearchSerializer(serializers.Serializer):
 # --- output ---
 
 
+class BlankAsNull:
+    """An optional field stored as "" is null in the answer, so that its format (email, uri)
+    holds whenever it has a value, as the schema says."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class OptionalEmail(BlankAsNull, serializers.EmailField):
+    pass
+
+
+class OptionalUrl(BlankAsNull, serializers.URLField):
+    pass
+
+
 class PublicProfileSerializer(serializers.ModelSerializer):
     """What anyone signed in may see of a user. Never the email."""
+
+    avatar_url = OptionalUrl(help_text="http(s) URL of the picture; null when unset.")
 
     class Meta:
         model = User
@@ -103,6 +125,9 @@ class PublicProfileSerializer(serializers.ModelSerializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    email = OptionalEmail(help_text="Null when unset.")
+    avatar_url = OptionalUrl(help_text="http(s) URL of the picture; null when unset.")
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "display_name", "avatar_url", "bio", "status_text", "date_joined"]

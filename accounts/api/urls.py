@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts.api import views
+from chatsite import strict  # noqa: F401  (registers the <id:...> converter)
 
 urlpatterns = [
     path("auth/register", views.RegisterView.as_view(), name="auth-register"),
@@ -10,5 +11,5 @@ urlpatterns = [
     path("auth/password", views.PasswordView.as_view(), name="auth-password"),
     path("me", views.MeView.as_view(), name="me"),
     path("users", views.UserSearchView.as_view(), name="users-search"),
-    path("users/<int:user_id>", views.UserView.as_view(), name="users-detail"),
+    path("users/<id:user_id>", views.UserView.as_view(), name="users-detail"),
 ]

@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import actions, selectors
+from accounts import actions, selectors, throttles
 from accounts.api.serializers import (
     LoginSerializer,
     MeSerializer,
@@ -42,10 +42,11 @@ class RegisterView(PublicEndpoint):
     @extend_schema(
         operation_id="auth_register",
         request=RegisterSerializer,
-        responses={201: SessionSerializer, **error_responses(400, 415)},
+        responses={201: SessionSerializer, **error_responses(400, 415, 429)},
         summary="Create an account and sign this device in",
     )
     def post(self, request):
+        throttles.check_register_allowed(request)
         data = parse(RegisterSerializer, request.data)
         device = data.pop("device")
         user = actions.do_register(**data)
@@ -57,7 +58,7 @@ class LoginView(PublicEndpoint):
     @extend_schema(
         operation_id="auth_login",
         request=LoginSerializer,
-        responses={200: SessionSerializer, **error_responses(400, 415)},
+        responses={200: SessionSerializer, **error_responses(400, 403, 415, 429)},
         summary="Sign in: a token for this device, and a browser session",
         description="Unknown user and wrong password both answer 400 `invalid_credentials`.",
     )

@@ -98,7 +98,7 @@ def test_public_profile_shows_public_fields_and_never_email(alice, api_client, m
         "id": bob.id,
         "username": "bob",
         "display_name": "Bob",
-        "avatar_url": "",
+        "avatar_url": None,
         "bio": "hi",
         "status_text": "away",
     }

@@ -44,3 +44,31 @@ def test_json_log_lines_carry_time_level_logger_message_and_request_id():
     assert line["request_id"] == "rid-1"
     assert line["user_id"] == "-"
     assert "time" in line
+
+
+def test_4xx_lines_of_django_request_carry_the_request_id_and_user_id(db):
+    from rest_framework.test import APIClient
+
+    from accounts.models import User
+
+    records = []
+
+    class Collect(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Collect()
+    handler.addFilter(LogContextFilter())
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    try:
+        user = User.objects.create_user("alice", password="plum-Orchard-42-violet")
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.get("/api/v1/users/424242", HTTP_X_REQUEST_ID="rid-404")
+    finally:
+        logger.removeHandler(handler)
+    assert response.status_code == 404
+    [record] = [r for r in records if r.levelno == logging.WARNING]
+    assert record.request_id == "rid-404"
+    assert record.user_id == user.pk

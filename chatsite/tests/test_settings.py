@@ -43,3 +43,22 @@ def test_prod_passes_check_deploy_without_warnings():
     result = run_manage(["check", "--deploy", "--fail-level", "WARNING"], PROD_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_prod_refuses_a_wildcard_in_allowed_hosts():
+    result = run_manage(["check"], {**PROD_ENV, "ALLOWED_HOSTS": "chat.example.com,*"})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "chatsite: ALLOWED_HOSTS must name the site's hosts; '*' would accept any Host header."
+    )
+
+
+def test_prod_refuses_a_short_or_repetitive_secret_key():
+    for key in ["short-but-set", "ab" * 40]:
+        result = run_manage(["check"], {**PROD_ENV, "SECRET_KEY": key})
+        assert result.returncode == 1, key
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip() == (
+            "chatsite: SECRET_KEY must be at least 50 characters long with at least 5 different characters."
+        )
