@@ -5,14 +5,11 @@ from django.db.models.functions import Lower
 
 from accounts.models import Block, User
 from chatsite.api_errors import ApiError
-
-# The largest primary key the database can hold (a signed 64-bit integer). A bigger id from a URL
-# can't name a user, and SQLite or PostgreSQL would raise on it instead of finding nothing.
-MAX_ID = 2**63 - 1
+from chatsite.strict import valid_id
 
 
 def get_user(user_id: int, *, include_inactive: bool = False) -> User | None:
-    if not 0 < user_id <= MAX_ID:
+    if not valid_id(user_id):
         return None
     users = User.objects.all() if include_inactive else User.objects.filter(is_active=True)
     return users.filter(pk=user_id).first()

@@ -18,7 +18,7 @@ from django.core.cache import cache
 from rest_framework import status
 from rest_framework.throttling import BaseThrottle
 
-from chats import ratelimit
+from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 
 

@@ -43,7 +43,8 @@ ping                                                              (a pong frame,
 ``created: false``. ``message`` is the REST ``Message`` shape (``chats.serializers``); errors carry
 the REST codes (``invalid``, ``not_found``, ``not_member``, ``forbidden``, ``blocked``,
 ``archived``, ``deleted``, ``rate_limited`` with ``retry_after`` seconds...) plus the socket's own:
-``invalid_json``, ``unknown_type``, ``too_large``, ``binary_unsupported``, ``already_authenticated``.
+``invalid_json``, ``too_deep`` (nested deeper than ``JSON_MAX_DEPTH``), ``unknown_type``, ``too_large``,
+``binary_unsupported``, ``already_authenticated``.
 
 Server frames
 -------------
@@ -107,7 +108,7 @@ Reconnect with jittered exponential backoff (e.g. 0.5 s doubling up to 30 s), an
 from rest_framework import serializers
 
 from chatsite.api_errors import exception_handler
-from chatsite.strict import StrictSerializer, TextField
+from chatsite.strict import MAX_ID, StrictSerializer, TextField
 
 VERSION = 1
 SUBPROTOCOL = f"chatsite.v{VERSION}"
@@ -141,9 +142,6 @@ class FrameError(Exception):
 # --- client frames ---
 
 
-INT64 = 2**63  # request ids and seqs are 64-bit signed integers, as every client can hold them
-
-
 class RequestIdField(serializers.Field):
     default_error_messages = {"invalid": "An id is a string of at most 64 characters, or a 64-bit integer."}
 
@@ -152,7 +150,7 @@ class RequestIdField(serializers.Field):
             self.fail("invalid")
         if isinstance(data, str) and len(data) > 64:
             self.fail("invalid")
-        if isinstance(data, int) and not -INT64 <= data < INT64:
+        if isinstance(data, int) and not -MAX_ID - 1 <= data <= MAX_ID:
             self.fail("invalid")
         return data
 
@@ -171,7 +169,7 @@ class AuthFrame(ClientFrame):
 
 class ResumeFrame(ClientFrame):
     conversations = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=INT64 - 1), allow_empty=True
+        child=serializers.IntegerField(min_value=0, max_value=MAX_ID), allow_empty=True
     )
 
     def validate_conversations(self, value):
@@ -205,7 +203,7 @@ class ReactFrame(MessageFrame):
 
 
 class ReadFrame(ConversationFrame):
-    seq = serializers.IntegerField(min_value=0, max_value=INT64 - 1)
+    seq = serializers.IntegerField(min_value=0, max_value=MAX_ID)
 
 
 class PresenceFrame(ClientFrame):

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import override_settings
 
-from accounts.tests.helpers import PASSWORD
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from accounts.tests.helpers import PASSWORD, assert_error
+from testkit.api import assert_error
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

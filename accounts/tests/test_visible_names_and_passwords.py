@@ -2,7 +2,8 @@
 
 import pytest
 
-from accounts.tests.helpers import PASSWORD, assert_error
+from testkit.api import assert_error
+from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

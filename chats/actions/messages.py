@@ -7,12 +7,13 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from chats import mentions, ratelimit
+from chats import mentions
 from chats.actions.changes import announce, created_event, message_payload
 from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
 from chats.selectors import message_in
+from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
 

@@ -3,33 +3,28 @@
 from rest_framework import serializers
 
 from chats.models import Conversation, Membership
-from chatsite.strict import StrictSerializer, TextField
-
-INT64_MAX = 2**63 - 1  # ids and seqs are 64-bit: beyond that nothing exists, and databases raise
-USER_ID = {"min_value": 1, "max_value": INT64_MAX}
+from chatsite.strict import MAX_ID, IdField, StrictSerializer, TextField, validate_visible_text
 
 
 class CreateConversationIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=[Conversation.Kind.GROUP, Conversation.Kind.CHANNEL])
-    title = TextField(max_length=100)
-    topic = TextField(max_length=250, required=False, allow_blank=True, default="")
+    title = TextField(max_length=100, single_line=True, validators=[validate_visible_text])
+    topic = TextField(max_length=250, single_line=True, required=False, allow_blank=True, default="")
     is_public = serializers.BooleanField(required=False, default=False)
-    member_ids = serializers.ListField(
-        child=serializers.IntegerField(**USER_ID), required=False, default=list, max_length=500
-    )
+    member_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=500)
 
 
 class OpenDirectIn(StrictSerializer):
-    user_id = serializers.IntegerField(**USER_ID)
+    user_id = IdField()
 
 
 class UpdateConversationIn(StrictSerializer):
-    title = TextField(max_length=100, required=False)
-    topic = TextField(max_length=250, required=False, allow_blank=True)
+    title = TextField(max_length=100, single_line=True, required=False, validators=[validate_visible_text])
+    topic = TextField(max_length=250, single_line=True, required=False, allow_blank=True)
 
 
 class InviteIn(StrictSerializer):
-    user_id = serializers.IntegerField(**USER_ID)
+    user_id = IdField()
 
 
 class RoleIn(StrictSerializer):
@@ -47,13 +42,13 @@ class EditIn(StrictSerializer):
 
 
 class ReadIn(StrictSerializer):
-    seq = serializers.IntegerField(min_value=0, max_value=INT64_MAX)
+    seq = serializers.IntegerField(min_value=0, max_value=MAX_ID)
 
 
 class PageQuery(serializers.Serializer):
-    before = serializers.IntegerField(min_value=1, required=False, max_value=INT64_MAX)
-    after = serializers.IntegerField(min_value=0, required=False, max_value=INT64_MAX)
-    around = serializers.IntegerField(min_value=1, required=False, max_value=INT64_MAX)
+    before = serializers.IntegerField(min_value=1, required=False, max_value=MAX_ID)
+    after = serializers.IntegerField(min_value=0, required=False, max_value=MAX_ID)
+    around = serializers.IntegerField(min_value=1, required=False, max_value=MAX_ID)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
     def validate(self, attrs):
@@ -63,7 +58,7 @@ class PageQuery(serializers.Serializer):
 
 
 class EventsQuery(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, max_value=INT64_MAX)
+    after = serializers.IntegerField(min_value=0, max_value=MAX_ID)
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100)
 
 

@@ -14,7 +14,7 @@ urlpatterns = [
     path(f"{conv}/join", views.JoinView.as_view()),
     path(f"{conv}/leave", views.LeaveView.as_view()),
     path(f"{conv}/members", views.MembersView.as_view()),
-    path(f"{conv}/members/<int:user_id>", views.MemberView.as_view()),
+    path(f"{conv}/members/<id:user_id>", views.MemberView.as_view()),
     path(f"{conv}/messages", views.MessagesView.as_view()),
     path(f"{conv}/events", views.EventsView.as_view()),
     path(f"{conv}/pins", views.PinsView.as_view()),

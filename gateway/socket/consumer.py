@@ -9,7 +9,6 @@ which frames were decided is the order on the wire.
 
 import asyncio
 import inspect
-import json
 import logging
 import uuid
 from collections import deque
@@ -22,6 +21,7 @@ from django.conf import settings
 
 from chats import actions as chat_actions
 from chats.serializers import MessageSerializer
+from chatsite import strict
 from chatsite.api_errors import ApiError
 from gateway import fanout, protocol
 from gateway.fanout import health
@@ -224,7 +224,9 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
                 self._close(Close.RATE_LIMITED)
             return None, protocol.error(None, "too_large", f"A frame is at most {limit} bytes.")
         try:
-            return json.loads(text), None
+            return strict.loads(text), None
+        except strict.TooDeep:
+            return None, protocol.error(None, "too_deep", f"A frame nests at most {strict.max_depth()} levels.")
         except (ValueError, RecursionError):
             return None, protocol.error(None, "invalid_json", "The frame is not JSON.")
 

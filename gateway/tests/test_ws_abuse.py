@@ -26,7 +26,7 @@ async def next_error(client):
         ("{not json", "invalid_json"),
         ("   ", "invalid_json"),
         ("[" * 100_000, "too_large"),
-        ("[" * 20_000 + "]" * 20_000, "invalid_json"),  # nesting that would blow the recursion limit
+        ("[" * 20_000 + "]" * 20_000, "too_deep"),  # nesting that would blow the recursion limit
         ("[]", "invalid"),
         ('"just a string"', "invalid"),
         ("42", "invalid"),

@@ -62,3 +62,13 @@ async def test_a_frame_that_cannot_be_written_closes_the_socket_with_a_code(alic
     monkeypatch.setattr(ChatConsumer, "encode", unwritable)
     await client.send({"type": "ping", "id": "x"})
     assert await client.closed() == Close.SERVER_ERROR
+
+
+async def test_a_deeply_nested_frame_is_refused_and_the_socket_keeps_answering(alice):
+    client = await connect(alice)
+    await client.send('{"a":' * 1000 + "1" + "}" * 1000)
+    refused = await client.wait_for(lambda f: f["type"] == "error")
+    assert refused["error"]["code"] == "too_deep"
+    await client.send("[" * 5000 + "]" * 5000)
+    assert (await client.wait_for(lambda f: f["type"] == "error"))["error"]["code"] == "too_deep"
+    assert (await client.request({"type": "ping"}))["type"] == "pong"

@@ -4,22 +4,22 @@ from graph.api import connections, discovery, views
 
 urlpatterns = [
     path("blocks", views.BlockListView.as_view(), name="blocks-list"),
-    path("blocks/<int:user_id>", views.BlockView.as_view(), name="blocks-detail"),
+    path("blocks/<id:user_id>", views.BlockView.as_view(), name="blocks-detail"),
     path("graph/following", connections.FollowingListView.as_view(), name="graph-following"),
-    path("graph/following/<int:user_id>", connections.FollowView.as_view(), name="graph-follow"),
+    path("graph/following/<id:user_id>", connections.FollowView.as_view(), name="graph-follow"),
     path("graph/followers", connections.FollowerListView.as_view(), name="graph-followers"),
     path("graph/friends", connections.FriendListView.as_view(), name="graph-friends"),
-    path("graph/friends/<int:user_id>", connections.FriendView.as_view(), name="graph-friend"),
+    path("graph/friends/<id:user_id>", connections.FriendView.as_view(), name="graph-friend"),
     path(
         "graph/friend-requests/incoming", connections.IncomingRequestListView.as_view(), name="graph-requests-incoming"
     ),
     path(
-        "graph/friend-requests/incoming/<int:user_id>/accept",
+        "graph/friend-requests/incoming/<id:user_id>/accept",
         connections.AcceptRequestView.as_view(),
         name="graph-request-accept",
     ),
     path(
-        "graph/friend-requests/incoming/<int:user_id>/decline",
+        "graph/friend-requests/incoming/<id:user_id>/decline",
         connections.DeclineRequestView.as_view(),
         name="graph-request-decline",
     ),
@@ -27,8 +27,8 @@ urlpatterns = [
         "graph/friend-requests/outgoing", connections.OutgoingRequestListView.as_view(), name="graph-requests-outgoing"
     ),
     path(
-        "graph/friend-requests/outgoing/<int:user_id>", connections.OutgoingRequestView.as_view(), name="graph-request"
+        "graph/friend-requests/outgoing/<id:user_id>", connections.OutgoingRequestView.as_view(), name="graph-request"
     ),
     path("graph/suggestions", discovery.SuggestionsView.as_view(), name="graph-suggestions"),
-    path("graph/path/<int:user_id>", discovery.PathView.as_view(), name="graph-path"),
+    path("graph/path/<id:user_id>", discovery.PathView.as_view(), name="graph-path"),
 ]

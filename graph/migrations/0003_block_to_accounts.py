@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("graph", "0002_social"),
-        ("accounts", "0003_block_from_graph"),
+        ("accounts", "0004_block_from_graph"),
     ]
 
     operations = [

@@ -33,7 +33,7 @@ def test_block_is_201_with_the_blocked_users_public_profile(client, alice, bob):
         "id": bob.id,
         "username": "bob",
         "display_name": "Bob",
-        "avatar_url": "",
+        "avatar_url": None,
         "bio": "",
         "status_text": "",
     }

@@ -80,7 +80,10 @@ def test_an_event_without_handlers_is_marked_sent_without_a_dedupe_record(embedd
     assert not ProcessedEvent.objects.exists()
 
 
-def test_after_the_last_allowed_attempt_the_safety_net_stops_and_readyz_shows_it(embedded, recorder, committed, client):
+def test_after_the_last_allowed_attempt_the_safety_net_stops_and_readyz_shows_it(
+    embedded, recorder, committed, client, settings
+):
+    settings.READYZ_TOKEN = "probe-secret"  # the details are for callers that know it
     embedded.OUTBOX_STRAGGLER_SECONDS = 0
     embedded.OUTBOX_LOCAL_MAX_ATTEMPTS = 2
     recorder.on(TYPE, fail=100)
@@ -91,14 +94,16 @@ def test_after_the_last_allowed_attempt_the_safety_net_stops_and_readyz_shows_it
 
     assert OutboxEvent.objects.get(pk=event.pk).attempts == 2
     assert len(recorder.seen) == 2
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers={"X-Readyz-Token": settings.READYZ_TOKEN})
     assert response.status_code == 200  # the outbox informs, it does not take the pod out
     outbox = response.json()["outbox"]
     assert (outbox["unsent"], outbox["given_up"]) == (1, 1)
 
 
-def test_readyz_reports_how_far_the_outbox_is_behind(embedded, client):
+def test_readyz_reports_how_far_the_outbox_is_behind(embedded, client, settings):
     from datetime import timedelta
+
+    settings.READYZ_TOKEN = "probe-secret"  # the details are for callers that know it
 
     from django.utils import timezone
 
@@ -106,7 +111,7 @@ def test_readyz_reports_how_far_the_outbox_is_behind(embedded, client):
         emit(TYPE, key="c1", payload={})
     OutboxEvent.objects.update(occurred_at=timezone.now() - timedelta(seconds=120), sent_at=None)
 
-    outbox = client.get("/readyz").json()["outbox"]
+    outbox = client.get("/readyz", headers={"X-Readyz-Token": settings.READYZ_TOKEN}).json()["outbox"]
 
     assert outbox["unsent"] == 1
     assert outbox["unsent_capped"] is False

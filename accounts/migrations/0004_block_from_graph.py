@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("accounts", "0002_devices_username_rules_session_epoch"),
+        ("accounts", "0003_display_name_visible"),
         ("graph", "0002_social"),
     ]
 
