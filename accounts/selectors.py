@@ -57,6 +57,15 @@ def user_or_404(user_id, *, include_inactive: bool = False) -> User:
     return user
 
 
+def visible_profile(viewer_id: int, user_id: int) -> User:
+    """A profile the viewer may see: an active user who has not blocked the viewer (a block hides
+    the blocker, as in search). 404 otherwise, so a block is not revealed."""
+    user = user_or_404(user_id)
+    if is_blocked(user.pk, viewer_id):
+        raise ApiError("not_found", "User not found.", 404)
+    return user
+
+
 def search_users(searcher_id: int, q: str, *, limit: int = 20) -> list[User]:
     """Active users whose username or display name starts with `q`, ignoring case.
 

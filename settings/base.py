@@ -306,5 +306,8 @@ DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 WS_HEALTH_INTERVAL = env.float("WS_HEALTH_INTERVAL", default=2.0)  # seconds between checks that Redis kept its data
 PRESENCE_TTL = env.float("PRESENCE_TTL", default=60.0)  # seconds a connection counts without a heartbeat
 PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=20.0)
+# Seconds a user's last socket may be gone before others hear "offline": a reconnect within it
+# (a blip, a reload) changes nothing for them.
+PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=8.0)
 TYPING_EXPIRES = env.float("TYPING_EXPIRES", default=6.0)  # how long a client shows "typing"
 TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats sooner than this are dropped

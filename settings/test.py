@@ -15,3 +15,4 @@ if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
 # How long a test waits for something that should happen (a frame, a consumed event, a server
 # answer) before it fails. Generous: a loaded machine is slow, and waiting costs nothing when it comes.
 TEST_DEADLINE_SECONDS = env.float("TEST_DEADLINE_SECONDS", default=30.0)  # noqa: F405
+PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=0.3)  # noqa: F405 - tests wait for it

@@ -16,7 +16,7 @@ from accounts.api.serializers import (
     UserListSerializer,
     UserSearchSerializer,
 )
-from chatsite.api_errors import ApiError, error_responses
+from chatsite.api_errors import error_responses
 
 
 def parse(serializer_class, data):
@@ -143,7 +143,4 @@ class UserView(APIView):
         summary="A user's public profile",
     )
     def get(self, request, user_id):
-        user = selectors.get_user(user_id)
-        if user is None:
-            raise ApiError("not_found", "No such user.", status.HTTP_404_NOT_FOUND)
-        return Response(PublicProfileSerializer(user).data)
+        return Response(PublicProfileSerializer(selectors.visible_profile(request.user.pk, user_id)).data)

@@ -47,3 +47,27 @@ def test_replayed_events_of_a_blocked_sender_are_bare_so_no_seq_is_missing(clien
     assert hidden == [{**hidden[0], "type": "hidden", "message": None, "actor_id": None, "data": {}}]
     assert "hidden text" not in str(events)
     assert [e["seq"] for e in events] == list(range(1, message.seq + 1))
+
+
+@pytest.mark.parametrize("blocker_is_author", [True, False])
+def test_no_reaction_or_pin_crosses_a_block_in_a_dm_either_way(client_for, alice, bob, blocker_is_author):
+    dm, _ = actions.do_open_direct(alice, bob)
+    message = send(alice, dm, "hello")
+    blocker, blocked = (alice, bob) if blocker_is_author else (bob, alice)
+    do_block(blocker, blocked)
+    base = f"/api/v1/conversations/{dm.id}/messages/{message.id}"
+    for api in (client_for(bob), client_for(alice)):
+        reacted = api.put(f"{base}/reactions/%F0%9F%91%8D")
+        pinned = api.put(f"{base}/pin")
+        # the blocked side cannot see the blocker's message at all; the rest are refused like a send
+        assert reacted.status_code in (403, 404) and pinned.status_code in (403, 404)
+    from chats.backends import get_store
+
+    stored = get_store().get(message.id)
+    assert stored.reactions == {} and stored.pinned_at is None
+
+
+def test_a_blocked_user_cannot_read_the_blockers_profile(client_for, alice, bob):
+    do_block(alice, bob)
+    assert client_for(bob).get(f"/api/v1/users/{alice.pk}").status_code == 404
+    assert client_for(alice).get(f"/api/v1/users/{bob.pk}").status_code == 200

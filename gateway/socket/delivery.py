@@ -16,6 +16,7 @@ from chatsite.api_errors import ApiError
 from gateway import fanout, protocol
 from gateway.protocol import Close
 from gateway.socket.feed import Feed
+from gateway.socket.threads import in_thread
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class DeliveryMixin:
             return self._close(Close.SERVER_INTERRUPTED)
         seq = message.get("seq")
         self._after_release(cid, feed.release(resume_after=seq - 1 if seq else None))
+        await self._tell_presence_of(await in_thread(chat_selectors.member_ids)(cid))
 
     # --- resume ---
 

@@ -30,8 +30,19 @@ class SignalsMixin:
 
     async def _go_offline(self):
         change = await off_loop(presence.disconnect)(self.user.pk, self.connection_id)
-        if change:
+        if change == presence.OFFLINE:
+            # Not at once: a client that reconnects within the grace (a network blip, a reload)
+            # would flap offline and online for everyone. The task outlives this socket.
+            groups = [fanout.conversation_group(cid) for cid in self.feeds]
+            asyncio.get_running_loop().create_task(_offline_after_grace(self.user.pk, groups))
+        elif change:
             await self._announce(change)
+
+    async def _tell_presence_of(self, user_ids):
+        """A frame with the status of these people (a new conversation's members), if any is around."""
+        statuses = await off_loop(presence.statuses)([u for u in user_ids if u != self.user.pk and not self._muted(u)])
+        if statuses:
+            self._emit(protocol.presence(statuses))
 
     async def _heartbeat(self):
         while True:
@@ -45,11 +56,8 @@ class SignalsMixin:
                 await self._announce(change)
 
     async def _announce(self, status):
-        message = fanout.presence_message(self.user.pk, status)
         groups = [fanout.conversation_group(cid) for cid in self.feeds]
-        results = await asyncio.gather(*(self.publish(g, message) for g in groups), return_exceptions=True)
-        if any(isinstance(r, Exception) for r in results):
-            log.info("presence of user %s not announced everywhere", self.user.pk)
+        await _publish_status(self.user.pk, status, groups)
 
     async def set_presence(self, status):
         change = await off_loop(presence.set_status)(self.user.pk, self.connection_id, status)
@@ -83,3 +91,19 @@ class SignalsMixin:
             self.presence_stamps.clear()
         self.presence_stamps[user_id] = message["stamp"]
         self._emit(protocol.presence({user_id: message["status"]}))
+
+
+async def _publish_status(user_id, status, groups):
+    message = fanout.presence_message(user_id, status)
+    results = await asyncio.gather(*(fanout.publish(g, message) for g in groups), return_exceptions=True)
+    if any(isinstance(r, Exception) for r in results):
+        log.info("presence of user %s not announced everywhere", user_id)
+
+
+async def _offline_after_grace(user_id, groups):
+    try:
+        await asyncio.sleep(settings.PRESENCE_OFFLINE_GRACE)
+        if user_id not in await off_loop(presence.statuses)([user_id]):
+            await _publish_status(user_id, presence.OFFLINE, groups)
+    except Exception:
+        log.info("offline announcement of user %s failed", user_id, exc_info=True)

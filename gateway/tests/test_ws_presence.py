@@ -54,6 +54,34 @@ async def test_a_user_is_online_while_any_device_is(alice, bob, group):
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_reconnect_within_the_grace_announces_no_offline(settings, alice, bob, group):
+    settings.PRESENCE_OFFLINE_GRACE = 2
+    a = await connect(alice)
+    b = await connect(bob)
+    assert await next_presence(a, bob) == "online"
+    await b.disconnect()
+    b = await connect(bob)  # a reload: back well within the grace
+    settings.PRESENCE_OFFLINE_GRACE = 0
+    await b.disconnect()  # gone for good this time, announced at once
+    statuses = []
+    while "offline" not in statuses:
+        statuses.append(await next_presence(a, bob))
+    assert statuses.count("offline") == 1 and statuses.index("offline") == len(statuses) - 1
+    assert set(statuses[:-1]) <= {"online"}  # never offline in between
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_member_is_told_who_of_the_conversation_is_around(alice, bob, carol, group):
+    from chats import actions
+
+    await connect(bob)  # bob is around
+    c = await connect(carol)
+    assert c.presence == {"type": "presence", "users": {}}  # carol shares nothing yet
+    await in_thread(actions.do_invite, alice, group.id, carol)
+    assert await next_presence(c, bob) == "online"
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_typing_reaches_the_others_with_an_expiry_and_repeats_are_dropped(settings, alice, bob, group):
     settings.TYPING_EXPIRES = 5
     settings.TYPING_MIN_INTERVAL = 0.5
