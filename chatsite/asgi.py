@@ -12,6 +12,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from chatsite import log_filters  # noqa: E402
 from gateway.socket.routing import websocket_application  # noqa: E402
 
 # The event loop and Django's sync thread (where every write runs) share the GIL. At the default
@@ -20,6 +21,7 @@ from gateway.socket.routing import websocket_application  # noqa: E402
 # under load. A 1 ms interval (ASGI_SWITCH_INTERVAL) gives the thread its turn sooner.
 sys.setswitchinterval(float(os.environ.get("ASGI_SWITCH_INTERVAL", "0.001")))
 
+log_filters.install()  # a client's bad frame is not the server's error
 application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
 
 # Everything loaded so far lives as long as the process: out of the collector's sight, a full

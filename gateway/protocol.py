@@ -100,8 +100,9 @@ Close codes
 
 Answers a client should expect besides these: ``typing``, ``read`` and the message frames
 answer ``not_found`` for a conversation the user cannot see and ``not_member`` for a public
-channel they have not joined; while the fan-out's Redis is unreachable a frame may be answered
-by ``server_error`` (nothing was written: retry after the reconnect).
+channel they have not joined; while Redis (presence, typing, the fan-out) is unreachable a frame
+may be answered by ``unavailable`` with ``retry_after`` (nothing was written: retry), and the
+socket is soon closed with 4503. ``server_error`` means a fault of the server itself.
 Reconnect with jittered exponential backoff (e.g. 0.5 s doubling up to 30 s), and always resume.
 """
 

@@ -18,6 +18,8 @@ from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chats import actions as chat_actions
 from chats.serializers import MessageSerializer
@@ -33,6 +35,8 @@ from gateway.socket.signals import SignalsMixin
 from gateway.socket.threads import in_thread
 
 log = logging.getLogger(__name__)
+
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError)
 
 
 class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
@@ -243,6 +247,11 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     async def _answer(self, kind, request_id, data):
         try:
             result = await getattr(self, f"_do_{kind}")(**data)
+        except UNAVAILABLE as exc:
+            # Redis (presence, typing, the fan-out) is away for a moment: the client's fault it is
+            # not, and nothing was written. A documented answer, and a warning without traceback.
+            log.warning("frame %s: a backend is unavailable (%s)", kind, exc.__class__.__name__)
+            return self._emit(protocol.error(request_id, "unavailable", "Try again in a moment.", retry_after=1))
         except Exception as exc:
             frame = protocol.error_from_exception(request_id, exc)
             if frame is None:

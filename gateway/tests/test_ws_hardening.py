@@ -72,3 +72,20 @@ async def test_a_deeply_nested_frame_is_refused_and_the_socket_keeps_answering(a
     await client.send("[" * 5000 + "]" * 5000)
     assert (await client.wait_for(lambda f: f["type"] == "error"))["error"]["code"] == "too_deep"
     assert (await client.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_a_backend_outage_answers_unavailable_without_a_traceback(alice, group, monkeypatch, caplog):
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from gateway import presence
+
+    client = await connect(alice)
+
+    def down(*args, **kwargs):
+        raise RedisDown("connection refused")
+
+    monkeypatch.setattr(presence, "typing_allowed", down)
+    answer = await client.request({"type": "typing", "conversation_id": str(group.id)})
+    assert answer["error"]["code"] == "unavailable" and answer["retry_after"] == 1
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+    assert (await client.request({"type": "ping"}))["type"] == "pong"
