@@ -42,6 +42,30 @@ def bench_env(database, **extra):
     )
 
 
+def setup_both_stores(database):
+    """Django on a throwaway PostgreSQL database and a throwaway MongoDB (FerretDB) database of
+    the same name, both empty and migrated: the stage of the benchmarks that compare the stores."""
+    if not os.environ.get("MONGO_URL"):
+        sys.exit('bench: set MONGO_URL (eval "$(scripts/services/svc env)")')
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="settings.test",
+        DATABASE_URL=bench_database_url(database),
+        MONGO_URL=urlunparse(urlparse(os.environ["MONGO_URL"])._replace(path=f"/{database}")),
+    )
+    recreate_database(os.environ["DATABASE_URL"])
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from pymongo import MongoClient
+
+    with MongoClient(os.environ["MONGO_URL"]) as client:
+        client.drop_database(database)
+
+
 def recreate_database(url):
     import psycopg
 

@@ -23,9 +23,8 @@ import threading
 import time
 import uuid
 from itertools import pairwise
-from urllib.parse import urlparse, urlunparse
 
-from bench.common import RESULTS, ROOT, bench_database_url, recreate_database, save
+from bench.common import RESULTS, ROOT, save, setup_both_stores
 
 BENCH_DB = "chatsite_bench_churn"
 ROLL_BACK_EVERY = 20
@@ -35,28 +34,6 @@ GOAL = 0.5
 
 class RolledBack(Exception):
     pass
-
-
-def setup_django():
-    if not os.environ.get("MONGO_URL"):
-        sys.exit('bench: set MONGO_URL (eval "$(scripts/services/svc env)")')
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="settings.test",
-        DATABASE_URL=bench_database_url(BENCH_DB),
-        MONGO_URL=urlunparse(urlparse(os.environ["MONGO_URL"])._replace(path=f"/{BENCH_DB}")),
-    )
-    recreate_database(os.environ["DATABASE_URL"])
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    from pymongo import MongoClient
-
-    with MongoClient(os.environ["MONGO_URL"]) as client:
-        client.drop_database(BENCH_DB)
 
 
 def churn(store, writers, readers, conversations, seconds):
@@ -168,7 +145,7 @@ def main():
     command = "python -m bench.store_churn " + " ".join(sys.argv[1:])
 
     print(f"bench: preparing databases {BENCH_DB} (PostgreSQL and FerretDB) ...", flush=True)
-    setup_django()
+    setup_both_stores(BENCH_DB)
     from chats.backends.mongo import MongoMessageStore
     from chats.backends.sql import SqlMessageStore
 

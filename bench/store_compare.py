@@ -12,35 +12,15 @@ say nothing about a real MongoDB: they compare the adapters' costs on this machi
 import argparse
 import os
 import random
-import sys
 import threading
 import time
 import uuid
-from urllib.parse import urlparse, urlunparse
 
-from bench.common import ROOT, bench_database_url, plot_latency, recreate_database, save, summarize
+from bench.common import ROOT, plot_latency, save, setup_both_stores, summarize
 
 BENCH_DB = "chatsite_bench_store"
 PAGE = 50
 WRITERS = 8
-
-
-def setup_django():
-    if not os.environ.get("MONGO_URL"):
-        sys.exit('bench: set MONGO_URL (eval "$(scripts/services/svc env)")')
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="settings.test",
-        DATABASE_URL=bench_database_url(BENCH_DB),
-        MONGO_URL=urlunparse(urlparse(os.environ["MONGO_URL"])._replace(path=f"/{BENCH_DB}")),
-    )
-    recreate_database(os.environ["DATABASE_URL"])
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def stores():
@@ -123,7 +103,7 @@ def main():
     args = parser.parse_args()
 
     print(f"bench: preparing databases {BENCH_DB} (PostgreSQL and FerretDB) ...", flush=True)
-    setup_django()
+    setup_both_stores(BENCH_DB)
     results, series = {}, {}
     for label, store in stores().items():
         row, conversations = {}, []
