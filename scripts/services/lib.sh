@@ -11,15 +11,22 @@ CACHE_DIR=${CHATSITE_CACHE_DIR:-$HOME/.cache/chatsite}
 RUN_DIR=$STATE_DIR/run
 LOG_DIR=$STATE_DIR/logs
 
-# Fixed ports: high numbers so they never collide with a system-wide service
-# on the default ports. Used by the service files and `svc env`.
+# Ports: high numbers so they never collide with a system-wide service on the
+# default ports. Used by the service files and `svc env`. Each can be moved by
+# its variable, so a second set of services (another state folder) can run
+# beside the first.
 # shellcheck disable=SC2034
-PG_PORT=55432
-REDIS_PORT=56379
-KAFKA_PORT=59092
-KAFKA_CONTROLLER_PORT=59093
-NEO4J_PORT=57687
-FERRETDB_PORT=57017
+PG_PORT=${CHATSITE_PG_PORT:-55432}
+REDIS_PORT=${CHATSITE_REDIS_PORT:-56379}
+KAFKA_PORT=${CHATSITE_KAFKA_PORT:-59092}
+KAFKA_CONTROLLER_PORT=${CHATSITE_KAFKA_CONTROLLER_PORT:-59093}
+NEO4J_PORT=${CHATSITE_NEO4J_PORT:-57687}
+FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-57017}
+for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT; do
+    [[ ${!_port} =~ ^[0-9]+$ ]] && ((${!_port} > 0 && ${!_port} < 65536)) ||
+        { echo "svc: $_port (CHATSITE_$_port) is not a port number: ${!_port}" >&2; exit 2; }
+done
+unset _port
 
 JAVA_BIN=${JAVA_BIN:-java}
 
