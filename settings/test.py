@@ -8,3 +8,7 @@ MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="1000/1s")  # noqa: F405
 # Several suites may share one PostgreSQL server (parallel work, CI beside a dev run): each names its own.
 if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}  # noqa: F405
+# The one deadline of every test that waits on a broker, a server or a child process (conftest.py's
+# wait_until). Generous: a loaded machine with freshly formatted brokers is slow, and a passing test
+# never waits it out, because the waits poll.
+TEST_DEADLINE_SECONDS = env.float("TEST_DEADLINE_SECONDS", default=60.0)  # noqa: F405
