@@ -118,6 +118,6 @@ def run_together(n, work):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
+        t.join(deadline())
     assert not errors, errors
     return results
