@@ -97,6 +97,16 @@ start_failed() {
     log=$(log_file "$name")
     say "$name did not come up ($why); log: $log"
     if [[ -f $log ]]; then
+        # The cause is often far above the tail, which a JVM fills with its shutdown.
+        local first
+        first=$(grep -m 3 -E 'ERROR|FATAL|Address already in use' "$log" || true)
+        if [[ -n $first ]]; then
+            echo "----- first errors in $log -----" >&2
+            echo "$first" >&2
+        fi
+        if grep -q 'Address already in use' "$log"; then
+            say "$name: its port was taken when it started (by another server, or by a client socket: the ports lie in Linux's ephemeral range, see /proc/sys/net/ipv4/ip_local_port_range)"
+        fi
         echo "----- last 20 lines of $log -----" >&2
         tail -n 20 "$log" >&2
         echo "-----" >&2
