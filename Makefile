@@ -63,8 +63,9 @@ lint: $(STAMP)
 	@if grep -q '^\[tool.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
 	else echo "lint-imports: no contracts in pyproject.toml yet"; fi
 
-# Known vulnerabilities in every locked set (prod and bench include base and dev). It needs a vulnerability database (PyPI's JSON API or
-# OSV), so it runs in the pipeline; a machine without that network cannot check (see README).
+# Known vulnerabilities in every locked set (prod and bench include base and dev). It needs a
+# vulnerability database (PyPI's JSON API or OSV), so it runs in the pipeline; a machine without
+# that network cannot check (see README).
 audit: $(STAMP)
 	$(VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
 		-r requirements/prod.txt -r requirements/bench.txt
