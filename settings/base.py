@@ -241,6 +241,18 @@ LOGGING = {
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# For a log shipper (ELK): with LOG_DIR set, every line also goes to LOG_DIR/app.log and ERROR and
+# above to LOG_DIR/errors.log, as JSON lines whatever LOG_FORMAT says; both rotate by size.
+LOG_DIR = env("LOG_DIR", default="")
+if LOG_DIR:
+    from chatsite.logging_files import add_file_handlers
+
+    add_file_handlers(
+        LOGGING,
+        LOG_DIR,
+        max_bytes=env.int("LOG_FILE_MAX_MB", default=100) * 1024 * 1024,
+        backups=env.int("LOG_FILE_BACKUPS", default=5),
+    )
 
 # Per-device API tokens (knox): hashed at rest, each device logs out on its own.
 REST_KNOX = {

@@ -59,8 +59,56 @@ kafka_ready() {
     log_has kafka "Kafka Server started" && port_open "$KAFKA_PORT"
 }
 
+# The readiness probe (kafka/KafkaReady.java), compiled once per version of its
+# source against the broker's own client jars.
+KAFKA_READY_SRC=$SVC_DIR/kafka/KafkaReady.java
+# How long a started broker may take until its coordinators answer; generous,
+# since a fresh broker on a loaded machine is exactly the slow case.
+KAFKA_READY_SECONDS=${CHATSITE_KAFKA_READY_SECONDS:-180}
+
+kafka_probe_classes() {
+    local sum dest tmp
+    sum=$(sha256sum "$KAFKA_READY_SRC" | cut -c1-16)
+    dest=$CACHE_DIR/kafka-$KAFKA_VERSION/ready-$sum
+    if [[ ! -f $dest/KafkaReady.class ]]; then
+        command -v javac >/dev/null || die "kafka: the readiness probe needs a JDK (javac not found; apt-get install openjdk-17-jdk-headless)"
+        tmp="$dest.tmp.$$"
+        rm -rf "$tmp"
+        mkdir -p "$tmp"
+        run_logged "compile the kafka readiness probe" javac -cp "$KAFKA_LIBS/*" -d "$tmp" "$KAFKA_READY_SRC" ||
+            { rm -rf "$tmp"; return 1; }
+        rm -rf "$dest"
+        mv "$tmp" "$dest"
+    fi
+    echo "$dest"
+}
+
+# "Kafka Server started" means the port serves requests, not that the group and
+# transaction coordinators do: on a freshly formatted broker the first consumer
+# group and the first idempotent producer get "Coordinator load in progress" for
+# a while. Prove both with a throwaway group and producer; the marker holds the
+# broker's pid, so a later `svc start` of the same process does not ask again.
+kafka_wait_coordinators() {
+    local classes pid marker=$RUN_DIR/kafka.coordinators
+    pid=$(live_pid kafka "$KAFKA_PATTERN") || { start_failed kafka "process exited"; return 1; }
+    if [[ -s $marker && $(<"$marker") == "$pid" ]]; then return 0; fi
+    classes=$(kafka_probe_classes) || return 1
+    say "kafka: waiting until the group and transaction coordinators answer (deadline ${KAFKA_READY_SECONDS}s)"
+    if ! "$JAVA_BIN" -Xmx128m -XX:TieredStopAtLevel=1 \
+        "-Dlog4j.configuration=file:$SVC_DIR/kafka/log4j.properties" \
+        -cp "$KAFKA_LIBS/*:$classes" KafkaReady "127.0.0.1:$KAFKA_PORT" "$KAFKA_READY_SECONDS" \
+        >>"$(log_file kafka)" 9>&-; then
+        start_failed kafka "coordinators not ready"
+        return 1
+    fi
+    echo "$pid" >"$marker"
+}
+
 kafka_start() {
-    if live_pid kafka "$KAFKA_PATTERN" >/dev/null; then return 0; fi
+    if live_pid kafka "$KAFKA_PATTERN" >/dev/null; then
+        kafka_wait_coordinators
+        return
+    fi
     port_free kafka "$KAFKA_PORT" && port_free kafka "$KAFKA_CONTROLLER_PORT" || return 1
     kafka_install
     mkdir -p "$KAFKA_HOME"
@@ -70,9 +118,13 @@ kafka_start() {
     say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
     spawn kafka "$JAVA_BIN" "${KAFKA_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_HOME/server.properties"
     wait_for kafka 90 "$(<"$(pid_file kafka)")" kafka_ready || { kafka_stop; return 1; }
+    kafka_wait_coordinators || { kafka_stop; return 1; }
 }
 
 # Controlled shutdown takes a few seconds; give it room before SIGKILL.
-kafka_stop() { stop_pid kafka "$KAFKA_PATTERN" 45; }
+kafka_stop() {
+    stop_pid kafka "$KAFKA_PATTERN" 45
+    rm -f "$RUN_DIR/kafka.coordinators"
+}
 
 kafka_status() { status_line kafka "$KAFKA_PORT" "$KAFKA_PATTERN"; }

@@ -11,15 +11,22 @@ CACHE_DIR=${CHATSITE_CACHE_DIR:-$HOME/.cache/chatsite}
 RUN_DIR=$STATE_DIR/run
 LOG_DIR=$STATE_DIR/logs
 
-# Fixed ports: high numbers so they never collide with a system-wide service
-# on the default ports. Used by the service files and `svc env`.
+# Ports: high numbers so they never collide with a system-wide service on the
+# default ports. Used by the service files and `svc env`. Each can be moved by
+# its variable, so a second set of services (another state folder) can run
+# beside the first.
 # shellcheck disable=SC2034
-PG_PORT=55432
-REDIS_PORT=56379
-KAFKA_PORT=59092
-KAFKA_CONTROLLER_PORT=59093
-NEO4J_PORT=57687
-FERRETDB_PORT=57017
+PG_PORT=${CHATSITE_PG_PORT:-55432}
+REDIS_PORT=${CHATSITE_REDIS_PORT:-56379}
+KAFKA_PORT=${CHATSITE_KAFKA_PORT:-59092}
+KAFKA_CONTROLLER_PORT=${CHATSITE_KAFKA_CONTROLLER_PORT:-59093}
+NEO4J_PORT=${CHATSITE_NEO4J_PORT:-57687}
+FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-57017}
+for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT; do
+    [[ ${!_port} =~ ^[0-9]+$ ]] && ((${!_port} > 0 && ${!_port} < 65536)) ||
+        { echo "svc: $_port (CHATSITE_$_port) is not a port number: ${!_port}" >&2; exit 2; }
+done
+unset _port
 
 JAVA_BIN=${JAVA_BIN:-java}
 
@@ -90,6 +97,16 @@ start_failed() {
     log=$(log_file "$name")
     say "$name did not come up ($why); log: $log"
     if [[ -f $log ]]; then
+        # The cause is often far above the tail, which a JVM fills with its shutdown.
+        local first
+        first=$(grep -m 3 -E 'ERROR|FATAL|Address already in use' "$log" || true)
+        if [[ -n $first ]]; then
+            echo "----- first errors in $log -----" >&2
+            echo "$first" >&2
+        fi
+        if grep -q 'Address already in use' "$log"; then
+            say "$name: its port was taken when it started (by another server, or by a client socket: the ports lie in Linux's ephemeral range, see /proc/sys/net/ipv4/ip_local_port_range)"
+        fi
         echo "----- last 20 lines of $log -----" >&2
         tail -n 20 "$log" >&2
         echo "-----" >&2

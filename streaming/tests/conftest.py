@@ -3,7 +3,7 @@ import itertools
 import os
 import subprocess
 import sys
-import time
+import threading
 import uuid
 
 import pytest
@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from streaming import bus
-from testkit.services import ROOT
+from testkit.services import ROOT, deadline, wait_until
 
 _ids = itertools.count(1)
 
@@ -71,19 +71,28 @@ def kafka(settings):
 
     settings.KAFKA_TOPIC_PREFIX = f"t{uuid.uuid4().hex[:10]}."
     settings.KAFKA_TOPIC_PARTITIONS = 3
+    # The broker may confirm slowly on a loaded machine: a relay batch waits as long as a test would.
+    settings.OUTBOX_DELIVERY_TIMEOUT_SECONDS = max(settings.OUTBOX_DELIVERY_TIMEOUT_SECONDS, deadline())
     topics = event_and_dead_letter_topics()
     ensure_topics(topics)
     yield settings
     admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
-    for future in admin.delete_topics(topics, operation_timeout=30).values():
+    for future in admin.delete_topics(topics, operation_timeout=deadline()).values():
         # A topic may be gone already (or the broker slow to answer): it is only clean-up.
         with contextlib.suppress(Exception):
-            future.result(30)
+            future.result(deadline())
 
 
 def read_topic(topic):
     """Every record of a topic, partition by partition, in offset order: [(partition, key, value, headers)]."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+    NOT_READY_YET = {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
+        KafkaError._TIMED_OUT,
+    }
 
     consumer = Consumer(
         {
@@ -93,17 +102,32 @@ def read_topic(topic):
         }
     )
     try:
-        partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        partitions = sorted(consumer.list_topics(topic, timeout=deadline()).topics[topic].partitions)
+
+        def end_offsets():
+            # A topic made a moment ago may not have its leaders yet: "not leader" means ask again.
+            try:
+                return {
+                    p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=deadline())[1]
+                    for p in partitions
+                }
+            except KafkaException as exc:
+                if exc.args[0].code() in NOT_READY_YET:
+                    return None
+                raise
+
+        ends = wait_until(end_offsets, f"the end offsets of {topic}")
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions if ends[p]])
-        records, deadline = [], time.monotonic() + 30
-        positions = dict.fromkeys(partitions, 0)
-        while any(positions[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
-            msg = consumer.poll(1.0)
-            if msg is None or msg.error():
-                continue
-            positions[msg.partition()] = msg.offset() + 1
-            records.append((msg.partition(), msg.key(), msg.value(), dict(msg.headers() or [])))
+        records, positions = [], dict.fromkeys(partitions, 0)
+
+        def read_to_the_end():
+            for msg in consumer.consume(num_messages=1000, timeout=0.5):
+                if not msg.error():
+                    positions[msg.partition()] = msg.offset() + 1
+                    records.append((msg.partition(), msg.key(), msg.value(), dict(msg.headers() or [])))
+            return all(positions[p] >= ends[p] for p in partitions)
+
+        wait_until(read_to_the_end, f"every record of {topic} up to {ends}")
         return records
     finally:
         consumer.close()
@@ -146,10 +170,25 @@ def manage(*args, env):
     )
 
 
-def wait_for(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+class Output:
+    """The output of a child process, read line by line as it comes (a pipe read only at the end
+    cannot show what the child said while it ran)."""
+
+    def __init__(self, proc):
+        self.proc = proc
+        self.lines = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def wait_for_line(self, text):
+        return wait_until(lambda: any(text in line for line in self.lines), f"the line {text!r} from the child")
+
+    def finish(self):
+        """Wait for the child's exit and return everything it wrote."""
+        self.proc.wait(deadline())
+        self._reader.join(deadline())
+        return "".join(self.lines)

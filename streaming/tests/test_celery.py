@@ -17,8 +17,8 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from streaming.events import emit
 from streaming.models import OutboxEvent
 from streaming.tasks import trim_outbox
-from streaming.tests.conftest import subprocess_env, wait_for
-from testkit.services import ROOT, require_service
+from streaming.tests.conftest import subprocess_env
+from testkit.services import ROOT, deadline, require_service, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -54,7 +54,7 @@ def celery(tmp_path):
     for proc, log in procs:
         proc.send_signal(signal.SIGTERM)
         try:
-            proc.wait(30)
+            proc.wait(deadline())
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
@@ -72,7 +72,7 @@ def test_a_worker_runs_a_task_sent_through_redis(celery):
 
     trim_outbox.apply_async(queue=queue)
 
-    assert wait_for(lambda: not OutboxEvent.objects.filter(pk=old.pk).exists(), timeout=60), "the task never ran"
+    wait_until(lambda: not OutboxEvent.objects.filter(pk=old.pk).exists(), "the worker to run the task")
 
 
 def test_beat_sends_the_database_schedule_to_a_worker(celery):
@@ -87,4 +87,4 @@ def test_beat_sends_the_database_schedule_to_a_worker(celery):
     celery(*worker_args(), KAFKA_BOOTSTRAP_SERVERS="")
     celery("beat", "--pidfile=", "--max-interval", "1")
 
-    assert wait_for(lambda: OutboxEvent.objects.get(pk=straggler.pk).sent_at is not None, timeout=60)
+    wait_until(lambda: OutboxEvent.objects.get(pk=straggler.pk).sent_at is not None, "beat to send the safety net")

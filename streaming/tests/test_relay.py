@@ -4,7 +4,6 @@ and nothing is lost when the relay or Kafka goes away."""
 import json
 import signal
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -14,8 +13,8 @@ from chats import actions
 from streaming.events import emit, topic_for
 from streaming.models import OutboxEvent
 from streaming.relay import Relay
-from streaming.tests.conftest import manage, read_envelopes, read_topic, subprocess_env, wait_for
-from testkit.services import svc
+from streaming.tests.conftest import Output, manage, read_envelopes, read_topic, subprocess_env
+from testkit.services import deadline, svc, wait_until
 
 pytestmark = [pytest.mark.services]
 
@@ -131,8 +130,8 @@ def test_kafka_down_keeps_events_in_the_outbox_and_publishes_all_when_it_returns
     finally:
         svc("start", "kafka")
     after = _emit_many(20)
-    kafka.OUTBOX_DELIVERY_TIMEOUT_SECONDS = 30
-    assert wait_for(lambda: relay.relay_batch()[1] > 0, timeout=60, interval=1)
+    kafka.OUTBOX_DELIVERY_TIMEOUT_SECONDS = deadline()
+    wait_until(lambda: relay.relay_batch()[1] > 0, "the relay to publish again once Kafka is back")
     drain(relay)
     published = [e["id"] for e in read_envelopes(topic_for("moderation.reported"))]
     assert set(published) == {str(e.id) for e in before + during + after}
@@ -146,15 +145,16 @@ def test_relay_command_wakes_on_each_commit_and_exits_cleanly_on_sigterm(kafka):
 
     # It polls only every 10 minutes: anything sooner is the commit's NOTIFY waking it.
     proc = manage("relay_outbox", "--poll-seconds", "600", "--log-every", "1", env=subprocess_env())
+    out = Output(proc)
     try:
         first = _emit_many(10)
-        assert wait_for(all_sent, timeout=30)  # started, and idle in LISTEN
+        wait_until(all_sent, "the relay to start and publish the first events")  # then idle in LISTEN
         woke = _emit_many(1)
-        assert wait_for(all_sent, timeout=10)
-        time.sleep(1.5)  # long enough for a lag log line
+        wait_until(all_sent, "the relay to wake on the commit's NOTIFY")
+        out.wait_for_line("oldest unsent")  # the periodic lag line
         second = _emit_many(300)
         proc.send_signal(signal.SIGTERM)
-        output, _ = proc.communicate(timeout=60)
+        output = out.finish()
     finally:
         if proc.poll() is None:
             proc.kill()
