@@ -59,7 +59,7 @@ test-embedded: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/bandit --quiet -c pyproject.toml -b .ci/bandit-baseline.json -r $(APPS)
+	$(VENV)/bin/bandit --quiet -c pyproject.toml -r $(APPS)
 	@if grep -q '^\[tool.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
 	else echo "lint-imports: no contracts in pyproject.toml yet"; fi
 

@@ -2,7 +2,7 @@
 
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404 - starts the project's own servers for tests and benchmarks
 import sys
 import time
 import urllib.request
@@ -53,7 +53,7 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
             *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
         ]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]  # nosec B603 - a fixed command line of our own
 
         def pids():
             if workers == 1:
@@ -66,7 +66,7 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
         listener.listen(4096)
         port, fd = listener.getsockname()[1], listener.fileno()
         cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", app]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]
+        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]  # nosec B603 - a fixed command line of our own
         listener.close()
 
         def pids():
@@ -101,7 +101,7 @@ def _wait_until_serving(port, procs, server):
             if proc.poll() is not None:
                 raise RuntimeError(f"{server} exited with {proc.returncode} before serving")
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # nosec B310 - a fixed http URL on the loopback
             return
         except OSError:
             time.sleep(0.2)

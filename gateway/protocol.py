@@ -113,7 +113,7 @@ from chatsite.strict import MAX_ID, StrictSerializer, TextField
 
 VERSION = 1
 SUBPROTOCOL = f"chatsite.v{VERSION}"
-TOKEN_SUBPROTOCOL_PREFIX = "token."  # noqa: S105 - a prefix, not a secret
+TOKEN_SUBPROTOCOL_PREFIX = "token."  # noqa: S105 - a prefix, not a secret # nosec B105 - a prefix, not a secret
 
 
 class Close:

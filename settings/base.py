@@ -258,7 +258,7 @@ if LOG_DIR:
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env.int("TOKEN_TTL_DAYS", default=30)),
     "AUTO_REFRESH": True,
-    "TOKEN_LIMIT_PER_USER": 20,
+    "TOKEN_LIMIT_PER_USER": 20,  # nosec B105 - a count of tokens, not a password
 }
 
 # --- Event streaming and Celery ---

@@ -1,8 +1,10 @@
 """The real services that `make test` starts, from a test's point of view."""
 
+import asyncio
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -38,7 +40,8 @@ def require_service(name):
 
 def svc(action, name):
     """Start, stop or restart one of the local services (tests that prove failure handling)."""
-    subprocess.run([str(SVC), action, name], check=True, capture_output=True, timeout=180)
+    # A start may format and wait for a broker: give it the service scripts' own limits, at least.
+    subprocess.run([str(SVC), action, name], check=True, capture_output=True, timeout=max(300, 3 * deadline()))
 
 
 def run_together(n, work):
@@ -59,6 +62,55 @@ def run_together(n, work):
     for t in threads:
         t.start()
     for t in threads:
-        t.join(60)
+        t.join(deadline())
     assert not errors, errors
     return results
+
+
+# --- waiting: one deadline for every test that waits on a broker, a server or a subprocess ---
+
+
+def deadline():
+    """Seconds a test may wait for something that should happen soon (TEST_DEADLINE_SECONDS).
+
+    Generous on purpose: on a loaded machine a fresh broker or a child process can take many
+    seconds, and a passing test never waits the whole of it, since the waits poll."""
+    return float(getattr(settings, "TEST_DEADLINE_SECONDS", 60))
+
+
+def _poll_intervals(first=0.02, longest=0.5):
+    interval = first
+    while True:
+        yield interval
+        interval = min(interval * 1.5, longest)
+
+
+def wait_until(predicate, what, *, seconds=None):
+    """Poll predicate() until it returns something truthy, and return that. After the deadline
+    (TEST_DEADLINE_SECONDS unless `seconds` is given) fail the test, saying what never happened."""
+    limit = deadline() if seconds is None else seconds
+    end = time.monotonic() + limit
+    for interval in _poll_intervals():
+        result = predicate()
+        if result:
+            return result
+        left = end - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"gave up after {limit:g} s (TEST_DEADLINE_SECONDS) waiting for {what}", pytrace=False)
+        time.sleep(min(interval, left))
+
+
+async def async_wait_until(predicate, what, *, seconds=None):
+    """wait_until for async tests: predicate may be a plain or an async function."""
+    limit = deadline() if seconds is None else seconds
+    end = time.monotonic() + limit
+    for interval in _poll_intervals():
+        result = predicate()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return result
+        left = end - time.monotonic()
+        if left <= 0:
+            pytest.fail(f"gave up after {limit:g} s (TEST_DEADLINE_SECONDS) waiting for {what}", pytrace=False)
+        await asyncio.sleep(min(interval, left))

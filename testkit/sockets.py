@@ -15,15 +15,10 @@ from knox.models import AuthToken
 
 from gateway import presence
 from gateway.socket.routing import websocket_application
+from testkit.services import deadline
 
 ORIGIN = (b"origin", b"http://testserver")
 _ids = itertools.count(1)
-
-
-def deadline():
-    """How long a test waits for a frame before failing: one setting for the suite, generous on a
-    loaded machine. Waiting longer costs nothing when the frame comes."""
-    return settings.TEST_DEADLINE_SECONDS
 
 
 class Closed(Exception):

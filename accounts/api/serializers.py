@@ -67,7 +67,7 @@ class PasswordChangeSerializer(StrictSerializer):
 class ProfileUpdateSerializer(StrictSerializer):
     refused = {
         "username": "The username can't be changed here.",
-        "password": "Change the password with POST /api/v1/auth/password.",
+        "password": "Change the password with POST /api/v1/auth/password.",  # nosec B105 - help text naming an endpoint, not a password
         "email": "The email can't be changed here.",
         "id": "Read-only.",
         "date_joined": "Read-only.",

@@ -149,7 +149,7 @@ class MongoMessageStore(MessageStore):
         pk = uuid.UUID(conversation)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE conversation_id = %s RETURNING last_seq",  # noqa: S608
+                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE conversation_id = %s RETURNING last_seq",  # noqa: S608 # nosec B608 - only the model's own table name is interpolated
                 [MongoSeqCounter._meta.pk.get_db_prep_value(pk, connection)],
             )
             row = cursor.fetchone()

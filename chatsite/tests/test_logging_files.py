@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from chatsite.logging_files import SharedRotatingFileHandler
-from conftest import ROOT, deadline
+from testkit.services import ROOT, deadline
 
 FIELDS = {"time", "level", "logger", "message", "request_id", "user_id"}
 

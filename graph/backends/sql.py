@@ -60,7 +60,7 @@ def _suggestions_sql():
                            WHERE x.blocker_id = c.candidate AND x.blocked_id = %(me)s)
         ORDER BY {MUTUAL_FRIEND_WEIGHT} * c.mutual + {SHARED_CONVERSATION_WEIGHT} * c.shared DESC, c.candidate
         LIMIT %(limit)s
-    """  # noqa: S608
+    """  # noqa: S608  # nosec B608 - only the models' own table names are interpolated
 
 
 class SqlGraph(GraphBackend):

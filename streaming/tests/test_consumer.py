@@ -10,7 +10,6 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from django.db import transaction
 
-from conftest import deadline, wait_until
 from streaming.bus import TransientError
 from streaming.consumer import EventConsumer
 from streaming.events import emit, topic_for
@@ -18,6 +17,7 @@ from streaming.models import ProcessedEvent
 from streaming.relay import Relay, claim
 from streaming.tests.conftest import Output, manage, read_topic, subprocess_env
 from streaming.tests.test_relay import drain
+from testkit.services import deadline, wait_until
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 

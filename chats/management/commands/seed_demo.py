@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.actions import do_register
 from chats import actions
 
-DEMO_PASSWORD = "chatsite-demo"  # noqa: S105 - printed to the developer on purpose
+DEMO_PASSWORD = "chatsite-demo"  # noqa: S105 - printed to the developer on purpose # nosec B105 - the demo's published password
 PEOPLE = [
     ("alice", "Alice Liddell"),
     ("bob", "Bob Builder"),
