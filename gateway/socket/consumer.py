@@ -219,7 +219,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         if text is None:
             return None, protocol.error(None, "binary_unsupported", "Frames are JSON text.")
         limit = settings.WS_MAX_FRAME_BYTES
-        if len(text) > limit or len(text.encode()) > limit:
+        if len(text) > limit or len(text.encode(errors="surrogatepass")) > limit:
             if self.budget.strike():  # big frames cost memory: repeated, they close like a flood
                 self._close(Close.RATE_LIMITED)
             return None, protocol.error(None, "too_large", f"A frame is at most {limit} bytes.")
