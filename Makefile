@@ -11,7 +11,7 @@ export READ_DOT_ENV := false
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL \
 	-u GRAPH_BACKEND -u KAFKA_BOOTSTRAP_SERVERS
 
-.PHONY: run test test-embedded test-services lint format services-start services-stop services-status bench clean
+.PHONY: run test test-embedded test-services lint format services-start services-stop services-status bench drills clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ format: $(STAMP)
 bench: $(STAMP) services-start
 	$(PY) -m pip install --quiet -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.ws_load
+
+# Fault drills on the real services, both message stores (under ~10 minutes; stops Kafka for
+# 60 s and restarts Redis). Results in bench/results/drills.{json,md,png} and targets.json.
+drills: $(STAMP) services-start
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.drills
 
 services-start:
 	$(SVC) start
