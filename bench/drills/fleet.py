@@ -122,6 +122,7 @@ class Peer:
 class Receiver(Peer):
     def __init__(self, fleet, token, conversation_ids, last):
         super().__init__(fleet, token, conversation_ids, last)
+        self.resumed_from = dict(self.last)
         self.new_phase()
 
     def new_phase(self):
@@ -130,31 +131,37 @@ class Receiver(Peer):
         self.got = {c: set() for c in self.last}
         self.duplicated = self.out_of_order = self.resyncs = 0
 
+    def on_hello(self, socket):
+        self.resumed_from = dict(self.last)  # what the resume frame names
+
     def on_frame(self, socket, data):
         cid = data.get("conversation_id")
         if data["type"] == "resync":
+            # The socket will not replay from the resume's seq: fetch (resumed from, seq] over REST.
             self.resyncs += 1
-            self.fleet.background.add(asyncio.ensure_future(self.fill(cid, data["seq"])))
+            fill = self.fill(cid, self.resumed_from[cid], data["seq"])
+            self.fleet.background.add(asyncio.ensure_future(fill))
             return
         if "seq" not in data or cid not in self.last:
             return
         self.record(cid, data["seq"])
 
-    def record(self, cid, seq):
+    def record(self, cid, seq, filled=False):
         if seq <= self.base[cid] or seq in self.got[cid]:
-            self.duplicated += 1
+            if not filled:  # REST pages may overlap what the socket gave
+                self.duplicated += 1
         elif seq <= self.last[cid]:
-            if seq > self.base[cid]:
+            if not filled:
                 self.out_of_order += 1
             self.got[cid].add(seq)
         else:
             self.got[cid].add(seq)
             self.last[cid] = seq
 
-    async def fill(self, cid, upto):
+    async def fill(self, cid, after, upto):
         """After resync: what the socket will not replay, from REST."""
-        for event in await self.fleet.listing(self.token, cid, self.last[cid], upto):
-            self.record(cid, event["seq"])
+        for event in await self.fleet.listing(self.token, cid, after, upto):
+            self.record(cid, event["seq"], filled=True)
 
 
 class Sender(Peer):
