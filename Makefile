@@ -14,7 +14,7 @@ EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NE
 # The apps that bandit scans (tests and migrations are excluded in pyproject.toml).
 APPS := $(wildcard chatsite settings accounts chats gateway graph streaming analytics ml notifications moderation web)
 
-.PHONY: run test test-embedded test-services lint audit lock format services-start services-stop services-status bench clean
+.PHONY: run test test-embedded test-services lint audit lock format services-start services-stop services-status bench drills clean
 
 # Every install is from the hashed locks in requirements/*.txt (`make lock` writes them from the
 # *.in files): pip refuses any file whose hash is not listed, and any package that is not pinned.
@@ -90,6 +90,12 @@ format: $(STAMP)
 bench: $(STAMP) services-start
 	$(PIP_INSTALL) -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.ws_load
+
+# Fault drills on the real services, both message stores (under ~10 minutes; stops Kafka for
+# 60 s and restarts Redis). Results in bench/results/drills.{json,md,png} and targets.json.
+drills: $(STAMP) services-start
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.drills
 
 services-start:
 	$(SVC) start

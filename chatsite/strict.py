@@ -208,11 +208,37 @@ def check_text_depth(text: str | bytes, limit: int | None = None) -> None:
             depth -= 1
 
 
+class NotUnicode(ValueError):
+    """The JSON holds a string that is not Unicode text: a lone surrogate, such as "\\ud800"."""
+
+
+def check_unicode(value) -> None:
+    """Raise NotUnicode if a string in a parsed JSON value (a key or a value) has a lone
+    surrogate. JSON's \\u escapes can spell one; it cannot be encoded as UTF-8, so an answer that
+    echoes it (an id) cannot be written and a database refuses to store it."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                raise NotUnicode("JSON string with a lone surrogate") from None
+
+
 def loads(text: str | bytes, limit: int | None = None):
-    """json.loads that refuses nesting deeper than `limit` (TooDeep) before parsing. For the
-    WebSocket frames and anything else that parses JSON from a client."""
+    """json.loads that refuses nesting deeper than `limit` (TooDeep) before parsing, and strings
+    that are not Unicode text (NotUnicode) after. For the WebSocket frames and anything else that
+    parses JSON from a client."""
     check_text_depth(text, limit)
-    return json.loads(text)
+    value = json.loads(text)
+    check_unicode(value)
+    return value
 
 
 def too_deep_error():
@@ -227,7 +253,8 @@ def too_deep_error():
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser with a cap on nesting depth: 400 `too_deep` instead of a RecursionError."""
+    """DRF's JSON parser with a cap on nesting depth (400 `too_deep` instead of a RecursionError)
+    that refuses strings which are not Unicode text (a lone surrogate: 400, not a database error)."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         parser_context = parser_context or {}
@@ -243,7 +270,9 @@ class JSONParser(parsers.JSONParser):
             raise too_deep_error() from None
         try:
             parse_constant = drf_json.strict_constant if self.strict else None
-            return drf_json.loads(text, parse_constant=parse_constant)
+            value = drf_json.loads(text, parse_constant=parse_constant)
+            check_unicode(value)  # a lone surrogate would reach the database, which refuses it
+            return value
         except RecursionError:
             raise too_deep_error() from None
         except ValueError as exc:

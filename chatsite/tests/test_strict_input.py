@@ -182,3 +182,13 @@ def test_invisible_characters_are_named():
     assert strict.invisible_characters("a\u202eb\u200bc") == ["U+202E", "U+200B"]
     assert strict.invisible_characters("👩\u200d💻") == []
     assert strict.invisible_characters("a\u200db") == ["U+200D"]
+
+
+@pytest.mark.django_db
+def test_a_lone_surrogate_in_a_json_body_is_a_clean_400(client_for, alice, group):
+    body = '{"client_id": "s1", "text": "bad \\ud800 text"}'
+    response = client_for(alice).post(
+        f"/api/v1/conversations/{group.id}/messages", body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"]

@@ -223,7 +223,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         if text is None:
             return None, protocol.error(None, "binary_unsupported", "Frames are JSON text.")
         limit = settings.WS_MAX_FRAME_BYTES
-        if len(text) > limit or len(text.encode()) > limit:
+        if len(text) > limit or len(text.encode(errors="surrogatepass")) > limit:
             if self.budget.strike():  # big frames cost memory: repeated, they close like a flood
                 self._close(Close.RATE_LIMITED)
             return None, protocol.error(None, "too_large", f"A frame is at most {limit} bytes.")
@@ -332,19 +332,23 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
                 if isinstance(item, int):
                     await self.close(item)
                     return
-                text = item.text() if hasattr(item, "text") else self.encode(item)
+                try:
+                    text = item.text() if hasattr(item, "text") else self.encode(item)
+                except Exception:
+                    # A frame that does not encode is the server's fault: the socket must not live
+                    # on silent. Close it with a code; the client resumes.
+                    log.warning("a frame did not encode; closing with %s", Close.SERVER_ERROR, exc_info=True)
+                    self.closing = True
+                    await self.close(Close.SERVER_ERROR)
+                    return
                 await self.send(text_data=text)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            # A frame that cannot be written (it does not encode, the transport broke): the socket
-            # must not live on silent. Close it; the client resumes.
-            log.warning("socket write failed; closing with %s", Close.SERVER_ERROR, exc_info=True)
+        except Exception as exc:
+            # The transport is gone (the client left, the connection broke): nothing to close, and
+            # nothing the server did wrong.
             self.closing = True
-            try:
-                await self.close(Close.SERVER_ERROR)
-            except Exception:
-                log.info("closing after a failed write failed too", exc_info=True)
+            log.info("socket write failed, the client is gone: %s", exc.__class__.__name__)
 
     def _spawn(self, coroutine):
         task = asyncio.ensure_future(coroutine)

@@ -1,0 +1,1 @@
+"""Fault drills: `python -m bench.drills` (see __main__)."""
