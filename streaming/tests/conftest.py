@@ -3,10 +3,12 @@ import itertools
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from django.conf import settings
 from django.db import connection
 
@@ -73,12 +75,84 @@ def kafka(settings):
     settings.KAFKA_TOPIC_PARTITIONS = 3
     topics = event_and_dead_letter_topics()
     ensure_topics(topics)
+    # A topic just made has no partition leader for a moment; a test that reads it then fails
+    # with NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE.
+    wait_for_leaders(topics)
     yield settings
     admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
     for future in admin.delete_topics(topics, operation_timeout=30).values():
         # A topic may be gone already (or the broker slow to answer): it is only clean-up.
         with contextlib.suppress(Exception):
             future.result(30)
+
+
+# Errors of a topic whose metadata has not settled yet (just created, or its leader moving).
+SETTLING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._UNKNOWN_PARTITION,
+    KafkaError._UNKNOWN_TOPIC,
+}
+
+
+def _deadline():
+    return time.monotonic() + settings.TEST_DEADLINE_SECONDS
+
+
+def _left(deadline):
+    return max(deadline - time.monotonic(), 0.1)
+
+
+def wait_for_leaders(topics, client=None, deadline=None):
+    """Wait until every partition of every topic has a leader; returns {topic: sorted partitions}.
+    Fails after TEST_DEADLINE_SECONDS."""
+    from confluent_kafka import Consumer
+
+    deadline = deadline or _deadline()
+    own = client is None
+    if own:
+        client = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "metadata"})
+    pause = threading.Event()  # never set: the interval between metadata requests
+    try:
+        while True:
+            missing = []
+            found = {}
+            for topic in topics:
+                try:
+                    meta = client.list_topics(topic, timeout=_left(deadline)).topics.get(topic)
+                except KafkaException as exc:
+                    missing.append(f"{topic}: {exc}")
+                    continue
+                if meta is None or meta.error is not None or not meta.partitions:
+                    missing.append(f"{topic}: {meta.error if meta is not None else 'no metadata'}")
+                    continue
+                leaderless = [p for p, part in meta.partitions.items() if part.leader < 0 or part.error is not None]
+                if leaderless:
+                    missing.append(f"{topic}: no leader for partitions {leaderless}")
+                    continue
+                found[topic] = sorted(meta.partitions)
+            if not missing:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"topic metadata did not settle in {settings.TEST_DEADLINE_SECONDS} s: {missing}")
+            pause.wait(0.1)
+    finally:
+        if own:
+            client.close()
+
+
+def watermarks(client, partition, deadline):
+    """get_watermark_offsets, retried while the partition's leadership settles."""
+    pause = threading.Event()
+    while True:
+        try:
+            return client.get_watermark_offsets(partition, timeout=_left(deadline))
+        except KafkaException as exc:
+            error = exc.args[0]
+            if time.monotonic() > deadline or not (error.code() in SETTLING or error.retriable()):
+                raise
+        pause.wait(0.1)
 
 
 def read_topic(topic):
@@ -93,10 +167,11 @@ def read_topic(topic):
         }
     )
     try:
-        partitions = sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)
-        ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in partitions}
+        deadline = _deadline()
+        partitions = wait_for_leaders([topic], consumer, deadline)[topic]
+        ends = {p: watermarks(consumer, TopicPartition(topic, p), deadline)[1] for p in partitions}
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions if ends[p]])
-        records, deadline = [], time.monotonic() + 30
+        records, deadline = [], _deadline()
         positions = dict.fromkeys(partitions, 0)
         while any(positions[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
             msg = consumer.poll(1.0)
@@ -146,8 +221,8 @@ def manage(*args, env):
     )
 
 
-def wait_for(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
+def wait_for(predicate, timeout=None, interval=0.1):
+    deadline = time.monotonic() + (settings.TEST_DEADLINE_SECONDS if timeout is None else timeout)
     while time.monotonic() < deadline:
         if predicate():
             return True
