@@ -93,6 +93,8 @@ class EventConsumer:
             nonlocal last_message
             last_message = time.monotonic()
 
+        member = f"static member {self.instance_id}" if self.instance_id else "dynamic member"
+        log.info("consumer %s: joining as %s, topics %s", self.group, member, ", ".join(self.topics))
         self._consumer.subscribe(self.topics, on_assign=assigned)
         transient_backoff = 0.0
         try:

@@ -2,6 +2,7 @@
 handle the next event within seconds, not after its dead session times out. Real Kafka and
 PostgreSQL, the command as production runs it."""
 
+import threading
 import time
 import uuid
 
@@ -53,13 +54,32 @@ def test_a_consumer_killed_and_restarted_with_its_instance_id_handles_the_next_e
 
         restarted_at = time.monotonic()
         proc = manage(*command, env=env)
+        joining = watch_for(proc, "joining as")
         second = publish_graph_event()
         resumed = wait_for(lambda: handled(group, second), timeout=deadline, interval=0.05)
-        elapsed = time.monotonic() - restarted_at
+        handled_at = time.monotonic()
     finally:
         proc.kill()
-        output, _ = proc.communicate(timeout=deadline)
+        proc.wait(deadline)
+    output = "".join(joining["lines"])
 
     assert resumed, f"no event handled {deadline} s after the restart:\n{output}"
-    print(f"restart to next handled event: {elapsed:.2f} s (bound {restart_bound()} s)")
-    assert elapsed <= restart_bound(), f"the restarted consumer took {elapsed:.2f} s:\n{output}"
+    assert joining["at"] is not None, output
+    # Python and Django take seconds to start on a busy machine; the stall is what follows.
+    stall = handled_at - joining["at"]
+    print(f"restart to next handled event: {handled_at - restarted_at:.2f} s, from joining: {stall:.2f} s")
+    assert stall <= restart_bound(), f"the restarted consumer took {stall:.2f} s from joining its group:\n{output}"
+
+
+def watch_for(proc, text):
+    """Read the child's output in the background; note when a line with `text` arrives."""
+    seen = {"at": None, "lines": []}
+
+    def read():
+        for line in proc.stdout:
+            seen["lines"].append(line)
+            if seen["at"] is None and text in line:
+                seen["at"] = time.monotonic()
+
+    threading.Thread(target=read, daemon=True).start()
+    return seen
