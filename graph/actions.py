@@ -1,8 +1,10 @@
 """Writes to the social graph. Each `do_*` runs its `check_*` itself, inside its transaction.
 
-Every change to a pair of users takes both users' row locks first (lower id first), so that a
-follow, a friend request and a block of the same pair never interleave: a block can't miss a
-follow committed beside it. Each `do_*` re-runs its `check_*` under those locks.
+Every change to a pair of users, undoing ones included, takes both users' row locks first (lower
+id first), so that two writes about the same pair never interleave: a block can't miss a follow
+committed beside it, and an accept and a decline (or cancel) of one request can't both succeed.
+Each `do_*` re-reads what it depends on under those locks, and a write that finds the state changed
+under it refuses with an ApiError rather than half succeeding.
 """
 
 from django.contrib.auth import get_user_model
@@ -46,6 +48,7 @@ def do_block(blocker, blocked) -> tuple[Block, bool]:
 def do_unblock(blocker, blocked) -> bool:
     """Remove the block if there is one. Returns whether there was."""
     with transaction.atomic():
+        lock_pair(blocker, blocked)
         deleted, _ = Block.objects.filter(blocker=blocker, blocked=blocked).delete()
         if deleted:
             emit("graph.unblocked", key=blocker.pk, payload=_payload(blocker, blocked), actor=blocker)
@@ -102,6 +105,7 @@ def do_follow(user, target) -> tuple[Follow, bool]:
 def do_unfollow(user, target) -> bool:
     """Stop following `target`. Returns whether `user` was following."""
     with transaction.atomic():
+        lock_pair(user, target)
         deleted, _ = Follow.objects.filter(follower=user, followee=target).delete()
         if deleted:
             _emit_follow("graph.unfollowed", user, target, actor=user)
@@ -147,13 +151,20 @@ def do_accept_friend_request(user, sender) -> tuple[Friendship, bool]:
         if existing is not None:
             return existing, False
         if not FriendRequest.objects.filter(from_user=sender, to_user=user).exists():
-            message = f"{sender.username} has not asked you to be friends."
-            raise ApiError("no_request", message, status.HTTP_404_NOT_FOUND)
+            raise _no_request(sender)
         return _accept(user, sender), True
 
 
+def _no_request(sender):
+    message = f"{sender.username} has not asked you to be friends."
+    return ApiError("no_request", message, status.HTTP_404_NOT_FOUND)
+
+
 def _accept(user, sender):
-    FriendRequest.objects.filter(from_user=sender, to_user=user).delete()
+    # Under the pair lock the request checked just before is still there; if a write ever skipped
+    # the lock, refusing here keeps a closed request from turning into a friendship anyway.
+    if not FriendRequest.objects.filter(from_user=sender, to_user=user).delete()[0]:
+        raise _no_request(sender)
     friendship = Friendship.objects.create(user=user, friend=sender)
     Friendship.objects.create(user=sender, friend=user)
     _emit_pair("graph.friend_accepted", user, sender)
@@ -161,26 +172,36 @@ def _accept(user, sender):
 
 
 def do_decline_friend_request(user, sender) -> bool:
-    """Decline `sender`'s request. Returns whether there was one. The sender is not told."""
+    """Decline `sender`'s request. Returns whether there was one. The sender is not told.
+    Refuses (409 already_friends) when the request was accepted already."""
     return _close_request(sender, user, "declined", actor=user)
 
 
 def do_cancel_friend_request(user, target) -> bool:
-    """Withdraw the request `user` sent to `target`. Returns whether there was one."""
+    """Withdraw the request `user` sent to `target`. Returns whether there was one.
+    Refuses (409 already_friends) when the request was accepted already."""
     return _close_request(user, target, "cancelled", actor=user)
 
 
 def _close_request(sender, recipient, reason, *, actor):
     with transaction.atomic():
+        lock_pair(sender, recipient)
         deleted, _ = FriendRequest.objects.filter(from_user=sender, to_user=recipient).delete()
         if deleted:
             _emit_request_closed(sender, recipient, reason, actor=actor)
+        elif Friendship.objects.filter(user=sender, friend=recipient).exists():
+            # An accept got there first (or long before): answering "done" would tell the closer
+            # the request is gone when it became a friendship.
+            other = recipient if actor.pk == sender.pk else sender
+            message = f"You and {other.username} are already friends; unfriend instead."
+            raise ApiError("already_friends", message, status.HTTP_409_CONFLICT)
     return bool(deleted)
 
 
 def do_unfriend(user, friend) -> bool:
     """End the friendship (both rows). Returns whether they were friends. Follows stay as they are."""
     with transaction.atomic():
+        lock_pair(user, friend)
         deleted = _delete_friendship(user, friend)
         if deleted:
             _emit_pair("graph.unfriended", user, friend)

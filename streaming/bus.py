@@ -65,8 +65,20 @@ def handlers_for(event_type, modules=None):
     family = event_type.split(".", 1)[0]
     found = _handlers.get(event_type, []) + _handlers.get(f"{family}.*", [])
     if modules:
-        found = [h for h in found if any(h.__module__ == m or h.__module__.startswith(m + ".") for m in modules)]
+        found = [h for h in found if _within([h], modules)]
     return found
+
+
+def handled_types(modules=None):
+    """The event types (and "family.*" patterns) that have a handler; with `modules`, a handler
+    defined under these module prefixes. What a consumer group running them must subscribe to."""
+    return sorted(event_type for event_type, funcs in _handlers.items() if _within(funcs, modules))
+
+
+def _within(funcs, modules):
+    if not modules:
+        return bool(funcs)
+    return any(h.__module__ == m or h.__module__.startswith(m + ".") for h in funcs for m in modules)
 
 
 def dispatch(envelope, modules=None):

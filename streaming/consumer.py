@@ -4,6 +4,11 @@
   message went to the dead-letter topic). A restart resumes from the last committed offset.
 - Each event is handled once per group: `bus.handle_once` records it in ProcessedEvent in the
   handlers' transaction, so a redelivered event (at least once) is skipped.
+- The Kafka group id is the group's name with KAFKA_TOPIC_PREFIX in front (streaming.kafka.group_id);
+  the dedupe records and the dead-letter headers keep the name without it.
+- With an `instance_id` the process is a static member of its group: restarted with the same id
+  (the pod name), even after a kill -9, it takes its partitions back at once instead of stalling
+  them until its old session times out. See streaming.kafka.consumer_config.
 - A poison event (its handlers keep failing) is retried EVENT_HANDLER_MAX_ATTEMPTS times with
   exponential backoff, then published to `<topic>.dlq` with the error in the headers, and its
   offset committed. A transient failure (database or a service away, see bus.is_transient) is
@@ -44,8 +49,20 @@ class _Interrupted(Exception):
 
 
 class EventConsumer:
-    def __init__(self, group, topics, *, modules=None, max_attempts=None, backoff=None, batch_size=100, **config):
+    def __init__(
+        self,
+        group,
+        topics,
+        *,
+        modules=None,
+        instance_id=None,
+        max_attempts=None,
+        backoff=None,
+        batch_size=100,
+        **config,
+    ):
         self.group = group
+        self.instance_id = instance_id
         self.topics = list(topics)
         self.modules = modules  # only the handlers defined under these module prefixes; None: all
         self.max_attempts = max_attempts or settings.EVENT_HANDLER_MAX_ATTEMPTS
@@ -67,7 +84,7 @@ class EventConsumer:
         `idle_seconds`); returns the counts of what happened."""
         if ensure:
             ensure_topics(self.topics + [t + DEAD_LETTER_SUFFIX for t in self.topics])
-        self._consumer = Consumer(consumer_config(self.group, **self.config))
+        self._consumer = Consumer(consumer_config(self.group, instance_id=self.instance_id, **self.config))
         last_message = last_log = time.monotonic()
 
         def assigned(consumer, partitions):
@@ -76,6 +93,8 @@ class EventConsumer:
             nonlocal last_message
             last_message = time.monotonic()
 
+        member = f"static member {self.instance_id}" if self.instance_id else "dynamic member"
+        log.info("consumer %s: joining as %s, topics %s", self.group, member, ", ".join(self.topics))
         self._consumer.subscribe(self.topics, on_assign=assigned)
         transient_backoff = 0.0
         try:
@@ -100,7 +119,9 @@ class EventConsumer:
                     transient_backoff = min(max(transient_backoff * 2, self.backoff or 0.1), 30.0)
                     stop.wait(transient_backoff)
         finally:
-            self._consumer.close()  # leaves the group now, so its partitions move on at once
+            # A dynamic member leaves the group now, so its partitions move on at once. A static one
+            # stays a member until its session ends: the same process, restarted, takes them back.
+            self._consumer.close()
             if self._producer is not None:
                 self._producer.flush(30)
         return self.stats

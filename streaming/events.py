@@ -152,6 +152,12 @@ def all_topics():
     return [settings.KAFKA_TOPIC_PREFIX + topic for topic in TOPICS.values()]
 
 
+def handled_topics(modules=None):
+    """The topics holding the events that the handlers (of `modules`, or all) are registered for:
+    what a consumer group running those handlers subscribes to, and nothing it would only skip."""
+    return sorted({topic_for(event_type) for event_type in bus.handled_types(modules)})
+
+
 def resolve_topics(names):
     """Topics from command-line names: a family ("message"), a base topic ("chat.message") or a full one."""
     topics = []

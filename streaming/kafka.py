@@ -32,17 +32,42 @@ def producer_config(**overrides):
     }
 
 
-def consumer_config(group, **overrides):
-    return {
+# How long the group waits for a member that stopped heartbeating before it hands the member's
+# partitions to the others. librdkafka heartbeats from its own thread, so a long handler does not
+# count (that is max.poll.interval.ms). Kafka's default, 45 s, is how long a kill -9'd consumer's
+# partitions used to stall; a restart with the same instance id (static membership) does not wait
+# at all, and this bounds the wait for a member that does not come back (scale-down, a new pod name).
+SESSION_TIMEOUT_MS = 10_000
+HEARTBEAT_INTERVAL_MS = 3_000  # a third of the session: two heartbeats may be lost before it ends
+
+
+def group_id(group):
+    """The Kafka group id of a consumer group: KAFKA_TOPIC_PREFIX in front, as for topics, so two
+    deployments sharing a Kafka cluster never share (and split) a group."""
+    return settings.KAFKA_TOPIC_PREFIX + group
+
+
+def consumer_config(group, *, instance_id=None, **overrides):
+    """Config of a member of consumer group `group` (the name without prefix).
+
+    With `instance_id` the member is static (KIP-345): a process that restarts with the same id
+    takes its partitions back at once, with no rebalance and no wait for its old session to end.
+    Each live process of a group needs its own id (the pod name); two with one id fence each other.
+    """
+    config = {
         **_common(),
-        "group.id": group,
+        "group.id": group_id(group),
         "enable.auto.commit": False,
         # A new group starts from the beginning: an event published before the group existed is
         # still an event it must see.
         "auto.offset.reset": "earliest",
         "enable.partition.eof": False,
-        **overrides,
+        "session.timeout.ms": SESSION_TIMEOUT_MS,
+        "heartbeat.interval.ms": HEARTBEAT_INTERVAL_MS,
     }
+    if instance_id:
+        config["group.instance.id"] = instance_id
+    return {**config, **overrides}
 
 
 def event_and_dead_letter_topics():

@@ -4,9 +4,11 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import pytest
+from confluent_kafka import KafkaError, KafkaException
 from django.conf import settings
 from django.db import connection
 
@@ -75,6 +77,9 @@ def kafka(settings):
     settings.OUTBOX_DELIVERY_TIMEOUT_SECONDS = max(settings.OUTBOX_DELIVERY_TIMEOUT_SECONDS, deadline())
     topics = event_and_dead_letter_topics()
     ensure_topics(topics)
+    # A topic just made has no partition leader for a moment; a test that reads it then fails
+    # with NOT_LEADER_FOR_PARTITION or LEADER_NOT_AVAILABLE.
+    wait_for_leaders(topics)
     yield settings
     admin = AdminClient({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS})
     for future in admin.delete_topics(topics, operation_timeout=deadline()).values():
@@ -83,16 +88,78 @@ def kafka(settings):
             future.result(deadline())
 
 
+# Errors of a topic whose metadata has not settled yet (just created, or its leader moving).
+SETTLING = {
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError._UNKNOWN_PARTITION,
+    KafkaError._UNKNOWN_TOPIC,
+}
+
+
+def _deadline():
+    return time.monotonic() + settings.TEST_DEADLINE_SECONDS
+
+
+def _left(deadline):
+    return max(deadline - time.monotonic(), 0.1)
+
+
+def wait_for_leaders(topics, client=None, deadline=None):
+    """Wait until every partition of every topic has a leader; returns {topic: sorted partitions}.
+    Fails after TEST_DEADLINE_SECONDS."""
+    from confluent_kafka import Consumer
+
+    deadline = deadline or _deadline()
+    own = client is None
+    if own:
+        client = Consumer({"bootstrap.servers": settings.KAFKA_BOOTSTRAP_SERVERS, "group.id": "metadata"})
+    pause = threading.Event()  # never set: the interval between metadata requests
+    try:
+        while True:
+            missing = []
+            found = {}
+            for topic in topics:
+                try:
+                    meta = client.list_topics(topic, timeout=_left(deadline)).topics.get(topic)
+                except KafkaException as exc:
+                    missing.append(f"{topic}: {exc}")
+                    continue
+                if meta is None or meta.error is not None or not meta.partitions:
+                    missing.append(f"{topic}: {meta.error if meta is not None else 'no metadata'}")
+                    continue
+                leaderless = [p for p, part in meta.partitions.items() if part.leader < 0 or part.error is not None]
+                if leaderless:
+                    missing.append(f"{topic}: no leader for partitions {leaderless}")
+                    continue
+                found[topic] = sorted(meta.partitions)
+            if not missing:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"topic metadata did not settle in {settings.TEST_DEADLINE_SECONDS} s: {missing}")
+            pause.wait(0.1)
+    finally:
+        if own:
+            client.close()
+
+
+def watermarks(client, partition, deadline):
+    """get_watermark_offsets, retried while the partition's leadership settles."""
+    pause = threading.Event()
+    while True:
+        try:
+            return client.get_watermark_offsets(partition, timeout=_left(deadline))
+        except KafkaException as exc:
+            error = exc.args[0]
+            if time.monotonic() > deadline or not (error.code() in SETTLING or error.retriable()):
+                raise
+        pause.wait(0.1)
+
+
 def read_topic(topic):
     """Every record of a topic, partition by partition, in offset order: [(partition, key, value, headers)]."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
-
-    NOT_READY_YET = {
-        KafkaError.NOT_LEADER_FOR_PARTITION,
-        KafkaError.LEADER_NOT_AVAILABLE,
-        KafkaError.UNKNOWN_TOPIC_OR_PART,
-        KafkaError._TIMED_OUT,
-    }
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
     consumer = Consumer(
         {
@@ -102,32 +169,18 @@ def read_topic(topic):
         }
     )
     try:
-        partitions = sorted(consumer.list_topics(topic, timeout=deadline()).topics[topic].partitions)
-
-        def end_offsets():
-            # A topic made a moment ago may not have its leaders yet: "not leader" means ask again.
-            try:
-                return {
-                    p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=deadline())[1]
-                    for p in partitions
-                }
-            except KafkaException as exc:
-                if exc.args[0].code() in NOT_READY_YET:
-                    return None
-                raise
-
-        ends = wait_until(end_offsets, f"the end offsets of {topic}")
+        deadline = _deadline()
+        partitions = wait_for_leaders([topic], consumer, deadline)[topic]
+        ends = {p: watermarks(consumer, TopicPartition(topic, p), deadline)[1] for p in partitions}
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions if ends[p]])
-        records, positions = [], dict.fromkeys(partitions, 0)
-
-        def read_to_the_end():
-            for msg in consumer.consume(num_messages=1000, timeout=0.5):
-                if not msg.error():
-                    positions[msg.partition()] = msg.offset() + 1
-                    records.append((msg.partition(), msg.key(), msg.value(), dict(msg.headers() or [])))
-            return all(positions[p] >= ends[p] for p in partitions)
-
-        wait_until(read_to_the_end, f"every record of {topic} up to {ends}")
+        records, deadline = [], _deadline()
+        positions = dict.fromkeys(partitions, 0)
+        while any(positions[p] < ends[p] for p in partitions) and time.monotonic() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is None or msg.error():
+                continue
+            positions[msg.partition()] = msg.offset() + 1
+            records.append((msg.partition(), msg.key(), msg.value(), dict(msg.headers() or [])))
         return records
     finally:
         consumer.close()
@@ -192,3 +245,12 @@ class Output:
         self.proc.wait(deadline())
         self._reader.join(deadline())
         return "".join(self.lines)
+
+
+def wait_for(predicate, timeout=None, interval=0.1):
+    deadline = time.monotonic() + (settings.TEST_DEADLINE_SECONDS if timeout is None else timeout)
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()

@@ -13,6 +13,7 @@ from django.db import transaction
 from streaming.bus import TransientError
 from streaming.consumer import EventConsumer
 from streaming.events import emit, topic_for
+from streaming.kafka import group_id
 from streaming.models import ProcessedEvent
 from streaming.relay import Relay, claim
 from streaming.tests.conftest import Output, manage, read_topic, subprocess_env
@@ -153,7 +154,7 @@ def test_consume_events_commits_what_it_consumed_and_exits_cleanly_on_sigterm(ka
     )
 
     def committed_total():
-        reader = Consumer({"bootstrap.servers": kafka.KAFKA_BOOTSTRAP_SERVERS, "group.id": group})
+        reader = Consumer({"bootstrap.servers": kafka.KAFKA_BOOTSTRAP_SERVERS, "group.id": group_id(group)})
         try:
             offsets = reader.committed([TopicPartition(topic, p) for p in range(3)], timeout=deadline())
             return sum(max(tp.offset, 0) for tp in offsets)

@@ -1,10 +1,14 @@
-"""Run the event handlers as a Kafka consumer group until SIGTERM or SIGINT."""
+"""Run the event handlers as a Kafka consumer group until SIGTERM or SIGINT.
+
+The groups a deployment runs are named in the README ("Consumer groups"): one per app with
+handlers, each subscribed to the topics of its own handlers only.
+"""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from streaming.consumer import DeadLetterFailed, EventConsumer
-from streaming.events import TOPICS, all_topics, resolve_topics
+from streaming.events import TOPICS, handled_topics, resolve_topics
 from streaming.management.commands._signals import stop_on_signals
 
 
@@ -12,12 +16,17 @@ class Command(BaseCommand):
     help = "Consume domain events from Kafka and run the registered handlers (one consumer group)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--group", required=True, help="consumer group id, e.g. graph-sync")
+        parser.add_argument(
+            "--group",
+            required=True,
+            help="consumer group name, e.g. graph-sync (Kafka's group id gets KAFKA_TOPIC_PREFIX in front)",
+        )
         parser.add_argument(
             "--topics",
             nargs="+",
             default=None,
-            help=f"families ({', '.join(TOPICS)}) or topic names; default: every event topic",
+            help=f"families ({', '.join(TOPICS)}) or topic names; "
+            "default: the topics of the events the group's handlers are registered for",
         )
         parser.add_argument(
             "--handlers",
@@ -38,6 +47,13 @@ class Command(BaseCommand):
             default=settings.EVENT_HANDLER_RETRY_BACKOFF,
             help="first retry delay in seconds; doubles on each retry",
         )
+        parser.add_argument(
+            "--instance-id",
+            default=None,
+            help="static group membership (Kafka's group.instance.id): a stable id per process, such as "
+            "the pod name, so a restarted process takes its partitions back at once. Unique per live "
+            "process of the group; default: a dynamic member",
+        )
         parser.add_argument("--batch-size", type=int, default=100)
         parser.add_argument("--max-messages", type=int, default=None, help="exit after this many events")
         parser.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
@@ -48,10 +64,15 @@ class Command(BaseCommand):
         if options["max_attempts"] < 1:
             raise CommandError("--max-attempts must be at least 1")
         group = options["group"]
+        topics = resolve_topics(options["topics"]) if options["topics"] else handled_topics(options["handlers"])
+        if not topics:
+            which = ", ".join(options["handlers"] or []) or "any app"
+            raise CommandError(f"no event handler is registered in {which}: this group would have nothing to do")
         consumer = EventConsumer(
             group,
-            resolve_topics(options["topics"]) if options["topics"] else all_topics(),
+            topics,
             modules=options["handlers"],
+            instance_id=options["instance_id"],
             max_attempts=options["max_attempts"],
             backoff=options["backoff"],
             batch_size=options["batch_size"],
