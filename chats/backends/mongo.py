@@ -51,13 +51,14 @@ import weakref
 from datetime import UTC
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from pymongo import AsyncMongoClient, IndexModel, MongoClient, ReplaceOne
 from pymongo.errors import ConfigurationError, DuplicateKeyError
 
 from chats.backends import mongo_docs
 from chats.backends import mongo_reads as reads
 from chats.backends.base import MessageStore
+from chats.backends.counters import claim_next
 from chats.backends.mongo_docs import STATE, event_document, event_id, message_document, reverted
 from chats.backends.types import AlreadyDone, Message
 from chats.models import MongoSeqCounter
@@ -145,23 +146,7 @@ class MongoMessageStore(MessageStore):
 
     def _claim(self, conversation):
         """The conversation's next seq, from its counter row, in the caller's transaction."""
-        table = MongoSeqCounter._meta.db_table
-        pk = uuid.UUID(conversation)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE conversation_id = %s RETURNING last_seq",  # noqa: S608 # nosec B608 - only the model's own table name is interpolated
-                [MongoSeqCounter._meta.pk.get_db_prep_value(pk, connection)],
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        first = self._legacy_top(conversation) + 1
-        try:
-            with transaction.atomic():
-                MongoSeqCounter.objects.create(pk=pk, last_seq=first)
-            return first
-        except IntegrityError:  # another writer made the row first; its lock queues us
-            return self._claim(conversation)
+        return claim_next(MongoSeqCounter, uuid.UUID(conversation), lambda: self._legacy_top(conversation) + 1)
 
     def _legacy_top(self, conversation):
         # Only a conversation with an old counter document has a log from before: a new one starts

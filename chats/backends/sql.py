@@ -11,6 +11,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from chats.backends.base import MessageStore
+from chats.backends.counters import claim_next
 from chats.backends.types import AlreadyDone, Chunk, Edit, Event, Message
 from chats.models import SeqCounter, StoredEdit, StoredEvent, StoredMessage, StoredReaction
 
@@ -26,24 +27,7 @@ class SqlMessageStore(MessageStore):
     # --- writes ---
 
     def _next_seq(self, conversation_id):
-        # The UPDATE takes the counter row's lock first, so concurrent writers to one
-        # conversation queue here and each gets the next number; a rollback gives it back.
-        # RETURNING (PostgreSQL, SQLite 3.35+) saves the round trip of reading it back.
-        table = SeqCounter._meta.db_table
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET last_seq = last_seq + 1 WHERE conversation_id = %s RETURNING last_seq",  # noqa: S608 # nosec B608 - only the model's own table name is interpolated
-                [SeqCounter._meta.pk.get_db_prep_value(conversation_id, connection)],
-            )
-            row = cursor.fetchone()
-        if row:
-            return row[0]
-        try:
-            with transaction.atomic():
-                SeqCounter.objects.create(pk=conversation_id, last_seq=1)
-            return 1
-        except IntegrityError:  # another writer made the row first
-            return self._next_seq(conversation_id)
+        return claim_next(SeqCounter, conversation_id)
 
     def _log(self, conversation_id, type, actor_id, message_id=None, data=None, seq=None, now=None):
         event = StoredEvent.objects.create(
