@@ -16,7 +16,8 @@ SPAMMY = "Congratulations! You have been selected for a £1000 cash prize. Call 
 def test_training_registers_an_active_version_with_its_artefact_and_metadata(spam_model, models_dir):
     folder = models_dir / "spam" / "1"
     assert spam_model.status == ModelVersion.Status.ACTIVE and spam_model.version == 1
-    assert registry.sha256_of(folder / "model.skops") == spam_model.sha256
+    model, vocabularies = (folder / "model.skops").read_bytes(), (folder / "vocabularies.json").read_bytes()
+    assert registry.artefact_digest(model, vocabularies) == spam_model.sha256
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["metrics"]["f1"] >= 0.95 and metadata["data_sources"][0]["rows"] == 400
     assert {"params", "code_version", "trained_at", "sha256"} <= metadata.keys()
@@ -65,6 +66,13 @@ def test_loading_refuses_a_tampered_artefact_and_scoring_falls_back_to_allow(spa
     assert scoring.status()["spam"]["state"] == "degraded"
     with pytest.raises(ApiError):
         actions.do_rollback("spam", 1)
+
+
+def test_loading_refuses_an_edited_vocabulary(spam_model, models_dir):
+    path = models_dir / "spam" / "1" / "vocabularies.json"
+    path.write_text(path.read_text().replace('"free"', '"hello"'))
+    with pytest.raises(registry.ArtefactError, match="hash"):
+        registry.load_pipeline(spam_model)
 
 
 def test_a_missing_model_allows_every_message(db):
