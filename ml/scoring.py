@@ -65,11 +65,11 @@ class Verdict:
 
 
 def score(text: str, context: Context | None = None) -> Scores:
-    values, versions = {}, {}
+    values, versions, analysed = {}, {}, {}
     for kind in KINDS:
         try:
             version, scorer = loaded.scorer(kind)
-            values[kind] = round(scorer.score(text), 4) if scorer else None
+            values[kind] = round(scorer.score(text, analysed), 4) if scorer else None
             if scorer:
                 versions[kind] = version
         except Exception:  # never let a model break a send

@@ -48,3 +48,13 @@ def test_the_validation_split_is_stable_and_disjoint_from_training():
 def test_gate(candidate, active, passes):
     ok, _ = training.gate({"f1": candidate}, active and {"f1": active}, 0.0)
     assert ok is passes
+
+
+def test_two_models_sharing_one_analysis_score_as_they_would_alone():
+    first = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=11)))
+    second = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=12, spam_share=0.5)))
+    for text in spam_dataset(40, seed=13).texts:
+        analysed = {}
+        assert first.score(text, analysed) == pytest.approx(first.score(text), abs=1e-12)
+        assert second.score(text, analysed) == pytest.approx(second.score(text), abs=1e-12)
+        assert len(analysed) == 2  # words and characters, counted once for both
