@@ -1,6 +1,5 @@
 """Moderators' decisions become labels through the domain events, and a retrain learns from them."""
 
-import pytest
 from django.test import override_settings
 
 from ml import actions, registry, scoring
@@ -28,29 +27,24 @@ def test_kinds_named():
     assert kinds_named("off topic") == []
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    """Run the after-commit work (the in-process event handlers) of what happens inside."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
-def test_sent_messages_keep_their_text_for_later_decisions(alice, group, committed):
-    with committed():
-        message = send(alice, group, "hello there")
+def test_sent_messages_keep_their_text_for_later_decisions(alice, group, deliver):
+    message = send(alice, group, "hello there")
+    deliver()
     row = SentText.objects.get(message_id=message.id)
     assert (row.text, row.sender_id, row.conversation_id) == ("hello there", alice.pk, group.id)
 
 
-def test_resolved_reports_become_labels(alice, bob, group, make_user, committed):
+def test_resolved_reports_become_labels(alice, bob, group, make_user, deliver):
     mod = _moderator(make_user)
-    with committed():
-        spam = send(alice, group, CHOSEN)
-        fine = send(alice, group, "lunch at noon?")
-        first = moderation.do_report_message(bob, group.id, spam.id, "spam")
-        second = moderation.do_report_message(bob, group.id, fine.id, "looks weird")
-    with committed():
-        moderation.do_resolve_reports(mod, [first.pk], "actioned", "crypto spam")
-        moderation.do_resolve_reports(mod, [second.pk], "dismissed", "nothing wrong")
+    spam = send(alice, group, CHOSEN)
+    fine = send(alice, group, "lunch at noon?")
+    first = moderation.do_report_message(bob, group.id, spam.id, "spam")
+    second = moderation.do_report_message(bob, group.id, fine.id, "looks weird")
+    deliver()
+    assert not Label.objects.exists()  # a report alone is no decision
+    moderation.do_resolve_reports(mod, [first.pk], "actioned", "crypto spam")
+    moderation.do_resolve_reports(mod, [second.pk], "dismissed", "nothing wrong")
+    deliver()
     positive = Label.objects.get(message_id=spam.id)
     assert (positive.kind, positive.label, positive.source, positive.text) == ("spam", 1, "report_actioned", CHOSEN)
     assert positive.moderator == mod
@@ -58,13 +52,12 @@ def test_resolved_reports_become_labels(alice, bob, group, make_user, committed)
     assert sorted(negatives.values_list("kind", "label")) == [("abuse", 0), ("spam", 0)]
 
 
-def test_a_moderator_delete_of_a_reported_message_labels_it(alice, bob, group, make_user, committed):
+def test_a_moderator_delete_of_a_reported_message_labels_it(alice, bob, group, make_user, deliver):
     mod = _moderator(make_user)
-    with committed():
-        message = send(alice, group, CHOSEN)
-        moderation.do_report_message(bob, group.id, message.id, "scam link")
-    with committed():
-        moderation.do_delete_message(mod, message.id, "spam")
+    message = send(alice, group, CHOSEN)
+    moderation.do_report_message(bob, group.id, message.id, "scam link")
+    moderation.do_delete_message(mod, message.id, "spam")
+    deliver()
     assert Label.objects.get(message_id=message.id).label == 1
 
 
