@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from chatsite.api_errors import ApiError
-from ml import actions, registry
-from ml.models import Label, ModelVersion, RegistryEvent
+from ml import actions, registry, scoring
+from ml.models import Label, ModelVersion, RegistryEvent, SentText
 
 
 @admin.register(ModelVersion)
@@ -85,3 +85,36 @@ class LabelAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, obj):
         return obj.text[:80]
+
+
+@admin.register(SentText)
+class SentTextAdmin(admin.ModelAdmin):
+    """Recent messages with what the models said, highest spam score first, and why."""
+
+    list_display = ("created_at", "spam", "abuse", "short_text", "sender_id", "conversation_id")
+    search_fields = ("text",)
+    ordering = ("-created_at",)
+    readonly_fields = ("message_id", "conversation_id", "sender_id", "text", "scores", "created_at", "why")
+
+    @admin.display(description="spam")
+    def spam(self, obj):
+        return obj.scores.get("spam")
+
+    @admin.display(description="abuse")
+    def abuse(self, obj):
+        return obj.scores.get("abuse")
+
+    @admin.display(description="text")
+    def short_text(self, obj):
+        return obj.text[:80]
+
+    @admin.display(description="why (the n-grams that weighed most)")
+    def why(self, obj):
+        parts = {kind: scoring.explain(obj.text, kind) for kind in ("spam", "abuse")}
+        return format_html("<pre>{}</pre>", json.dumps(parts, indent=2, ensure_ascii=False))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -15,7 +15,7 @@ import logging
 import re
 import uuid
 
-from ml import actions
+from ml import actions, scoring
 from ml.models import KINDS, Label, SentText
 from streaming import bus
 
@@ -65,6 +65,8 @@ def on_message(envelope):
             "conversation_id": payload["conversation_id"],
             "sender_id": int(payload["sender_id"]),
             "text": payload["text"],
+            # Off the send path (a consumer, or after commit): what the models said, for moderators.
+            "scores": scoring.score(payload["text"]).as_dict(),
         },
     )
 

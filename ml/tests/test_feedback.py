@@ -1,6 +1,7 @@
 """Moderators' decisions become labels through the domain events, and a retrain learns from them."""
 
 from django.test import override_settings
+from django.urls import reverse
 
 from ml import actions, registry, scoring
 from ml.handlers import kinds_named
@@ -32,6 +33,16 @@ def test_sent_messages_keep_their_text_for_later_decisions(alice, group, deliver
     deliver()
     row = SentText.objects.get(message_id=message.id)
     assert (row.text, row.sender_id, row.conversation_id) == ("hello there", alice.pk, group.id)
+    assert row.scores == {"spam": None, "abuse": None, "versions": {}}  # no model yet
+
+
+def test_sent_texts_carry_the_scores_and_why(spam_model, alice, group, deliver, admin_client):
+    message = send(alice, group, "WIN a FREE cruise! Text CLAIM to 87121 now")
+    deliver()
+    row = SentText.objects.get(message_id=message.id)
+    assert row.scores["spam"] > 0.8 and row.scores["versions"] == {"spam": 1}
+    page = admin_client.get(reverse("admin:ml_senttext_change", args=[message.id])).content.decode()
+    assert "why" in page and "87121" in page
 
 
 def test_resolved_reports_become_labels(alice, bob, group, make_user, deliver):
