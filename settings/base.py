@@ -314,6 +314,8 @@ TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats s
 # bootstrap data sets fetched at set-up (manage.py ml_bootstrap) under ML_DATA_DIR.
 ML_MODELS_DIR = Path(env("ML_MODELS_DIR", default=str(BASE_DIR / ".state" / "ml" / "models")))
 ML_DATA_DIR = Path(env("ML_DATA_DIR", default=str(BASE_DIR / ".state" / "ml" / "datasets")))
+# Off: check_message allows every message without looking at a model (no registry query either).
+ML_SCORING = env.bool("ML_SCORING", default=True)
 # Scores at or above these hold a message for review or refuse it; above 1 turns the outcome off.
 # New accounts (younger than ML_NEW_ACCOUNT_DAYS) get the stricter ML_NEW_* thresholds.
 ML_SPAM_HOLD = env.float("ML_SPAM_HOLD", default=0.8)

@@ -34,3 +34,10 @@ def test_check_message_with_a_model(spam_model):
     assert verdict.outcome in (scoring.HOLD, scoring.REJECT) and verdict.code == "spam_suspected"
     assert scoring.check_message("running late, see you at the cafe", NEW).allowed
     assert verdict.scores.as_dict()["versions"] == {"spam": spam_model.version}
+
+
+def test_scoring_switched_off_allows_without_a_look_at_the_registry(spam_model, settings, django_assert_num_queries):
+    settings.ML_SCORING = False
+    with django_assert_num_queries(0):
+        verdict = scoring.check_message("WIN a FREE iPhone! Text WIN to 80086 now")
+    assert verdict.allowed and verdict.scores.spam is None
