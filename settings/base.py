@@ -310,7 +310,7 @@ TYPING_EXPIRES = env.float("TYPING_EXPIRES", default=6.0)  # how long a client s
 TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats sooner than this are dropped
 
 # --- ML moderation ---
-# Trained models live under ML_MODELS_DIR/<name>/<version>/ (a skops file and its metadata);
+# Trained models live under ML_MODELS_DIR/<name>/<version>/ (skops file, vocabularies, metadata);
 # bootstrap data sets fetched at set-up (manage.py ml_bootstrap) under ML_DATA_DIR.
 ML_MODELS_DIR = Path(env("ML_MODELS_DIR", default=str(BASE_DIR / ".state" / "ml" / "models")))
 ML_DATA_DIR = Path(env("ML_DATA_DIR", default=str(BASE_DIR / ".state" / "ml" / "datasets")))
