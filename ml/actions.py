@@ -124,6 +124,7 @@ def do_train(kind, *, data: datasets.Dataset | None = None, params=None, actor=N
         "candidate": candidate_metrics,
         "active": active_metrics and {"version": active.version, **active_metrics},
         "gate": {"passed": passed, "why": why if promote else "promotion not asked"},
+        "pr_curve": training.pr_curve(valid.labels, scores),
         "top_terms": scorer.top_terms,
         "changed_most": (
             training.biggest_changes(valid.texts, valid.labels, active_scores, scores) if active_scores else []

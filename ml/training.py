@@ -10,7 +10,14 @@ import hashlib
 import json
 
 import numpy as np
-from sklearn.metrics import confusion_matrix, f1_score, precision_score, recall_score, roc_auc_score
+from sklearn.metrics import (
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    precision_score,
+    recall_score,
+    roc_auc_score,
+)
 
 from ml import datasets, pipeline
 from ml.models import Label
@@ -61,6 +68,25 @@ def metrics(labels, scores, threshold=THRESHOLD) -> dict:
         "threshold": threshold,
         "confusion": {"tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)},
     }
+
+
+def pr_curve(labels, scores, points=21) -> list[dict]:
+    """Precision and recall at evenly spaced thresholds: the data of a PR curve, for choosing the
+    hold and reject thresholds."""
+    if len(set(labels)) < 2:
+        return []
+    precision, recall, thresholds = precision_recall_curve(labels, scores)
+    out = []
+    for target in np.linspace(0.0, 1.0, points):
+        i = min(int(np.searchsorted(thresholds, target)), len(thresholds) - 1)
+        out.append(
+            {
+                "threshold": round(float(target), 2),
+                "precision": round(float(precision[i]), 4),
+                "recall": round(float(recall[i]), 4),
+            }
+        )
+    return out
 
 
 def fit(train: datasets.Dataset, params=None):

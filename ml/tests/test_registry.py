@@ -21,7 +21,10 @@ def test_training_registers_an_active_version_with_its_artefact_and_metadata(spa
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["metrics"]["f1"] >= 0.95 and metadata["data_sources"][0]["rows"] == 400
     assert {"params", "code_version", "trained_at", "sha256"} <= metadata.keys()
-    assert json.loads((folder / "report.json").read_text())["gate"]["passed"] is True
+    report = json.loads((folder / "report.json").read_text())
+    assert report["gate"]["passed"] is True
+    recalls = [point["recall"] for point in report["pr_curve"]]
+    assert len(recalls) == 21 and recalls == sorted(recalls, reverse=True)  # stricter thresholds, less recall
     assert zipfile.is_zipfile(folder / "model.skops")  # skops: JSON and arrays in a zip, no pickle
 
 
