@@ -323,3 +323,27 @@ PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=20.0)
 PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=8.0)
 TYPING_EXPIRES = env.float("TYPING_EXPIRES", default=6.0)  # how long a client shows "typing"
 TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats sooner than this are dropped
+
+# --- ML moderation ---
+# Trained models live under ML_MODELS_DIR/<name>/<version>/ (skops file, vocabularies, metadata);
+# bootstrap data sets fetched at set-up (manage.py ml_bootstrap) under ML_DATA_DIR.
+ML_MODELS_DIR = Path(env("ML_MODELS_DIR", default=str(BASE_DIR / ".state" / "ml" / "models")))
+ML_DATA_DIR = Path(env("ML_DATA_DIR", default=str(BASE_DIR / ".state" / "ml" / "datasets")))
+# Off: check_message allows every message without looking at a model (no registry query either).
+ML_SCORING = env.bool("ML_SCORING", default=True)
+# Scores at or above these hold a message for review or refuse it; above 1 turns the outcome off.
+# New accounts (younger than ML_NEW_ACCOUNT_DAYS) get the stricter ML_NEW_* thresholds.
+ML_SPAM_HOLD = env.float("ML_SPAM_HOLD", default=0.8)
+ML_SPAM_REJECT = env.float("ML_SPAM_REJECT", default=0.98)
+ML_ABUSE_HOLD = env.float("ML_ABUSE_HOLD", default=0.85)
+ML_ABUSE_REJECT = env.float("ML_ABUSE_REJECT", default=1.01)
+ML_NEW_ACCOUNT_DAYS = env.int("ML_NEW_ACCOUNT_DAYS", default=3)
+ML_NEW_SPAM_HOLD = env.float("ML_NEW_SPAM_HOLD", default=0.6)
+ML_NEW_ABUSE_HOLD = env.float("ML_NEW_ABUSE_HOLD", default=0.7)
+# Retraining: the nightly task trains only when this many new moderator labels arrived since the
+# active version; a candidate replaces the active model only if its F1 on the validation split is
+# at least the active one's minus ML_PROMOTE_TOLERANCE.
+ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=20)
+ML_PROMOTE_TOLERANCE = env.float("ML_PROMOTE_TOLERANCE", default=0.0)
+# Sent messages' text is kept this long, so that a later moderator decision can become a label.
+ML_TEXT_RETENTION_DAYS = env.int("ML_TEXT_RETENTION_DAYS", default=30)

@@ -1,0 +1,126 @@
+"""Scoring on the send path: `score(text, context) -> Scores` and `check_message(text, context)`.
+
+Both run in process on every send, so they never raise and never touch the network: a model that
+is missing or fails to load scores None, and None always allows. The active versions are read
+from the registry at most every registry.RELOAD_SECONDS per process.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from ml.models import KINDS
+from ml.registry import loaded
+
+ALLOW, HOLD, REJECT = "allow", "hold", "reject"
+LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision may use besides the text. Today the models score the text alone; the
+    account's age chooses the thresholds (new accounts get the stricter ones)."""
+
+    account_age_days: float | None = None
+    message_count: int | None = None
+    conversation_kind: str | None = None  # direct, group or channel
+
+    @classmethod
+    def for_user(cls, user, conversation_kind=None, message_count=None):
+        joined = getattr(user, "date_joined", None)
+        age = (timezone.now() - joined) / timedelta(days=1) if joined else None
+        return cls(account_age_days=age, message_count=message_count, conversation_kind=conversation_kind)
+
+    @property
+    def is_new_account(self) -> bool:
+        return self.account_age_days is not None and self.account_age_days < settings.ML_NEW_ACCOUNT_DAYS
+
+
+@dataclass(frozen=True)
+class Scores:
+    spam: float | None = None
+    abuse: float | None = None
+    versions: dict = field(default_factory=dict)  # name -> version that scored
+    links: int = 0
+
+    def get(self, kind):
+        return getattr(self, kind)
+
+    def as_dict(self) -> dict:
+        return {"spam": self.spam, "abuse": self.abuse, "versions": self.versions}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str  # allow, hold or reject
+    code: str  # "" when allowed; else spam_suspected / abuse_suspected
+    scores: Scores
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == ALLOW
+
+
+def score(text: str, context: Context | None = None) -> Scores:
+    values, versions, analysed = {}, {}, {}
+    for kind in KINDS:
+        try:
+            version, scorer = loaded.scorer(kind)
+            values[kind] = round(scorer.score(text, analysed), 4) if scorer else None
+            if scorer:
+                versions[kind] = version
+        except Exception:  # never let a model break a send
+            values[kind] = None
+    return Scores(spam=values["spam"], abuse=values["abuse"], versions=versions, links=len(LINK.findall(text)))
+
+
+def thresholds(context: Context | None) -> dict:
+    """{kind: (hold, reject)} for this sender."""
+    new = context is not None and context.is_new_account
+    return {
+        "spam": (settings.ML_NEW_SPAM_HOLD if new else settings.ML_SPAM_HOLD, settings.ML_SPAM_REJECT),
+        "abuse": (settings.ML_NEW_ABUSE_HOLD if new else settings.ML_ABUSE_HOLD, settings.ML_ABUSE_REJECT),
+    }
+
+
+def decide(scores: Scores, context: Context | None = None) -> Verdict:
+    outcome, code = ALLOW, ""
+    for kind, (hold, reject) in thresholds(context).items():
+        value = scores.get(kind)
+        if value is None:
+            continue
+        if value >= reject:
+            return Verdict(REJECT, f"{kind}_suspected", scores)
+        if value >= hold and outcome == ALLOW:
+            outcome, code = HOLD, f"{kind}_suspected"
+    return Verdict(outcome, code, scores)
+
+
+def check_message(text: str, context: Context | None = None) -> Verdict:
+    """The send path's question: allow, hold for review, or reject, with the scores to store."""
+    if not settings.ML_SCORING:
+        return Verdict(ALLOW, "", Scores())
+    return decide(score(text, context), context)
+
+
+def explain(text: str, kind: str = "spam", top: int = 5) -> list[tuple[str, float]]:
+    """The n-grams that weighed most toward `kind` for this text ("why flagged")."""
+    _, scorer = loaded.scorer(kind)
+    return scorer.explain(text, top) if scorer else []
+
+
+def status() -> dict:
+    """For /readyz: which models score, and which are degraded (active but not loadable)."""
+    out = {}
+    for kind in KINDS:
+        version, scorer = loaded.scorer(kind)
+        if scorer is not None:
+            out[kind] = {"state": "ok", "version": version}
+        elif kind in loaded.errors:
+            out[kind] = {"state": "degraded", "error": loaded.errors[kind]}
+        else:
+            out[kind] = {"state": "absent"}
+    return out

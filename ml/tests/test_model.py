@@ -1,0 +1,60 @@
+"""The classifier learns, its compiled scorer agrees with scikit-learn, and metrics are honest."""
+
+import numpy as np
+import pytest
+
+from ml import pipeline, training
+from ml.tests.data import spam_dataset
+
+
+def test_linear_scorer_matches_predict_proba():
+    data = spam_dataset(300, seed=3)
+    model = pipeline.build().fit(data.texts, data.labels)
+    scorer = pipeline.LinearScorer(model)
+    probe = [*spam_dataset(50, seed=4).texts, "", "   ", "ünïcödé téxt 😀", "x" * 3000]
+    expected = model.predict_proba(probe)[:, 1]
+    assert np.allclose([scorer.score(t) for t in probe], expected, atol=1e-9)
+
+
+def test_a_model_trained_on_generated_data_separates_spam_from_ham():
+    train, test = spam_dataset(400, seed=5), spam_dataset(200, seed=6)
+    model = training.fit(train)
+    scorer = pipeline.LinearScorer(model)
+    m = training.metrics(test.labels, training.scores_of(scorer, test.texts))
+    assert m["f1"] >= 0.95 and m["roc_auc"] >= 0.99
+    assert scorer.score("WIN a FREE cruise! Text CLAIM to 87121 now") > 0.8
+    assert scorer.score("are we still on for lunch at noon?") < 0.2
+
+
+def test_explain_names_the_words_that_pushed_the_score_up():
+    model = training.fit(spam_dataset(400, seed=7))
+    terms = [term for term, _ in pipeline.LinearScorer(model).explain("WIN a FREE laptop, text WIN to 80086")]
+    assert terms and any(t.strip() in {"win", "free", "text", "80086", "to 80086", "text win"} for t in terms)
+
+
+def test_the_validation_split_is_stable_and_disjoint_from_training():
+    data = spam_dataset(500, seed=8)
+    train, valid = training.split(data)
+    again_train, again_valid = training.split(data)
+    assert valid.texts == again_valid.texts and train.texts == again_train.texts
+    assert not set(train.texts) & set(valid.texts)  # a text never sits on both sides
+    assert 0.1 < len(valid) / len(data) < 0.3
+
+
+@pytest.mark.parametrize(
+    ("candidate", "active", "passes"),
+    [(0.9, None, True), (0.9, 0.9, True), (0.91, 0.9, True), (0.89, 0.9, False)],
+)
+def test_gate(candidate, active, passes):
+    ok, _ = training.gate({"f1": candidate}, active and {"f1": active}, 0.0)
+    assert ok is passes
+
+
+def test_two_models_sharing_one_analysis_score_as_they_would_alone():
+    first = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=11)))
+    second = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=12, spam_share=0.5)))
+    for text in spam_dataset(40, seed=13).texts:
+        analysed = {}
+        assert first.score(text, analysed) == pytest.approx(first.score(text), abs=1e-12)
+        assert second.score(text, analysed) == pytest.approx(second.score(text), abs=1e-12)
+        assert len(analysed) == 2  # words and characters, counted once for both
