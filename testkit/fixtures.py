@@ -118,3 +118,20 @@ def store(message_store):
     from chats.backends import get_store
 
     return get_store()
+
+
+@pytest.fixture
+def active_spam_model(settings, tmp_path, db):
+    """An active spam model, trained on the generated set in a model folder of this test's own."""
+    from ml import actions
+    from ml.registry import loaded
+    from testkit.ml_data import spam_dataset
+
+    settings.ML_MODELS_DIR = tmp_path / "models"
+    settings.ML_DATA_DIR = tmp_path / "datasets"
+    loaded.forget()
+    row, promoted, _ = actions.do_train("spam", data=spam_dataset())
+    assert promoted
+    loaded.forget()
+    yield row
+    loaded.forget()

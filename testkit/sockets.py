@@ -227,7 +227,7 @@ def clean_realtime_state():
         cache.clear()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def close_sockets():
     """Every socket a test opened is closed in the test's own loop (the layer is shared by all)."""
     yield

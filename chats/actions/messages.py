@@ -16,6 +16,7 @@ from chats.selectors import message_in
 from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
+from ml import scoring as ml_scoring
 
 User = get_user_model()
 
@@ -39,6 +40,11 @@ def check_send_message(user, conversation_id, *, text: str, client_id: str, pare
         parent = get_store().get(parent_id)
         if parent is None or parent.conversation_id != conversation.id or parent.is_deleted:
             raise invalid("parent_id", "The message you reply to is not in this conversation.")
+    # The one model check on the request path (DESIGN.md): cheap, in process, and it allows every
+    # message while no model is active. A hold is not refused yet: the store has no held state.
+    verdict = ml_scoring.check_message(text, ml_scoring.Context.for_user(user, conversation.kind))
+    if verdict.outcome == ml_scoring.REJECT:
+        raise ApiError(verdict.code, "This message looks like spam or abuse and was not sent.", 422)
     return conversation
 
 

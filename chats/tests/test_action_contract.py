@@ -34,3 +34,14 @@ def test_create_refuses_an_unknown_invitee_itself(alice):
     with pytest.raises(ApiError) as refused:
         actions.do_create_conversation(alice, kind="group", title="t", member_ids=[alice.pk + 1000])
     assert refused.value.status_code == 400 and "member_ids" in refused.value.fields
+
+
+def test_a_send_the_spam_model_is_sure_of_is_refused_and_an_ordinary_one_goes_through(
+    active_spam_model, alice, bob, settings
+):
+    settings.ML_SPAM_REJECT = 0.6  # the generated training set is small: its scores are less extreme
+    conversation = group_of(alice, bob)
+    with pytest.raises(ApiError) as refused:
+        send(alice, conversation, "WIN a FREE iPhone! Text WIN to 80086 now to claim your prize")
+    assert refused.value.code == "spam_suspected" and refused.value.status_code == 422
+    assert send(alice, conversation, "running late, see you at the cafe").text

@@ -2,5 +2,6 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _clean_realtime_state(clean_realtime_state):
-    """Every socket test starts with no groups, presence or rate-limit counters of another."""
+def _socket_test(clean_realtime_state, close_sockets):
+    """Every socket test starts with no groups, presence or rate-limit counters of another, and
+    its sockets are closed in its own loop."""

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from gateway.protocol import Close
-from testkit.sockets import close_sockets, connect  # noqa: F401
+from testkit.sockets import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ import pytest
 from chats import actions
 from graph.actions import do_block, do_unblock
 from testkit.factories import send
-from testkit.sockets import close_sockets, connect, in_thread, send_message  # noqa: F401
+from testkit.sockets import connect, in_thread, send_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

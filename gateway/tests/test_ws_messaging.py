@@ -8,7 +8,7 @@ from django.db import transaction
 from chats import actions
 from chats.backends import get_store
 from testkit.factories import send
-from testkit.sockets import close_sockets, connect, in_thread, send_message  # noqa: F401
+from testkit.sockets import connect, in_thread, send_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

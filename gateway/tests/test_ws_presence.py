@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from chats.tasks import sweep_presence
 from gateway import presence
 from testkit.services import require_service
-from testkit.sockets import close_sockets, connect, in_thread  # noqa: F401
+from testkit.sockets import connect, in_thread
 
 
 def presence_of(frame, user):

@@ -2,9 +2,9 @@ import pytest
 
 from ml import actions
 from ml.registry import loaded
-from ml.tests.data import spam_dataset
 from streaming import bus
 from streaming.models import OutboxEvent
+from testkit.ml_data import spam_dataset
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from ml import actions
 from ml.models import ModelVersion, RegistryEvent
-from ml.tests.data import spam_dataset
+from testkit.ml_data import spam_dataset
 
 
 def test_versions_and_metrics_show_and_rollback_is_one_action(spam_model, admin_client, admin_user):

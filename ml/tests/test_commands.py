@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from ml import actions, datasets, scoring, seed_abuse
 from ml.models import Label, ModelVersion
-from ml.tests.data import spam_dataset
+from testkit.ml_data import spam_dataset
 
 
 def _csv(path, texts, labels):

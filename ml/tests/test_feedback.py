@@ -6,10 +6,10 @@ from django.urls import reverse
 from ml import actions, registry, scoring
 from ml.handlers import kinds_named
 from ml.models import Label, SentText
-from ml.tests.data import spam_dataset
 from moderation import actions as moderation
 from moderation.tests.conftest import ACT, VIEW, grant
 from testkit.factories import send
+from testkit.ml_data import spam_dataset
 
 # Self-promotion in ham's words: ham to a model trained on the generated set, until moderators say otherwise.
 CHOSEN = "are we still on for the meetup? follow my channel for daily tips"
@@ -36,7 +36,8 @@ def test_sent_messages_keep_their_text_for_later_decisions(alice, group, deliver
     assert row.scores == {"spam": None, "abuse": None, "versions": {}}  # no model yet
 
 
-def test_sent_texts_carry_the_scores_and_why(spam_model, alice, group, deliver, admin_client):
+def test_sent_texts_carry_the_scores_and_why(spam_model, alice, group, deliver, admin_client, settings):
+    settings.ML_SPAM_REJECT = 1.01  # sent, not refused on the send path, so that its text is kept
     message = send(alice, group, "WIN a FREE cruise! Text CLAIM to 87121 now")
     deliver()
     row = SentText.objects.get(message_id=message.id)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ml import pipeline, training
-from ml.tests.data import spam_dataset
+from testkit.ml_data import spam_dataset
 
 
 def test_linear_scorer_matches_predict_proba():

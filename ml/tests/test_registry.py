@@ -8,7 +8,7 @@ import pytest
 from chatsite.api_errors import ApiError
 from ml import actions, registry, scoring
 from ml.models import ModelVersion, RegistryEvent
-from ml.tests.data import spam_dataset
+from testkit.ml_data import spam_dataset
 
 SPAMMY = "Congratulations! You have been selected for a £1000 cash prize. Call 87121 to claim"
 

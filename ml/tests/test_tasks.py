@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from ml import actions, datasets, tasks
 from ml.models import Label, ModelVersion, SentText
-from ml.tests.data import spam_dataset
+from testkit.ml_data import spam_dataset
 
 
 def test_retrain_waits_for_enough_new_labels(spam_model, settings, monkeypatch):

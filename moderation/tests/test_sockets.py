@@ -30,7 +30,7 @@ from testkit.sockets import (  # noqa: F401 - fixtures
     token_for,
 )
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_realtime_state")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("clean_realtime_state", "close_sockets")]
 
 
 async def test_a_ban_in_the_admin_closes_every_open_socket_of_the_user_with_4410_and_no_other(
