@@ -54,6 +54,9 @@ test-embedded: $(STAMP)
 	$(EMBEDDED) DJANGO_SETTINGS_MODULE=settings.test \
 		$(VENV)/bin/pytest -m "not services" $(PYTEST_ARGS)
 
+# The deployment files (scripts/deploy/lint.sh, offline): every kustomize overlay built and
+# validated against the Kubernetes schemas, checkov, compose-lint, the compose spec, yamllint,
+# hadolint and check --deploy per overlay; its tools live in their own venv (requirements/lint.txt).
 # bandit: findings that remain are marked in the code with `# nosec <ID>` and a reason; the few
 # listed in .ci/bandit-baseline.json wait for their inline marks and are the only ones let through.
 lint: $(STAMP)
@@ -62,6 +65,7 @@ lint: $(STAMP)
 	$(VENV)/bin/bandit --quiet -c pyproject.toml -r $(APPS)
 	@if grep -q '^\[tool.importlinter\]' pyproject.toml; then $(VENV)/bin/lint-imports; \
 	else echo "lint-imports: no contracts in pyproject.toml yet"; fi
+	scripts/deploy/lint.sh $(PY)
 
 # Known vulnerabilities in every locked set (prod and bench include base and dev). It needs a
 # vulnerability database (PyPI's JSON API or OSV), so it runs in the pipeline; a machine without
@@ -74,7 +78,7 @@ audit: $(STAMP)
 # constrained to the versions of the one before). Keeps current pins where still allowed; add
 # --upgrade-package NAME via LOCK_ARGS to move one.
 lock: $(STAMP)
-	@for set in base dev prod bench pip; do \
+	@for set in base dev prod bench pip lint; do \
 		echo "pip-compile requirements/$$set.in"; \
 		CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 			--strip-extras --no-emit-index-url --no-emit-find-links --newline=lf $(LOCK_ARGS) \

@@ -6,17 +6,39 @@
 #   worker [celery args]     Celery worker
 #   beat [celery args]       Celery beat; run exactly one, or periodic tasks fire twice
 #   relay [args]             outbox -> Kafka relay (manage.py relay_outbox)
-#   consumer NAME [args]     Kafka consumer group NAME (manage.py consume_events --group NAME)
+#   consumer NAME [args]     Kafka consumer group NAME (manage.py consume_events --group NAME);
+#                            an argument that is exactly $HOSTNAME becomes the container's host
+#                            name (compose: `--instance-id $$HOSTNAME`)
 #   manage ARGS...           any manage.py command (migrate, createsuperuser, shell, ...)
 #   wait-for-migrations      block until the database schema is current (init containers)
 #   healthcheck              exit 0 when the web role answers /healthz (Docker HEALTHCHECK)
+#   heartbeat FILE [MAX_AGE] exit 0 when FILE was touched in the last MAX_AGE seconds (120): the
+#                            liveness probe of relay and consumers (their --heartbeat-file)
 #   anything else            run as a command, e.g. `sh` for debugging
+#
+# Every role but the two probes first runs `manage.py check --deploy` and stops when it reports
+# anything: a misconfigured release fails at start instead of serving. DEPLOY_CHECK=off skips it
+# (the development stack, whose settings are not meant for deployment).
 set -eu
 
-cd /app
+# /app in the image; the checkout when run from a working tree.
+cd "$(dirname "$0")/.."
 
 role=${1:-web}
 if [ "$#" -gt 0 ]; then shift; fi
+
+case "$role" in
+healthcheck | heartbeat) ;;
+*)
+    if [ "${DEPLOY_CHECK:-on}" != "off" ]; then
+        # Warnings count: settings.prod is meant to pass with none (README, "Configuration").
+        python manage.py check --deploy --fail-level WARNING >&2 || {
+            echo "entrypoint: manage.py check --deploy failed; not starting $role" >&2
+            exit 1
+        }
+    fi
+    ;;
+esac
 
 case "$role" in
 web)
@@ -25,10 +47,9 @@ web)
         # (compose `migrate` service, Kubernetes Job) instead, or they race each other.
         python manage.py migrate --noinput
     fi
-    # uvicorn, not gunicorn+UvicornWorker: the pinned uvicorn deprecates uvicorn.workers, and the
-    # orchestrator already restarts and scales processes, so a second supervisor adds nothing.
-    # uvicorn[standard] brings uvloop, httptools and a C WebSocket implementation, which is
-    # faster than daphne (kept for `runserver`). Workers per container: $WEB_CONCURRENCY
+    # uvicorn alone: the orchestrator already restarts and scales processes, so a second
+    # supervisor (gunicorn) adds nothing. uvicorn[standard] brings uvloop, httptools and a fast
+    # WebSocket implementation; daphne is only `runserver`'s server (INSTALLED_APPS). Workers per container: $WEB_CONCURRENCY
     # (default 1; scale with replicas). Trusted proxies: $FORWARDED_ALLOW_IPS.
     # Lifespan is off because Django/Channels do not implement it. The graceful timeout must
     # stay below the orchestrator's stop grace period: open WebSockets are closed when it ends
@@ -63,6 +84,13 @@ consumer)
     fi
     group=$1
     shift
+    for arg in "$@"; do
+        shift
+        # Single quotes on purpose: the literal token, which compose passes through unexpanded.
+        # shellcheck disable=SC2016
+        if [ "$arg" = '$HOSTNAME' ]; then arg=$(hostname); fi
+        set -- "$@" "$arg"
+    done
     exec python manage.py consume_events --group "$group" "$@"
     ;;
 manage)
@@ -78,24 +106,35 @@ wait-for-migrations)
     done
     ;;
 healthcheck)
-    # Django answers 400 to a Host it does not allow, so the probe sends the first concrete
-    # entry of ALLOWED_HOSTS (or HEALTHCHECK_HOST). /healthz is exempt from the HTTPS redirect.
+    # The probe middleware answers /healthz before the Host check and the HTTPS redirect.
     exec python - <<'PY'
-import os
 import sys
 import urllib.request
 
-hosts = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",")]
-concrete = [h.lstrip(".") for h in hosts if h and h != "*"]
-host = os.environ.get("HEALTHCHECK_HOST") or (concrete[0] if concrete else "localhost")
-request = urllib.request.Request("http://127.0.0.1:8000/healthz", headers={"Host": host})
 try:
-    with urllib.request.urlopen(request, timeout=4) as response:
+    with urllib.request.urlopen("http://127.0.0.1:8000/healthz", timeout=4) as response:
         sys.exit(0 if response.status == 200 else 1)
 except Exception as exc:
     print(f"healthcheck failed: {exc}", file=sys.stderr)
     sys.exit(1)
 PY
+    ;;
+heartbeat)
+    if [ "$#" -lt 1 ]; then
+        echo "usage: entrypoint.sh heartbeat FILE [MAX_AGE]" >&2
+        exit 64
+    fi
+    file=$1
+    max_age=${2:-120}
+    if [ ! -f "$file" ]; then
+        echo "heartbeat: no $file yet" >&2
+        exit 1
+    fi
+    age=$(($(date +%s) - $(stat -c %Y "$file")))
+    if [ "$age" -gt "$max_age" ]; then
+        echo "heartbeat: $file is $age s old (limit $max_age s): the loop is stuck" >&2
+        exit 1
+    fi
     ;;
 *)
     exec "$role" "$@"

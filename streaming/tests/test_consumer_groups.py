@@ -142,11 +142,6 @@ def deployed_groups():
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="k8s/ and docker/compose.*.yml still run one 'handlers' group over every topic, without "
-    "--instance-id; they are to run the README's groups",
-)
 def test_compose_and_k8s_run_exactly_the_groups_the_readme_names():
     wanted = set()
     for group, command in readme_groups().items():

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from streaming.consumer import DeadLetterFailed, EventConsumer
 from streaming.events import TOPICS, handled_topics, resolve_topics
+from streaming.management.commands._heartbeat import add_heartbeat_argument, with_heartbeat
 from streaming.management.commands._signals import stop_on_signals
 
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=100)
         parser.add_argument("--max-messages", type=int, default=None, help="exit after this many events")
         parser.add_argument("--idle-exit", type=float, default=None, help="exit after this many idle seconds")
+        add_heartbeat_argument(parser)
 
     def handle(self, *args, **options):
         if not settings.KAFKA_BOOTSTRAP_SERVERS:
@@ -79,7 +81,9 @@ class Command(BaseCommand):
         )
         try:
             stats = consumer.run(
-                stop_on_signals(), max_messages=options["max_messages"], idle_seconds=options["idle_exit"]
+                with_heartbeat(stop_on_signals(), options["heartbeat_file"]),
+                max_messages=options["max_messages"],
+                idle_seconds=options["idle_exit"],
             )
         except DeadLetterFailed as exc:
             raise CommandError(str(exc)) from exc

@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from streaming import relay
+from streaming.management.commands._heartbeat import add_heartbeat_argument, with_heartbeat
 from streaming.management.commands._signals import stop_on_signals
 from streaming.selectors import outbox_lag
 
@@ -35,9 +36,10 @@ class Command(BaseCommand):
             help="seconds between progress and lag log lines",
         )
         parser.add_argument("--once", action="store_true", help="publish what is unsent now, then exit")
+        add_heartbeat_argument(parser)
 
-    def handle(self, *args, batch_size, poll_seconds, log_every, once, **options):
-        stop = stop_on_signals()
+    def handle(self, *args, batch_size, poll_seconds, log_every, once, heartbeat_file, **options):
+        stop = with_heartbeat(stop_on_signals(), heartbeat_file)
         if not settings.KAFKA_BOOTSTRAP_SERVERS:
             self._embedded(stop, once)
         elif once:
