@@ -7,32 +7,64 @@ it. The node and edge model is described in graph.backends.neo4j_nodes.
 import time
 
 from graph.backends.base import (
+    DEFAULT_WEIGHTS,
     MAX_HOPS,
-    MUTUAL_FRIEND_WEIGHT,
-    SHARED_CONVERSATION_WEIGHT,
+    SCORE_DECIMALS,
     GraphBackend,
     Relation,
     Suggestion,
 )
 from graph.backends.neo4j_nodes import cypher
 
-# What the user already has (to leave out) and their conversations are gathered once, before the
-# friends-of-friends walk: checked per candidate as lists, not as one graph probe per candidate,
-# they cost a third of the database hits.
-SUGGESTIONS = f"""
+
+def suggestions_query(weights=DEFAULT_WEIGHTS):
+    """The Cypher twin of the sql adapter's query: the same walk, features, rounding and order
+    (see RankerWeights). What the user already has (to leave out) is gathered once, before the
+    walk, and checked per candidate as a list, not as one graph probe per candidate. Degrees are
+    the FRIEND edges counted from the node's degree store, and made floats so that every
+    division is a float one."""
+    w = weights
+    places = SCORE_DECIMALS
+    return f"""
 MATCH (me:User {{key: $key}})
 WITH me,
      [(me)-[:FRIEND|REQUESTED|BLOCKS]-(x) | x] + [(me)-[:FOLLOWS]->(x) | x] AS known,
-     [(me)-[:MEMBER_OF]->(m) | m] AS mine
-MATCH (me)-[:FRIEND]-(:User)-[:FRIEND]-(c:User)
-WHERE c <> me
-WITH c, count(*) AS mutual, known, mine
+     COUNT {{ (me)-[:FRIEND]-() }} AS du
+MATCH (me)-[:FRIEND]-(z:User)
+WITH me, known, du, z, toFloat(COUNT {{ (z)-[:FRIEND]-() }}) AS dz
+MATCH (z)-[:FRIEND]-(y:User)
+WHERE y <> me
+WITH me, known, du, y, count(*) AS cn, sum(1 / dz) AS ra,
+     sum(CASE WHEN dz > 1 THEN 1 / log(dz) ELSE 0.0 END) AS aa
+ORDER BY round(ra, {places}) DESC, y.user_id
+WITH me, known, du, collect({{y: y, cn: cn, ra: ra, aa: aa}}) AS two
+CALL (me, two) {{
+  UNWIND two[..{int(w.via)}] AS v
+  WITH me, v, v.y AS y
+  WITH me, v, y, toFloat(COUNT {{ (y)-[:FRIEND]-() }}) AS dy
+  MATCH (y)-[:FRIEND]-(c:User)
+  WHERE c <> me
+  WITH c, sum(v.ra / dy) AS r3, sum(v.aa / dy) AS a3
+  RETURN collect({{c: c, r3: r3, a3: a3}}) AS three
+}}
+UNWIND [t IN two | {{c: t.y, cn: t.cn, ra: t.ra, aa: t.aa, r3: 0.0, a3: 0.0}}]
+     + [t IN three | {{c: t.c, cn: 0, ra: 0.0, aa: 0.0, r3: t.r3, a3: t.a3}}] AS part
+WITH me, known, du, part.c AS c, sum(part.cn) AS cn, sum(part.ra) AS ra, sum(part.aa) AS aa,
+     sum(part.r3) AS r3, sum(part.a3) AS a3
 WHERE c.active AND NOT c IN known
-WITH c, mutual, size([(c)-[:MEMBER_OF]->(m) WHERE m IN mine | m]) AS shared
-RETURN c.user_id AS user_id, mutual, shared
-ORDER BY {MUTUAL_FRIEND_WEIGHT} * mutual + {SHARED_CONVERSATION_WEIGHT} * shared DESC, user_id
+WITH me, c, cn,
+     {float(w.adamic_adar)!r} * aa + {float(w.resource_allocation)!r} * ra * du
+     + {float(w.log_mutual)!r} * log(1 + cn) + {float(w.walk3_ra)!r} * r3 * du + {float(w.walk3_aa)!r} * a3 AS score
+ORDER BY round(score, {places}) DESC, c.user_id
+LIMIT {int(w.pool)} + $limit
+WITH c, cn, score,
+     [(me)-[:MEMBER_OF]->(m)<-[:MEMBER_OF]-(c) | 1.0 / (COUNT {{ (m)<-[:MEMBER_OF]-() }} - 1)] AS shared
+WITH c, cn, size(shared) AS shared, score + {float(w.conversations)!r} * reduce(s = 0.0, x IN shared | s + x) AS score
+RETURN c.user_id AS user_id, cn AS mutual, shared
+ORDER BY round(score, {places}) DESC, user_id
 LIMIT $limit
 """
+
 
 RELATION = """
 MATCH (a:User {key: $a}), (b:User {key: $b})
@@ -105,10 +137,12 @@ class Neo4jGraph(GraphBackend):
     name = "neo4j"
     mirrors = True
 
-    def __init__(self, space):
+    def __init__(self, space, weights=None):
         if not space:
             raise ValueError("a Neo4j graph needs a space (GRAPH_NEO4J_SPACE)")
         self.space = space
+        if weights is not None:
+            self.weights = weights
 
     def user_key(self, user_id):
         return f"{self.space}:{user_id}"
@@ -119,7 +153,7 @@ class Neo4jGraph(GraphBackend):
     # --- reads ---
 
     def suggestions(self, user_id, limit):
-        rows = cypher(SUGGESTIONS, {"key": self.user_key(user_id), "limit": limit})
+        rows = cypher(suggestions_query(self.weights), {"key": self.user_key(user_id), "limit": limit})
         return [Suggestion(candidate, mutual, shared) for candidate, mutual, shared in rows]
 
     def path(self, from_id, to_id, max_hops=MAX_HOPS):

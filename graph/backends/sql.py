@@ -6,9 +6,9 @@ from django.db.models import Q
 from accounts.models import Block, User
 from chats.selectors import membership_table
 from graph.backends.base import (
+    DEFAULT_WEIGHTS,
     MAX_HOPS,
-    MUTUAL_FRIEND_WEIGHT,
-    SHARED_CONVERSATION_WEIGHT,
+    SCORE_DECIMALS,
     GraphBackend,
     Relation,
     Suggestion,
@@ -16,8 +16,8 @@ from graph.backends.base import (
 from graph.models import Follow, FriendRequest, Friendship
 
 
-def _suggestions_sql():
-    tables = {
+def _suggestions_sql(weights=DEFAULT_WEIGHTS):
+    t = {
         "friendship": Friendship._meta.db_table,
         "follow": Follow._meta.db_table,
         "request": FriendRequest._meta.db_table,
@@ -25,50 +25,90 @@ def _suggestions_sql():
         "membership": membership_table(),
         "user": User._meta.db_table,
     }
-    # One statement, every step an index look-up: friends of friends by (user, friend); each
-    # exclusion by a unique pair index; shared conversations by membership (user, conversation).
-    # The shared count reads each candidate's memberships against the user's own conversations (a
-    # set the planner builds once), so a big public channel costs no more than a small group. It
-    # sits in the grouped subquery so that it runs once per candidate (outside, PostgreSQL would
-    # inline it into ORDER BY as well).
-    # Only table names are interpolated.
+    w = weights
+    places = SCORE_DECIMALS
+    # One statement (PostgreSQL and SQLite alike). Every step reads friendships by (user, friend):
+    # my friends and their degrees; their friends (the two-step walk); the `via` friends of friends
+    # with the most mass, their degrees and their friends (the third step). Only the `pool` best
+    # candidates by the graph score pay for the conversation look-ups, which then re-rank them.
+    # Degrees are cast to double so that every division is a float one on both engines.
+    # Only table names and the model's own numbers are interpolated.
     return f"""
-        SELECT c.candidate, c.mutual, c.shared FROM (
-            SELECT f2.friend_id AS candidate, COUNT(*) AS mutual,
-                (SELECT COUNT(*) FROM {tables["membership"]} m
-                  WHERE m.user_id = f2.friend_id
-                    AND m.conversation_id IN (SELECT mine.conversation_id FROM {tables["membership"]} mine
-                                               WHERE mine.user_id = %(me)s)) AS shared
-              FROM {tables["friendship"]} f1
-              JOIN {tables["friendship"]} f2 ON f2.user_id = f1.friend_id
-             WHERE f1.user_id = %(me)s AND f2.friend_id <> %(me)s
-             GROUP BY f2.friend_id
-        ) c
-        JOIN {tables["user"]} u ON u.id = c.candidate
-        WHERE u.is_active = %(active)s
-          AND NOT EXISTS (SELECT 1 FROM {tables["friendship"]} x
-                           WHERE x.user_id = %(me)s AND x.friend_id = c.candidate)
-          AND NOT EXISTS (SELECT 1 FROM {tables["follow"]} x
-                           WHERE x.follower_id = %(me)s AND x.followee_id = c.candidate)
-          AND NOT EXISTS (SELECT 1 FROM {tables["request"]} x
-                           WHERE x.from_user_id = %(me)s AND x.to_user_id = c.candidate)
-          AND NOT EXISTS (SELECT 1 FROM {tables["request"]} x
-                           WHERE x.from_user_id = c.candidate AND x.to_user_id = %(me)s)
-          AND NOT EXISTS (SELECT 1 FROM {tables["block"]} x
-                           WHERE x.blocker_id = %(me)s AND x.blocked_id = c.candidate)
-          AND NOT EXISTS (SELECT 1 FROM {tables["block"]} x
-                           WHERE x.blocker_id = c.candidate AND x.blocked_id = %(me)s)
-        ORDER BY {MUTUAL_FRIEND_WEIGHT} * c.mutual + {SHARED_CONVERSATION_WEIGHT} * c.shared DESC, c.candidate
-        LIMIT %(limit)s
-    """  # noqa: S608  # nosec B608 - only the models' own table names are interpolated
+        WITH mine AS (
+            SELECT friend_id AS z FROM {t["friendship"]} WHERE user_id = %(me)s
+        ), known AS (
+            SELECT z AS id FROM mine
+            UNION SELECT followee_id FROM {t["follow"]} WHERE follower_id = %(me)s
+            UNION SELECT to_user_id FROM {t["request"]} WHERE from_user_id = %(me)s
+            UNION SELECT from_user_id FROM {t["request"]} WHERE to_user_id = %(me)s
+            UNION SELECT blocked_id FROM {t["block"]} WHERE blocker_id = %(me)s
+            UNION SELECT blocker_id FROM {t["block"]} WHERE blocked_id = %(me)s
+        ), zdeg AS (
+            SELECT f.user_id AS z, CAST(COUNT(*) AS DOUBLE PRECISION) AS d
+              FROM {t["friendship"]} f WHERE f.user_id IN (SELECT z FROM mine) GROUP BY f.user_id
+        ), two AS (
+            SELECT f.friend_id AS y, COUNT(*) AS cn, SUM(1 / zd.d) AS ra,
+                   SUM(CASE WHEN zd.d > 1 THEN 1 / LN(zd.d) ELSE 0 END) AS aa
+              FROM zdeg zd JOIN {t["friendship"]} f ON f.user_id = zd.z
+             WHERE f.friend_id <> %(me)s
+             GROUP BY f.friend_id
+        ), via AS (
+            SELECT y, ra, aa FROM two ORDER BY ROUND(CAST(ra AS NUMERIC), {places}) DESC, y LIMIT {int(w.via)}
+        ), viadeg AS (
+            SELECT v.y, v.ra, v.aa, CAST(COUNT(*) AS DOUBLE PRECISION) AS d
+              FROM via v JOIN {t["friendship"]} f ON f.user_id = v.y
+             GROUP BY v.y, v.ra, v.aa
+        ), three AS (
+            SELECT f.friend_id AS c, SUM(v.ra / v.d) AS r3, SUM(v.aa / v.d) AS a3
+              FROM viadeg v JOIN {t["friendship"]} f ON f.user_id = v.y
+             WHERE f.friend_id <> %(me)s
+             GROUP BY f.friend_id
+        ), walk AS (
+            SELECT c, SUM(cn) AS cn, SUM(ra) AS ra, SUM(aa) AS aa, SUM(r3) AS r3, SUM(a3) AS a3 FROM (
+                SELECT y AS c, cn, ra, aa, 0 AS r3, 0 AS a3 FROM two
+                UNION ALL SELECT c, 0, 0, 0, r3, a3 FROM three
+            ) parts GROUP BY c
+        ), scored AS (
+            SELECT x.c, x.cn, x.score FROM (
+                SELECT w.c, w.cn,
+                       {float(w.adamic_adar)!r} * w.aa
+                       + {float(w.resource_allocation)!r} * w.ra * (SELECT COUNT(*) FROM mine)
+                       + {float(w.log_mutual)!r} * LN(1 + w.cn)
+                       + {float(w.walk3_ra)!r} * w.r3 * (SELECT COUNT(*) FROM mine)
+                       + {float(w.walk3_aa)!r} * w.a3 AS score
+                  FROM walk w JOIN {t["user"]} u ON u.id = w.c
+                 WHERE u.is_active = %(active)s AND w.c NOT IN (SELECT id FROM known)
+            ) x
+             ORDER BY ROUND(CAST(x.score AS NUMERIC), {places}) DESC, x.c
+             LIMIT {int(w.pool)} + %(limit)s
+        ), shared AS (
+            SELECT m.user_id AS c, m.conversation_id AS conv FROM {t["membership"]} m
+             WHERE m.user_id IN (SELECT c FROM scored)
+               AND m.conversation_id IN (SELECT conversation_id FROM {t["membership"]} WHERE user_id = %(me)s)
+        ), sizes AS (
+            SELECT m.conversation_id AS conv, CAST(COUNT(*) AS DOUBLE PRECISION) AS n FROM {t["membership"]} m
+             WHERE m.conversation_id IN (SELECT conv FROM shared) GROUP BY m.conversation_id
+        ), conv AS (
+            SELECT s.c, COUNT(*) AS shared, SUM(1 / (z.n - 1)) AS weight
+              FROM shared s JOIN sizes z ON z.conv = s.conv GROUP BY s.c
+        )
+        SELECT s.c, s.cn, COALESCE(v.shared, 0) FROM scored s LEFT JOIN conv v ON v.c = s.c
+         ORDER BY ROUND(CAST(s.score + {float(w.conversations)!r} * COALESCE(v.weight, 0) AS NUMERIC), {places}) DESC,
+                  s.c
+         LIMIT %(limit)s
+    """  # noqa: S608  # nosec B608 - only the models' table names and the model's numbers are interpolated
 
 
 class SqlGraph(GraphBackend):
     name = "sql"
 
+    def __init__(self, weights=None):
+        if weights is not None:
+            self.weights = weights
+
     def suggestions(self, user_id, limit):
         with connection.cursor() as cursor:
-            cursor.execute(_suggestions_sql(), {"me": user_id, "active": True, "limit": limit})
+            cursor.execute(_suggestions_sql(self.weights), {"me": user_id, "active": True, "limit": limit})
             return [Suggestion(candidate, mutual, shared) for candidate, mutual, shared in cursor.fetchall()]
 
     def path(self, from_id, to_id, max_hops=MAX_HOPS):

@@ -254,3 +254,77 @@ def test_follows_are_not_friendships_for_paths(backend, deliver, users):
     actions.do_follow(users["ann"], users["me"])
     deliver()
     assert backend.path(users["me"].id, users["ann"].id) is None
+
+
+# --- the ranker: walk features, three hops, size-weighted conversations ---
+
+
+def test_a_mutual_friend_with_few_friends_counts_more_than_a_hub(backend, deliver, users):
+    """Adamic-Adar and resource allocation: both candidates have one mutual friend, but ann knows
+    everyone and cat knows only me and ben, so ben comes first whatever the user ids."""
+    me, ann, ben, cat, dan = users["me"], users["ann"], users["ben"], users["cat"], users["dan"]
+    befriend(me, ann)
+    befriend(me, cat)
+    befriend(ann, dan)
+    befriend(cat, ben)
+    for name in ("eve", "fay", "gus", "hal"):
+        befriend(ann, users[name])
+    deliver()
+    ranked = backend.suggestions(me.id, 10)
+    assert ranked[0] == Suggestion(ben.id, 1, 0)
+    assert Suggestion(dan.id, 1, 0) in ranked
+
+
+def test_people_three_friendships_away_are_suggested_with_an_honest_reason(backend, deliver, users):
+    me, ben, cat, dan = users["me"], users["ben"], users["cat"], users["dan"]
+    chain(users, ["me", "ann", "ben", "cat", "dan"])
+    deliver()
+    assert backend.suggestions(me.id, 10) == [Suggestion(ben.id, 1, 0), Suggestion(cat.id, 0, 0)]
+    assert [s.reason for s in backend.suggestions(me.id, 10)] == ["1 mutual friend", "3 friendships away"]
+    group_of(me, cat)
+    deliver()
+    assert [s.reason for s in backend.suggestions(me.id, 10)][1] == "3 friendships away · 1 shared conversation"
+    assert dan.id not in [s.user_id for s in backend.suggestions(me.id, 10)]  # four away
+
+
+def test_three_hop_candidates_never_cross_a_block_either_way(backend, deliver, users):
+    me, cat, dan = users["me"], users["cat"], users["dan"]
+    chain(users, ["me", "ann", "ben", "cat"])
+    chain(users, ["ben", "dan"])
+    actions.do_block(cat, me)
+    actions.do_block(me, dan)
+    deliver()
+    assert [s.user_id for s in backend.suggestions(me.id, 10)] == [users["ben"].id]
+
+
+def test_a_small_group_counts_more_than_a_big_channel(backend, deliver, users):
+    """Two candidates alike in the graph; the one in a 3-person group with me beats the one in a
+    7-person group with me, whatever the user ids."""
+    me, ann, ben, cat = users["me"], users["ann"], users["ben"], users["cat"]
+    befriend(me, ann)
+    befriend(ben, ann)
+    befriend(cat, ann)
+    small, big = (cat, ben) if cat.id > ben.id else (ben, cat)
+    group_of(me, small, users["dan"])
+    group_of(me, big, *(users[name] for name in ("eve", "fay", "gus", "hal", "dan")))
+    deliver()
+    assert backend.suggestions(me.id, 10) == [Suggestion(small.id, 1, 1), Suggestion(big.id, 1, 1)]
+
+
+def test_adapters_with_other_weights_follow_them(backend, deliver, users):
+    """The weights are the adapter's, not hard-wired: counting only the walk's third step, cat (three
+    away by two paths) outranks ben (a friend of a friend), who leads with the shipped weights."""
+    from dataclasses import replace
+
+    from graph.backends import get_backend
+    from graph.backends.base import RankerWeights
+
+    me, ben, cat = users["me"], users["ben"], users["cat"]
+    chain(users, ["me", "ann", "ben"])
+    chain(users, ["me", "dan", "eve", "cat"])
+    chain(users, ["dan", "fay", "cat"])
+    deliver()
+    assert backend.suggestions(me.id, 1) == [Suggestion(ben.id, 1, 0)]
+    adapter = get_backend()
+    adapter.weights = replace(RankerWeights(), adamic_adar=0, resource_allocation=0, log_mutual=0, walk3_aa=0)
+    assert adapter.suggestions(me.id, 1) == [Suggestion(cat.id, 0, 0)]
