@@ -20,7 +20,10 @@ _layer = None
 def layer():
     global _layer
     if _layer is None:
-        _layer = RedisChannelLayer(hosts=[settings.REDIS_URL])
+        # Default settings, as the tutorial has them, but for the socket timeout: redis-py 8 reads
+        # with a 5 s timeout, exactly as long as the layer blocks in BZPOPMIN, so an idle receive
+        # would fail every 5 s (django/channels_redis#422), which the tutorial never meant.
+        _layer = RedisChannelLayer(hosts=[{"address": settings.REDIS_URL, "socket_timeout": 15}])
     return _layer
 
 
