@@ -33,6 +33,13 @@ PASSWORD = "correct-horse-battery-9"
 User = get_user_model()
 
 
+@pytest.fixture(autouse=True)
+def close_sockets():
+    """The test kit's autouse fixture of that name is async, and Playwright's sync API already runs an
+    event loop in this thread; these tests open no test-kit socket, so there is nothing to close."""
+    yield
+
+
 @pytest.fixture(scope="module")
 def base_url(django_db_setup):
     require_service("postgres")
