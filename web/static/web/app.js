@@ -16,6 +16,7 @@ import {
   view,
 } from "./pane.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
+import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -112,6 +113,7 @@ async function startChat(me) {
   store.me = me;
   remember(me);
   store.outbox = new Outbox(`chatsite.outbox.${me.id}`);
+  store.drafts = new Drafts(`chatsite.drafts.${me.id}`);
   $("#auth").hidden = true;
   $("#chat").hidden = false;
   renderMe();
@@ -153,9 +155,12 @@ function leaveOpen() {
 }
 
 async function open(id, options) {
-  resetComposer();
   const entry = store.conversations.get(id);
   if (!entry) return;
+  // The open conversation changes first, so that everything drawn from here on (the typing line,
+  // the composer's draft) is the new one's.
+  store.openId = id;
+  resetComposer(id);
   entry.unread = 0;
   renderConversations();
   renderTyping();
@@ -236,7 +241,7 @@ function frame(f) {
     case "typing":
       return typing(f);
     case "read":
-      return;
+      return receipt(f);
     case "resync":
       return resync(f);
     case "error":
@@ -307,6 +312,18 @@ async function resync(f) {
   if (entry) entry.seq = Math.max(entry.seq, f.seq);
   await refreshConversations();
   if (store.openId === f.conversation_id) await openConversation(f.conversation_id);
+}
+
+// A member read up to a seq. When it is me, on another device, this one follows: the badge and the
+// tab title drop what was read there.
+function receipt(f) {
+  if (f.user_id !== store.me.id) return;
+  const entry = store.conversations.get(f.conversation_id);
+  if (!entry || f.seq <= entry.last_read_seq) return;
+  entry.last_read_seq = f.seq;
+  if (f.seq >= entry.seq) entry.unread = 0;
+  else refreshSoon(); // read part of it: the server counts what is left
+  renderConversations();
 }
 
 // --- typing ---
