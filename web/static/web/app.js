@@ -15,6 +15,7 @@ import {
   setPaneHooks,
   view,
 } from "./pane.js";
+import { permalink } from "./render.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
@@ -47,6 +48,38 @@ function showState(name, detail = {}) {
   let text = name === "waiting" ? `Connection lost. Retrying in ${detail.seconds} s…` : STATE_TEXT[name] ?? name;
   if (pending && name !== "online") text += ` (${pending} waiting to be sent)`;
   line.textContent = text;
+}
+
+// --- addresses: /c/<conversation id> and /c/<conversation id>/<seq> (a message's permalink) ---
+
+const ROUTE = /^\/c\/([0-9a-f-]{36})(?:\/(\d+))?\/?$/i;
+
+function route() {
+  const match = location.pathname.match(ROUTE);
+  return match ? { id: match[1].toLowerCase(), seq: match[2] ? Number(match[2]) : null } : null;
+}
+
+
+function go(path, replace = false) {
+  if (location.pathname === path) return;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+}
+
+// The address decides what is open: on start, after sign-in, and on Back and Forward.
+async function followRoute() {
+  const target = route();
+  if (!target) {
+    if (store.openId) leaveOpen();
+    return;
+  }
+  if (store.conversations.has(target.id)) {
+    if (target.id !== store.openId || target.seq !== null) await open(target.id, { aroundSeq: target.seq, fromHistory: true });
+    return;
+  }
+  go("/", true);
+  leaveOpen();
+  $("#pane-topic").textContent = "That conversation does not exist, or you are not in it.";
 }
 
 // --- sign in and out ---
@@ -100,6 +133,7 @@ async function signOut(notice = "") {
 
 function stopChat() {
   if (store.connection) store.connection.stop();
+  history.replaceState(null, "", "/");
   store.connection = null;
   store.conversations.clear();
   store.members.clear();
@@ -122,6 +156,7 @@ async function startChat(me) {
   store.connection.start();
   const first = document.querySelector("button.conversation");
   (first || $("#new-button")).focus();
+  await followRoute();
 }
 
 function renderMe() {
@@ -146,6 +181,7 @@ function refreshSoon() {
 }
 
 function leaveOpen() {
+  if (route()) go("/", true);
   store.openId = null;
   view.id = null;
   view.messages = [];
@@ -154,9 +190,10 @@ function leaveOpen() {
   closeConversation();
 }
 
-async function open(id, options) {
+async function open(id, options = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
+  if (!options.fromHistory) go(permalink(id, options.aroundSeq ?? null));
   // The open conversation changes first, so that everything drawn from here on (the typing line,
   // the composer's draft) is the new one's.
   store.openId = id;
@@ -164,7 +201,7 @@ async function open(id, options) {
   entry.unread = 0;
   renderConversations();
   renderTyping();
-  await openConversation(id, options);
+  await openConversation(id, { aroundSeq: options.aroundSeq ?? null });
   markRead();
 }
 
@@ -437,9 +474,15 @@ async function boot() {
   setupComposer();
   setupDialogs();
   setupSidebar(open);
+  window.addEventListener("popstate", () => {
+    if (store.me && !$("#chat").hidden) followRoute();
+  });
   $("#back-button").addEventListener("click", () => {
-    closeConversation();
-    const current = document.querySelector("button.conversation.active");
+    const was = store.openId;
+    go("/");
+    leaveOpen();
+    renderConversations();
+    const current = was && document.querySelector(`[data-conversation="${CSS.escape(was)}"]`);
     if (current) current.focus();
   });
   $("#suspended-dialog").addEventListener("close", () => $("#login-username").focus());

@@ -3,7 +3,7 @@
 
 import { api, get, query } from "./api.js";
 import { $, h } from "./dom.js";
-import { renderText, snippet } from "./render.js";
+import { permalink, renderText, snippet } from "./render.js";
 import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
 
 const PAGE = 50;
@@ -295,7 +295,21 @@ function messageItem(m) {
       { class: "meta" },
       h("button", { type: "button", class: "sender link", "data-act": "sender", text: userName(m.sender_id), onclick: () => hooks.profile(m.sender_id) }),
       " ",
-      h("time", { datetime: m.created_at, title: created.toLocaleString(), text: timeFormat.format(created) }),
+      h(
+        "a",
+        {
+          class: "permalink",
+          href: permalink(m.conversation_id, m.seq),
+          tabindex: "-1",
+          title: `${created.toLocaleString()} (link to this message)`,
+          onclick: (event) => {
+            if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+            event.preventDefault();
+            hooks.openConversation(m.conversation_id, { aroundSeq: m.seq });
+          },
+        },
+        h("time", { datetime: m.created_at, text: timeFormat.format(created) }),
+      ),
       m.edited_at && !m.deleted ? h("span", { class: "edited", title: new Date(m.edited_at).toLocaleString(), text: " (edited)" }) : null,
       m.pinned ? h("span", { class: "pin-mark", text: " 📌 pinned" }) : null,
     ),

@@ -81,3 +81,8 @@ export function snippet(text, length = 80) {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > length ? flat.slice(0, length - 1) + "…" : flat;
 }
+
+// The address of a conversation, or of one message in it.
+export function permalink(conversationId, seq = null) {
+  return seq ? `/c/${conversationId}/${seq}` : `/c/${conversationId}`;
+}

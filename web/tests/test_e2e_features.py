@@ -1,0 +1,60 @@
+"""What a Slack, Zulip or Element user expects of the client, in headless Chromium."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from chats import actions
+from chats.models import StoredMessage
+from web.tests.browser import PASSWORD, user
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def test_addresses_follow_the_open_conversation_through_reload_back_forward_and_permalinks(tabs):
+    ida, jon = user("ida"), user("jon")
+    direct, _ = actions.do_open_direct(ida, jon)
+    crew = actions.do_create_conversation(ida, kind="group", title="Crew", member_ids=[jon.pk])
+    for i in range(1, 121):
+        actions.do_send_message(jon, crew.id, text=f"log line {i}", client_id=f"log-{i}")
+    i = tabs().sign_in("ida")
+    page = i.page
+
+    i.open_conversation("Crew")
+    expect(page).to_have_url(re.compile(f"/c/{crew.id}$"))
+    page.reload()
+    expect(page.locator("#pane-title")).to_have_text("Crew")
+    i.open_conversation("jon")
+    expect(page).to_have_url(re.compile(f"/c/{direct.id}$"))
+    page.go_back()
+    expect(page.locator("#pane-title")).to_have_text("Crew")
+    page.go_back()
+    expect(page.locator("#pane-title")).to_have_text("Pick a conversation")
+    page.go_forward()
+    expect(page.locator("#pane-title")).to_have_text("Crew")
+
+    # a message's time is its permalink; the link opens the conversation around it
+    seq = seq_of(crew.id, "log line 3")
+    page.goto(f"{i.base_url}/c/{crew.id}/{seq}")
+    expect(page.locator("#message-list .message.highlight .text")).to_have_text("log line 3")
+    href = page.locator("#message-list .message.highlight a.permalink").get_attribute("href")
+    assert href == f"/c/{crew.id}/{seq}"
+
+    # signed out, a link still lands in its conversation once signed in
+    other = tabs()
+    other.open(f"/c/{direct.id}")
+    other.page.locator("#login-username").fill("ida")
+    other.page.locator("#login-password").fill(PASSWORD)
+    other.page.get_by_role("button", name="Sign in").click()
+    expect(other.page.locator("#pane-title")).to_have_text("jon")
+
+    # a conversation one may not see says so, and leaves the address
+    stranger = actions.do_create_conversation(jon, kind="group", title="Secret", member_ids=[])
+    page.goto(f"{i.base_url}/c/{stranger.id}")
+    expect(page.locator("#pane-topic")).to_have_text("That conversation does not exist, or you are not in it.")
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def seq_of(conversation_id, text):
+    return StoredMessage.objects.get(conversation_id=conversation_id, text=text).seq
