@@ -1,5 +1,7 @@
 """The defects of the client's second round, each as a person meets it, in headless Chromium."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -103,3 +105,102 @@ def test_a_paste_longer_than_the_limit_is_kept_counted_and_refused_with_a_reason
     assert [
         len(t) for t in StoredMessage.objects.filter(conversation_id=conversation.id).values_list("text", flat=True)
     ] == [4000]
+
+
+def test_an_edit_tells_nobody_typing_and_a_deleted_last_message_has_a_plain_preview(tabs):
+    ivy, jay = user("ivy"), user("jay")
+    actions.do_open_direct(ivy, jay)
+    i, j = tabs().sign_in("ivy"), tabs().sign_in("jay")
+    i.open_conversation("jay")
+    j.open_conversation("ivy")
+    i.write("first try")
+    expect(j.message("first try")).to_have_count(1)
+
+    sent = []
+    i.page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(json.loads(payload))))
+    i.page.reload()  # the socket is watched from its start
+    expect(i.page.locator("#connection")).to_have_attribute("data-state", "online")
+    mine = i.message("first try")
+    mine.hover()
+    mine.get_by_role("button", name="Edit").click()
+    box = i.page.locator("#composer-text")
+    box.press("End")
+    box.press_sequentially(", much better", delay=100)  # longer than the typing interval (0.5 s here)
+    box.press("Enter")
+    expect(j.message("first try, much better").locator(".edited")).to_have_count(1)
+    assert "edit" in [frame["type"] for frame in sent]
+    assert "typing" not in [frame["type"] for frame in sent]
+    assert j.page.locator("#typing").text_content() == ""
+
+    mine = i.message("first try, much better")
+    mine.hover()
+    mine.get_by_role("button", name="Delete").click()
+    mine.get_by_role("button", name="Really delete?").click()
+    expect(i.conversation("jay").locator(".last")).to_have_text("You: message deleted")
+    expect(j.conversation("ivy").locator(".last")).to_have_text("message deleted")
+
+
+def test_pins_and_search_show_words_not_markdown(tabs):
+    kai, lou = user("kai"), user("lou")
+    conversation, _ = actions.do_open_direct(kai, lou)
+    actions.do_send_message(kai, conversation.id, text="the **deadline** is `friday`", client_id="md-1")
+    k = tabs().sign_in("lou")
+    k.open_conversation("kai")
+    expect(k.conversation("kai").locator(".last")).to_have_text("the deadline is friday")
+    message = k.message("deadline")
+    message.hover()
+    message.get_by_role("button", name="Pin").click()
+    expect(message.locator(".pin-mark")).to_have_count(1)
+    k.page.get_by_role("button", name="Pins").click()
+    expect(k.page.locator("#pins-results .result-text")).to_have_text("the deadline is friday")
+    k.page.keyboard.press("Escape")
+    k.page.get_by_role("button", name="Search").click()
+    k.page.get_by_label("Words to find").fill("deadline")
+    k.page.get_by_label("Words to find").press("Enter")
+    expect(k.page.locator("#search-results .result-text")).to_have_text("the deadline is friday")
+
+
+def test_offline_others_are_not_shown_online_and_queued_messages_say_they_wait(tabs):
+    max_, ned = user("max"), user("ned")
+    actions.do_open_direct(max_, ned)
+    m, n = tabs().sign_in("max"), tabs().sign_in("ned")
+    m.open_conversation("ned")
+    expect(m.conversation("ned").locator(".dot")).to_have_class("dot online")
+    m.context.set_offline(True)
+    expect(m.page.locator("#connection")).to_have_attribute("data-state", "offline")
+    expect(m.conversation("ned").locator(".dot")).not_to_have_class("dot online")
+    m.write("later")
+    expect(m.page.locator("#message-list .pending .state")).to_have_text("Waiting for the connection")
+    m.context.set_offline(False)
+    expect(m.page.locator("#message-list .message:not(.pending)")).to_have_count(1)
+    expect(m.conversation("ned").locator(".dot")).to_have_class("dot online")
+    assert n  # ned stayed connected throughout
+
+
+def test_the_new_conversation_dialog_puts_each_radio_and_checkbox_beside_its_label(tabs):
+    user("oli")
+    o = tabs().sign_in("oli")
+    o.page.get_by_role("button", name="New").click()
+    dialog = o.page.get_by_role("dialog", name="New conversation")
+    dialog.get_by_role("radio", name="Channel").check()
+    for name in ("Direct message", "Group", "Channel", "Public: anyone may find and join it"):
+        control = dialog.get_by_label(name, exact=True).bounding_box()
+        label = dialog.locator("label", has_text=name).bounding_box()
+        assert control["width"] < 40, name
+        assert control["height"] < label["height"] + 1, name  # on the label's line, not above it
+        assert (
+            control["y"] >= label["y"] - 1 and control["y"] + control["height"] <= label["y"] + label["height"] + 1
+        ), name
+
+
+def test_at_phone_width_actions_wait_for_a_tap_and_the_placeholder_needs_no_shift_key(tabs):
+    pat, quin = user("pat"), user("quin")
+    conversation, _ = actions.do_open_direct(pat, quin)
+    actions.do_send_message(quin, conversation.id, text="tap me", client_id="tap-1")
+    p = tabs(viewport=PHONE).sign_in("pat")
+    p.open_conversation("quin")
+    expect(p.page.locator("#composer-text")).to_have_attribute("placeholder", "Write a message")
+    message = p.message("tap me")
+    expect(message.get_by_role("button", name="Reply")).not_to_be_visible()
+    message.locator(".text").click()
+    expect(message.get_by_role("button", name="Reply")).to_be_visible()

@@ -58,3 +58,62 @@ def test_addresses_follow_the_open_conversation_through_reload_back_forward_and_
 
 def seq_of(conversation_id, text):
     return StoredMessage.objects.get(conversation_id=conversation_id, text=text).seq
+
+
+def test_the_keyboard_reaches_everything_without_a_tab_stop_per_message_button(tabs):
+    rae, sam = user("rae"), user("sam")
+    direct, _ = actions.do_open_direct(rae, sam)
+    crew = actions.do_create_conversation(rae, kind="group", title="Crew", member_ids=[sam.pk])
+    ops = actions.do_create_conversation(rae, kind="group", title="Ops", member_ids=[sam.pk])
+    for n in range(1, 51):
+        actions.do_send_message(sam, crew.id, text=f"status {n}", client_id=f"st-{n}")
+    actions.do_send_message(sam, ops.id, text="ops ping", client_id="ops-1")
+    r = tabs().sign_in("rae")
+    page = r.page
+    r.open_conversation("Crew")
+    expect(page.locator("#message-list .message")).to_have_count(50)
+
+    # the log is one tab stop: Tab from it goes to the message box, not into 50 messages' buttons
+    page.locator("#messages").focus()
+    page.keyboard.press("Tab")
+    expect(page.locator("#composer-text")).to_be_focused()
+    # ↑ and ↓ walk the messages; Tab then reaches the focused message's actions
+    page.locator("#messages").focus()
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#message-list .message:focus .text")).to_have_text("status 49")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_attribute("data-act", "sender")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_class("permalink")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("React")
+    page.keyboard.press("Enter")
+    expect(page.locator(":focus")).to_have_attribute("aria-label", "React with 👍")
+    page.keyboard.press("Enter")
+    expect(r.message("status 49").locator(".reaction")).to_have_text("👍 1")
+
+    # Ctrl+K finds a conversation by name
+    page.keyboard.press("Control+k")
+    expect(page.get_by_role("dialog", name="Go to a conversation")).to_be_visible()
+    page.keyboard.type("op")
+    expect(page.get_by_role("option")).to_have_text(["Ops 1 unread"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#pane-title")).to_have_text("Ops")
+
+    # Alt+↑ and Alt+↓ step through the list, newest activity first (Ops, Crew, sam)
+    page.locator("#composer-text").focus()
+    page.keyboard.press("Alt+ArrowDown")
+    expect(page.locator("#pane-title")).to_have_text("Crew")
+    page.keyboard.press("Alt+ArrowDown")
+    expect(page.locator("#pane-title")).to_have_text("sam")
+    page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator("#pane-title")).to_have_text("Crew")
+
+    # ? lists the shortcuts
+    page.locator("#messages").focus()
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
+    assert direct  # sam's DM is the oldest row

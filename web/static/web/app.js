@@ -13,9 +13,11 @@ import {
   renderHeader,
   renderMessages,
   setPaneHooks,
+  setupMessageKeys,
   view,
 } from "./pane.js";
 import { permalink } from "./render.js";
+import { setupShortcuts } from "./shortcuts.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
@@ -48,6 +50,11 @@ function showState(name, detail = {}) {
   let text = name === "waiting" ? `Connection lost. Retrying in ${detail.seconds} s…` : STATE_TEXT[name] ?? name;
   if (pending && name !== "online") text += ` (${pending} waiting to be sent)`;
   line.textContent = text;
+  if (store.me && store.connection) {
+    // Presence dots and the state of queued messages depend on being connected.
+    renderConversations();
+    renderMessages();
+  }
 }
 
 // --- addresses: /c/<conversation id> and /c/<conversation id>/<seq> (a message's permalink) ---
@@ -474,6 +481,15 @@ async function boot() {
   setupComposer();
   setupDialogs();
   setupSidebar(open);
+  setupMessageKeys();
+  setupShortcuts({
+    open,
+    markRead,
+    toBottom: () => {
+      if (view.hasNewer) open(store.openId);
+      else $("#messages").scrollTop = $("#messages").scrollHeight;
+    },
+  });
   window.addEventListener("popstate", () => {
     if (store.me && !$("#chat").hidden) followRoute();
   });

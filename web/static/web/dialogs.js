@@ -335,6 +335,7 @@ export function openReport(message) {
   reported = message;
   $("#report-form").reset();
   $("#report-form").hidden = false;
+  $("#report-done").hidden = true;
   $("#report-quote").textContent = `${userName(message.sender_id)}: ${snippet(message.text, 200)}`;
   open("report-dialog");
   $("#report-reason").focus();
@@ -347,7 +348,7 @@ async function sendReport() {
       reason: $("#report-reason").value.trim(),
     });
     $("#report-form").hidden = true;
-    showError(dialog, { message: "Thank you. A moderator will look at this message." });
+    $("#report-done").hidden = false;
   } catch (error) {
     showError(dialog, error);
   }

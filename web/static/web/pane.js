@@ -17,6 +17,8 @@ export const view = {
   loading: false,
   palette: null, // message id whose reaction palette is open
   confirmDelete: null,
+  active: null, // element id of the message whose controls are in the tab order
+  highlight: null, // id of the message a link or a search result pointed at
 };
 const parents = new Map(); // message id -> message, or null when it can't be shown
 let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
@@ -26,6 +28,8 @@ export function setPaneHooks(h) {
 }
 
 const box = () => $("#messages");
+export const phone = window.matchMedia("(max-width: 640px)");
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 
@@ -41,7 +45,7 @@ function dayLabel(date) {
 export async function openConversation(id, { aroundSeq = null } = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
-  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true });
+  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true, active: null, highlight: null });
   store.openId = id;
   document.body.classList.add("pane-open");
   renderHeader();
@@ -68,6 +72,7 @@ function focusMessage(message) {
   if (!message) return;
   const el = document.getElementById(`m-${message.id}`);
   if (!el) return;
+  view.highlight = message.id; // kept in the view: a redraw must not lose it
   el.classList.add("highlight");
   el.scrollIntoView({ block: "center" });
   el.focus();
@@ -82,9 +87,12 @@ export function renderHeader() {
   composer.hidden = !entry;
   const archived = entry && entry.conversation.archived;
   $("#composer-text").disabled = Boolean(archived);
+  // A phone's keyboard has no Shift+Enter to speak of: it has the Send button.
   $("#composer-text").placeholder = archived
     ? "This conversation is archived."
-    : "Write a message (Enter sends, Shift+Enter: new line)";
+    : phone.matches
+      ? "Write a message"
+      : "Write a message (Enter sends, Shift+Enter: new line)";
 }
 
 // --- loading more ---
@@ -174,6 +182,36 @@ export function latestSeq() {
 
 // Rebuilt whole on every change: a window holds a few hundred messages at most, and rebuilding keeps
 // day separators and order trivially right. Scroll position and focus are carried over.
+// The log is one tab stop: ↑ and ↓ move between messages, and only the message that has the focus
+// puts its buttons and links in the tab order (50 messages were 254 tab stops).
+export function setupMessageKeys() {
+  const log = box();
+  log.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const current = event.target.closest("li.message");
+    if (event.target !== log && event.target !== current) return; // a button keeps its arrows
+    const items = [...log.querySelectorAll("li.message")];
+    if (!items.length) return;
+    const at = current ? items.indexOf(current) : items.length;
+    const next = items[Math.max(0, Math.min(items.length - 1, at + (event.key === "ArrowUp" ? -1 : 1)))];
+    event.preventDefault();
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  });
+  log.addEventListener("focusin", (event) => {
+    const li = event.target.closest("li.message");
+    if (li && li.id !== view.active) activate(li);
+  });
+}
+
+function activate(li) {
+  const old = view.active && document.getElementById(view.active);
+  if (old) for (const el of old.querySelectorAll("button, a")) el.tabIndex = -1;
+  view.active = li.id;
+  for (const el of li.querySelectorAll("button, a")) el.removeAttribute("tabindex");
+}
+
 export function renderMessages(mode = "keep") {
   const list = $("#message-list");
   const el = box();
@@ -199,6 +237,10 @@ export function renderMessages(mode = "keep") {
       if (!shown.has(item.client_id)) items.push(pendingItem(item));
     }
   }
+  for (const li of items) {
+    if (li.id === view.active || !li.classList.contains("message") || li.classList.contains("pending")) continue;
+    for (const el of li.querySelectorAll("button, a")) el.tabIndex = -1;
+  }
   list.replaceChildren(...items);
 
   $("#history-status").textContent = view.loading
@@ -219,12 +261,26 @@ export function renderMessages(mode = "keep") {
   }
 }
 
+function pendingState(item) {
+  if (!store.connection || !store.connection.online) return "Waiting for the connection";
+  if (item.resumeAt && item.resumeAt > Date.now()) {
+    return `You are sending too fast. Sending resumes at ${clockFormat.format(new Date(item.resumeAt))}`;
+  }
+  return "Sending…";
+}
+
 function pendingItem(item) {
   const failed = item.status === "failed";
   return h(
     "li",
     { class: `message mine pending${failed ? " failed" : ""}`, id: `p-${item.client_id}`, dataset: { clientId: item.client_id } },
-    h("div", { class: "meta" }, h("span", { class: "sender", text: "You" }), " ", h("span", { class: "state", text: failed ? "Not sent" : "Sending…" })),
+    h(
+      "div",
+      { class: "meta" },
+      h("span", { class: "sender", text: "You" }),
+      " ",
+      h("span", { class: "state", text: failed ? "Not sent" : pendingState(item) }),
+    ),
     h("div", { class: "text" }, renderText(item.text)),
     failed
       ? h(
@@ -282,7 +338,7 @@ function messageItem(m) {
   const entry = store.conversations.get(m.conversation_id);
   const created = new Date(m.created_at);
   const li = h("li", {
-    class: `message${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}`,
+    class: `message${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}${view.highlight === m.id ? " highlight" : ""}`,
     id: `m-${m.id}`,
     tabindex: "-1",
     dataset: { id: m.id, seq: m.seq },
@@ -300,7 +356,6 @@ function messageItem(m) {
         {
           class: "permalink",
           href: permalink(m.conversation_id, m.seq),
-          tabindex: "-1",
           title: `${created.toLocaleString()} (link to this message)`,
           onclick: (event) => {
             if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
