@@ -109,7 +109,8 @@ def test_a_paste_longer_than_the_limit_is_kept_counted_and_refused_with_a_reason
 
 def test_an_edit_tells_nobody_typing_and_a_deleted_last_message_has_a_plain_preview(tabs):
     ivy, jay = user("ivy"), user("jay")
-    actions.do_open_direct(ivy, jay)
+    conversation, _ = actions.do_open_direct(ivy, jay)
+    actions.do_send_message(jay, conversation.id, text="keep this", client_id="keep-1")
     i, j = tabs().sign_in("ivy"), tabs().sign_in("jay")
     i.open_conversation("jay")
     j.open_conversation("ivy")
@@ -136,8 +137,9 @@ def test_an_edit_tells_nobody_typing_and_a_deleted_last_message_has_a_plain_prev
     mine.hover()
     mine.get_by_role("button", name="Delete").click()
     mine.get_by_role("button", name="Really delete?").click()
-    expect(i.conversation("jay").locator(".last")).to_have_text("You: message deleted")
-    expect(j.conversation("ivy").locator(".last")).to_have_text("message deleted")
+    # the preview goes back to the newest message still there, on both sides
+    expect(i.conversation("jay").locator(".last")).to_have_text("keep this")
+    expect(j.conversation("ivy").locator(".last")).to_have_text("You: keep this")
 
 
 def test_pins_and_search_show_words_not_markdown(tabs):

@@ -6,7 +6,8 @@ import pytest
 from playwright.sync_api import expect
 
 from chats import actions
-from chats.models import StoredMessage
+from chats.models import Membership, StoredMessage
+from testkit.services import wait_until
 from web.tests.browser import PASSWORD, user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -117,3 +118,37 @@ def test_the_keyboard_reaches_everything_without_a_tab_stop_per_message_button(t
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_hidden()
     assert direct  # sam's DM is the oldest row
+
+
+def test_a_conversation_opens_at_a_new_messages_line_and_news_below_waits_for_the_reader(tabs):
+    tom, uma = user("tom"), user("uma")
+    crew = actions.do_create_conversation(tom, kind="group", title="Crew", member_ids=[uma.pk])
+    for n in range(1, 61):
+        actions.do_send_message(tom, crew.id, text=f"update {n}", client_id=f"up-{n}")
+    actions.do_mark_read(uma, crew.id, seq_of(crew.id, "update 30"))
+    u = tabs().sign_in("uma")
+    page = u.page
+    expect(u.conversation("Crew").locator(".badge")).to_have_text("30")
+    u.open_conversation("Crew")
+
+    line = page.locator("#message-list .unread-line")
+    expect(line).to_have_text("New messages")
+    after_line = page.locator("#message-list .unread-line + .message .text")
+    expect(after_line).to_have_text("update 31")
+    expect(line).to_be_in_viewport()
+    expect(u.message("update 60")).not_to_be_in_viewport()  # opened at the first unread, not the end
+    membership = Membership.objects.get(conversation_id=crew.id, user=uma)
+    assert membership.last_read_seq == seq_of(crew.id, "update 30")  # nothing below was seen yet
+
+    actions.do_send_message(tom, crew.id, text="breaking news", client_id="up-61")
+    pill = page.get_by_role("button", name="New messages below")
+    expect(pill).to_be_visible()
+    membership.refresh_from_db()
+    assert membership.last_read_seq < seq_of(crew.id, "breaking news")
+    u.shot("new-messages")
+    pill.click()
+    expect(u.message("breaking news")).to_be_in_viewport()
+    expect(pill).to_be_hidden()
+    expect(page).to_have_title("chatsite")
+    newest = seq_of(crew.id, "breaking news")
+    wait_until(lambda: Membership.objects.get(pk=membership.pk).last_read_seq == newest, "the read mark at the newest")

@@ -14,6 +14,9 @@ import {
   renderMessages,
   setPaneHooks,
   setupMessageKeys,
+  setupNewBelow,
+  showNewBelow,
+  atBottom,
   view,
 } from "./pane.js";
 import { permalink } from "./render.js";
@@ -306,20 +309,27 @@ function applyEvent(event) {
   const message = event.message;
   const mine = event.actor_id === store.me.id;
   switch (event.type) {
-    case "message.created":
+    case "message.created": {
       entry.last_message = message;
       stopTyping(entry.id, message.sender_id);
-      if (!mine && !(entry.id === store.openId && document.visibilityState === "visible")) entry.unread += 1;
+      const seen = entry.id === store.openId && document.visibilityState === "visible" && atBottom();
+      if (!mine && !seen) entry.unread += 1;
       applyMessage(message, true);
+      if (entry.id === store.openId && !mine && !seen) showNewBelow();
       if (entry.id === store.openId) markRead();
       break;
+    }
     case "message.edited":
     case "message.deleted":
     case "message.pinned":
     case "reaction.added":
     case "reaction.removed":
       if (message) {
-        if (entry.last_message && entry.last_message.id === message.id) entry.last_message = message;
+        if (entry.last_message && entry.last_message.id === message.id) {
+          entry.last_message = message;
+          // The preview is the newest message still there: the server knows which one that is.
+          if (message.deleted) refreshSoon();
+        }
         applyMessage(message, false);
       }
       break;
@@ -365,7 +375,8 @@ function receipt(f) {
   const entry = store.conversations.get(f.conversation_id);
   if (!entry || f.seq <= entry.last_read_seq) return;
   entry.last_read_seq = f.seq;
-  if (f.seq >= entry.seq) entry.unread = 0;
+  // Only messages count as unread: read up to the newest message is all read.
+  if (f.seq >= (entry.last_message ? entry.last_message.seq : 0)) entry.unread = 0;
   else refreshSoon(); // read part of it: the server counts what is left
   renderConversations();
 }
@@ -419,7 +430,8 @@ function markRead() {
   readTimer = setTimeout(() => {
     const entry = store.conversations.get(store.openId);
     const seq = latestSeq();
-    if (!entry || document.visibilityState !== "visible" || seq <= entry.last_read_seq) return;
+    // Read means seen: the newest message must be on screen, not somewhere below the reader.
+    if (!entry || document.visibilityState !== "visible" || !atBottom() || seq <= entry.last_read_seq) return;
     entry.last_read_seq = seq;
     entry.unread = 0;
     if (store.connection && store.connection.online) {
@@ -482,6 +494,7 @@ async function boot() {
   setupDialogs();
   setupSidebar(open);
   setupMessageKeys();
+  setupNewBelow(markRead);
   setupShortcuts({
     open,
     markRead,

@@ -19,6 +19,7 @@ export const view = {
   confirmDelete: null,
   active: null, // element id of the message whose controls are in the tab order
   highlight: null, // id of the message a link or a search result pointed at
+  readMark: 0, // what was read when the conversation was opened: the "New messages" line goes after it
 };
 const parents = new Map(); // message id -> message, or null when it can't be shown
 let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
@@ -46,6 +47,8 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
   Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true, active: null, highlight: null });
+  view.readMark = entry.last_read_seq;
+  $("#new-below").hidden = true;
   store.openId = id;
   document.body.classList.add("pane-open");
   renderHeader();
@@ -60,6 +63,11 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   if (view.id !== id) return;
   renderMessages(aroundSeq === null ? "bottom" : "none");
   if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
+  else {
+    // Open at the first unread message rather than the newest one.
+    const line = document.getElementById("unread-line");
+    if (line) line.scrollIntoView({ block: "start" });
+  }
   hooks.changed();
   observeEdges();
 }
@@ -182,6 +190,32 @@ export function latestSeq() {
 
 // Rebuilt whole on every change: a window holds a few hundred messages at most, and rebuilding keeps
 // day separators and order trivially right. Scroll position and focus are carried over.
+export function atBottom() {
+  const el = box();
+  return el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+}
+
+// "New messages below": something arrived while the reader was looking further up. It stays unread
+// until they get to it.
+export function showNewBelow() {
+  $("#new-below").hidden = false;
+}
+
+export function setupNewBelow(reachedBottom) {
+  const pill = $("#new-below");
+  pill.addEventListener("click", () => {
+    box().scrollTop = box().scrollHeight;
+    pill.hidden = true;
+    reachedBottom();
+    box().focus();
+  });
+  box().addEventListener("scroll", () => {
+    if (!atBottom()) return;
+    pill.hidden = true;
+    reachedBottom();
+  });
+}
+
 // The log is one tab stop: ↑ and ↓ move between messages, and only the message that has the focus
 // puts its buttons and links in the tab order (50 messages were 254 tab stops).
 export function setupMessageKeys() {
@@ -223,7 +257,12 @@ export function renderMessages(mode = "keep") {
   const items = [];
   let day = null;
   const shown = new Set();
+  let lined = false;
   for (const message of view.messages) {
+    if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
+      lined = true;
+      items.push(h("li", { id: "unread-line", class: "unread-line", role: "separator", "aria-label": "New messages" }, h("span", { text: "New messages" })));
+    }
     const date = new Date(message.created_at);
     if (date.toDateString() !== day) {
       day = date.toDateString();
