@@ -21,6 +21,7 @@ import {
 } from "./pane.js";
 import { permalink } from "./render.js";
 import { setupShortcuts } from "./shortcuts.js";
+import { setupTheme } from "./theme.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
@@ -489,6 +490,7 @@ setComposerHooks({ send, edit, lastOwnMessage });
 setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), meChanged: renderMe });
 
 async function boot() {
+  setupTheme($("#theme-button"));
   setupAuth();
   setupComposer();
   setupDialogs();

@@ -258,18 +258,22 @@ export function renderMessages(mode = "keep") {
   let day = null;
   const shown = new Set();
   let lined = false;
+  let previous = null;
   for (const message of view.messages) {
-    if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
-      lined = true;
-      items.push(h("li", { id: "unread-line", class: "unread-line", role: "separator", "aria-label": "New messages" }, h("span", { text: "New messages" })));
-    }
     const date = new Date(message.created_at);
     if (date.toDateString() !== day) {
       day = date.toDateString();
+      previous = null;
       items.push(h("li", { class: "day", role: "separator", "aria-label": dayLabel(date) }, h("span", { text: dayLabel(date) })));
     }
+    if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
+      lined = true;
+      previous = null;
+      items.push(h("li", { id: "unread-line", class: "unread-line", role: "separator", "aria-label": "New messages" }, h("span", { text: "New messages" })));
+    }
     if (message.sender_id === store.me.id) shown.add(message.client_id);
-    items.push(messageItem(message));
+    items.push(messageItem(message, continues(previous, message)));
+    previous = message;
   }
   if (!view.hasNewer && store.outbox) {
     for (const item of store.outbox.forConversation(view.id)) {
@@ -372,17 +376,40 @@ function parentQuote(message) {
   );
 }
 
-function messageItem(m) {
+const RUN_GAP = 5 * 60 * 1000;
+
+// A message that carries on its sender's run (same person, within minutes, nothing special about
+// it) is drawn without avatar and name, as in Slack.
+function continues(previous, m) {
+  if (!previous || previous.sender_id !== m.sender_id || previous.deleted) return false;
+  if (m.parent_id || m.edited_at || m.pinned || m.deleted) return false;
+  return new Date(m.created_at) - new Date(previous.created_at) < RUN_GAP;
+}
+
+export function initials(userId) {
+  const user = store.users.get(userId) || (store.me && store.me.id === userId ? store.me : null);
+  const name = (user && (user.display_name || user.username)) || "?";
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : name.slice(0, 2);
+  return letters.toUpperCase();
+}
+
+function avatar(userId) {
+  return h("span", { class: `avatar c${Math.abs(Number(userId) || 0) % 8}`, "aria-hidden": "true", text: initials(userId) });
+}
+
+function messageItem(m, grouped = false) {
   const mine = m.sender_id === store.me.id;
   const entry = store.conversations.get(m.conversation_id);
   const created = new Date(m.created_at);
   const li = h("li", {
-    class: `message${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}${view.highlight === m.id ? " highlight" : ""}`,
+    class: `message${grouped ? " grouped" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}${view.highlight === m.id ? " highlight" : ""}`,
     id: `m-${m.id}`,
     tabindex: "-1",
     dataset: { id: m.id, seq: m.seq },
     "aria-label": `${userName(m.sender_id)}, ${timeFormat.format(created)}`,
   });
+  li.append(avatar(m.sender_id));
   if (m.parent_id) li.append(parentQuote(m));
   li.append(
     h(
