@@ -188,3 +188,54 @@ def test_runs_of_one_sender_are_grouped_under_an_avatar_and_dark_mode_follows_th
     expect(page.locator("#theme-button")).to_have_text("Theme: light")
     expect(page.locator("body")).to_have_css("background-color", light)
     assert dark != light
+
+
+def test_a_new_account_is_offered_public_channels_and_people_instead_of_a_blank_screen(tabs):
+    ray = user("ray", display_name="Ray")
+    general = actions.do_create_conversation(ray, kind="channel", title="general", topic="Everyone", is_public=True)
+    actions.do_send_message(ray, general.id, text="welcome aboard", client_id="gen-1")
+    user("zoe")
+    user("yul")
+    z = tabs().sign_in("zoe")
+    welcome = z.page.get_by_role("region", name="Welcome, zoe!")
+    expect(welcome).to_be_visible()
+    expect(z.page.locator("#conversations-empty")).to_be_visible()
+    welcome.get_by_label("Find someone by name").fill("ra")
+    expect(welcome.get_by_role("button", name="Message Ray")).to_be_visible()
+    z.shot("welcome")
+    welcome.get_by_role("button", name="Join #general").click()
+    expect(z.page.locator("#pane-title")).to_have_text("#general")
+    expect(z.message("welcome aboard")).to_have_count(1)
+    expect(welcome).to_be_hidden()
+
+    y = tabs().sign_in("yul")
+    welcome = y.page.get_by_role("region", name="Welcome, yul!")
+    welcome.get_by_label("Find someone by name").fill("ra")
+    welcome.get_by_role("button", name="Message Ray").click()
+    expect(y.page.locator("#pane-title")).to_have_text("Ray")
+    expect(y.conversation("Ray")).to_be_visible()
+
+
+def test_a_conversation_that_fails_to_load_says_why_and_offers_retry(tabs):
+    amy, bev = user("amy"), user("bev")
+    direct, _ = actions.do_open_direct(amy, bev)
+    actions.do_send_message(bev, direct.id, text="can you see me?", client_id="see-1")
+    a = tabs().sign_in("amy")
+    failing = [True]
+
+    def messages(route):
+        if failing[0]:
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error": {"code": "unavailable", "message": "The server is busy."}}',
+            )
+        else:
+            route.continue_()
+
+    a.page.route(re.compile(r"/api/v1/conversations/[^/]+/messages\?"), messages)
+    a.open_conversation("bev")
+    expect(a.page.locator("#history-status")).to_contain_text("The server is busy.")
+    failing[0] = False
+    a.page.locator("#history-status").get_by_role("button", name="Retry").click()
+    expect(a.message("can you see me?")).to_have_count(1)

@@ -2,7 +2,7 @@
 
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
-import { openProfile, openReport, setDialogHooks, setupDialogs } from "./dialogs.js";
+import { openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -22,6 +22,7 @@ import {
 import { permalink } from "./render.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { setupTheme } from "./theme.js";
+import { renderWelcome, setupWelcome } from "./welcome.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
@@ -183,6 +184,7 @@ async function refreshConversations() {
   await ensureUsers(results.flatMap((r) => (r.last_message ? [r.last_message.sender_id] : [])));
   if (store.openId && !store.conversations.has(store.openId)) leaveOpen();
   renderConversations();
+  renderWelcome();
 }
 
 let refreshTimer = null;
@@ -199,6 +201,7 @@ function leaveOpen() {
   renderHeader();
   renderMessages();
   closeConversation();
+  renderWelcome();
 }
 
 async function open(id, options = {}) {
@@ -208,6 +211,7 @@ async function open(id, options = {}) {
   // The open conversation changes first, so that everything drawn from here on (the typing line,
   // the composer's draft) is the new one's.
   store.openId = id;
+  renderWelcome();
   resetComposer(id);
   entry.unread = 0;
   renderConversations();
@@ -491,6 +495,7 @@ setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), 
 
 async function boot() {
   setupTheme($("#theme-button"));
+  setupWelcome({ refresh: refreshConversations, open, message: startDirect });
   setupAuth();
   setupComposer();
   setupDialogs();

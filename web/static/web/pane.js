@@ -53,7 +53,14 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   document.body.classList.add("pane-open");
   renderHeader();
   renderMessages("bottom");
-  const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+  let page;
+  try {
+    page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+  } catch (error) {
+    if (view.id !== id) return; // left meanwhile (or signed out): nothing to say here
+    view.loading = false;
+    return loadFailed($("#history-status"), error, () => openConversation(id, { aroundSeq }));
+  }
   if (view.id !== id) return;
   view.messages = page.results;
   view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
@@ -70,6 +77,17 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   }
   hooks.changed();
   observeEdges();
+  // The observer speaks only when its trigger enters the view: one that stayed in view through the
+  // switch would never load this conversation's older messages.
+  if (view.hasOlder && box().scrollHeight <= box().clientHeight) loadOlder();
+}
+
+// A load that failed says why, with a way to try again, instead of leaving the pane empty.
+function loadFailed(slot, error, retry) {
+  slot.replaceChildren(
+    h("span", { class: "form-error", text: `${error.message} ` }),
+    h("button", { type: "button", text: "Retry", onclick: retry }),
+  );
 }
 
 export function closeConversation() {
@@ -136,7 +154,8 @@ async function loadOlder() {
     view.loading = false;
     renderMessages("older");
   } catch (error) {
-    $("#history-status").textContent = error.message;
+    if (view.id === id) loadFailed($("#history-status"), error, loadOlder);
+    return;
   } finally {
     if (view.id === id) view.loading = false;
   }
@@ -159,6 +178,8 @@ async function loadNewer() {
     view.loading = false;
     renderMessages("none");
     hooks.changed();
+  } catch (error) {
+    if (view.id === id) loadFailed($("#newer-status"), error, loadNewer);
   } finally {
     if (view.id === id) view.loading = false;
   }
