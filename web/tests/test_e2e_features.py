@@ -239,3 +239,25 @@ def test_a_conversation_that_fails_to_load_says_why_and_offers_retry(tabs):
     failing[0] = False
     a.page.locator("#history-status").get_by_role("button", name="Retry").click()
     expect(a.message("can you see me?")).to_have_count(1)
+
+
+def test_seen_by_and_the_other_persons_presence_and_status_in_a_direct_message(tabs):
+    cal, dot, eli = user("cal"), user("dot", status_text="On holiday"), user("eli")
+    actions.do_open_direct(cal, dot)
+    trio = actions.do_create_conversation(cal, kind="group", title="Trio", member_ids=[dot.pk, eli.pk])
+    c, d = tabs().sign_in("cal"), tabs().sign_in("dot")
+    c.open_conversation("dot")
+    expect(c.page.locator("#pane-topic")).to_have_text("Online · On holiday")
+    c.write("did you read this?")
+    expect(c.message("did you read this?")).not_to_have_class(re.compile("pending"))
+    expect(c.message("did you read this?").locator(".seen")).to_have_count(0)
+    d.open_conversation("cal")
+    expect(c.message("did you read this?").locator(".seen")).to_have_text("Seen")
+
+    c.open_conversation("Trio")
+    c.write("agenda for friday")
+    expect(c.message("agenda for friday")).not_to_have_class(re.compile("pending"))
+    d.open_conversation("Trio")
+    expect(c.message("agenda for friday").locator(".seen")).to_have_text("Seen by dot")
+    actions.do_mark_read(eli, trio.id, seq_of(trio.id, "agenda for friday"))
+    expect(c.message("agenda for friday").locator(".seen")).to_have_text("Seen by dot, eli")

@@ -59,6 +59,7 @@ function showState(name, detail = {}) {
     // Presence dots and the state of queued messages depend on being connected.
     renderConversations();
     renderMessages();
+    renderHeader();
   }
 }
 
@@ -289,6 +290,7 @@ function frame(f) {
     case "presence":
       for (const [id, status] of Object.entries(f.users)) store.presence.set(Number(id), status);
       renderConversations();
+      renderHeader();
       return;
     case "typing":
       return typing(f);
@@ -376,7 +378,13 @@ async function resync(f) {
 // A member read up to a seq. When it is me, on another device, this one follows: the badge and the
 // tab title drop what was read there.
 function receipt(f) {
-  if (f.user_id !== store.me.id) return;
+  if (f.user_id !== store.me.id) {
+    // Someone else read: their mark moves, and "Seen by" under my messages follows.
+    const membership = (store.members.get(f.conversation_id) || []).find((m) => m.user.id === f.user_id);
+    if (membership && f.seq > membership.last_read_seq) membership.last_read_seq = f.seq;
+    if (f.conversation_id === store.openId) renderMessages();
+    return;
+  }
   const entry = store.conversations.get(f.conversation_id);
   if (!entry || f.seq <= entry.last_read_seq) return;
   entry.last_read_seq = f.seq;

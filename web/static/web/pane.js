@@ -104,10 +104,19 @@ function focusMessage(message) {
   el.focus();
 }
 
+// Under the title: a channel's topic, or for a direct message the other person's presence and status.
+function subtitle(entry) {
+  if (entry.conversation.kind !== "direct" || !entry.peer) return entry.conversation.topic || "";
+  const peer = store.users.get(entry.peer.id) || entry.peer;
+  const presence = store.connection && store.connection.online ? store.presence.get(peer.id) || "offline" : "";
+  const label = { online: "Online", away: "Away", offline: "Offline" }[presence] || "";
+  return [label, peer.status_text].filter(Boolean).join(" · ");
+}
+
 export function renderHeader() {
   const entry = store.conversations.get(view.id);
   $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
-  $("#pane-topic").textContent = entry ? entry.conversation.topic || "" : "";
+  $("#pane-topic").textContent = entry ? subtitle(entry) : "";
   $("#pins-button").hidden = !entry;
   const composer = $("#composer");
   composer.hidden = !entry;
@@ -305,6 +314,11 @@ export function renderMessages(mode = "keep") {
     if (li.id === view.active || !li.classList.contains("message") || li.classList.contains("pending")) continue;
     for (const el of li.querySelectorAll("button, a")) el.tabIndex = -1;
   }
+  const seen = seenBy();
+  if (seen) {
+    const li = items.find((item) => item.id === `m-${seen.message.id}`);
+    if (li) li.append(h("p", { class: "seen", text: seen.text }));
+  }
   list.replaceChildren(...items);
 
   $("#history-status").textContent = view.loading
@@ -395,6 +409,24 @@ function parentQuote(message) {
     "↩ ",
     ...label,
   );
+}
+
+const SEEN_BY_MAX = 8; // members; beyond that a list of readers is noise
+
+// "Seen by …" under my newest message that someone else has read (direct messages and small groups).
+function seenBy() {
+  const members = store.members.get(view.id) || [];
+  if (!members.length || members.length > SEEN_BY_MAX) return null;
+  const others = members.filter((m) => m.user.id !== store.me.id);
+  const mine = view.messages.filter((m) => m.sender_id === store.me.id && !m.deleted);
+  for (let i = mine.length - 1; i >= 0; i -= 1) {
+    const readers = others.filter((m) => m.last_read_seq >= mine[i].seq).map((m) => userName(m.user.id));
+    if (!readers.length) continue;
+    const entry = store.conversations.get(view.id);
+    const direct = entry && entry.conversation.kind === "direct";
+    return { message: mine[i], text: direct ? "Seen" : `Seen by ${readers.join(", ")}` };
+  }
+  return null;
 }
 
 const RUN_GAP = 5 * 60 * 1000;
