@@ -261,3 +261,46 @@ def test_seen_by_and_the_other_persons_presence_and_status_in_a_direct_message(t
     expect(c.message("agenda for friday").locator(".seen")).to_have_text("Seen by dot")
     actions.do_mark_read(eli, trio.id, seq_of(trio.id, "agenda for friday"))
     expect(c.message("agenda for friday").locator(".seen")).to_have_text("Seen by dot, eli")
+
+
+def test_a_conversation_is_managed_from_the_client_rename_topic_members_roles_leave_archive(tabs):
+    own, mem = user("own"), user("mem")
+    user("new", display_name="Newt")
+    actions.do_create_conversation(own, kind="group", title="Plan", topic="Old topic", member_ids=[mem.pk])
+    o, m, n = tabs().sign_in("own"), tabs().sign_in("mem"), tabs().sign_in("new")
+    o.open_conversation("Plan")
+    m.open_conversation("Plan")
+    o.page.get_by_role("button", name="Details").click()
+    details = o.page.get_by_role("dialog", name="Details")
+    expect(details.locator("#details-members .result-title")).to_have_text(["own (you)", "mem"])
+
+    details.get_by_label("Name").fill("Plan B")
+    details.get_by_label("Topic").fill("Friday launch")
+    details.get_by_role("button", name="Save").click()
+    expect(details.get_by_role("status")).to_have_text("Saved.")
+    expect(m.page.locator("#pane-title")).to_have_text("Plan B")
+    expect(m.page.locator("#pane-topic")).to_have_text("Friday launch")
+
+    details.get_by_label("Add people").fill("new")
+    details.get_by_role("button", name="Add Newt").click()
+    expect(details.locator("#details-members .result-title")).to_contain_text(["Newt"])
+    expect(n.conversation("Plan B")).to_be_visible()
+
+    details.get_by_role("button", name="Make admin: mem").click()
+    expect(details.locator("#details-members .role")).to_have_text(["owner", "admin", "member"])
+    details.get_by_role("button", name="Remove Newt").click()
+    expect(n.conversation("Plan B")).to_have_count(0)
+    expect(details.locator("#details-members .result-title")).to_have_text(["own (you)", "mem"])
+    o.page.keyboard.press("Escape")
+
+    m.page.get_by_role("button", name="Details").click()
+    m.page.get_by_role("button", name="Leave").click()
+    m.page.get_by_role("button", name="Really leave Plan B?").click()
+    expect(m.conversation("Plan B")).to_have_count(0)
+    expect(m.page.locator("#pane-title")).to_have_text("Pick a conversation")
+
+    o.page.get_by_role("button", name="Details").click()
+    expect(details.locator("#details-members .result-title")).to_have_text(["own (you)"])
+    details.get_by_role("button", name="Archive").click()
+    expect(o.page.locator("#composer-text")).to_be_disabled()
+    expect(o.page.locator("#composer-text")).to_have_attribute("placeholder", "This conversation is archived.")

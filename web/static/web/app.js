@@ -23,6 +23,7 @@ import { permalink } from "./render.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { setupTheme } from "./theme.js";
 import { renderWelcome, setupWelcome } from "./welcome.js";
+import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
@@ -504,6 +505,17 @@ setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), 
 async function boot() {
   setupTheme($("#theme-button"));
   setupWelcome({ refresh: refreshConversations, open, message: startDirect });
+  setupDetails({
+    changed: () => {
+      renderHeader();
+      renderConversations();
+    },
+    left: (id) => {
+      store.conversations.delete(id);
+      if (store.openId === id) leaveOpen();
+      renderConversations();
+    },
+  });
   setupAuth();
   setupComposer();
   setupDialogs();

@@ -118,6 +118,7 @@ export function renderHeader() {
   $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
   $("#pane-topic").textContent = entry ? subtitle(entry) : "";
   $("#pins-button").hidden = !entry;
+  $("#details-button").hidden = !entry;
   const composer = $("#composer");
   composer.hidden = !entry;
   const archived = entry && entry.conversation.archived;
