@@ -75,3 +75,17 @@ class Tab:
 
     def shot(self, name):
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_REPORT = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+}))"""
+
+
+def accessibility_violations(page, impacts=("serious", "critical")):
+    """axe-core's serious and critical findings on the page as it is now. axe runs through the
+    DevTools protocol, so the page's Content-Security-Policy stays as it is."""
+    if page.evaluate("typeof window.axe") != "object":
+        page.evaluate(AXE.read_text())
+    return [v for v in page.evaluate(AXE_REPORT) if v["impact"] in impacts]

@@ -165,7 +165,6 @@ function onInput() {
 function renderMentions() {
   const list = $("#mention-list");
   list.hidden = suggestions.length === 0;
-  textarea().setAttribute("aria-expanded", String(!list.hidden));
   list.replaceChildren(
     ...suggestions.map((user, i) =>
       h(

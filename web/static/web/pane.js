@@ -295,12 +295,12 @@ export function renderMessages(mode = "keep") {
     if (date.toDateString() !== day) {
       day = date.toDateString();
       previous = null;
-      items.push(h("li", { class: "day", role: "separator", "aria-label": dayLabel(date) }, h("span", { text: dayLabel(date) })));
+      items.push(h("li", { class: "day" }, h("span", { text: dayLabel(date) })));
     }
     if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
       lined = true;
       previous = null;
-      items.push(h("li", { id: "unread-line", class: "unread-line", role: "separator", "aria-label": "New messages" }, h("span", { text: "New messages" })));
+      items.push(h("li", { id: "unread-line", class: "unread-line" }, h("span", { text: "New messages" })));
     }
     if (message.sender_id === store.me.id) shown.add(message.client_id);
     items.push(messageItem(message, continues(previous, message)));

@@ -22,6 +22,7 @@ export function renderWelcome() {
   const section = $("#welcome");
   const was = !section.hidden;
   section.hidden = !show;
+  document.body.classList.toggle("first-run", show);
   $("#messages").hidden = show;
   if (!show || was) return;
   $("#welcome-title").textContent = `Welcome, ${store.me.display_name || store.me.username}!`;
