@@ -206,3 +206,21 @@ def test_at_phone_width_actions_wait_for_a_tap_and_the_placeholder_needs_no_shif
     expect(message.get_by_role("button", name="Reply")).not_to_be_visible()
     message.locator(".text").click()
     expect(message.get_by_role("button", name="Reply")).to_be_visible()
+
+
+def test_after_a_block_the_open_direct_message_hides_their_messages_and_their_presence(tabs):
+    rod, sue = user("rod"), user("sue")
+    conversation, _ = actions.do_open_direct(rod, sue)
+    actions.do_send_message(rod, conversation.id, text="are you ignoring me?", client_id="blk-1")
+    tabs().sign_in("rod")
+    s = tabs().sign_in("sue")
+    s.open_conversation("rod")
+    expect(s.conversation("rod").locator(".dot")).to_have_class("dot online")
+    message = s.message("are you ignoring me?")
+    message.locator(".text").click()
+    message.get_by_role("button", name="rod").click()
+    s.page.get_by_role("button", name="Block rod").click()
+    expect(s.page.get_by_role("button", name="Unblock rod")).to_be_visible()
+    s.page.keyboard.press("Escape")
+    expect(s.message("are you ignoring me?")).to_have_count(0)
+    expect(s.conversation("rod").locator(".dot")).not_to_have_class("dot online")

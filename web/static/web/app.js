@@ -500,7 +500,19 @@ setPaneHooks({
   },
 });
 setComposerHooks({ send, edit, lastOwnMessage });
-setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), meChanged: renderMe });
+setDialogHooks({
+  open,
+  refresh: refreshConversations,
+  signOut: () => signOut(),
+  meChanged: renderMe,
+  // The server hides a blocked person's messages and presence: the open pane and the dots follow
+  // at once, as the sidebar does.
+  blocked: async (userId, blocked) => {
+    if (blocked) store.presence.delete(userId);
+    await refreshConversations();
+    if (store.openId) await openConversation(store.openId);
+  },
+});
 
 async function boot() {
   setupTheme($("#theme-button"));

@@ -305,7 +305,7 @@ async function setBlocked(userId, blocked) {
     await api(blocked ? "PUT" : "DELETE", `blocks/${userId}`);
     await openProfile(userId);
     $('#profile-actions [data-action="block"]').focus();
-    hooks.refresh();
+    hooks.blocked(userId, blocked);
   } catch (error) {
     showError($("#profile-dialog"), error);
   }
