@@ -304,3 +304,17 @@ def test_a_conversation_is_managed_from_the_client_rename_topic_members_roles_le
     details.get_by_role("button", name="Archive").click()
     expect(o.page.locator("#composer-text")).to_be_disabled()
     expect(o.page.locator("#composer-text")).to_have_attribute("placeholder", "This conversation is archived.")
+
+
+def test_an_edited_message_shows_its_earlier_versions(tabs):
+    gia, hub = user("gia"), user("hub")
+    direct, _ = actions.do_open_direct(gia, hub)
+    message, _ = actions.do_send_message(gia, direct.id, text="meet at 10", client_id="v-1")
+    actions.do_edit_message(gia, direct.id, message.id, text="meet at 11")
+    actions.do_edit_message(gia, direct.id, message.id, text="meet at **noon**")
+    h = tabs().sign_in("hub")
+    h.open_conversation("gia")
+    h.message("meet at noon").get_by_role("button", name="(edited)").click()
+    history = h.page.get_by_role("dialog", name="Edit history")
+    expect(history.locator(".version .text")).to_have_text(["meet at noon", "meet at 11", "meet at 10"])
+    expect(history.locator(".version strong")).to_have_text("noon")  # markdown drawn, never HTML

@@ -2,7 +2,7 @@
 
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
-import { openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
+import { openHistory, openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -487,6 +487,7 @@ setPaneHooks({
   edit: (m) => setMode("edit", m),
   report: openReport,
   profile: openProfile,
+  history: openHistory,
   openConversation: open,
   changed: renderConversations,
   retry: (clientId) => {

@@ -485,7 +485,16 @@ function messageItem(m, grouped = false) {
         },
         h("time", { datetime: m.created_at, text: timeFormat.format(created) }),
       ),
-      m.edited_at && !m.deleted ? h("span", { class: "edited", title: new Date(m.edited_at).toLocaleString(), text: " (edited)" }) : null,
+      m.edited_at && !m.deleted
+        ? h("button", {
+            type: "button",
+            class: "edited link",
+            "data-act": "history",
+            title: `Edited ${new Date(m.edited_at).toLocaleString()}: show earlier versions`,
+            text: "(edited)",
+            onclick: () => hooks.history(m),
+          })
+        : null,
       m.pinned ? h("span", { class: "pin-mark", text: " 📌 pinned" }) : null,
     ),
     m.deleted ? h("div", { class: "text tombstone", text: "This message was deleted." }) : h("div", { class: "text" }, renderText(m.text)),
