@@ -4,4 +4,6 @@ from web import views
 
 urlpatterns = [
     path("", views.client, name="web-client"),
+    path("c/<uuid:conversation_id>", views.client, name="web-conversation"),
+    path("c/<uuid:conversation_id>/<int:seq>", views.client, name="web-message"),
 ]

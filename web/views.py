@@ -25,5 +25,6 @@ def client_config():
 @require_safe
 @never_cache
 @ensure_csrf_cookie  # the scripts echo the csrftoken cookie on REST writes made with the session
-def client(request):
+def client(request, conversation_id=None, seq=None):
+    # /c/<id> and /c/<id>/<seq> are the same page: the scripts open what the address names.
     return render(request, "web/index.html", {"config": client_config()})

@@ -1,10 +1,8 @@
 """The browser client end to end: real headless Chromium (Debian's) against a real uvicorn process
 on PostgreSQL and Redis. Screenshots of the main screens land in web/tests/artifacts/."""
 
-import os
 import re
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -12,136 +10,12 @@ from django.db.models import F
 
 from chats import actions
 from chats.models import StoredMessage
-from chatsite.testing_server import asgi_server, serving_env
 from moderation.models import MessageReport
-from testkit.services import require_service
+from web.tests.browser import PASSWORD, user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-PASSWORD = "correct-horse-battery-9"
 User = get_user_model()
-
-
-@pytest.fixture(scope="module")
-def base_url(django_db_setup):
-    require_service("postgres")
-    require_service("redis")
-    env = serving_env(
-        DJANGO_SETTINGS_MODULE="web.tests.e2e_settings",
-        WS_RESUME_GRACE="0.3",
-        TYPING_MIN_INTERVAL="0.5",  # people here type faster than real ones
-    )
-    with asgi_server(env) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser(base_url):
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which trips Django's guard
-    # against blocking ORM calls from async code. Nothing here is async code: the ORM calls of the
-    # tests (and pytest-django's flush) run between browser steps. The server process keeps the guard.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    ARTIFACTS.mkdir(exist_ok=True)
-    print(f"\nscreenshots: {ARTIFACTS}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-class Tab:
-    """One user's browser context and page, with the steps a person takes."""
-
-    def __init__(self, browser, base_url, viewport=None):
-        self.context = browser.new_context(viewport=viewport or {"width": 1100, "height": 760})
-        self.context.set_default_timeout(10_000)
-        self.page = self.context.new_page()
-        self.errors = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", self._console)
-        self.base_url = base_url
-
-    def _console(self, message):
-        if "Content Security Policy" in message.text:
-            self.errors.append(message.text)
-
-    def open(self, path="/"):
-        self.page.goto(self.base_url + path)
-        return self
-
-    def sign_in(self, username):
-        from playwright.sync_api import expect
-
-        self.open()
-        self.page.get_by_label("Username").first.fill(username)
-        self.page.locator("#login-password").fill(PASSWORD)
-        self.page.get_by_role("button", name="Sign in").click()
-        expect(self.page.locator("#connection")).to_have_attribute("data-state", "online")
-        return self
-
-    def conversation(self, name):
-        return self.page.locator("button.conversation", has=self.page.locator(".name", has_text=name))
-
-    def open_conversation(self, name):
-        from playwright.sync_api import expect
-
-        self.conversation(name).click()
-        expect(self.page.locator("#pane-title")).to_have_text(name)
-
-    def write(self, text):
-        box = self.page.locator("#composer-text")
-        box.fill(text)
-        box.press("Enter")
-
-    def message(self, text):
-        return self.page.locator("#message-list .message", has=self.page.locator(".text", has_text=text))
-
-    def texts(self):
-        return self.page.locator("#message-list .message .text").all_inner_texts()
-
-    def shot(self, name):
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
-
-
-@pytest.fixture
-def tabs(browser, base_url):
-    opened = []
-
-    def make(**kwargs):
-        opened.append(Tab(browser, base_url, **kwargs))
-        return opened[-1]
-
-    yield make
-    for tab in opened:
-        assert not tab.errors, tab.errors  # no script error and no CSP violation on any page
-        tab.context.close()
-
-
-def user(username, **fields):
-    return User.objects.create_user(username, password=PASSWORD, **fields)
 
 
 def test_two_people_sign_up_and_chat_both_ways_and_see_each_other_typing(tabs):
@@ -246,7 +120,7 @@ def test_html_in_a_message_is_shown_as_text_and_runs_nothing(tabs):
         assert page.locator("#message-list img, #message-list script, #message-list svg, #message-list b").count() == 0
         page.locator("#message-list strong").first.hover()
         assert page.evaluate("window.pwned") is None
-        links = page.locator("#message-list a")
+        links = page.locator("#message-list .text a")
         assert links.count() == 1  # only the http(s) URL became a link
         assert links.first.get_attribute("href") == "https://example.com/a?b="  # a URL ends before "<"
         assert links.first.get_attribute("rel") == "noopener noreferrer nofollow"
@@ -382,14 +256,18 @@ def test_channels_are_browsed_and_joined_messages_reported_and_people_blocked_at
     expect(k.page.locator("#pane-title")).to_have_text("#lobby")
     expect(k.page.locator("#conversations")).to_be_hidden()  # the pane has the phone's whole width
     spam = k.message("buy cheap stuff")
+    expect(spam.get_by_role("button", name="Report")).not_to_be_visible()  # a phone shows actions on a tap
+    spam.locator(".text").click()
     spam.get_by_role("button", name="Report").click()
     k.page.get_by_label("Why should a moderator look at it?").fill("spam")
     k.page.get_by_role("button", name="Send report").click()
-    expect(k.page.locator("#report-dialog [data-error]")).to_contain_text("A moderator will look")
+    expect(k.page.get_by_role("status").filter(has_text="A moderator will look")).to_be_visible()
+    expect(k.page.locator("#report-dialog [data-error]")).to_have_text("")  # a thank-you is no error
     assert MessageReport.objects.filter(reporter=kim, reason="spam").count() == 1
     k.page.keyboard.press("Escape")
     k.shot("phone-conversation")
 
+    spam.locator(".text").click()
     spam.get_by_role("button", name="rex").click()
     k.page.get_by_role("button", name="Block rex").click()
     expect(k.page.get_by_role("button", name="Unblock rex")).to_be_visible()

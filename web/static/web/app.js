@@ -2,7 +2,7 @@
 
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
-import { openProfile, openReport, setDialogHooks, setupDialogs } from "./dialogs.js";
+import { openHistory, openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
 import {
@@ -13,9 +13,19 @@ import {
   renderHeader,
   renderMessages,
   setPaneHooks,
+  setupMessageKeys,
+  setupNewBelow,
+  showNewBelow,
+  atBottom,
   view,
 } from "./pane.js";
+import { permalink } from "./render.js";
+import { setupShortcuts } from "./shortcuts.js";
+import { setupTheme } from "./theme.js";
+import { renderWelcome, setupWelcome } from "./welcome.js";
+import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
+import { Drafts } from "./drafts.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -46,6 +56,44 @@ function showState(name, detail = {}) {
   let text = name === "waiting" ? `Connection lost. Retrying in ${detail.seconds} s…` : STATE_TEXT[name] ?? name;
   if (pending && name !== "online") text += ` (${pending} waiting to be sent)`;
   line.textContent = text;
+  if (store.me && store.connection) {
+    // Presence dots and the state of queued messages depend on being connected.
+    renderConversations();
+    renderMessages();
+    renderHeader();
+  }
+}
+
+// --- addresses: /c/<conversation id> and /c/<conversation id>/<seq> (a message's permalink) ---
+
+const ROUTE = /^\/c\/([0-9a-f-]{36})(?:\/(\d+))?\/?$/i;
+
+function route() {
+  const match = location.pathname.match(ROUTE);
+  return match ? { id: match[1].toLowerCase(), seq: match[2] ? Number(match[2]) : null } : null;
+}
+
+
+function go(path, replace = false) {
+  if (location.pathname === path) return;
+  if (replace) history.replaceState(null, "", path);
+  else history.pushState(null, "", path);
+}
+
+// The address decides what is open: on start, after sign-in, and on Back and Forward.
+async function followRoute() {
+  const target = route();
+  if (!target) {
+    if (store.openId) leaveOpen();
+    return;
+  }
+  if (store.conversations.has(target.id)) {
+    if (target.id !== store.openId || target.seq !== null) await open(target.id, { aroundSeq: target.seq, fromHistory: true });
+    return;
+  }
+  go("/", true);
+  leaveOpen();
+  $("#pane-topic").textContent = "That conversation does not exist, or you are not in it.";
 }
 
 // --- sign in and out ---
@@ -99,6 +147,7 @@ async function signOut(notice = "") {
 
 function stopChat() {
   if (store.connection) store.connection.stop();
+  history.replaceState(null, "", "/");
   store.connection = null;
   store.conversations.clear();
   store.members.clear();
@@ -112,6 +161,7 @@ async function startChat(me) {
   store.me = me;
   remember(me);
   store.outbox = new Outbox(`chatsite.outbox.${me.id}`);
+  store.drafts = new Drafts(`chatsite.drafts.${me.id}`);
   $("#auth").hidden = true;
   $("#chat").hidden = false;
   renderMe();
@@ -120,6 +170,7 @@ async function startChat(me) {
   store.connection.start();
   const first = document.querySelector("button.conversation");
   (first || $("#new-button")).focus();
+  await followRoute();
 }
 
 function renderMe() {
@@ -135,6 +186,7 @@ async function refreshConversations() {
   await ensureUsers(results.flatMap((r) => (r.last_message ? [r.last_message.sender_id] : [])));
   if (store.openId && !store.conversations.has(store.openId)) leaveOpen();
   renderConversations();
+  renderWelcome();
 }
 
 let refreshTimer = null;
@@ -144,22 +196,29 @@ function refreshSoon() {
 }
 
 function leaveOpen() {
+  if (route()) go("/", true);
   store.openId = null;
   view.id = null;
   view.messages = [];
   renderHeader();
   renderMessages();
   closeConversation();
+  renderWelcome();
 }
 
-async function open(id, options) {
-  resetComposer();
+async function open(id, options = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
+  if (!options.fromHistory) go(permalink(id, options.aroundSeq ?? null));
+  // The open conversation changes first, so that everything drawn from here on (the typing line,
+  // the composer's draft) is the new one's.
+  store.openId = id;
+  renderWelcome();
+  resetComposer(id);
   entry.unread = 0;
   renderConversations();
   renderTyping();
-  await openConversation(id, options);
+  await openConversation(id, { aroundSeq: options.aroundSeq ?? null });
   markRead();
 }
 
@@ -232,11 +291,12 @@ function frame(f) {
     case "presence":
       for (const [id, status] of Object.entries(f.users)) store.presence.set(Number(id), status);
       renderConversations();
+      renderHeader();
       return;
     case "typing":
       return typing(f);
     case "read":
-      return;
+      return receipt(f);
     case "resync":
       return resync(f);
     case "error":
@@ -257,20 +317,27 @@ function applyEvent(event) {
   const message = event.message;
   const mine = event.actor_id === store.me.id;
   switch (event.type) {
-    case "message.created":
+    case "message.created": {
       entry.last_message = message;
       stopTyping(entry.id, message.sender_id);
-      if (!mine && !(entry.id === store.openId && document.visibilityState === "visible")) entry.unread += 1;
+      const seen = entry.id === store.openId && document.visibilityState === "visible" && atBottom();
+      if (!mine && !seen) entry.unread += 1;
       applyMessage(message, true);
+      if (entry.id === store.openId && !mine && !seen) showNewBelow();
       if (entry.id === store.openId) markRead();
       break;
+    }
     case "message.edited":
     case "message.deleted":
     case "message.pinned":
     case "reaction.added":
     case "reaction.removed":
       if (message) {
-        if (entry.last_message && entry.last_message.id === message.id) entry.last_message = message;
+        if (entry.last_message && entry.last_message.id === message.id) {
+          entry.last_message = message;
+          // The preview is the newest message still there: the server knows which one that is.
+          if (message.deleted) refreshSoon();
+        }
         applyMessage(message, false);
       }
       break;
@@ -307,6 +374,25 @@ async function resync(f) {
   if (entry) entry.seq = Math.max(entry.seq, f.seq);
   await refreshConversations();
   if (store.openId === f.conversation_id) await openConversation(f.conversation_id);
+}
+
+// A member read up to a seq. When it is me, on another device, this one follows: the badge and the
+// tab title drop what was read there.
+function receipt(f) {
+  if (f.user_id !== store.me.id) {
+    // Someone else read: their mark moves, and "Seen by" under my messages follows.
+    const membership = (store.members.get(f.conversation_id) || []).find((m) => m.user.id === f.user_id);
+    if (membership && f.seq > membership.last_read_seq) membership.last_read_seq = f.seq;
+    if (f.conversation_id === store.openId) renderMessages();
+    return;
+  }
+  const entry = store.conversations.get(f.conversation_id);
+  if (!entry || f.seq <= entry.last_read_seq) return;
+  entry.last_read_seq = f.seq;
+  // Only messages count as unread: read up to the newest message is all read.
+  if (f.seq >= (entry.last_message ? entry.last_message.seq : 0)) entry.unread = 0;
+  else refreshSoon(); // read part of it: the server counts what is left
+  renderConversations();
 }
 
 // --- typing ---
@@ -358,7 +444,8 @@ function markRead() {
   readTimer = setTimeout(() => {
     const entry = store.conversations.get(store.openId);
     const seq = latestSeq();
-    if (!entry || document.visibilityState !== "visible" || seq <= entry.last_read_seq) return;
+    // Read means seen: the newest message must be on screen, not somewhere below the reader.
+    if (!entry || document.visibilityState !== "visible" || !atBottom() || seq <= entry.last_read_seq) return;
     entry.last_read_seq = seq;
     entry.unread = 0;
     if (store.connection && store.connection.online) {
@@ -400,6 +487,7 @@ setPaneHooks({
   edit: (m) => setMode("edit", m),
   report: openReport,
   profile: openProfile,
+  history: openHistory,
   openConversation: open,
   changed: renderConversations,
   retry: (clientId) => {
@@ -413,16 +501,57 @@ setPaneHooks({
   },
 });
 setComposerHooks({ send, edit, lastOwnMessage });
-setDialogHooks({ open, refresh: refreshConversations, signOut: () => signOut(), meChanged: renderMe });
+setDialogHooks({
+  open,
+  refresh: refreshConversations,
+  signOut: () => signOut(),
+  meChanged: renderMe,
+  // The server hides a blocked person's messages and presence: the open pane and the dots follow
+  // at once, as the sidebar does.
+  blocked: async (userId, blocked) => {
+    if (blocked) store.presence.delete(userId);
+    await refreshConversations();
+    if (store.openId) await openConversation(store.openId);
+  },
+});
 
 async function boot() {
+  setupTheme($("#theme-button"));
+  setupWelcome({ refresh: refreshConversations, open, message: startDirect });
+  setupDetails({
+    changed: () => {
+      renderHeader();
+      renderConversations();
+    },
+    left: (id) => {
+      store.conversations.delete(id);
+      if (store.openId === id) leaveOpen();
+      renderConversations();
+    },
+  });
   setupAuth();
   setupComposer();
   setupDialogs();
   setupSidebar(open);
+  setupMessageKeys();
+  setupNewBelow(markRead);
+  setupShortcuts({
+    open,
+    markRead,
+    toBottom: () => {
+      if (view.hasNewer) open(store.openId);
+      else $("#messages").scrollTop = $("#messages").scrollHeight;
+    },
+  });
+  window.addEventListener("popstate", () => {
+    if (store.me && !$("#chat").hidden) followRoute();
+  });
   $("#back-button").addEventListener("click", () => {
-    closeConversation();
-    const current = document.querySelector("button.conversation.active");
+    const was = store.openId;
+    go("/");
+    leaveOpen();
+    renderConversations();
+    const current = was && document.querySelector(`[data-conversation="${CSS.escape(was)}"]`);
     if (current) current.focus();
   });
   $("#suspended-dialog").addEventListener("close", () => $("#login-username").focus());

@@ -38,26 +38,55 @@ export function setMode(kind, message = null) {
   if (kind === "edit") {
     $("[data-text]", bar).textContent = "Editing your message (Escape to cancel)";
     textarea().value = message.text;
-  } else if (kind === "new" && mode.wasEditing) textarea().value = "";
+  } else if (kind === "new" && mode.wasEditing) textarea().value = store.drafts ? store.drafts.get(store.openId) : "";
   mode.wasEditing = kind === "edit";
   autosize();
+  renderCount();
   textarea().focus();
 }
 
-export function resetComposer() {
-  textarea().value = "";
+// Show the conversation just opened with its own draft (and no reply, edit or error of another).
+export function resetComposer(conversationId = null) {
+  Object.assign(mode, { kind: "new", message: null, wasEditing: false });
+  textarea().value = store.drafts ? store.drafts.get(conversationId) : "";
   setMode("new");
   closeMentions();
   $("#composer-error").textContent = "";
 }
 
+// A counter once the text nears the limit; past it the box is marked invalid and sending is refused
+// (the textarea has no maxlength, which would cut a long paste silently).
+function renderCount() {
+  const max = store.config.message_max_length;
+  const length = textarea().value.length;
+  const count = $("#composer-count");
+  const over = length > max;
+  count.hidden = length < max * 0.9;
+  count.textContent = `${length.toLocaleString("en")} / ${max.toLocaleString("en")}`;
+  count.classList.toggle("over", over);
+  if (over) textarea().setAttribute("aria-invalid", "true");
+  else textarea().removeAttribute("aria-invalid");
+  if (!over && $("#composer-error").dataset.kind === "length") clearError();
+}
+
+function clearError() {
+  $("#composer-error").textContent = "";
+  delete $("#composer-error").dataset.kind;
+}
+
+function tooLong(length) {
+  const max = store.config.message_max_length;
+  const error = $("#composer-error");
+  error.dataset.kind = "length";
+  error.textContent =
+    `This message is ${length.toLocaleString("en")} characters long; the limit is ${max.toLocaleString("en")}. ` +
+    "Shorten it or split it into several messages. Nothing was sent.";
+}
+
 async function submit() {
   const text = textarea().value;
   if (!text.trim() || !store.openId) return;
-  if (text.length > store.config.message_max_length) {
-    $("#composer-error").textContent = `A message is at most ${store.config.message_max_length} characters.`;
-    return;
-  }
+  if (text.length > store.config.message_max_length) return tooLong(text.length);
   if (mode.kind === "edit") {
     try {
       await hooks.edit(mode.message, text);
@@ -67,8 +96,9 @@ async function submit() {
     }
   } else hooks.send(text, mode.kind === "reply" ? mode.message.id : null);
   lastTyping.delete(store.openId); // the others stopped showing "typing" when the message came
+  if (mode.kind !== "edit") store.drafts.set(store.openId, "");
   textarea().value = "";
-  $("#composer-error").textContent = "";
+  clearError();
   setMode("new");
 }
 
@@ -107,11 +137,16 @@ function onKeyDown(event) {
 
 function onInput() {
   autosize();
-  const now = Date.now();
-  const last = lastTyping.get(store.openId) || 0;
-  if (textarea().value && store.openId && now - last > store.config.typing_interval * 1000) {
-    lastTyping.set(store.openId, now);
-    store.connection.notify({ type: "typing", conversation_id: store.openId });
+  renderCount();
+  // An edit is not a new message on its way: it keeps no draft and tells nobody "typing".
+  if (mode.kind !== "edit") {
+    store.drafts.set(store.openId, textarea().value);
+    const now = Date.now();
+    const last = lastTyping.get(store.openId) || 0;
+    if (textarea().value && store.openId && now - last > store.config.typing_interval * 1000) {
+      lastTyping.set(store.openId, now);
+      store.connection.notify({ type: "typing", conversation_id: store.openId });
+    }
   }
   const before = textarea().value.slice(0, textarea().selectionStart);
   const match = before.match(MENTION_AT_CARET);
@@ -130,7 +165,6 @@ function onInput() {
 function renderMentions() {
   const list = $("#mention-list");
   list.hidden = suggestions.length === 0;
-  textarea().setAttribute("aria-expanded", String(!list.hidden));
   list.replaceChildren(
     ...suggestions.map((user, i) =>
       h(
@@ -164,6 +198,7 @@ function pick(user) {
   const before = box.value.slice(0, caret).replace(/@([A-Za-z0-9_.-]{0,32})$/, `@${user.username} `);
   box.value = before + box.value.slice(caret);
   box.selectionStart = box.selectionEnd = before.length;
+  if (mode.kind !== "edit") store.drafts.set(store.openId, box.value);
   closeMentions();
   box.focus();
 }

@@ -3,7 +3,7 @@
 
 import { api, get, post, query } from "./api.js";
 import { $, arrowKeys, h, showError } from "./dom.js";
-import { snippet } from "./render.js";
+import { renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, remember, store, userName } from "./state.js";
 
 let hooks = {}; // open(conversation id, {aroundSeq}), refresh(), signOut()
@@ -305,7 +305,7 @@ async function setBlocked(userId, blocked) {
     await api(blocked ? "PUT" : "DELETE", `blocks/${userId}`);
     await openProfile(userId);
     $('#profile-actions [data-action="block"]').focus();
-    hooks.refresh();
+    hooks.blocked(userId, blocked);
   } catch (error) {
     showError($("#profile-dialog"), error);
   }
@@ -335,6 +335,7 @@ export function openReport(message) {
   reported = message;
   $("#report-form").reset();
   $("#report-form").hidden = false;
+  $("#report-done").hidden = true;
   $("#report-quote").textContent = `${userName(message.sender_id)}: ${snippet(message.text, 200)}`;
   open("report-dialog");
   $("#report-reason").focus();
@@ -347,8 +348,36 @@ async function sendReport() {
       reason: $("#report-reason").value.trim(),
     });
     $("#report-form").hidden = true;
-    showError(dialog, { message: "Thank you. A moderator will look at this message." });
+    $("#report-done").hidden = false;
   } catch (error) {
+    showError(dialog, error);
+  }
+}
+
+// --- edit history ---
+
+export async function openHistory(message) {
+  const dialog = open("history-dialog");
+  const list = $("#history-results");
+  list.replaceChildren(h("li", { class: "empty", text: "Loading…" }));
+  try {
+    const { results } = await get(`conversations/${message.conversation_id}/messages/${message.id}/history`);
+    const version = (label, when, text) =>
+      h(
+        "li",
+        { class: "version" },
+        h("span", { class: "result-title", text: label }),
+        when ? h("time", { datetime: when, text: new Date(when).toLocaleString() }) : null,
+        h("div", { class: "text" }, renderText(text)),
+      );
+    list.replaceChildren(
+      version("Now", message.edited_at, message.text),
+      ...[...results]
+        .sort((a, b) => b.replaced_at.localeCompare(a.replaced_at))
+        .map((edit) => version("Before", edit.replaced_at, edit.text)),
+    );
+  } catch (error) {
+    list.replaceChildren();
     showError(dialog, error);
   }
 }

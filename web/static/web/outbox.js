@@ -77,8 +77,12 @@ export class Outbox {
             return; // the next hello flushes again
           }
           if (error.code === "rate_limited") {
-            item.status = "pending";
-            await new Promise((done) => setTimeout(done, (error.retryAfter || 1) * 1000));
+            // Said on the message, with when it goes again, instead of a "Sending…" that never ends.
+            const wait = (error.retryAfter || 1) * 1000;
+            Object.assign(item, { status: "pending", resumeAt: Date.now() + wait });
+            changed(item);
+            await new Promise((done) => setTimeout(done, wait));
+            delete item.resumeAt;
             continue;
           }
           Object.assign(item, { status: "failed", error: error.message });

@@ -3,7 +3,7 @@
 
 import { api, get, query } from "./api.js";
 import { $, h } from "./dom.js";
-import { renderText, snippet } from "./render.js";
+import { permalink, renderText, snippet } from "./render.js";
 import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
 
 const PAGE = 50;
@@ -17,6 +17,9 @@ export const view = {
   loading: false,
   palette: null, // message id whose reaction palette is open
   confirmDelete: null,
+  active: null, // element id of the message whose controls are in the tab order
+  highlight: null, // id of the message a link or a search result pointed at
+  readMark: 0, // what was read when the conversation was opened: the "New messages" line goes after it
 };
 const parents = new Map(); // message id -> message, or null when it can't be shown
 let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
@@ -26,6 +29,8 @@ export function setPaneHooks(h) {
 }
 
 const box = () => $("#messages");
+export const phone = window.matchMedia("(max-width: 640px)");
+const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 
@@ -41,12 +46,21 @@ function dayLabel(date) {
 export async function openConversation(id, { aroundSeq = null } = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
-  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true });
+  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true, active: null, highlight: null });
+  view.readMark = entry.last_read_seq;
+  $("#new-below").hidden = true;
   store.openId = id;
   document.body.classList.add("pane-open");
   renderHeader();
   renderMessages("bottom");
-  const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+  let page;
+  try {
+    page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+  } catch (error) {
+    if (view.id !== id) return; // left meanwhile (or signed out): nothing to say here
+    view.loading = false;
+    return loadFailed($("#history-status"), error, () => openConversation(id, { aroundSeq }));
+  }
   if (view.id !== id) return;
   view.messages = page.results;
   view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
@@ -56,8 +70,24 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   if (view.id !== id) return;
   renderMessages(aroundSeq === null ? "bottom" : "none");
   if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
+  else {
+    // Open at the first unread message rather than the newest one.
+    const line = document.getElementById("unread-line");
+    if (line) line.scrollIntoView({ block: "start" });
+  }
   hooks.changed();
   observeEdges();
+  // The observer speaks only when its trigger enters the view: one that stayed in view through the
+  // switch would never load this conversation's older messages.
+  if (view.hasOlder && box().scrollHeight <= box().clientHeight) loadOlder();
+}
+
+// A load that failed says why, with a way to try again, instead of leaving the pane empty.
+function loadFailed(slot, error, retry) {
+  slot.replaceChildren(
+    h("span", { class: "form-error", text: `${error.message} ` }),
+    h("button", { type: "button", text: "Retry", onclick: retry }),
+  );
 }
 
 export function closeConversation() {
@@ -68,23 +98,37 @@ function focusMessage(message) {
   if (!message) return;
   const el = document.getElementById(`m-${message.id}`);
   if (!el) return;
+  view.highlight = message.id; // kept in the view: a redraw must not lose it
   el.classList.add("highlight");
   el.scrollIntoView({ block: "center" });
   el.focus();
 }
 
+// Under the title: a channel's topic, or for a direct message the other person's presence and status.
+function subtitle(entry) {
+  if (entry.conversation.kind !== "direct" || !entry.peer) return entry.conversation.topic || "";
+  const peer = store.users.get(entry.peer.id) || entry.peer;
+  const presence = store.connection && store.connection.online ? store.presence.get(peer.id) || "offline" : "";
+  const label = { online: "Online", away: "Away", offline: "Offline" }[presence] || "";
+  return [label, peer.status_text].filter(Boolean).join(" · ");
+}
+
 export function renderHeader() {
   const entry = store.conversations.get(view.id);
   $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
-  $("#pane-topic").textContent = entry ? entry.conversation.topic || "" : "";
+  $("#pane-topic").textContent = entry ? subtitle(entry) : "";
   $("#pins-button").hidden = !entry;
+  $("#details-button").hidden = !entry;
   const composer = $("#composer");
   composer.hidden = !entry;
   const archived = entry && entry.conversation.archived;
   $("#composer-text").disabled = Boolean(archived);
+  // A phone's keyboard has no Shift+Enter to speak of: it has the Send button.
   $("#composer-text").placeholder = archived
     ? "This conversation is archived."
-    : "Write a message (Enter sends, Shift+Enter: new line)";
+    : phone.matches
+      ? "Write a message"
+      : "Write a message (Enter sends, Shift+Enter: new line)";
 }
 
 // --- loading more ---
@@ -120,7 +164,8 @@ async function loadOlder() {
     view.loading = false;
     renderMessages("older");
   } catch (error) {
-    $("#history-status").textContent = error.message;
+    if (view.id === id) loadFailed($("#history-status"), error, loadOlder);
+    return;
   } finally {
     if (view.id === id) view.loading = false;
   }
@@ -143,6 +188,8 @@ async function loadNewer() {
     view.loading = false;
     renderMessages("none");
     hooks.changed();
+  } catch (error) {
+    if (view.id === id) loadFailed($("#newer-status"), error, loadNewer);
   } finally {
     if (view.id === id) view.loading = false;
   }
@@ -174,6 +221,62 @@ export function latestSeq() {
 
 // Rebuilt whole on every change: a window holds a few hundred messages at most, and rebuilding keeps
 // day separators and order trivially right. Scroll position and focus are carried over.
+export function atBottom() {
+  const el = box();
+  return el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+}
+
+// "New messages below": something arrived while the reader was looking further up. It stays unread
+// until they get to it.
+export function showNewBelow() {
+  $("#new-below").hidden = false;
+}
+
+export function setupNewBelow(reachedBottom) {
+  const pill = $("#new-below");
+  pill.addEventListener("click", () => {
+    box().scrollTop = box().scrollHeight;
+    pill.hidden = true;
+    reachedBottom();
+    box().focus();
+  });
+  box().addEventListener("scroll", () => {
+    if (!atBottom()) return;
+    pill.hidden = true;
+    reachedBottom();
+  });
+}
+
+// The log is one tab stop: ↑ and ↓ move between messages, and only the message that has the focus
+// puts its buttons and links in the tab order (50 messages were 254 tab stops).
+export function setupMessageKeys() {
+  const log = box();
+  log.addEventListener("keydown", (event) => {
+    if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    const current = event.target.closest("li.message");
+    if (event.target !== log && event.target !== current) return; // a button keeps its arrows
+    const items = [...log.querySelectorAll("li.message")];
+    if (!items.length) return;
+    const at = current ? items.indexOf(current) : items.length;
+    const next = items[Math.max(0, Math.min(items.length - 1, at + (event.key === "ArrowUp" ? -1 : 1)))];
+    event.preventDefault();
+    next.focus();
+    next.scrollIntoView({ block: "nearest" });
+  });
+  log.addEventListener("focusin", (event) => {
+    const li = event.target.closest("li.message");
+    if (li && li.id !== view.active) activate(li);
+  });
+}
+
+function activate(li) {
+  const old = view.active && document.getElementById(view.active);
+  if (old) for (const el of old.querySelectorAll("button, a")) el.tabIndex = -1;
+  view.active = li.id;
+  for (const el of li.querySelectorAll("button, a")) el.removeAttribute("tabindex");
+}
+
 export function renderMessages(mode = "keep") {
   const list = $("#message-list");
   const el = box();
@@ -185,19 +288,37 @@ export function renderMessages(mode = "keep") {
   const items = [];
   let day = null;
   const shown = new Set();
+  let lined = false;
+  let previous = null;
   for (const message of view.messages) {
     const date = new Date(message.created_at);
     if (date.toDateString() !== day) {
       day = date.toDateString();
-      items.push(h("li", { class: "day", role: "separator", "aria-label": dayLabel(date) }, h("span", { text: dayLabel(date) })));
+      previous = null;
+      items.push(h("li", { class: "day" }, h("span", { text: dayLabel(date) })));
+    }
+    if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
+      lined = true;
+      previous = null;
+      items.push(h("li", { id: "unread-line", class: "unread-line" }, h("span", { text: "New messages" })));
     }
     if (message.sender_id === store.me.id) shown.add(message.client_id);
-    items.push(messageItem(message));
+    items.push(messageItem(message, continues(previous, message)));
+    previous = message;
   }
   if (!view.hasNewer && store.outbox) {
     for (const item of store.outbox.forConversation(view.id)) {
       if (!shown.has(item.client_id)) items.push(pendingItem(item));
     }
+  }
+  for (const li of items) {
+    if (li.id === view.active || !li.classList.contains("message") || li.classList.contains("pending")) continue;
+    for (const el of li.querySelectorAll("button, a")) el.tabIndex = -1;
+  }
+  const seen = seenBy();
+  if (seen) {
+    const li = items.find((item) => item.id === `m-${seen.message.id}`);
+    if (li) li.append(h("p", { class: "seen", text: seen.text }));
   }
   list.replaceChildren(...items);
 
@@ -219,12 +340,26 @@ export function renderMessages(mode = "keep") {
   }
 }
 
+function pendingState(item) {
+  if (!store.connection || !store.connection.online) return "Waiting for the connection";
+  if (item.resumeAt && item.resumeAt > Date.now()) {
+    return `You are sending too fast. Sending resumes at ${clockFormat.format(new Date(item.resumeAt))}`;
+  }
+  return "Sending…";
+}
+
 function pendingItem(item) {
   const failed = item.status === "failed";
   return h(
     "li",
     { class: `message mine pending${failed ? " failed" : ""}`, id: `p-${item.client_id}`, dataset: { clientId: item.client_id } },
-    h("div", { class: "meta" }, h("span", { class: "sender", text: "You" }), " ", h("span", { class: "state", text: failed ? "Not sent" : "Sending…" })),
+    h(
+      "div",
+      { class: "meta" },
+      h("span", { class: "sender", text: "You" }),
+      " ",
+      h("span", { class: "state", text: failed ? "Not sent" : pendingState(item) }),
+    ),
     h("div", { class: "text" }, renderText(item.text)),
     failed
       ? h(
@@ -277,17 +412,58 @@ function parentQuote(message) {
   );
 }
 
-function messageItem(m) {
+const SEEN_BY_MAX = 8; // members; beyond that a list of readers is noise
+
+// "Seen by …" under my newest message that someone else has read (direct messages and small groups).
+function seenBy() {
+  const members = store.members.get(view.id) || [];
+  if (!members.length || members.length > SEEN_BY_MAX) return null;
+  const others = members.filter((m) => m.user.id !== store.me.id);
+  const mine = view.messages.filter((m) => m.sender_id === store.me.id && !m.deleted);
+  for (let i = mine.length - 1; i >= 0; i -= 1) {
+    const readers = others.filter((m) => m.last_read_seq >= mine[i].seq).map((m) => userName(m.user.id));
+    if (!readers.length) continue;
+    const entry = store.conversations.get(view.id);
+    const direct = entry && entry.conversation.kind === "direct";
+    return { message: mine[i], text: direct ? "Seen" : `Seen by ${readers.join(", ")}` };
+  }
+  return null;
+}
+
+const RUN_GAP = 5 * 60 * 1000;
+
+// A message that carries on its sender's run (same person, within minutes, nothing special about
+// it) is drawn without avatar and name, as in Slack.
+function continues(previous, m) {
+  if (!previous || previous.sender_id !== m.sender_id || previous.deleted) return false;
+  if (m.parent_id || m.edited_at || m.pinned || m.deleted) return false;
+  return new Date(m.created_at) - new Date(previous.created_at) < RUN_GAP;
+}
+
+export function initials(userId) {
+  const user = store.users.get(userId) || (store.me && store.me.id === userId ? store.me : null);
+  const name = (user && (user.display_name || user.username)) || "?";
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : name.slice(0, 2);
+  return letters.toUpperCase();
+}
+
+function avatar(userId) {
+  return h("span", { class: `avatar c${Math.abs(Number(userId) || 0) % 8}`, "aria-hidden": "true", text: initials(userId) });
+}
+
+function messageItem(m, grouped = false) {
   const mine = m.sender_id === store.me.id;
   const entry = store.conversations.get(m.conversation_id);
   const created = new Date(m.created_at);
   const li = h("li", {
-    class: `message${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}`,
+    class: `message${grouped ? " grouped" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}${view.highlight === m.id ? " highlight" : ""}`,
     id: `m-${m.id}`,
     tabindex: "-1",
     dataset: { id: m.id, seq: m.seq },
     "aria-label": `${userName(m.sender_id)}, ${timeFormat.format(created)}`,
   });
+  li.append(avatar(m.sender_id));
   if (m.parent_id) li.append(parentQuote(m));
   li.append(
     h(
@@ -295,8 +471,30 @@ function messageItem(m) {
       { class: "meta" },
       h("button", { type: "button", class: "sender link", "data-act": "sender", text: userName(m.sender_id), onclick: () => hooks.profile(m.sender_id) }),
       " ",
-      h("time", { datetime: m.created_at, title: created.toLocaleString(), text: timeFormat.format(created) }),
-      m.edited_at && !m.deleted ? h("span", { class: "edited", title: new Date(m.edited_at).toLocaleString(), text: " (edited)" }) : null,
+      h(
+        "a",
+        {
+          class: "permalink",
+          href: permalink(m.conversation_id, m.seq),
+          title: `${created.toLocaleString()} (link to this message)`,
+          onclick: (event) => {
+            if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+            event.preventDefault();
+            hooks.openConversation(m.conversation_id, { aroundSeq: m.seq });
+          },
+        },
+        h("time", { datetime: m.created_at, text: timeFormat.format(created) }),
+      ),
+      m.edited_at && !m.deleted
+        ? h("button", {
+            type: "button",
+            class: "edited link",
+            "data-act": "history",
+            title: `Edited ${new Date(m.edited_at).toLocaleString()}: show earlier versions`,
+            text: "(edited)",
+            onclick: () => hooks.history(m),
+          })
+        : null,
       m.pinned ? h("span", { class: "pin-mark", text: " 📌 pinned" }) : null,
     ),
     m.deleted ? h("div", { class: "text tombstone", text: "This message was deleted." }) : h("div", { class: "text" }, renderText(m.text)),

@@ -77,7 +77,19 @@ export function renderText(text) {
   return fragment;
 }
 
+// The words of a message without its markdown, for one-line previews (sidebar, search, pins, quotes).
+export function plain(text) {
+  return text
+    .replace(FENCE, (_, code) => code)
+    .replace(INLINE, (whole, code, bold, star, under) => code ?? bold ?? star ?? under ?? whole);
+}
+
 export function snippet(text, length = 80) {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = plain(text).replace(/\s+/g, " ").trim();
   return flat.length > length ? flat.slice(0, length - 1) + "…" : flat;
+}
+
+// The address of a conversation, or of one message in it.
+export function permalink(conversationId, seq = null) {
+  return seq ? `/c/${conversationId}/${seq}` : `/c/${conversationId}`;
 }

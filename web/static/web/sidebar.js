@@ -12,7 +12,9 @@ export function setupSidebar(open) {
 }
 
 function presenceDot(userId) {
-  const status = store.presence.get(userId) || "offline";
+  // Offline, what was known of others is stale: show nobody as around rather than a green dot.
+  const known = store.connection && store.connection.online;
+  const status = known ? store.presence.get(userId) || "offline" : "unknown";
   return h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status });
 }
 
@@ -20,6 +22,7 @@ function lastLine(entry) {
   const m = entry.last_message;
   if (!m) return entry.conversation.topic || "No messages yet";
   const who = entry.conversation.kind === "direct" && m.sender_id !== store.me.id ? "" : `${userName(m.sender_id)}: `;
+  if (m.deleted || !m.text) return `${who}message deleted`;
   return who + snippet(m.text, 60);
 }
 

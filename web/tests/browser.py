@@ -1,0 +1,91 @@
+"""What the browser tests share: Debian's Chromium, one user's tab with the steps a person takes, and
+users made straight in the database."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+PASSWORD = "correct-horse-battery-9"
+
+
+def user(username, **fields):
+    return get_user_model().objects.create_user(username, password=PASSWORD, **fields)
+
+
+class Tab:
+    """One user's browser context and page, with the steps a person takes."""
+
+    def __init__(self, browser, base_url, viewport=None):
+        self.context = browser.new_context(viewport=viewport or {"width": 1100, "height": 760})
+        self.context.set_default_timeout(10_000)
+        self.page = self.context.new_page()
+        self.errors = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", self._console)
+        self.base_url = base_url
+
+    def _console(self, message):
+        if "Content Security Policy" in message.text:
+            self.errors.append(message.text)
+
+    def open(self, path="/"):
+        self.page.goto(self.base_url + path)
+        return self
+
+    def sign_in(self, username):
+        from playwright.sync_api import expect
+
+        self.open()
+        self.page.get_by_label("Username").first.fill(username)
+        self.page.locator("#login-password").fill(PASSWORD)
+        self.page.get_by_role("button", name="Sign in").click()
+        expect(self.page.locator("#connection")).to_have_attribute("data-state", "online")
+        return self
+
+    def conversation(self, name):
+        return self.page.locator("button.conversation", has=self.page.locator(".name", has_text=name))
+
+    def open_conversation(self, name):
+        from playwright.sync_api import expect
+
+        self.conversation(name).click()
+        expect(self.page.locator("#pane-title")).to_have_text(name)
+
+    def write(self, text):
+        box = self.page.locator("#composer-text")
+        box.fill(text)
+        box.press("Enter")
+
+    def message(self, text):
+        return self.page.locator("#message-list .message", has=self.page.locator(".text", has_text=text))
+
+    def texts(self):
+        return self.page.locator("#message-list .message .text").all_inner_texts()
+
+    def shot(self, name):
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+AXE_REPORT = """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+}))"""
+
+
+def accessibility_violations(page, impacts=("serious", "critical")):
+    """axe-core's serious and critical findings on the page as it is now. axe runs through the
+    DevTools protocol, so the page's Content-Security-Policy stays as it is."""
+    if page.evaluate("typeof window.axe") != "object":
+        page.evaluate(AXE.read_text())
+    return [v for v in page.evaluate(AXE_REPORT) if v["impact"] in impacts]

@@ -1,0 +1,69 @@
+"""The browser tests' fixtures: one real server and one Chromium for the whole run, and tabs."""
+
+import os
+
+import pytest
+
+from chatsite.testing_server import asgi_server, serving_env
+from testkit.services import require_service
+from web.tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Tab
+
+
+@pytest.fixture(autouse=True)
+def close_sockets():
+    """The test kit's autouse fixture of that name is async, and Playwright's sync API already runs an
+    event loop in this thread; these tests open no test-kit socket, so there is nothing to close."""
+    yield
+
+
+@pytest.fixture(scope="session")
+def base_url(django_db_setup):
+    require_service("postgres")
+    require_service("redis")
+    env = serving_env(
+        DJANGO_SETTINGS_MODULE="web.tests.e2e_settings",
+        WS_RESUME_GRACE="0.3",
+        TYPING_MIN_INTERVAL="0.5",  # people here type faster than real ones
+    )
+    with asgi_server(env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser(base_url):
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which trips Django's guard
+    # against blocking ORM calls from async code. Nothing here is async code: the ORM calls of the
+    # tests (and pytest-django's flush) run between browser steps. The server process keeps the guard.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    ARTIFACTS.mkdir(exist_ok=True)
+    print(f"\nscreenshots: {ARTIFACTS}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield chromium
+        chromium.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def tabs(browser, base_url):
+    opened = []
+
+    def make(**kwargs):
+        opened.append(Tab(browser, base_url, **kwargs))
+        return opened[-1]
+
+    yield make
+    for tab in opened:
+        assert not tab.errors, tab.errors  # no script error and no CSP violation on any page
+        tab.context.close()
