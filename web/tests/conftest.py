@@ -9,13 +9,6 @@ from testkit.services import require_service
 from web.tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Tab
 
 
-@pytest.fixture(autouse=True)
-def close_sockets():
-    """The test kit's autouse fixture of that name is async, and Playwright's sync API already runs an
-    event loop in this thread; these tests open no test-kit socket, so there is nothing to close."""
-    yield
-
-
 @pytest.fixture(scope="session")
 def base_url(django_db_setup):
     require_service("postgres")
