@@ -62,7 +62,11 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
     return loadFailed($("#history-status"), error, () => openConversation(id, { aroundSeq }));
   }
   if (view.id !== id) return;
-  view.messages = page.results;
+  // Messages that came live while the page was on its way, and are newer than it, stay.
+  const newest = page.results.length ? page.results[page.results.length - 1].seq : 0;
+  const known = new Set(page.results.map((m) => m.id));
+  const live = aroundSeq === null ? view.messages.filter((m) => m.seq > newest && !known.has(m.id)) : [];
+  view.messages = [...page.results, ...live];
   view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
   view.hasNewer = aroundSeq !== null && page.results.length >= PAGE / 2;
   view.loading = false;
