@@ -252,7 +252,7 @@ def test_channels_are_browsed_and_joined_messages_reported_and_people_blocked_at
     k.shot("phone-list")
 
     k.page.get_by_role("button", name="Channels").click()
-    k.page.get_by_role("button", name="Join #lobby").click()
+    k.page.get_by_role("dialog", name="Public channels").get_by_role("button", name="Join #lobby").click()
     expect(k.page.locator("#pane-title")).to_have_text("#lobby")
     expect(k.page.locator("#conversations")).to_be_hidden()  # the pane has the phone's whole width
     spam = k.message("buy cheap stuff")

@@ -224,3 +224,24 @@ def test_after_a_block_the_open_direct_message_hides_their_messages_and_their_pr
     s.page.keyboard.press("Escape")
     expect(s.message("are you ignoring me?")).to_have_count(0)
     expect(s.conversation("rod").locator(".dot")).not_to_have_class("dot online")
+
+
+def test_a_short_conversation_opened_after_a_long_one_still_says_where_it_starts(tabs):
+    kit, lex = user("kit"), user("lex")
+    long = actions.do_create_conversation(kit, kind="group", title="Long", member_ids=[lex.pk])
+    for n in range(1, 121):
+        actions.do_send_message(lex, long.id, text=f"entry {n}", client_id=f"long-{n}")
+    short, _ = actions.do_open_direct(kit, lex)
+    actions.do_send_message(lex, short.id, text="just one", client_id="short-1")
+    k = tabs().sign_in("kit")
+    k.open_conversation("Long")
+    expect(k.page.locator("#message-list .message")).to_have_count(50)
+    k.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")  # the loader's trigger in view
+    expect(k.page.locator("#message-list .message")).to_have_count(100)
+    k.open_conversation("lex")
+    expect(k.message("just one")).to_have_count(1)
+    expect(k.page.locator("#history-status")).to_have_text("This is the start of the conversation.")
+    k.open_conversation("Long")
+    expect(k.page.locator("#message-list .message")).to_have_count(50)
+    k.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    expect(k.page.locator("#message-list .message")).to_have_count(100)

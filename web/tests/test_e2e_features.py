@@ -318,3 +318,31 @@ def test_an_edited_message_shows_its_earlier_versions(tabs):
     history = h.page.get_by_role("dialog", name="Edit history")
     expect(history.locator(".version .text")).to_have_text(["meet at noon", "meet at 11", "meet at 10"])
     expect(history.locator(".version strong")).to_have_text("noon")  # markdown drawn, never HTML
+
+
+def test_a_background_load_that_fails_is_said_with_retry_not_swallowed(tabs):
+    ivo, jan = user("ivo"), user("jan")
+    actions.do_open_direct(ivo, jan)
+    i = tabs().sign_in("ivo")
+    i.open_conversation("jan")
+    failing = [True]
+
+    def conversations(route):
+        if failing[0] and route.request.method == "GET":
+            route.fulfill(
+                status=503,
+                content_type="application/json",
+                body='{"error": {"code": "unavailable", "message": "The server is busy."}}',
+            )
+        else:
+            route.continue_()
+
+    i.page.route(re.compile(r"/api/v1/conversations$"), conversations)
+    # someone adds ivo to a group: the client refreshes its list in the background
+    actions.do_create_conversation(jan, kind="group", title="Surprise", member_ids=[ivo.pk])
+    alert = i.page.locator("#app-error")
+    expect(alert).to_contain_text("The server is busy.")
+    failing[0] = False
+    alert.get_by_role("button", name="Retry").click()
+    expect(i.conversation("Surprise")).to_be_visible()
+    expect(alert).to_be_hidden()

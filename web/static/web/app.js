@@ -189,10 +189,26 @@ async function refreshConversations() {
   renderWelcome();
 }
 
+// A background load or write that failed: said in one line under the connection state, with Retry.
+function failed(error, retry) {
+  if (!store.me) return; // signed out meanwhile: nothing to retry
+  const line = $("#app-error");
+  line.hidden = false;
+  $("[data-text]", line).textContent = `${error.message} `;
+  $("button", line).onclick = () => {
+    clearFailure();
+    retry();
+  };
+}
+
+function clearFailure() {
+  $("#app-error").hidden = true;
+}
+
 let refreshTimer = null;
 function refreshSoon() {
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => refreshConversations().catch(() => {}), 200);
+  refreshTimer = setTimeout(() => refreshConversations().then(clearFailure, (error) => failed(error, refreshSoon)), 200);
 }
 
 function leaveOpen() {
@@ -352,7 +368,7 @@ function applyEvent(event) {
     case "member.role_changed":
       store.members.delete(entry.id);
       if (event.data.user_id === store.me.id) refreshSoon();
-      if (entry.id === store.openId) loadMembers(entry.id).catch(() => {});
+      if (entry.id === store.openId) loadMembers(entry.id).catch((error) => failed(error, () => loadMembers(entry.id)));
       break;
     case "conversation.updated":
       refreshSoon();
@@ -362,7 +378,7 @@ function applyEvent(event) {
           if (entry.id === store.openId) renderHeader();
           renderConversations();
         })
-        .catch(() => {});
+        .catch((error) => failed(error, refreshSoon));
       break;
     default: // hidden: a blocked sender's event keeps its seq and shows nothing
   }
@@ -446,11 +462,17 @@ function markRead() {
     const seq = latestSeq();
     // Read means seen: the newest message must be on screen, not somewhere below the reader.
     if (!entry || document.visibilityState !== "visible" || !atBottom() || seq <= entry.last_read_seq) return;
+    const before = entry.last_read_seq;
     entry.last_read_seq = seq;
     entry.unread = 0;
     if (store.connection && store.connection.online) {
       store.connection.notify({ type: "read", conversation_id: entry.id, seq });
-    } else post(`conversations/${entry.id}/read`, { seq }).catch(() => {});
+    } else {
+      post(`conversations/${entry.id}/read`, { seq }).catch((error) => {
+        entry.last_read_seq = Math.min(entry.last_read_seq, before); // not recorded: try again
+        failed(error, markRead);
+      });
+    }
     renderConversations();
   }, 300);
 }

@@ -62,7 +62,11 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
     return loadFailed($("#history-status"), error, () => openConversation(id, { aroundSeq }));
   }
   if (view.id !== id) return;
-  view.messages = page.results;
+  // Messages that came live while the page was on its way, and are newer than it, stay.
+  const newest = page.results.length ? page.results[page.results.length - 1].seq : 0;
+  const known = new Set(page.results.map((m) => m.id));
+  const live = aroundSeq === null ? view.messages.filter((m) => m.seq > newest && !known.has(m.id)) : [];
+  view.messages = [...page.results, ...live];
   view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
   view.hasNewer = aroundSeq !== null && page.results.length >= PAGE / 2;
   view.loading = false;
@@ -79,7 +83,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   observeEdges();
   // The observer speaks only when its trigger enters the view: one that stayed in view through the
   // switch would never load this conversation's older messages.
-  if (view.hasOlder && box().scrollHeight <= box().clientHeight) loadOlder();
+  if (triggerInView()) loadOlder();
 }
 
 // A load that failed says why, with a way to try again, instead of leaving the pane empty.
@@ -150,6 +154,11 @@ function observeEdges() {
   observer.observe($("#newer-status"));
 }
 
+// The same margin as the observer's: the top of the log is near enough to load more.
+function triggerInView() {
+  return view.hasOlder && box().scrollTop < 200;
+}
+
 async function loadOlder() {
   if (!view.hasOlder || view.loading || !view.messages.length) return;
   const id = view.id;
@@ -169,8 +178,8 @@ async function loadOlder() {
   } finally {
     if (view.id === id) view.loading = false;
   }
-  // A short page may leave the top sentinel visible: keep going until the box can scroll.
-  if (view.hasOlder && box().scrollHeight <= box().clientHeight) loadOlder();
+  // A short page may leave the top trigger in view, where the observer says nothing more: go on.
+  if (triggerInView()) loadOlder();
 }
 
 async function loadNewer() {
