@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SVC := scripts/services/svc
 CHROMIUM := /usr/bin/chromium
+AXE := web/tests/node_modules/axe-core/axe.min.js
 # The embedded run proves the defaults: no service variable may leak in from the caller.
 export READ_DOT_ENV := false
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL \
@@ -39,7 +40,14 @@ run: $(BASE_STAMP)
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(CHROMIUM) services-start test-services test-embedded
+test: $(STAMP) $(CHROMIUM) $(AXE) services-start test-services test-embedded
+
+# The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
+# with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.
+$(AXE): web/tests/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	cd web/tests && npm ci --no-audit --no-fund --silent
+	@touch $@
 
 # The browser e2e tests (web/tests) drive Debian's Chromium; installed once, only when missing.
 $(CHROMIUM):
