@@ -22,7 +22,9 @@ def base_url(django_db_setup):
         yield url
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: pytest-django runs the transactional tests of every app last, so a
+# session's browser would keep its event loop (and the async guard off) through other apps' tests.
+@pytest.fixture(scope="module")
 def browser(base_url):
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
