@@ -93,7 +93,8 @@ async function followRoute() {
   }
   go("/", true);
   leaveOpen();
-  $("#pane-topic").textContent = "That conversation does not exist, or you are not in it.";
+  view.notice = "That conversation does not exist, or you are not in it.";
+  renderHeader();
 }
 
 // --- sign in and out ---
@@ -216,6 +217,7 @@ function leaveOpen() {
   store.openId = null;
   view.id = null;
   view.messages = [];
+  view.notice = "";
   renderHeader();
   renderMessages();
   closeConversation();
@@ -229,6 +231,7 @@ async function open(id, options = {}) {
   // The open conversation changes first, so that everything drawn from here on (the typing line,
   // the composer's draft) is the new one's.
   store.openId = id;
+  view.notice = "";
   renderWelcome();
   resetComposer(id);
   entry.unread = 0;

@@ -20,6 +20,7 @@ export const view = {
   active: null, // element id of the message whose controls are in the tab order
   highlight: null, // id of the message a link or a search result pointed at
   readMark: 0, // what was read when the conversation was opened: the "New messages" line goes after it
+  notice: "", // said under the title while nothing is open (a link to a conversation one is not in)
 };
 const parents = new Map(); // message id -> message, or null when it can't be shown
 let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
@@ -120,7 +121,8 @@ function subtitle(entry) {
 export function renderHeader() {
   const entry = store.conversations.get(view.id);
   $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
-  $("#pane-topic").textContent = entry ? subtitle(entry) : "";
+  // Kept in the view, not only written once: any later redraw (the socket connecting) keeps it.
+  $("#pane-topic").textContent = entry ? subtitle(entry) : view.notice;
   $("#pins-button").hidden = !entry;
   $("#details-button").hidden = !entry;
   const composer = $("#composer");
