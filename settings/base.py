@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "knox",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI as static files: /api/docs/ works offline
     "channels",
     "django_celery_beat",
     "accounts",
@@ -129,8 +130,8 @@ STORAGES = {
 }
 
 # --- Content-Security-Policy (django-csp) on every response: no inline script, no other origin.
-# 'self' covers the same-origin WebSocket (ws:/wss:) in CSP level 3. The Swagger page, which loads
-# its bundle from a CDN, widens it for itself only (web.csp.docs_policy).
+# 'self' covers the same-origin WebSocket (ws:/wss:) in CSP level 3. The Swagger page, whose bundle
+# is served from our own static files, allows itself inline styles only (web.csp.docs_policy).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -204,6 +205,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # `<id:...>` in URLs (chatsite.strict.IdConverter).
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
 }
