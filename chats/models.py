@@ -62,6 +62,42 @@ class Membership(models.Model):
         return self.role in (self.Role.OWNER, self.Role.ADMIN)
 
 
+class HeldMessage(models.Model):
+    """A send the moderation models held for review. It is not in the message store: it has no seq
+    and no event, so no other member can see it, live or on replay, until a moderator releases it;
+    then it is sent as its sender wrote it, with its client_id (a retry finds it)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="held")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="held_messages")
+    client_id = models.CharField(max_length=64)
+    text = models.TextField()
+    parent_id = models.UUIDField(null=True, blank=True)
+    code = models.CharField(max_length=32)  # spam_suspected or abuse_suspected: why it was held
+    scores = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    message_id = models.UUIDField(null=True, blank=True)  # the message it became, once approved
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "sender", "client_id"], name="one_hold_per_send")
+        ]
+        indexes = [models.Index(fields=["state", "created_at"])]
+
+    def __str__(self):
+        return f"held {self.code} from {self.sender_id} in {self.conversation_id}"
+
+
 # --- Tables of the SQL message store. Only chats/backends/sql.py reads or writes them. ---
 
 

@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from accounts.selectors import blocked_ids
 from chats.backends import get_store
-from chats.models import Conversation, Membership
+from chats.models import Conversation, HeldMessage, Membership
 from chatsite.api_errors import ApiError
 
 PAGE_MAX = 100
@@ -188,6 +188,16 @@ def hide_frame(frame):
 def pinned_messages(user, conversation_id):
     conversation_for(user, conversation_id)
     return get_store().pinned(conversation_id, blocked_ids(user.pk))
+
+
+def own_held_messages(user, conversation_id, limit=100):
+    """The user's own sends held for review in a conversation, waiting or turned down (an
+    approved one is an ordinary message now): what the sender's other devices show as pending."""
+    conversation_for(user, conversation_id)
+    pending = HeldMessage.objects.filter(conversation_id=conversation_id, sender=user).exclude(
+        state=HeldMessage.State.APPROVED
+    )
+    return list(pending.order_by("-created_at")[:limit])
 
 
 def message_in(user, conversation_id, message_id):

@@ -29,6 +29,19 @@ class MessageSerializer(serializers.Serializer):
         return message.pinned_at is not None
 
 
+class HeldMessageSerializer(serializers.Serializer):
+    """A send of one's own that waits for a moderator (state pending) or was turned down (rejected)."""
+
+    id = serializers.UUIDField()
+    conversation_id = serializers.UUIDField()
+    client_id = serializers.CharField()
+    text = serializers.CharField()
+    parent_id = serializers.UUIDField(allow_null=True)
+    state = serializers.CharField(help_text="pending or rejected")
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+
 class EventSerializer(serializers.Serializer):
     conversation_id = serializers.UUIDField()
     seq = serializers.IntegerField()

@@ -38,6 +38,7 @@ ERROR_MEANINGS = {
     404: "Not found, or not visible to you (existence is never revealed).",
     409: "Conflicts with the current state (archived, already a member, deleted...).",
     415: "The body is not JSON.",
+    422: "Refused by the moderation models (spam_suspected, abuse_suspected) or by a moderator (held_rejected).",
     429: "Too many requests; Retry-After says when to try again.",
 }
 

@@ -291,6 +291,60 @@ def _close_reports(moderator, reports, outcome, reason):
         )
 
 
+# --- held messages: the review queue of sends the models held ---
+
+# What a held send teaches the model that held it (ml.handlers listens to these).
+HELD_EVENTS = {"approve": "moderation.held_approved", "reject": "moderation.held_rejected"}
+HELD_AUDIT = {"approve": Action.APPROVE_HELD, "reject": Action.REJECT_HELD}
+
+
+def check_review_held(moderator, decision, reason) -> str:
+    # Reviewing held sends is report work: the same permission.
+    check_permission(moderator, RESOLVE_REPORT)
+    if decision not in HELD_EVENTS:
+        raise ApiError("invalid", "A held message is approved or rejected.", 400)
+    return clean_reason(reason)
+
+
+def do_review_held(moderator, held_id, decision, reason):
+    """Approve (the message is sent as its sender wrote it) or reject (it is dropped) one held
+    send, with its audit row and the label event for ml. Returns the HeldMessage."""
+    reason = check_review_held(moderator, decision, reason)
+    with transaction.atomic():
+        if decision == "approve":
+            held, message = chat_actions.do_approve_held(moderator, held_id)
+            message_id = message.id
+        else:
+            held = chat_actions.do_reject_held(moderator, held_id)
+            message_id = held.id  # never stored: the hold stands for the message in the label
+        _audit(
+            moderator,
+            HELD_AUDIT[decision],
+            Target.MESSAGE,
+            message_id,
+            reason,
+            conversation_id=str(held.conversation_id),
+            sender_id=held.sender_id,
+            held_id=str(held.id),
+            code=held.code,
+            text=held.text,
+        )
+        emit(
+            HELD_EVENTS[decision],
+            key=held.conversation_id,
+            actor=moderator,
+            payload={
+                "message_id": str(message_id),
+                "conversation_id": str(held.conversation_id),
+                "kind": held.code.removesuffix("_suspected"),
+                "text": held.text,
+                "moderator_id": moderator.pk,
+                "reason": reason,
+            },
+        )
+    return held
+
+
 # --- reports: a member asks the moderators to look at a message ---
 
 

@@ -12,7 +12,7 @@ from chatsite.admin_views import ReadOnlyAdmin
 from chatsite.api_errors import ApiError
 
 # The admins of accounts and conversations are moderators' screens too; importing registers them.
-from moderation import actions, admin_conversations, admin_users, selectors  # noqa: F401
+from moderation import actions, admin_conversations, admin_held, admin_users, selectors  # noqa: F401
 from moderation.admin_support import ReasonForm
 from moderation.models import AuditLog, Ban, Message
 

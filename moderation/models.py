@@ -34,6 +34,8 @@ class AuditLog(models.Model):
         DELETE_MESSAGE = "delete_message", "delete message"
         RESOLVE_REPORT = "resolve_report", "resolve report"
         DISMISS_REPORT = "dismiss_report", "dismiss report"
+        APPROVE_HELD = "approve_held", "approve held message"
+        REJECT_HELD = "reject_held", "reject held message"
 
     class Target(models.TextChoices):
         USER = "user"

@@ -78,6 +78,9 @@ moderation.reported (1) [conversation id]
     report_id, conversation_id, message_id, reporter_id, reason
 moderation.resolved (1) [conversation id]
     report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id, reason
+moderation.held_approved, moderation.held_rejected (1) [conversation id]
+    message_id (the message it became; for a rejection, the hold's id), conversation_id, kind (spam
+    or abuse: the model that held it), text, moderator_id, reason
 """
 
 import threading
@@ -119,6 +122,8 @@ EVENT_TYPES = {
     "graph.unblocked": (1, "blocker_id, blocked_id"),
     "moderation.reported": (1, "report_id, conversation_id, message_id, reporter_id, reason"),
     "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id, reason"),
+    "moderation.held_approved": (1, "message_id, conversation_id, kind, text, moderator_id, reason"),
+    "moderation.held_rejected": (1, "message_id (the hold's id), conversation_id, kind, text, moderator_id, reason"),
 }
 
 # family -> Kafka topic (KAFKA_TOPIC_PREFIX goes in front). The one place that maps events to topics.

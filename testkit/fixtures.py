@@ -135,3 +135,29 @@ def active_spam_model(settings, tmp_path, db):
     loaded.forget()
     yield row
     loaded.forget()
+
+
+@pytest.fixture
+def holding(active_spam_model, settings):
+    """The models hold what looks like spam (testkit.ml_data.HELD_TEXT) and reject nothing: the
+    generated training set is small, so its scores are less extreme than a real model's."""
+    settings.ML_SPAM_HOLD = settings.ML_NEW_SPAM_HOLD = 0.6
+    settings.ML_SPAM_REJECT = 1.01
+    return active_spam_model
+
+
+@pytest.fixture
+def deliver(db):
+    """Hand the unsent outbox to ml's handlers in order, as the relay and a consumer group would
+    (inside a test's transaction nothing commits, so the in-process path never runs, and with Kafka
+    configured it would not run anyway)."""
+    from streaming import bus
+    from streaming.models import OutboxEvent
+
+    def run():
+        for event in OutboxEvent.objects.filter(sent_at=None).order_by("occurred_at"):
+            for handler in bus.handlers_for(event.type, modules=["ml"]):
+                handler(event.envelope())
+            OutboxEvent.objects.filter(pk=event.pk).update(sent_at=event.occurred_at)
+
+    return run

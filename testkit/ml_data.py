@@ -51,3 +51,7 @@ def spam_dataset(n=400, seed=1, spam_share=0.3) -> Dataset:
     data = Dataset()
     data.add(texts, labels, {"name": f"generated spam set (seed {seed})", "sha256": ""})
     return data
+
+
+# A send the spam model trained on spam_dataset() scores high: held under the `holding` fixture.
+HELD_TEXT = "WIN a FREE iPhone! Text WIN to 80086 now to claim your prize"

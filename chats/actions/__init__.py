@@ -17,6 +17,7 @@ from chats.actions.conversations import (
     do_open_direct,
     do_update_conversation,
 )
+from chats.actions.held import MessageHeld, do_approve_held, do_reject_held
 from chats.actions.membership import (
     check_invite,
     check_join,
@@ -46,6 +47,7 @@ from chats.actions.reactions import check_pin, check_react, do_react, do_set_pin
 from chats.actions.rules import forbidden, invalid
 
 __all__ = [
+    "MessageHeld",
     "check_archive",
     "check_create_conversation",
     "check_delete_message",
@@ -63,6 +65,7 @@ __all__ = [
     "check_set_role",
     "check_typing",
     "check_update_conversation",
+    "do_approve_held",
     "do_archive",
     "do_create_conversation",
     "do_delete_message",
@@ -74,6 +77,7 @@ __all__ = [
     "do_mark_read",
     "do_open_direct",
     "do_react",
+    "do_reject_held",
     "do_send_message",
     "do_set_pinned",
     "do_set_role",

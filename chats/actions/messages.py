@@ -5,10 +5,10 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models.functions import Lower
 
-from chats import mentions
-from chats.actions.changes import announce, created_event, message_payload
+from chats.actions import held
+from chats.actions.changes import announce, message_payload
+from chats.actions.posting import post, taken_back_on_failure
 from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
@@ -31,6 +31,7 @@ def check_text(text) -> None:
 
 
 def check_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None):
+    """(conversation, verdict): the models' verdict is allow or hold; a rejection raises."""
     conversation, _ = writable(user, conversation_id, lock=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise invalid("client_id", "client_id is 1-64 letters, digits or . _ : -")
@@ -41,11 +42,11 @@ def check_send_message(user, conversation_id, *, text: str, client_id: str, pare
         if parent is None or parent.conversation_id != conversation.id or parent.is_deleted:
             raise invalid("parent_id", "The message you reply to is not in this conversation.")
     # The one model check on the request path (DESIGN.md): cheap, in process, and it allows every
-    # message while no model is active. A hold is not refused yet: the store has no held state.
+    # message while no model is active.
     verdict = ml_scoring.check_message(text, ml_scoring.Context.for_user(user, conversation.kind))
     if verdict.outcome == ml_scoring.REJECT:
         raise ApiError(verdict.code, "This message looks like spam or abuse and was not sent.", 422)
-    return conversation
+    return conversation, verdict
 
 
 def check_send_rate(user) -> None:
@@ -59,22 +60,10 @@ def check_send_rate(user) -> None:
         )
 
 
-def resolve_mentions(conversation, text) -> tuple[list[int], bool]:
-    """Members named by @username, whatever the case the sender typed; and whether @all was used."""
-    names, everyone = mentions.parse(text)
-    if not names:
-        return [], everyone
-    ids = (
-        User.objects.annotate(lowered=Lower("username"))
-        .filter(lowered__in=names, memberships__conversation=conversation)
-        .values_list("pk", flat=True)
-    )
-    return sorted(ids), everyone
-
-
 def do_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None) -> tuple[Message, bool]:
-    """(message, created). A retry with the same client_id returns the first message."""
-    store, sent = get_store(), None
+    """(message, created). A retry with the same client_id returns the first message. A send the
+    models hold raises MessageHeld (202) once kept aside, and so does each retry while it waits;
+    once a moderator approved it, a retry finds the message it became."""
     try:
         # Outside the transaction: a cache counter, not a rule about the database.
         check_send_rate(user)
@@ -82,35 +71,20 @@ def do_send_message(user, conversation_id, *, text: str, client_id: str, parent_
         # A retry is answered even when a new send would be rate-limited. Looked up only here:
         # on the common path the store finds a retry inside its transaction, one query fewer.
         conversation, _ = require_member(user, conversation_id)
-        existing = store.find_by_client_id(conversation.id, user.pk, client_id)
+        existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
         if existing:
             return existing, False
         raise
-    try:
-        with transaction.atomic():
-            conversation = check_send_message(
-                user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
-            )
-            mentioned, everyone = resolve_mentions(conversation, text)
-            message, created = store.send(
-                conversation_id=conversation.id,
-                sender_id=user.pk,
-                client_id=client_id,
-                text=text,
-                parent_id=parent_id,
-                mentions=mentioned,
-                mention_all=everyone,
-            )
-            if created:
-                sent = message
-                announce(created_event(message), user, message_payload(message))
-    except BaseException:
-        # A store outside the relational DB (MongoDB) kept the message when the outbox row rolled
-        # back: take it back, so that no message exists without its domain event.
-        if sent is not None:
-            store.discard(sent)
-        raise
-    return message, created
+    with taken_back_on_failure() as posted, transaction.atomic():
+        conversation, verdict = check_send_message(
+            user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
+        )
+        if verdict.outcome != ml_scoring.HOLD:
+            return post(posted, user, conversation, text=text, client_id=client_id, parent_id=parent_id)
+        kept = held.hold(user, conversation, verdict, text=text, client_id=client_id, parent_id=parent_id)
+    if kept.state == kept.State.APPROVED:  # a retry of a send a moderator let through since
+        return get_store().find_by_client_id(conversation.id, user.pk, client_id), False
+    raise held.MessageHeld()
 
 
 def own_message(user, conversation_id, message_id):

@@ -17,6 +17,7 @@ urlpatterns = [
     path(f"{conv}/members/<id:user_id>", views.MemberView.as_view()),
     path(f"{conv}/messages", views.MessagesView.as_view()),
     path(f"{conv}/events", views.EventsView.as_view()),
+    path(f"{conv}/held", views.HeldView.as_view()),
     path(f"{conv}/pins", views.PinsView.as_view()),
     path(f"{conv}/read", views.ReadView.as_view()),
     path(msg, views.MessageView.as_view()),

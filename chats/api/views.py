@@ -1,6 +1,6 @@
 """The chat REST API: parse, call an action or selector, render. No rule lives here."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,14 +13,15 @@ from chats.serializers import (
     ConversationSerializer,
     EditSerializer,
     EventSerializer,
+    HeldMessageSerializer,
     MembershipSerializer,
     MessageSerializer,
 )
-from chatsite.api_errors import error_responses
+from chatsite.api_errors import ErrorSerializer, error_responses
 from chatsite.strict import parse
 
 ERRORS = error_responses(400, 401, 403, 404, 409)
-SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 429)
+SEND_ERRORS = error_responses(400, 401, 403, 404, 409, 422, 429)
 
 
 def _results(serializer_class, items):
@@ -168,13 +169,31 @@ class MessagesView(APIView):
 
     @extend_schema(
         summary="Send a message; a retry with the same client_id returns the first one (200)",
+        description="A send the moderation models hold for review is answered 202 with the error code "
+        "held_for_review: it is not sent, and nobody else sees it until a moderator approves it (then it "
+        "is sent as written, and a retry with its client_id returns it). 422 spam_suspected, "
+        "abuse_suspected or held_rejected: refused.",
         request=api.SendIn,
-        responses={201: MessageSerializer, 200: MessageSerializer, **SEND_ERRORS},
+        responses={
+            201: MessageSerializer,
+            200: MessageSerializer,
+            202: OpenApiResponse(ErrorSerializer, description="held_for_review: waits for a moderator"),
+            **SEND_ERRORS,
+        },
     )
     def post(self, request, conversation_id):
         data = parse(api.SendIn, request.data)
         message, created = actions.do_send_message(request.user, conversation_id, **data)
         return Response(MessageSerializer(message).data, status=201 if created else 200)
+
+
+class HeldView(APIView):
+    @extend_schema(
+        summary="My own sends in this conversation held for review: pending, or rejected",
+        responses={200: _list_of(HeldMessageSerializer, "HeldMessageList"), **ERRORS},
+    )
+    def get(self, request, conversation_id):
+        return _results(HeldMessageSerializer, selectors.own_held_messages(request.user, conversation_id))
 
 
 class EventsView(APIView):

@@ -2,8 +2,6 @@ import pytest
 
 from ml import actions
 from ml.registry import loaded
-from streaming import bus
-from streaming.models import OutboxEvent
 from testkit.ml_data import spam_dataset
 
 
@@ -24,18 +22,3 @@ def spam_model(db):
     assert promoted
     loaded.forget()
     return row
-
-
-@pytest.fixture
-def deliver(db):
-    """Hand the unsent outbox to ml's handlers in order, as the relay and a consumer group would
-    (inside a test's transaction nothing commits, so the in-process path never runs, and with Kafka
-    configured it would not run anyway)."""
-
-    def run():
-        for event in OutboxEvent.objects.filter(sent_at=None).order_by("occurred_at"):
-            for handler in bus.handlers_for(event.type, modules=["ml"]):
-                handler(event.envelope())
-            OutboxEvent.objects.filter(pk=event.pk).update(sent_at=event.occurred_at)
-
-    return run

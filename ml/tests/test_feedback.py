@@ -37,7 +37,8 @@ def test_sent_messages_keep_their_text_for_later_decisions(alice, group, deliver
 
 
 def test_sent_texts_carry_the_scores_and_why(spam_model, alice, group, deliver, admin_client, settings):
-    settings.ML_SPAM_REJECT = 1.01  # sent, not refused on the send path, so that its text is kept
+    # sent, neither held nor refused on the send path, so that its text is kept
+    settings.ML_SPAM_REJECT = settings.ML_SPAM_HOLD = settings.ML_NEW_SPAM_HOLD = 1.01
     message = send(alice, group, "WIN a FREE cruise! Text CLAIM to 87121 now")
     deliver()
     row = SentText.objects.get(message_id=message.id)

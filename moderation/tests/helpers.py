@@ -8,6 +8,7 @@ USERS = "/admin/accounts/user/"
 REPORTS = "/admin/moderation/messagereport/"
 MESSAGES = "/admin/moderation/message/"
 AUDIT = "/admin/moderation/auditlog/"
+HELD = "/admin/chats/heldmessage/"
 
 
 class AdminBrowser:

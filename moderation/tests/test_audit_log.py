@@ -3,10 +3,12 @@
 import pytest
 
 from chats import actions as chat_actions
+from chats.models import HeldMessage
 from moderation import actions
 from moderation.models import AppendOnly, AuditLog, MessageReport
 from moderation.tests.helpers import AUDIT
 from testkit.factories import send
+from testkit.ml_data import HELD_TEXT
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +19,7 @@ def entry(moderator, bob):
     return AuditLog.objects.get()
 
 
-def test_every_action_leaves_its_own_kind_of_row(moderator, alice, bob, carol, group):
+def test_every_action_leaves_its_own_kind_of_row(holding, moderator, alice, bob, carol, group):
     chat_actions.do_invite(alice, group.id, carol)
     message = send(alice, group, "x")
     other = send(alice, group, "y")
@@ -30,8 +32,13 @@ def test_every_action_leaves_its_own_kind_of_row(moderator, alice, bob, carol, g
     actions.do_resolve_report(moderator, report.pk, MessageReport.Status.ACTIONED, "6")
     report2 = actions.do_report_message(carol, group.id, other.id, "rude")
     actions.do_resolve_report(moderator, report2.pk, MessageReport.Status.DISMISSED, "7")
+    for client_id, decision, reason in (("h8", "approve", "8"), ("h9", "reject", "9")):
+        with pytest.raises(chat_actions.MessageHeld):
+            chat_actions.do_send_message(alice, group.id, text=HELD_TEXT, client_id=client_id)
+        held = HeldMessage.objects.get(client_id=client_id)
+        actions.do_review_held(moderator, held.pk, decision, reason)
     rows = AuditLog.objects.order_by("id")
-    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "1234567", strict=True))
+    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "123456789", strict=True))
     assert {e.moderator_id for e in rows} == {moderator.pk}
 
 

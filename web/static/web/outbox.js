@@ -76,6 +76,14 @@ export class Outbox {
             changed(item);
             return; // the next hello flushes again
           }
+          if (error.code === "held_for_review") {
+            // Kept aside by the moderation models: nobody else sees it until a moderator lets it
+            // through, and then it arrives as a message with this client_id, which replaces it.
+            Object.assign(item, { status: "held", error: "" });
+            this.save();
+            changed(item);
+            continue;
+          }
           if (error.code === "rate_limited") {
             // Said on the message, with when it goes again, instead of a "Sending…" that never ends.
             const wait = (error.retryAfter || 1) * 1000;

@@ -361,26 +361,32 @@ function pendingState(item) {
 
 function pendingItem(item) {
   const failed = item.status === "failed";
+  const held = item.status === "held";
+  const discard = () =>
+    h("button", { type: "button", "data-act": "discard", text: "Discard", onclick: () => hooks.discard(item.client_id) });
+  let actions = null;
+  if (failed) {
+    actions = h(
+      "div",
+      { class: "message-actions visible" },
+      h("span", { class: "form-error", text: item.error }),
+      h("button", { type: "button", "data-act": "retry", text: "Retry", onclick: () => hooks.retry(item.client_id) }),
+      discard(),
+    );
+  } else if (held) {
+    actions = h("div", { class: "message-actions visible" }, discard());
+  }
+  const state = failed ? "Not sent" : held ? "Waiting for a moderator's review: only you can see it" : pendingState(item);
   return h(
     "li",
-    { class: `message mine pending${failed ? " failed" : ""}`, id: `p-${item.client_id}`, dataset: { clientId: item.client_id } },
-    h(
-      "div",
-      { class: "meta" },
-      h("span", { class: "sender", text: "You" }),
-      " ",
-      h("span", { class: "state", text: failed ? "Not sent" : pendingState(item) }),
-    ),
+    {
+      class: `message mine pending${failed ? " failed" : ""}${held ? " held" : ""}`,
+      id: `p-${item.client_id}`,
+      dataset: { clientId: item.client_id },
+    },
+    h("div", { class: "meta" }, h("span", { class: "sender", text: "You" }), " ", h("span", { class: "state", text: state })),
     h("div", { class: "text" }, renderText(item.text)),
-    failed
-      ? h(
-          "div",
-          { class: "message-actions visible" },
-          h("span", { class: "form-error", text: item.error }),
-          h("button", { type: "button", "data-act": "retry", text: "Retry", onclick: () => hooks.retry(item.client_id) }),
-          h("button", { type: "button", "data-act": "discard", text: "Discard", onclick: () => hooks.discard(item.client_id) }),
-        )
-      : null,
+    actions,
   );
 }
 

@@ -1,0 +1,58 @@
+"""Writing one new message into the store with its events: shared by a send and by a moderator's
+release of a held send, so both post exactly alike."""
+
+from contextlib import contextmanager
+
+from django.contrib.auth import get_user_model
+from django.db.models.functions import Lower
+
+from chats import mentions
+from chats.actions.changes import announce, created_event, message_payload
+from chats.backends import get_store
+
+User = get_user_model()
+
+
+def resolve_mentions(conversation, text) -> tuple[list[int], bool]:
+    """Members named by @username, whatever the case the sender typed; and whether @all was used."""
+    names, everyone = mentions.parse(text)
+    if not names:
+        return [], everyone
+    ids = (
+        User.objects.annotate(lowered=Lower("username"))
+        .filter(lowered__in=names, memberships__conversation=conversation)
+        .values_list("pk", flat=True)
+    )
+    return sorted(ids), everyone
+
+
+@contextmanager
+def taken_back_on_failure():
+    """Wrap a transaction that posts: a store outside the relational DB (MongoDB) keeps a message
+    when the outbox row rolls back, so it is taken back, and no message exists without its event.
+    Yields the list `post` fills."""
+    posted = []
+    try:
+        yield posted
+    except BaseException:
+        for message in posted:
+            get_store().discard(message)
+        raise
+
+
+def post(posted, user, conversation, *, text, client_id, parent_id=None):
+    """(message, created): a retry with the same client_id finds the first message."""
+    mentioned, everyone = resolve_mentions(conversation, text)
+    message, created = get_store().send(
+        conversation_id=conversation.id,
+        sender_id=user.pk,
+        client_id=client_id,
+        text=text,
+        parent_id=parent_id,
+        mentions=mentioned,
+        mention_all=everyone,
+    )
+    if created:
+        posted.append(message)
+        announce(created_event(message), user, message_payload(message))
+    return message, created
