@@ -32,7 +32,9 @@ class LayerWatch:
         """Watch over a socket. Call before it subscribes to groups: a restart after this is seen.
         Raises if Redis cannot be reached."""
         if settings.REDIS_URL:
-            if self.epoch is None:
+            # With no socket open, nothing of this process lives in Redis: whatever happened to it
+            # meanwhile (a restart, a flush) is the new normal, not a loss to act on.
+            if self.epoch is None or not self.sockets:
                 self.epoch = await self._read_epoch()
             if self.task is None or self.task.done():
                 self.task = asyncio.get_running_loop().create_task(self._watch())
