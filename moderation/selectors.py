@@ -42,6 +42,15 @@ def search_messages(query: str, conversation_id: uuid.UUID | None = None, limit:
     return store.search(ids, query, limit, set())
 
 
+def context_of(message, around: int = 3) -> list[Message]:
+    """The message with up to `around` messages before and after it, in seq order: what a
+    moderator reads a reported message in."""
+    store = get_store()
+    before = store.page(message.conversation_id, before=message.seq, limit=around)
+    after = store.page(message.conversation_id, after=message.seq, limit=around)
+    return [*before, message, *after]
+
+
 def open_reports_of(message_id) -> list[MessageReport]:
     return list(MessageReport.objects.filter(message_id=message_id, status=MessageReport.Status.OPEN))
 

@@ -95,7 +95,7 @@ def test_reports_are_not_edited_by_hand(browser, moderator, reports):
 
 def test_staff_without_the_permissions_see_the_queue_but_not_the_actions(browser, onlooker, reports):
     admin = browser(onlooker)
-    listing = admin.get(REPORTS)
+    listing = admin.get(REPORTS, {"status__exact": "open"})
     assert listing.status_code == 200
     assert not {"dismiss_reports", "resolve_reports", "delete_reported_messages"} & set(action_names(listing))
     admin.action(REPORTS, "dismiss_reports", reports, reason="forged")
@@ -111,3 +111,41 @@ def test_two_reports_of_one_message_are_both_resolved_by_one_deletion(store, bro
     statuses = dict(MessageReport.objects.values_list("pk", "status"))
     assert (statuses[reports[0].pk], statuses[carols.pk]) == (Status.ACTIONED, Status.ACTIONED)
     assert AuditLog.objects.filter(action="delete_message").count() == 1
+
+
+def test_the_queue_opens_on_the_open_reports_and_names_the_sender(browser, moderator, reports):
+    actions.do_resolve_reports(moderator, [reports[0].pk], Status.DISMISSED, "fine")
+    admin = browser(moderator)
+    landing = admin.get(REPORTS)
+    assert landing.status_code == 302 and landing["Location"].endswith("?status__exact=open")
+    page = admin.get(REPORTS, {"status__exact": "open"})
+    assert sorted(r.pk for r in page.context["cl"].result_list) == sorted(r.pk for r in reports[1:])
+    assert [r.sender_name for r in page.context["cl"].result_list] == ["alice", "alice"]
+    assert admin.get(REPORTS, {"status": ""}).status_code == 200  # "All" stays one click away
+
+
+def test_a_report_page_shows_the_message_among_its_neighbours_and_offers_the_actions(
+    browser, moderator, alice, bob, group, reports
+):
+    send(bob, group, "<script>alert(1)</script> after")
+    page = browser(moderator).get(f"{REPORTS}{reports[1].pk}/change/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    for text in ("message 0", "message 1", "message 2"):
+        assert text in html
+    assert '<tr class="reported"><th>alice</th><td>message 1</td></tr>' in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; after" in html
+    assert 'name="action" value="resolve_reports"' in html and 'value="dismiss_reports"' in html
+
+
+def test_an_action_from_the_report_page_asks_why_then_closes_that_report(browser, moderator, reports):
+    admin = browser(moderator)
+    admin.get(f"{REPORTS}{reports[0].pk}/change/")
+    asked = admin.post(REPORTS, {"action": "dismiss_reports", "_selected_action": reports[0].pk, "index": 0})
+    assert asked.status_code == 200 and "Reason" in asked.content.decode()
+    done = admin.post(
+        REPORTS, {"action": "dismiss_reports", "_selected_action": reports[0].pk, "apply": "yes", "reason": "fine"}
+    )
+    assert done.status_code == 302
+    assert MessageReport.objects.get(pk=reports[0].pk).status == Status.DISMISSED
+    assert MessageReport.objects.get(pk=reports[1].pk).status == Status.OPEN
