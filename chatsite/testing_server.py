@@ -96,7 +96,8 @@ def asgi_server(env, server="uvicorn", workers=1):
 
 def _wait_until_serving(port, procs, server):
     # An HTTP answer, not just a TCP accept: daphne's socket is listening before daphne runs.
-    deadline = time.time() + 60
+    # Generous: on a loaded 2-core machine a few daphne processes take over a minute to start.
+    deadline = time.time() + 180
     while time.time() < deadline:
         for proc in procs:
             if proc.poll() is not None:
