@@ -236,7 +236,7 @@ def ramp(design, stage, rates, seconds, procs, log):
             # not, so that is the work done), and how much of the 2 cores the server got: on a
             # shared machine a design that needs more CPU per delivery than its share falls behind.
             deliveries = step["acked"] * len(stage.room_list[0]["tokens"]) - step["lost"]
-            step["server_cpu_ms_per_delivery"] = round(used * 1000 / max(1, deliveries), 3)
+            step["server_cpu_ms_per_delivery"] = round(used * 1000 / deliveries, 3) if deliveries > 0 else None
             step["server_cores_busy"] = round(used / wall, 2)
             step["load_average"] = round(os.getloadavg()[0], 1)
             log(f"{design:9} {rate:5} sends/s -> {step}")
@@ -448,28 +448,19 @@ def report(name, results, plots):
     shape = results["shape"]
     lines.append(f"Rooms: {shape['rooms']} x {shape['members']} members; {shape['seconds_per_step']} s per step.")
     lines.append("")
-    row = "| {} | {} | {} | {} | {} | {} | {} | {} |"
     header = ["design", "offered deliveries/s", "delivered/s", "p50 ms", "p95 ms", "p99 ms", "lost", "duplicated"]
+    header += ["ack p99 ms", "server CPU ms per delivery", "cores the server got"]
+    keys = ["offered_deliveries_per_s", "delivered_per_s", "p50_ms", "p95_ms", "p99_ms", "lost", "duplicated"]
+    keys += ["ack_p99_ms", "server_cpu_ms_per_delivery", "server_cores_busy"]
     for title, runs in (
         ("Fan-out ramp", [(d, s) for d, r in results.get("fanout", {}).items() for s in r["steps"]]),
         ("Server and fan-out at 2,000 deliveries/s", list(results.get("matrix", {}).items())),
     ):
         if not runs:
             continue
-        lines += [f"## {title}", "", row.format(*header), row.format(*["---"] * 8)]
+        lines += [f"## {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for design, s in runs:
-            lines.append(
-                row.format(
-                    design,
-                    s["offered_deliveries_per_s"],
-                    s["delivered_per_s"],
-                    s["p50_ms"],
-                    s["p95_ms"],
-                    s["p99_ms"],
-                    s["lost"],
-                    s["duplicated"],
-                )
-            )
+            lines.append("| " + " | ".join(str(v) for v in [design, *(s.get(k, "") for k in keys)]) + " |")
         lines.append("")
     if results.get("ratio"):
         r = results["ratio"]
