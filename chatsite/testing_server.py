@@ -41,10 +41,11 @@ def free_port():
 
 
 @contextmanager
-def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:application"):
+def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:application", cwd=ROOT):
     """`workers` server processes on one loopback port, as production runs them: uvicorn with
     uvloop and httptools under its own supervisor, or daphne processes sharing one listening
-    socket. Yields (base URL, a function giving the worker pids)."""
+    socket. `cwd`: the source tree to serve (a benchmark's baseline serves an older checkout).
+    Yields (base URL, a function giving the worker pids)."""
     if server == "uvicorn":
         port = free_port()
         cmd = [
@@ -53,7 +54,7 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
             *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
         ]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env)]  # nosec B603 - a fixed command line of our own
+        procs = [subprocess.Popen(cmd, cwd=cwd, env=env)]  # nosec B603 - a fixed command line of our own
 
         def pids():
             if workers == 1:
@@ -66,7 +67,7 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
         listener.listen(4096)
         port, fd = listener.getsockname()[1], listener.fileno()
         cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", app]
-        procs = [subprocess.Popen(cmd, cwd=ROOT, env=env, pass_fds=[fd]) for _ in range(workers)]  # nosec B603 - a fixed command line of our own
+        procs = [subprocess.Popen(cmd, cwd=cwd, env=env, pass_fds=[fd]) for _ in range(workers)]  # nosec B603 - a fixed command line of our own
         listener.close()
 
         def pids():
@@ -95,7 +96,8 @@ def asgi_server(env, server="uvicorn", workers=1):
 
 def _wait_until_serving(port, procs, server):
     # An HTTP answer, not just a TCP accept: daphne's socket is listening before daphne runs.
-    deadline = time.time() + 60
+    # Generous: on a loaded 2-core machine a few daphne processes take over a minute to start.
+    deadline = time.time() + 180
     while time.time() < deadline:
         for proc in procs:
             if proc.poll() is not None:

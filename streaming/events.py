@@ -83,6 +83,7 @@ moderation.held_approved, moderation.held_rejected (1) [conversation id]
     or abuse: the model that held it), text, moderator_id, reason
 """
 
+import logging
 import threading
 from datetime import timedelta
 
@@ -92,6 +93,8 @@ from django.utils import timezone
 
 from streaming import bus
 from streaming.models import OutboxEvent
+
+log = logging.getLogger(__name__)
 
 # type -> (schema version, what the payload holds; the docstring above has the details)
 EVENT_TYPES = {
@@ -190,6 +193,29 @@ def _occurred_now():
     return now
 
 
+# Wakes a relay that waits on LISTEN. Sent after the commit, in a statement of its own with
+# asynchronous commit, and not inside the writing transaction: a NOTIFY there takes a lock on the
+# whole database's notification queue at commit and holds it through the commit's WAL flush, so
+# all writers that notify commit one at a time (16 writers on distinct rows, on PostgreSQL 16
+# here: about 2,000 commits/s without NOTIFY, 280-490/s with it inside, 1,600-1,700/s with it
+# after). A wake-up lost in a crash costs latency only: the relay also polls.
+_WAKE = f"SELECT set_config('synchronous_commit', 'off', true), pg_notify('{NOTIFY_CHANNEL}', '')"  # nosec B608 - a constant
+
+
+def _wake_relay():
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_WAKE)
+    except Exception:  # the events are committed; the relay's poll finds them
+        log.warning("could not wake the outbox relay", exc_info=True)
+
+
+def wake_relay_after_commit():
+    """One wake-up per transaction, however many events it emits."""
+    if not any(entry[1] is _wake_relay for entry in connection.run_on_commit):
+        transaction.on_commit(_wake_relay)
+
+
 def emit(event_type, *, key, payload, actor=None):
     """Record an event in the current transaction; it leaves after commit, never before."""
     if event_type not in EVENT_TYPES:
@@ -205,8 +231,6 @@ def emit(event_type, *, key, payload, actor=None):
         occurred_at=_occurred_now(),
     )
     if settings.KAFKA_BOOTSTRAP_SERVERS and connection.vendor == "postgresql":
-        # Delivered at commit, and folded into one per transaction: wakes a relay that waits on LISTEN.
-        with connection.cursor() as cursor:
-            cursor.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+        wake_relay_after_commit()
     transaction.on_commit(lambda: bus.after_commit(event))
     return event

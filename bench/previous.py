@@ -1,0 +1,65 @@
+"""The previous design as a baseline measured in the same run: an older commit checked out as a git
+worktree in a temporary directory (removed after the run, so nothing of this machine is kept),
+served from there by this environment's Python, on a PostgreSQL database of its own (its schema
+is its own migrations').
+
+BENCH_PREVIOUS names the commit; the default is the last one before the gateway app.
+"""
+
+import json
+import os
+import shutil
+import subprocess  # nosec B404 - git and the project's own Python, fixed command lines
+import sys
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.common import ROOT
+
+COMMIT = os.environ.get("BENCH_PREVIOUS", "9064692")
+
+
+@contextmanager
+def checkout(commit=COMMIT):
+    """A detached worktree of `commit`; yields its path."""
+    parent = Path(tempfile.mkdtemp(prefix="chatsite-bench-"))
+    tree = parent / "previous"
+    git = ["git", "-C", str(ROOT), "worktree"]
+    subprocess.run([*git, "add", "--detach", "--quiet", str(tree), commit], check=True)  # nosec B603
+    try:
+        yield tree
+    finally:
+        subprocess.run([*git, "remove", "--force", str(tree)], check=False)  # nosec B603
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+_PREPARE = """
+import json, sys
+from bench.common import prepare_group, prepare_rooms, recreate_database
+env, plan = json.loads(sys.stdin.read())
+if plan["kind"] == "rooms":
+    recreate_database(env["DATABASE_URL"])
+    out = prepare_rooms(env, plan["rooms"], plan["members"], plan["prefix"])
+else:
+    out = prepare_group(env, plan["members"], plan["prefix"])
+print("PREPARED " + json.dumps(out), flush=True)
+"""
+
+
+def prepare(tree, env, **plan):
+    """Run the older tree's own bench.common set-up (its models, its migrations) in a child
+    process: `kind="rooms"` (rooms, members, prefix) or `kind="group"` (members, prefix)."""
+    done = subprocess.run(  # nosec B603 - our own interpreter and a constant script
+        [sys.executable, "-W", "ignore", "-c", _PREPARE],
+        cwd=tree,
+        env=env,
+        input=json.dumps([env, plan]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("PREPARED "):
+            return json.loads(line.removeprefix("PREPARED "))
+    raise RuntimeError(f"preparing the previous tree failed:\n{done.stderr[-3000:]}")
