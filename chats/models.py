@@ -99,6 +99,7 @@ class StoredMessage(models.Model):
     parent_id = models.UUIDField(null=True, blank=True)
     mentions = models.JSONField(default=list)
     mention_all = models.BooleanField(default=False)
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

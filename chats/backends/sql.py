@@ -41,7 +41,7 @@ class SqlMessageStore(MessageStore):
         )
         return event
 
-    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
+    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
         try:
             with transaction.atomic():
                 seq = self._next_seq(conversation_id)
@@ -59,6 +59,7 @@ class SqlMessageStore(MessageStore):
                     parent_id=parent_id,
                     mentions=mentions,
                     mention_all=mention_all,
+                    attachments=list(attachments),
                     created_at=now,
                 )
                 self._log(conversation_id, "message.created", sender_id, row.id, seq=seq, now=now)
@@ -88,7 +89,10 @@ class SqlMessageStore(MessageStore):
         row = self._locked(message_id)
         row.text, row.mentions, row.mention_all, row.deleted_at = "", [], False, timezone.now()
         row.pinned_at = row.pinned_by_id = None
-        row.save(update_fields=["text", "mentions", "mention_all", "deleted_at", "pinned_at", "pinned_by_id"])
+        row.attachments = []
+        row.save(
+            update_fields=["text", "mentions", "mention_all", "attachments", "deleted_at", "pinned_at", "pinned_by_id"]
+        )
         row.edits.all().delete()
         row.reactions.all().delete()
         return self._event_for(row, "message.deleted", actor_id)
@@ -304,6 +308,7 @@ def _row(message):
         parent_id=message.parent_id,
         mentions=message.mentions,
         mention_all=message.mention_all,
+        attachments=list(message.attachments),
         created_at=message.created_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
@@ -329,6 +334,7 @@ def _message(row, reactions):
         pinned_at=row.pinned_at,
         pinned_by_id=row.pinned_by_id,
         reactions={emoji: list(users) for emoji, users in reactions.items()},
+        attachments=list(row.attachments),
     )
 
 
