@@ -125,3 +125,24 @@ async def test_the_other_side_gets_the_files_live_and_on_replay(alice, bob, grou
     again = await connect(bob, resume={str(group.id): message.seq - 1})
     [replayed] = await again.events(group.id, 1)
     assert replayed["message"]["attachments"] == live["message"]["attachments"]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_socket_send_takes_attachment_ids(alice, bob, group, file_storage):
+    from testkit.sockets import connect, in_thread
+
+    def upload():
+        from rest_framework.test import APIClient
+
+        api = APIClient()
+        api.force_authenticate(alice)
+        return samples.uploaded(api, b"over the socket", "ws.txt")
+
+    uploaded = await in_thread(upload)
+    a = await connect(alice)
+    frame = {"type": "send", "conversation_id": str(group.id), "client_id": "ws-file", "text": ""}
+    answer = await a.request({**frame, "attachment_ids": [uploaded["id"]]})
+    assert answer["type"] == "ack", answer
+    assert [f["name"] for f in answer["result"]["message"]["attachments"]] == ["ws.txt"]
+    refused = await a.request({**frame, "client_id": "ws-again", "attachment_ids": [uploaded["id"]]})
+    assert refused["error"]["code"] == "invalid"
