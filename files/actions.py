@@ -147,7 +147,7 @@ def _store(upload: Upload, data: bytes, name, *, original_stored=False) -> None:
 
 
 def _forget(upload):
-    for key in upload:
+    for key in upload.storage_keys():
         get_storage().delete(key)
     upload.delete()
 
@@ -200,7 +200,7 @@ def _purge(which, reason, older_than) -> PurgeRun:
         if not batch:
             break
         for upload in batch:
-            for key in upload:
+            for key in upload.storage_keys():
                 storage.delete(key)
         Upload.objects.filter(pk__in=[u.pk for u in batch]).delete()
         run.files += len(batch)

@@ -53,7 +53,7 @@ class Upload(models.Model):
     def variant_key(self, variant="original"):
         return f"{self.key}/{variant}"
 
-    def keys(self):
+    def storage_keys(self):
         return [self.variant_key(v) for v in ["original", *self.variants]]
 
 

@@ -18,7 +18,7 @@ from files.api import serializers as api
 from files.backends import get_storage
 
 ERRORS = error_responses(400, 401, 404, 409)
-UPLOAD_ERRORS = error_responses(400, 401, 404, 409)
+UPLOAD_ERRORS = error_responses(400, 401, 404, 409, 413, 415)
 # Room for the multipart framing around the file itself.
 MULTIPART_SLACK = 64 * 1024
 

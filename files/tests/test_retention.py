@@ -24,7 +24,7 @@ def test_unsent_uploads_are_purged_after_their_grace_and_not_before(client_for, 
     old = samples.uploaded(client_for(alice), samples.png(), "old.png")
     fresh = samples.uploaded(client_for(alice), b"fresh", "fresh.txt")
     age(old["id"], hours=25)
-    keys = Upload.objects.get(pk=old["id"]).keys()
+    keys = Upload.objects.get(pk=old["id"]).storage_keys()
 
     assert tasks.purge_unattached_uploads() == 1
     assert [str(i) for i in Upload.objects.values_list("id", flat=True)] == [fresh["id"]]
