@@ -10,10 +10,10 @@ AXE := web/tests/node_modules/axe-core/axe.min.js
 # The embedded run proves the defaults: no service variable may leak in from the caller.
 export READ_DOT_ENV := false
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL \
-	-u GRAPH_BACKEND -u KAFKA_BOOTSTRAP_SERVERS
+	-u GRAPH_BACKEND -u KAFKA_BOOTSTRAP_SERVERS -u STORAGE_URL
 
 # The apps that bandit scans (tests and migrations are excluded in pyproject.toml).
-APPS := $(wildcard chatsite settings accounts chats gateway graph streaming analytics ml notifications moderation web)
+APPS := $(wildcard chatsite settings accounts chats gateway graph streaming analytics ml notifications moderation files web)
 
 .PHONY: run test test-embedded test-services lint audit lock format services-start services-stop services-status bench bench-full drills clean
 

@@ -78,6 +78,7 @@ class HeldMessage(models.Model):
     client_id = models.CharField(max_length=64)
     text = models.TextField()
     parent_id = models.UUIDField(null=True, blank=True)
+    attachment_ids = models.JSONField(default=list, blank=True)  # uploads sent with it, claimed on approval
     code = models.CharField(max_length=32)  # spam_suspected or abuse_suspected: why it was held
     scores = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
@@ -135,6 +136,7 @@ class StoredMessage(models.Model):
     parent_id = models.UUIDField(null=True, blank=True)
     mentions = models.JSONField(default=list)
     mention_all = models.BooleanField(default=False)
+    attachments = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

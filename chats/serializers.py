@@ -24,6 +24,12 @@ class MessageSerializer(serializers.Serializer):
     deleted = serializers.BooleanField(source="is_deleted")
     pinned = serializers.SerializerMethodField()
     reactions = ReactionField(help_text="emoji -> ids of the users who reacted with it")
+    attachments = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The attached files: id, name, size, content_type, kind (image or file), width, height, "
+        "placeholder (a tiny blurred image as a data: URL), animated, and url, the path that answers a "
+        "member with a short-lived download link (add ?variant=small or large for an image's thumbnails).",
+    )
 
     def get_pinned(self, message) -> bool:
         return message.pinned_at is not None

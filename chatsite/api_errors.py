@@ -37,7 +37,8 @@ ERROR_MEANINGS = {
     403: "Not allowed: not a member, not an admin or owner, or blocked.",
     404: "Not found, or not visible to you (existence is never revealed).",
     409: "Conflicts with the current state (archived, already a member, deleted...).",
-    415: "The body is not JSON.",
+    413: "Too large: a file over the size limit, a quota, or an image with too many pixels.",
+    415: "The body is not JSON, or (uploads) the file's type is not accepted.",
     422: "Refused by the moderation models (spam_suspected, abuse_suspected) or by a moderator (held_rejected).",
     429: "Too many requests; Retry-After says when to try again.",
 }

@@ -28,7 +28,8 @@ type      fields                                                  ack result
 auth      token                                                   (the hello frame, with the id)
 resume    conversations: {conversation id: last seq seen}         {conversations: {id: "replay",
                                                                   "resync" or "not_member"}}
-send      conversation_id, client_id, text, parent_id (optional)  {message, created}
+send      conversation_id, client_id, text, parent_id and         {message, created}
+          attachment_ids (optional)
 edit      conversation_id, message_id, text                       {message}
 delete    conversation_id, message_id                             {message}
 react     conversation_id, message_id, emoji                      {message}
@@ -187,8 +188,9 @@ class ConversationFrame(ClientFrame):
 
 class SendFrame(ConversationFrame):
     client_id = TextField(max_length=64)
-    text = TextField(max_length=100_000, trim_whitespace=False)
+    text = TextField(max_length=100_000, trim_whitespace=False, allow_blank=True)
     parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    attachment_ids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
 
 
 class MessageFrame(ConversationFrame):

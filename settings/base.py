@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "ml",
     "notifications",
     "moderation",
+    "files",
     "web",
 ]
 
@@ -296,6 +297,40 @@ EVENT_HANDLER_RETRY_BACKOFF = env.float("EVENT_HANDLER_RETRY_BACKOFF", default=0
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+# --- Files (files/) ---
+# Where uploaded files live: empty means the local disk under FILES_ROOT; production names an
+# S3-compatible store: s3://KEY:SECRET@HOST:PORT/BUCKET[/PREFIX]?region=R&tls=false (no host: AWS).
+STORAGE_URL = env("STORAGE_URL", default="")
+FILES_ROOT = Path(env("FILES_ROOT", default=str(BASE_DIR / ".state" / "files")))
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=25 * 1024 * 1024)
+UPLOAD_QUOTA_BYTES = env.int("UPLOAD_QUOTA_BYTES", default=1024 * 1024 * 1024)  # per user, all their files
+# Types as found in the bytes. SVG and HTML are off by default, and never served inline when on.
+UPLOAD_ALLOWED_TYPES = env.list(
+    "UPLOAD_ALLOWED_TYPES",
+    default=[
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "application/zip",
+        "audio/mpeg",
+        "audio/ogg",
+        "video/mp4",
+        "video/webm",
+    ],
+)
+IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)  # more is refused as a decompression bomb
+DOWNLOAD_URL_SECONDS = env.int("DOWNLOAD_URL_SECONDS", default=300)  # life of a download link
+PRESIGNED_UPLOAD_SECONDS = env.int("PRESIGNED_UPLOAD_SECONDS", default=900)  # life of a presigned upload URL
+# Download links on another origin (https://media.example.com), so that a file never runs on the
+# site's own; empty: the site's origin. That host must be in ALLOWED_HOSTS and reach this app.
+MEDIA_ORIGIN = env("MEDIA_ORIGIN", default="")
+UPLOAD_UNATTACHED_HOURS = env.int("UPLOAD_UNATTACHED_HOURS", default=24)  # then an unsent upload is purged
+# The object chats asks about a send's attachment_ids (chats.attachments); empty: no attachments.
+MESSAGE_ATTACHMENTS = env("MESSAGE_ATTACHMENTS", default="files.attachments.FileAttachments")
 
 # --- Social graph ---
 # The Neo4j mirror's dataset name: several deployments (or test runs) can share one Neo4j database.

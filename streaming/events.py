@@ -40,7 +40,7 @@ user.unbanned (1) [user id]
 
 message.created (1) [conversation id]
     conversation_id, message_id, seq, sender_id, text, parent_id (or null), mentions (user ids),
-    mention_all
+    mention_all, attachments (the files' metadata as on the message; a field added within version 1)
 message.edited (1) [conversation id]
     the same fields as message.created, with the new text (seq stays the message's own seq)
 message.deleted (1) [conversation id]
@@ -104,7 +104,10 @@ EVENT_TYPES = {
     "user.reactivated": (1, "user_id, reason, moderator_id"),
     "user.banned": (1, "user_id, reason, moderator_id"),
     "user.unbanned": (1, "user_id, reason, moderator_id"),
-    "message.created": (1, "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all"),
+    "message.created": (
+        1,
+        "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all, attachments",
+    ),
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
     "message.pinned": (1, "conversation_id, message_id, seq, pinned"),

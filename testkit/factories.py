@@ -43,6 +43,7 @@ def store_send(store, conversation, text="hello", sender=1, client_id=None, **fi
         parent_id=fields.get("parent_id"),
         mentions=fields.get("mentions", []),
         mention_all=fields.get("mention_all", False),
+        attachments=fields.get("attachments", ()),
     )
     return message
 

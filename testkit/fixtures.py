@@ -120,6 +120,38 @@ def store(message_store):
     return get_store()
 
 
+# --- which object store a files test runs against ---
+
+FILE_STORES = ["filesystem", pytest.param("s3", marks=pytest.mark.services)]
+_s3_prefixes = itertools.count(1)
+
+
+@pytest.fixture
+def file_storage(request, tmp_path, settings):
+    """The object store of this test: a folder of its own, or (param "s3", or no param when
+    STORAGE_URL names S3) a prefix of its own in the S3 bucket. Returns the adapter."""
+    from files.backends import get_storage
+
+    name = getattr(request, "param", None) or ("s3" if settings.STORAGE_URL.startswith("s3://") else "filesystem")
+    settings.FILES_ROOT = tmp_path / "files"
+    if name == "s3":
+        require_service("s3")
+        base = settings.STORAGE_URL
+        path, _, query = base.partition("?")
+        bucket = urlparse(path).path.strip("/").split("/")[0]
+        settings.STORAGE_URL = urlunparse(
+            urlparse(path)._replace(path=f"/{bucket}/test-{os.getpid()}-{next(_s3_prefixes)}")
+        ) + (f"?{query}" if query else "")
+    else:
+        settings.STORAGE_URL = ""
+    get_storage.cache_clear()
+    storage = get_storage()
+    if name == "s3":
+        storage.ensure_bucket()
+    yield storage
+    get_storage.cache_clear()
+
+
 @pytest.fixture
 def active_spam_model(settings, tmp_path, db):
     """An active spam model, trained on the generated set in a model folder of this test's own."""

@@ -21,6 +21,7 @@ SERVICE_SETTINGS = {
     "kafka": "KAFKA_BOOTSTRAP_SERVERS",
     "neo4j": "NEO4J_URL",
     "ferretdb": "MONGO_URL",
+    "s3": "STORAGE_URL",
 }
 
 

@@ -47,4 +47,5 @@ def message_payload(message):
         "parent_id": str(message.parent_id) if message.parent_id else None,
         "mentions": message.mentions,
         "mention_all": message.mention_all,
+        "attachments": message.attachments,
     }

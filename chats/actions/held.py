@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chats.actions.posting import post, taken_back_on_failure
 from chats.actions.rules import refuse_blocked_peer, writable
+from chats.attachments import get_attachments
 from chats.models import HeldMessage
 from chatsite.api_errors import ApiError
 
@@ -28,13 +29,20 @@ def rejected():
     return ApiError("held_rejected", "A moderator did not let this message through.", 422)
 
 
-def hold(user, conversation, verdict, *, text, client_id, parent_id) -> HeldMessage:
-    """Keep a held send aside (once per client_id), or raise what its retry should answer."""
+def hold(user, conversation, verdict, *, text, client_id, parent_id, attachment_ids=()) -> HeldMessage:
+    """Keep a held send aside (once per client_id), or raise what its retry should answer. Its
+    uploads stay unused (and the sender's) until it is approved."""
     held, created = HeldMessage.objects.get_or_create(
         conversation=conversation,
         sender=user,
         client_id=client_id,
-        defaults={"text": text, "parent_id": parent_id, "code": verdict.code, "scores": verdict.scores.as_dict()},
+        defaults={
+            "text": text,
+            "parent_id": parent_id,
+            "attachment_ids": [str(i) for i in attachment_ids],
+            "code": verdict.code,
+            "scores": verdict.scores.as_dict(),
+        },
     )
     if not created and held.state == State.REJECTED:
         raise rejected()
@@ -57,8 +65,16 @@ def do_approve_held(moderator, held_id) -> tuple[HeldMessage, object]:
         held = check_decide_held(held_id)
         conversation, _ = writable(held.sender, held.conversation_id, lock=True)
         refuse_blocked_peer(held.sender, conversation)
+        ids = held.attachment_ids
         message, _ = post(
-            posted, held.sender, conversation, text=held.text, client_id=held.client_id, parent_id=held.parent_id
+            posted,
+            held.sender,
+            conversation,
+            text=held.text,
+            client_id=held.client_id,
+            parent_id=held.parent_id,
+            attachment_ids=ids,
+            attachments=get_attachments().claim(held.sender, conversation, ids) if ids else [],
         )
         _decide(held, moderator, State.APPROVED, message_id=message.id)
     return held, message

@@ -10,6 +10,7 @@ from chats.actions import held
 from chats.actions.changes import announce, message_payload
 from chats.actions.posting import post, taken_back_on_failure
 from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
+from chats.attachments import get_attachments
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
 from chats.selectors import message_in
@@ -23,19 +24,32 @@ User = get_user_model()
 CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-def check_text(text) -> None:
-    if not isinstance(text, str) or not text.strip():
+MAX_ATTACHMENTS = 10
+
+
+def check_text(text, *, allow_empty=False) -> None:
+    if not isinstance(text, str) or not (text.strip() or allow_empty):
         raise invalid("text", "A message needs some text.")
     if len(text) > settings.MESSAGE_MAX_LENGTH:
         raise invalid("text", f"A message is at most {settings.MESSAGE_MAX_LENGTH} characters.", "too_long")
 
 
-def check_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None):
-    """(conversation, verdict): the models' verdict is allow or hold; a rejection raises."""
+def check_attachment_ids(attachment_ids) -> list:
+    if not isinstance(attachment_ids, list | tuple) or len(attachment_ids) > MAX_ATTACHMENTS:
+        raise invalid("attachment_ids", f"attachment_ids is a list of at most {MAX_ATTACHMENTS} upload ids.")
+    if len(set(attachment_ids)) != len(attachment_ids):
+        raise invalid("attachment_ids", "An upload can be attached once per message.")
+    return list(attachment_ids)
+
+
+def check_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=()):
+    """(conversation, verdict, attachments): the models' verdict is allow or hold (a rejection
+    raises), and the metadata of the files to attach (claimed: see chats.attachments)."""
     conversation, _ = writable(user, conversation_id, lock=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise invalid("client_id", "client_id is 1-64 letters, digits or . _ : -")
-    check_text(text)
+    attachment_ids = check_attachment_ids(attachment_ids)
+    check_text(text, allow_empty=bool(attachment_ids))
     refuse_blocked_peer(user, conversation)
     if parent_id is not None:
         parent = get_store().get(parent_id)
@@ -46,7 +60,9 @@ def check_send_message(user, conversation_id, *, text: str, client_id: str, pare
     verdict = ml_scoring.check_message(text, ml_scoring.Context.for_user(user, conversation.kind))
     if verdict.outcome == ml_scoring.REJECT:
         raise ApiError(verdict.code, "This message looks like spam or abuse and was not sent.", 422)
-    return conversation, verdict
+    # Last: claiming locks the uploads, after every cheaper refusal.
+    attachments = get_attachments().claim(user, conversation, attachment_ids) if attachment_ids else []
+    return conversation, verdict, attachments
 
 
 def check_send_rate(user) -> None:
@@ -60,7 +76,9 @@ def check_send_rate(user) -> None:
         )
 
 
-def do_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None) -> tuple[Message, bool]:
+def do_send_message(
+    user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=()
+) -> tuple[Message, bool]:
     """(message, created). A retry with the same client_id returns the first message. A send the
     models hold raises MessageHeld (202) once kept aside, and so does each retry while it waits;
     once a moderator approved it, a retry finds the message it became."""
@@ -76,12 +94,36 @@ def do_send_message(user, conversation_id, *, text: str, client_id: str, parent_
             return existing, False
         raise
     with taken_back_on_failure() as posted, transaction.atomic():
-        conversation, verdict = check_send_message(
-            user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
+        if attachment_ids:
+            # A retry's uploads are used by its first message already, so the claim below would
+            # refuse them: answer a retry before claiming (a query only sends with files pay).
+            conversation, _ = require_member(user, conversation_id)
+            existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
+            if existing:
+                return existing, False
+        conversation, verdict, attachments = check_send_message(
+            user, conversation_id, text=text, client_id=client_id, parent_id=parent_id, attachment_ids=attachment_ids
         )
         if verdict.outcome != ml_scoring.HOLD:
-            return post(posted, user, conversation, text=text, client_id=client_id, parent_id=parent_id)
-        kept = held.hold(user, conversation, verdict, text=text, client_id=client_id, parent_id=parent_id)
+            return post(
+                posted,
+                user,
+                conversation,
+                text=text,
+                client_id=client_id,
+                parent_id=parent_id,
+                attachment_ids=attachment_ids,
+                attachments=attachments,
+            )
+        kept = held.hold(
+            user,
+            conversation,
+            verdict,
+            text=text,
+            client_id=client_id,
+            parent_id=parent_id,
+            attachment_ids=attachment_ids,
+        )
     if kept.state == kept.State.APPROVED:  # a retry of a send a moderator let through since
         return get_store().find_by_client_id(conversation.id, user.pk, client_id), False
     raise held.MessageHeld()
@@ -138,6 +180,8 @@ def tombstone(actor, message) -> Message:
     seq, so live sockets and resuming ones see it. Callers check first. Raises AlreadyDone."""
     with transaction.atomic():
         event = get_store().delete(message.id, actor.pk)
+        if message.attachments:
+            get_attachments().released(message)
         payload = {"conversation_id": str(message.conversation_id), "message_id": str(message.id), "seq": event.seq}
         announce(event, actor, payload)
     return event.message

@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 
 from chats import mentions
 from chats.actions.changes import announce, created_event, message_payload
+from chats.attachments import get_attachments
 from chats.backends import get_store
 
 User = get_user_model()
@@ -40,8 +41,9 @@ def taken_back_on_failure():
         raise
 
 
-def post(posted, user, conversation, *, text, client_id, parent_id=None):
-    """(message, created): a retry with the same client_id finds the first message."""
+def post(posted, user, conversation, *, text, client_id, parent_id=None, attachment_ids=(), attachments=()):
+    """(message, created): a retry with the same client_id finds the first message. `attachments`
+    is the metadata chats.attachments claimed for `attachment_ids`; they are bound to the message."""
     mentioned, everyone = resolve_mentions(conversation, text)
     message, created = get_store().send(
         conversation_id=conversation.id,
@@ -51,8 +53,11 @@ def post(posted, user, conversation, *, text, client_id, parent_id=None):
         parent_id=parent_id,
         mentions=mentioned,
         mention_all=everyone,
+        attachments=list(attachments),
     )
     if created:
         posted.append(message)
+        if attachment_ids:
+            get_attachments().bind(attachment_ids, message)
         announce(created_event(message), user, message_payload(message))
     return message, created

@@ -33,8 +33,15 @@ class RoleIn(StrictSerializer):
 
 class SendIn(StrictSerializer):
     client_id = TextField(max_length=64, help_text="Made by the client; a retry with the same id is safe.")
-    text = TextField(max_length=100_000, trim_whitespace=False)
+    text = TextField(max_length=100_000, trim_whitespace=False, allow_blank=True)
     parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    attachment_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        default=list,
+        max_length=10,
+        help_text="Your uploads (POST /api/v1/uploads) not yet sent; the text may then be empty.",
+    )
 
 
 class EditIn(StrictSerializer):

@@ -25,6 +25,7 @@ class MessageStore(ABC):
         parent_id: UUID | None,
         mentions: list[int],
         mention_all: bool,
+        attachments: list[dict] = (),
     ) -> tuple[Message, bool]:
         """Store a message; (message, created). A known (conversation, sender, client_id) returns the
         first message and created=False, and uses no seq."""
@@ -43,7 +44,7 @@ class MessageStore(ABC):
 
     @abstractmethod
     def delete(self, message_id: UUID, actor_id: int) -> Event:
-        """Leave a tombstone: text, edit history and reactions are gone; the seq stays.
+        """Leave a tombstone: text, attachments, edit history and reactions are gone; the seq stays.
         Raises AlreadyDone if the message is a tombstone already."""
 
     @abstractmethod

@@ -3,7 +3,8 @@
 Collections
   messages  one document per message: {_id: message id, conversation, seq, span, sender, client_id,
             dedupe ("conversation:sender:client_id"), text, tokens (search words), parent, mentions,
-            mention_all, created_at, edited_at, deleted_at, pinned_at, pinned_by,
+            mention_all, attachments (what the files app said of each file), created_at, edited_at,
+            deleted_at, pinned_at, pinned_by,
             reactions: [{emoji, user_id}] in the order given, edits: [{text, replaced_at}] oldest first,
             v (the seq of its last change), tx (that change's token), prev and prev_edits (its state
             before that change)}. Reactions are an array, not an object keyed by emoji: an emoji is any
@@ -179,7 +180,7 @@ class MongoMessageStore(MessageStore):
 
     # --- writes ---
 
-    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
+    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
         self._ready()
         conversation, now, tx = reads.key(conversation_id), mongo_docs.now(), uuid.uuid4().hex
         try:
@@ -196,6 +197,7 @@ class MongoMessageStore(MessageStore):
                     parent_id=parent_id,
                     mentions=list(mentions),
                     mention_all=mention_all,
+                    attachments=list(attachments),
                 )
                 # The event first: an orphan message then always has an orphan event to be found by.
                 event = event_document(conversation, seq, "message.created", sender_id, now, message.id)
@@ -292,6 +294,7 @@ class MongoMessageStore(MessageStore):
                 "text": "",
                 "mentions": [],
                 "mention_all": False,
+                "attachments": [],
                 "deleted_at": now,
                 "pinned_at": None,
                 "pinned_by": None,

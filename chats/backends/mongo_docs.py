@@ -6,7 +6,19 @@ from chats.backends import mongo_reads as reads
 from chats.backends.types import Message
 
 # What a change may alter, and what `prev` keeps to show (or restore) the message before it.
-STATE = ("text", "mentions", "mention_all", "edited_at", "deleted_at", "pinned_at", "pinned_by", "reactions", "v", "tx")
+STATE = (
+    "text",
+    "mentions",
+    "mention_all",
+    "attachments",
+    "edited_at",
+    "deleted_at",
+    "pinned_at",
+    "pinned_by",
+    "reactions",
+    "v",
+    "tx",
+)
 
 
 def now():
@@ -34,6 +46,7 @@ def message_document(message: Message, history=()):
         "parent": reads.key(message.parent_id),
         "mentions": list(message.mentions),
         "mention_all": message.mention_all,
+        "attachments": list(message.attachments),
         "created_at": message.created_at,
         "edited_at": message.edited_at,
         "deleted_at": message.deleted_at,

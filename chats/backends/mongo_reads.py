@@ -187,6 +187,7 @@ def to_message(doc):
         pinned_at=doc.get("pinned_at"),
         pinned_by_id=doc.get("pinned_by"),
         reactions=reactions,
+        attachments=list(doc.get("attachments", ())),
     )
 
 

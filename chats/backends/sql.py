@@ -20,17 +20,29 @@ SEARCH_CONFIG = "simple"  # no stemming: chat text is short, multilingual and fu
 
 _SEND_FIELDS = [
     StoredMessage._meta.get_field(name)
-    for name in ("id", "conversation_id", "sender_id", "client_id", "text", "parent_id", "mentions", "mention_all")
-] + [StoredMessage._meta.get_field("created_at")]
+    for name in (
+        "id",
+        "conversation_id",
+        "sender_id",
+        "client_id",
+        "text",
+        "parent_id",
+        "mentions",
+        "mention_all",
+        "attachments",
+        "created_at",
+    )
+]
 _SEND_SQL = f"""
     WITH next AS (
         UPDATE {SeqCounter._meta.db_table} SET last_seq = last_seq + 1
         WHERE conversation_id = %(conversation_id)s RETURNING last_seq
     ), message AS (
         INSERT INTO {StoredMessage._meta.db_table}
-            (id, conversation_id, seq, sender_id, client_id, text, parent_id, mentions, mention_all, created_at)
+            (id, conversation_id, seq, sender_id, client_id, text, parent_id, mentions, mention_all, attachments,
+             created_at)
         SELECT %(id)s, %(conversation_id)s, last_seq, %(sender_id)s, %(client_id)s, %(text)s, %(parent_id)s,
-            %(mentions)s, %(mention_all)s, %(created_at)s
+            %(mentions)s, %(mention_all)s, %(attachments)s, %(created_at)s
         FROM next
         ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
         RETURNING seq
@@ -67,10 +79,10 @@ class SqlMessageStore(MessageStore):
         )
         return event
 
-    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
+    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
         if connection.vendor == "postgresql":
             sent = self._send_in_one_statement(
-                conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all
+                conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments
             )
             if sent is not None:
                 return sent
@@ -91,6 +103,7 @@ class SqlMessageStore(MessageStore):
                     parent_id=parent_id,
                     mentions=mentions,
                     mention_all=mention_all,
+                    attachments=list(attachments),
                     created_at=now,
                 )
                 self._log(conversation_id, "message.created", sender_id, row.id, seq=seq, now=now)
@@ -98,7 +111,9 @@ class SqlMessageStore(MessageStore):
             return dup.message, False
         return _message(row, {}), True
 
-    def _send_in_one_statement(self, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all):
+    def _send_in_one_statement(
+        self, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments
+    ):
         """PostgreSQL: the seq, the message and its event in one statement, so that the counter
         row's lock, which every sender of the conversation waits on until the commit, is held for
         one round trip and the commit instead of six. A retry (the same client_id) conflicts on
@@ -113,6 +128,7 @@ class SqlMessageStore(MessageStore):
             parent_id=parent_id,
             mentions=mentions,
             mention_all=mention_all,
+            attachments=list(attachments),
             created_at=timezone.now(),
         )
         prep = {f.attname: f.get_db_prep_save(getattr(message, f.attname), connection) for f in _SEND_FIELDS}
@@ -149,7 +165,10 @@ class SqlMessageStore(MessageStore):
         row = self._locked(message_id)
         row.text, row.mentions, row.mention_all, row.deleted_at = "", [], False, timezone.now()
         row.pinned_at = row.pinned_by_id = None
-        row.save(update_fields=["text", "mentions", "mention_all", "deleted_at", "pinned_at", "pinned_by_id"])
+        row.attachments = []
+        row.save(
+            update_fields=["text", "mentions", "mention_all", "attachments", "deleted_at", "pinned_at", "pinned_by_id"]
+        )
         row.edits.all().delete()
         row.reactions.all().delete()
         return self._event_for(row, "message.deleted", actor_id)
@@ -365,6 +384,7 @@ def _row(message):
         parent_id=message.parent_id,
         mentions=message.mentions,
         mention_all=message.mention_all,
+        attachments=list(message.attachments),
         created_at=message.created_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
@@ -390,6 +410,7 @@ def _message(row, reactions):
         pinned_at=row.pinned_at,
         pinned_by_id=row.pinned_by_id,
         reactions={emoji: list(users) for emoji, users in reactions.items()},
+        attachments=list(row.attachments),
     )
 
 

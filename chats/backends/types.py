@@ -23,6 +23,9 @@ class Message:
     pinned_by_id: int | None = None
     # emoji -> user ids, in the order they reacted
     reactions: dict[str, list[int]] = field(default_factory=dict)
+    # What the files app said about each attached file when the message was sent (id, name, size,
+    # type, image size, placeholder): the store keeps it as given, a tombstone drops it.
+    attachments: list[dict] = field(default_factory=list)
 
     @property
     def is_deleted(self):

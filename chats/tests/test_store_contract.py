@@ -188,6 +188,25 @@ def test_edits_keep_the_history_oldest_first(store, conversation):
     assert store.get(message.id) == event.message
 
 
+FILE = {"id": "6f1c2d4e-0000-4000-8000-000000000001", "name": "plan.pdf", "size": 12, "kind": "file"}
+
+
+def test_a_messages_attachments_are_kept_as_given_and_a_tombstone_drops_them(store, conversation):
+    message = send(store, conversation, text="", attachments=[FILE])
+    assert message.attachments == [FILE]
+    assert store.get(message.id).attachments == [FILE]
+    assert store.events_after(conversation, 0, 10)[0].message.attachments == [FILE]
+    store.delete(message.id, 1)
+    assert store.get(message.id).attachments == []
+    assert "plan.pdf" not in str(store.events_after(conversation, 0, 10))
+
+
+def test_an_exported_chunk_carries_the_attachments(store, conversation):
+    message = send(store, conversation, attachments=[FILE])
+    chunk = store.export(conversation, 0, message.seq)
+    assert chunk.messages[0].attachments == [FILE]
+
+
 def test_delete_leaves_a_tombstone_without_text_history_or_reactions(store, conversation):
     message = send(store, conversation, text="secret", mentions=[2], mention_all=True)
     store.edit(message.id, "secret 2", 1)

@@ -274,9 +274,14 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     async def _do_resume(self, conversations):
         return self.resume(conversations)
 
-    async def _do_send(self, conversation_id, client_id, text, parent_id):
+    async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=()):
         message, created = await in_thread(chat_actions.do_send_message)(
-            self.user, conversation_id, text=text, client_id=client_id, parent_id=parent_id
+            self.user,
+            conversation_id,
+            text=text,
+            client_id=client_id,
+            parent_id=parent_id,
+            attachment_ids=attachment_ids,
         )
         return {"message": MessageSerializer(message).data, "created": created}
 

@@ -22,7 +22,9 @@ KAFKA_PORT=${CHATSITE_KAFKA_PORT:-59092}
 KAFKA_CONTROLLER_PORT=${CHATSITE_KAFKA_CONTROLLER_PORT:-59093}
 NEO4J_PORT=${CHATSITE_NEO4J_PORT:-57687}
 FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-57017}
-for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT; do
+# The S3 gateway; SeaweedFS's inner servers take the seven ports above it.
+S3_PORT=${CHATSITE_S3_PORT:-58333}
+for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT S3_PORT; do
     [[ ${!_port} =~ ^[0-9]+$ ]] && ((${!_port} > 0 && ${!_port} < 65536)) ||
         { echo "svc: $_port (CHATSITE_$_port) is not a port number: ${!_port}" >&2; exit 2; }
 done

@@ -1,0 +1,46 @@
+"""The contract of an object store for uploaded files. The contract suite checks it on each adapter.
+
+Keys are the server's own (see files.models.Upload.key): never a user's file name.
+"""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+
+@dataclass
+class PresignedUpload:
+    """Where and how a client sends a file's bytes itself: an HTTP PUT of exactly `size` bytes to
+    `url` with `headers`, before `expires_in` seconds pass."""
+
+    url: str
+    headers: dict = field(default_factory=dict)
+    expires_in: int = 0
+
+
+class ObjectStorage(ABC):
+    @abstractmethod
+    def put(self, key: str, data: BinaryIO, content_type: str) -> None:
+        """Store `data` (a file object, read to its end) under `key`, replacing what was there."""
+
+    @abstractmethod
+    def open(self, key: str) -> BinaryIO:
+        """A readable binary file object; raises FileNotFoundError for a missing key."""
+
+    def read(self, key: str, limit: int | None = None) -> bytes:
+        """The first `limit` bytes (all of them when None)."""
+        with self.open(key) as f:
+            return f.read() if limit is None else f.read(limit)
+
+    @abstractmethod
+    def size(self, key: str) -> int | None:
+        """The stored size in bytes, or None for a missing key."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None:
+        """Remove `key`; a missing key is not an error (purges repeat)."""
+
+    @abstractmethod
+    def presign_put(self, key: str, size: int, content_type: str, expires_in: int) -> PresignedUpload:
+        """A URL the client can PUT exactly `size` bytes to, without going through a web worker
+        where the store allows it."""

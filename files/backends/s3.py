@@ -1,0 +1,89 @@
+"""Any S3-compatible object store (AWS S3, SeaweedFS, MinIO, Ceph...) through django-storages and
+boto3. Big files go up in parts (boto3's managed transfer), reads of a file's head are range reads,
+and clients upload big files straight to the store with a presigned PUT."""
+
+from contextlib import closing
+
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from storages.backends.s3 import S3Storage as DjangoS3Storage
+
+from files.backends.base import ObjectStorage, PresignedUpload
+
+MISSING = {"404", "NoSuchKey", "NotFound"}
+
+
+class S3Storage(ObjectStorage):
+    def __init__(self, *, bucket, prefix="", endpoint_url=None, access_key=None, secret_key=None, region="us-east-1"):
+        self.prefix = f"{prefix}/" if prefix else ""
+        self.storage = DjangoS3Storage(
+            bucket_name=bucket,
+            endpoint_url=endpoint_url,
+            access_key=access_key,
+            secret_key=secret_key,
+            region_name=region,
+            # Path-style addressing: what self-hosted stores on one host name answer.
+            client_config=Config(
+                signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 3}
+            ),
+            default_acl=None,
+            file_overwrite=True,
+        )
+        self.bucket_name = bucket
+
+    @property
+    def client(self):
+        return self.storage.connection.meta.client
+
+    def _key(self, key):
+        return self.prefix + key
+
+    def ensure_bucket(self):
+        """Create the bucket if it is missing (tests and first runs; production makes its own)."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket_name)
+        except ClientError:
+            self.client.create_bucket(Bucket=self.bucket_name)
+
+    def put(self, key, data, content_type):
+        # upload_fileobj switches to a multipart upload above its threshold (8 MB).
+        self.client.upload_fileobj(data, self.bucket_name, self._key(key), ExtraArgs={"ContentType": content_type})
+
+    def open(self, key):
+        try:
+            return self.client.get_object(Bucket=self.bucket_name, Key=self._key(key))["Body"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] in MISSING:
+                raise FileNotFoundError(key) from e
+            raise
+
+    def read(self, key, limit=None):
+        args = {"Bucket": self.bucket_name, "Key": self._key(key)}
+        if limit is not None:
+            args["Range"] = f"bytes=0-{max(limit, 1) - 1}"
+        try:
+            with closing(self.client.get_object(**args)["Body"]) as body:
+                return body.read()[: limit if limit is not None else None]
+        except ClientError as e:
+            if e.response["Error"]["Code"] in MISSING:
+                raise FileNotFoundError(key) from e
+            raise
+
+    def size(self, key):
+        try:
+            return self.client.head_object(Bucket=self.bucket_name, Key=self._key(key))["ContentLength"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] in MISSING:
+                return None
+            raise
+
+    def delete(self, key):
+        self.client.delete_object(Bucket=self.bucket_name, Key=self._key(key))
+
+    def presign_put(self, key, size, content_type, expires_in):
+        url = self.client.generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self.bucket_name, "Key": self._key(key), "ContentType": content_type},
+            ExpiresIn=expires_in,
+        )
+        return PresignedUpload(url=url, headers={"Content-Type": content_type}, expires_in=expires_in)
