@@ -13,7 +13,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import status
 
-from accounts import throttles
+from accounts import throttles, two_factor
 from accounts.models import PROFILE_FIELDS, Device, User
 from accounts.selectors import disabled_message
 from chatsite.api_errors import ApiError
@@ -87,8 +87,14 @@ def check_login(request, username: str, password: str) -> User:
 _PASSWORD_CHECK = AllowAllUsersModelBackend()
 
 
-def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
-    """Issue a token for this device and open a browser session. Returns (token row, token string)."""
+def do_login(request, user: User, *, device: str = "", code=None) -> tuple[AuthToken, str]:
+    """Issue a token for this device and open a browser session. Returns (token row, token string).
+
+    Every token and session starts here, so this is where a user with two-factor on must also
+    spend a code (`code`: from the authenticator app, or a recovery code)."""
+    verified = two_factor.is_enabled(user)
+    if verified:
+        two_factor.check_code(request, user, code)
     with transaction.atomic():
         _make_room_for_token(user)
         instance, token = AuthToken.objects.create(user=user)
@@ -97,6 +103,8 @@ def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
     # A user fresh from registration didn't come through authenticate(), so it names no backend;
     # the password it was made with is ModelBackend's.
     login(request, user, backend=getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"))
+    if verified:
+        two_factor.mark_session_verified(request)
     return instance, token
 
 

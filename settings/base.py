@@ -26,7 +26,7 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",  # first, so that runserver serves ASGI (HTTP and WebSocket)
-    "django.contrib.admin",
+    "accounts.admin_config.ChatAdminConfig",  # django.contrib.admin, with the two-factor login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -179,6 +179,10 @@ MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/10s")  # sends per us
 LOGIN_RATE_LIMIT_PER_ACCOUNT = env("LOGIN_RATE_LIMIT_PER_ACCOUNT", default="10/5m")
 LOGIN_RATE_LIMIT_PER_ADDRESS = env("LOGIN_RATE_LIMIT_PER_ADDRESS", default="30/m")
 REGISTER_RATE_LIMIT_PER_ADDRESS = env("REGISTER_RATE_LIMIT_PER_ADDRESS", default="10/h")
+# Two-factor sign-in (accounts.two_factor): staff reach the admin only after a second factor;
+# the password step's challenge lasts this long before the code must be sent.
+TWO_FACTOR_REQUIRED_FOR_STAFF = env.bool("TWO_FACTOR_REQUIRED_FOR_STAFF", default=False)
+TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 # Deepest nesting of a JSON request body or WebSocket frame (chatsite.strict); deeper is a 400.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 

@@ -98,6 +98,8 @@ EVENT_TYPES = {
     "user.reactivated": (1, "user_id, reason, moderator_id"),
     "user.banned": (1, "user_id, reason, moderator_id"),
     "user.unbanned": (1, "user_id, reason, moderator_id"),
+    "user.two_factor_changed": (1, "user_id, enabled"),
+    "user.two_factor_reset": (1, "user_id, reason, moderator_id"),
     "message.created": (1, "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all"),
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
