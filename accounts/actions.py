@@ -27,10 +27,22 @@ USERNAME_TAKEN = "A user with that username already exists."
 # --- registration ---
 
 
-def check_register(username: str, password: str, *, email: str = "", display_name: str = "") -> None:
+def _identity_errors(username: str, email: str, display_name: str) -> dict[str, list[str]]:
     errors = _field_errors(username=username, email=email, display_name=display_name)
     if "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors["username"] = [USERNAME_TAKEN]
+    return errors
+
+
+def check_new_identity(username: str, *, display_name: str = "") -> None:
+    """The rules of a new account's names, for accounts without a password (bots)."""
+    errors = _identity_errors(username, "", display_name)
+    if errors:
+        raise ApiError("invalid", "The account is not valid.", status.HTTP_400_BAD_REQUEST, errors)
+
+
+def check_register(username: str, password: str, *, email: str = "", display_name: str = "") -> None:
+    errors = _identity_errors(username, email, display_name)
     candidate = User(username=username, email=email, display_name=display_name)
     errors.update(_password_errors("password", password, candidate))
     if errors:

@@ -60,6 +60,12 @@ class User(AbstractUser):
     # Part of the session hash: raising it ends every browser session ("log out everywhere")
     # without touching the password.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # A bot account (accounts.bots): made by `bot_owner`, signs in only with the scoped tokens its
+    # owner issues (it has no usable password), and is shown as a bot wherever users are.
+    is_bot = models.BooleanField(default=False, editable=False)
+    bot_owner = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     objects = ChatUserManager()
 
@@ -156,3 +162,19 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"recovery code of user {self.user_id}"
+
+
+class TokenScope(models.Model):
+    """What a bot's API token may do (accounts.bots.SCOPES). A token without a row (a person's
+    login) may do all its user may; one with a row only what it lists."""
+
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="scope")
+    scopes = models.CharField(max_length=64)  # comma-separated, e.g. "read,send"
+    label = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"{self.label or 'token'}: {self.scopes}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(filter(None, self.scopes.split(",")))

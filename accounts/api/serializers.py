@@ -120,7 +120,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "avatar_url", "bio", "status_text"]
+        fields = ["id", "username", "display_name", "avatar_url", "bio", "status_text", "is_bot"]
         read_only_fields = fields
 
 
@@ -130,7 +130,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "display_name", "avatar_url", "bio", "status_text", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "avatar_url",
+            "bio",
+            "status_text",
+            "date_joined",
+            "is_bot",
+        ]
         read_only_fields = fields
 
 
@@ -182,3 +192,32 @@ class TwoFactorEnrolmentSerializer(serializers.Serializer):
 
 class RecoveryCodesSerializer(serializers.Serializer):
     recovery_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown this once only.")
+
+
+# --- bots ---
+
+
+class BotCreateSerializer(StrictSerializer):
+    username = Text(max_length=USERNAME_MAX_LENGTH, trim_whitespace=False)
+    display_name = Text(max_length=_max_length("display_name"), required=False, allow_blank=True, default="")
+
+
+class BotTokenCreateSerializer(StrictSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=["read", "send", "manage"]), min_length=1)
+    label = Text(max_length=64, required=False, allow_blank=True, default="")
+
+
+class BotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "is_bot", "is_active", "date_joined"]
+        read_only_fields = fields
+
+
+class BotListSerializer(serializers.Serializer):
+    results = BotSerializer(many=True)
+
+
+class BotTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown this once. Send as `Authorization: Token <token>`.")
+    scopes = serializers.ListField(child=serializers.CharField())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import two_factor_views, views
+from accounts.api import bot_views, two_factor_views, views
 from chatsite import strict  # noqa: F401  (registers the <id:...> converter)
 
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("me/two-factor/confirm", two_factor_views.TwoFactorConfirmView.as_view(), name="me-two-factor-confirm"),
     path("me/two-factor/disable", two_factor_views.TwoFactorDisableView.as_view(), name="me-two-factor-disable"),
     path("me/two-factor/recovery-codes", two_factor_views.RecoveryCodesView.as_view(), name="me-two-factor-recovery"),
+    path("bots", bot_views.BotsView.as_view(), name="bots"),
+    path("bots/<id:bot_id>/tokens", bot_views.BotTokensView.as_view(), name="bot-tokens"),
     path("users", views.UserSearchView.as_view(), name="users-search"),
     path("users/<id:user_id>", views.UserView.as_view(), name="users-detail"),
 ]

@@ -21,6 +21,8 @@ PATHS = {
     "/api/v1/me/two-factor/confirm": {"post"},
     "/api/v1/me/two-factor/disable": {"post"},
     "/api/v1/me/two-factor/recovery-codes": {"post"},
+    "/api/v1/bots": {"get", "post"},
+    "/api/v1/bots/{bot_id}/tokens": {"post", "delete"},
     "/api/v1/users": {"get"},
     "/api/v1/users/{user_id}": {"get"},
     "/api/v1/blocks": {"get"},
