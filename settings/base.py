@@ -196,6 +196,8 @@ OUTGOING_WEBHOOK_MAX_RESPONSE_BYTES = env.int("OUTGOING_WEBHOOK_MAX_RESPONSE_BYT
 # Requests to user-given URLs (chatsite.outbound) never reach private or local addresses, except
 # these networks (CIDR, comma-separated), e.g. a bot on the same host.
 OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+# Retention policies (chats.retention): messages deleted per batch, per conversation, by the daily job.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
 # Deepest nesting of a JSON request body or WebSocket frame (chatsite.strict); deeper is a 400.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
