@@ -13,7 +13,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import status
 
-from accounts import throttles
+from accounts import throttles, two_factor
 from accounts.models import PROFILE_FIELDS, Device, User
 from accounts.selectors import disabled_message
 from chatsite.api_errors import ApiError
@@ -27,10 +27,22 @@ USERNAME_TAKEN = "A user with that username already exists."
 # --- registration ---
 
 
-def check_register(username: str, password: str, *, email: str = "", display_name: str = "") -> None:
+def _identity_errors(username: str, email: str, display_name: str) -> dict[str, list[str]]:
     errors = _field_errors(username=username, email=email, display_name=display_name)
     if "username" not in errors and User.objects.filter(username__iexact=username).exists():
         errors["username"] = [USERNAME_TAKEN]
+    return errors
+
+
+def check_new_identity(username: str, *, display_name: str = "") -> None:
+    """The rules of a new account's names, for accounts without a password (bots)."""
+    errors = _identity_errors(username, "", display_name)
+    if errors:
+        raise ApiError("invalid", "The account is not valid.", status.HTTP_400_BAD_REQUEST, errors)
+
+
+def check_register(username: str, password: str, *, email: str = "", display_name: str = "") -> None:
+    errors = _identity_errors(username, email, display_name)
     candidate = User(username=username, email=email, display_name=display_name)
     errors.update(_password_errors("password", password, candidate))
     if errors:
@@ -87,8 +99,14 @@ def check_login(request, username: str, password: str) -> User:
 _PASSWORD_CHECK = AllowAllUsersModelBackend()
 
 
-def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
-    """Issue a token for this device and open a browser session. Returns (token row, token string)."""
+def do_login(request, user: User, *, device: str = "", code=None) -> tuple[AuthToken, str]:
+    """Issue a token for this device and open a browser session. Returns (token row, token string).
+
+    Every token and session starts here, so this is where a user with two-factor on must also
+    spend a code (`code`: from the authenticator app, or a recovery code)."""
+    verified = two_factor.is_enabled(user)
+    if verified:
+        two_factor.check_code(request, user, code)
     with transaction.atomic():
         _make_room_for_token(user)
         instance, token = AuthToken.objects.create(user=user)
@@ -97,6 +115,8 @@ def do_login(request, user: User, *, device: str = "") -> tuple[AuthToken, str]:
     # A user fresh from registration didn't come through authenticate(), so it names no backend;
     # the password it was made with is ModelBackend's.
     login(request, user, backend=getattr(user, "backend", "django.contrib.auth.backends.ModelBackend"))
+    if verified:
+        two_factor.mark_session_verified(request)
     return instance, token
 
 

@@ -60,6 +60,12 @@ class User(AbstractUser):
     # Part of the session hash: raising it ends every browser session ("log out everywhere")
     # without touching the password.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # A bot account (accounts.bots): made by `bot_owner`, signs in only with the scoped tokens its
+    # owner issues (it has no usable password), and is shown as a bot wherever users are.
+    is_bot = models.BooleanField(default=False, editable=False)
+    bot_owner = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="+", editable=False
+    )
 
     objects = ChatUserManager()
 
@@ -122,3 +128,53 @@ class Block(models.Model):
 
     def __str__(self):
         return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class TwoFactor(models.Model):
+    """A user's authenticator app (TOTP, RFC 6238). Enrolment writes the secret; it guards sign-in
+    only once `confirmed_at` is set, i.e. after the user proved the app makes the right codes."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    secret = models.CharField(max_length=64)  # base32, as authenticator apps read it
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step whose code was accepted: a code seen once (by a shoulder or a proxy log)
+    # never works again, not even within its 30 seconds.
+    last_step = models.BigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "two-factor authenticator"
+
+    def __str__(self):
+        return f"two-factor of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code for the day the phone is lost. Only its SHA-256 is kept: the codes are long
+    random strings, so a fast hash is enough (nothing to guess from a leaked table)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "code_hash"], name="accounts_recovery_code_unique")]
+
+    def __str__(self):
+        return f"recovery code of user {self.user_id}"
+
+
+class TokenScope(models.Model):
+    """What a bot's API token may do (accounts.bots.SCOPES). A token without a row (a person's
+    login) may do all its user may; one with a row only what it lists."""
+
+    token = models.OneToOneField("knox.AuthToken", on_delete=models.CASCADE, primary_key=True, related_name="scope")
+    scopes = models.CharField(max_length=64)  # comma-separated, e.g. "read,send"
+    label = models.CharField(max_length=64, blank=True)
+
+    def __str__(self):
+        return f"{self.label or 'token'}: {self.scopes}"
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(filter(None, self.scopes.split(",")))

@@ -30,6 +30,10 @@ def is_active(user_id: int) -> bool:
 # --- blocks: one query each; chats asks on every send ---
 
 
+def is_bot(user_id: int) -> bool:
+    return User.objects.filter(pk=user_id, is_bot=True).exists()
+
+
 def is_blocked(blocker_id: int, blocked_id: int) -> bool:
     return Block.objects.filter(blocker_id=blocker_id, blocked_id=blocked_id).exists()
 

@@ -1,7 +1,10 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 
 
 class Conversation(models.Model):
@@ -197,3 +200,46 @@ class StoredEvent(models.Model):
 
     def __str__(self):
         return f"{self.type} {self.conversation_id}#{self.seq}"
+
+
+class RetentionPolicy(models.Model):
+    """Delete messages older than `days`: in every conversation of a kind, or in one conversation.
+    A conversation's own policy wins over its kind's (chats.retention)."""
+
+    kind = models.CharField(max_length=16, choices=Conversation.Kind.choices, blank=True)
+    conversation = models.OneToOneField(Conversation, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    days = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "retention policies"
+        constraints = [
+            # Exactly one of kind and conversation.
+            models.CheckConstraint(
+                condition=(Q(kind="") & Q(conversation__isnull=False)) | (~Q(kind="") & Q(conversation__isnull=True)),
+                name="chats_retention_kind_xor_conversation",
+            ),
+            models.UniqueConstraint(fields=["kind"], condition=~Q(kind=""), name="chats_retention_one_per_kind"),
+        ]
+
+    def __str__(self):
+        where = f"conversation {self.conversation_id}" if self.conversation_id else f"every {self.kind}"
+        return f"{where}: {self.days} days"
+
+
+class RetentionRun(models.Model):
+    """The audit of retention: each run of each policy, what it deleted, and when."""
+
+    policy = models.ForeignKey(RetentionPolicy, null=True, on_delete=models.SET_NULL, related_name="runs")
+    policy_text = models.CharField(max_length=200)  # what the policy said then, if it changes or goes
+    cutoff = models.DateTimeField()
+    deleted = models.PositiveIntegerField(default=0)
+    conversations = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"{self.policy_text}: {self.deleted} deleted"

@@ -46,3 +46,11 @@ def purge_tombstones():
     purged = get_store().purge_tombstones(older_than)
     log.info("purged %s tombstoned messages deleted before %s", purged, older_than.isoformat())
     return purged
+
+
+@shared_task(soft_time_limit=3500, time_limit=3600, **RETRYING)
+def apply_retention():
+    """Delete the messages that retention policies say are too old (chats.retention)."""
+    from chats import retention
+
+    return sum(run.deleted for run in retention.apply_all())

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("chats.api.urls")),
     path("", include("moderation.api.urls")),
     path("", include("files.api.urls")),
+    path("", include("integrations.api.urls")),
 ]

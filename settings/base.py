@@ -26,7 +26,7 @@ WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "daphne",  # first, so that runserver serves ASGI (HTTP and WebSocket)
-    "django.contrib.admin",
+    "accounts.admin_config.ChatAdminConfig",  # django.contrib.admin, with the two-factor login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "moderation",
     "files",
+    "integrations",
     "web",
 ]
 
@@ -181,6 +182,24 @@ MESSAGE_RATE_LIMIT = env("MESSAGE_RATE_LIMIT", default="30/10s")  # sends per us
 LOGIN_RATE_LIMIT_PER_ACCOUNT = env("LOGIN_RATE_LIMIT_PER_ACCOUNT", default="10/5m")
 LOGIN_RATE_LIMIT_PER_ADDRESS = env("LOGIN_RATE_LIMIT_PER_ADDRESS", default="30/m")
 REGISTER_RATE_LIMIT_PER_ADDRESS = env("REGISTER_RATE_LIMIT_PER_ADDRESS", default="10/h")
+# Two-factor sign-in (accounts.two_factor): staff reach the admin only after a second factor;
+# the password step's challenge lasts this long before the code must be sent.
+TWO_FACTOR_REQUIRED_FOR_STAFF = env.bool("TWO_FACTOR_REQUIRED_FOR_STAFF", default=False)
+TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
+# Incoming webhooks (integrations.incoming): the largest body, and posts per webhook per window.
+INCOMING_WEBHOOK_MAX_BYTES = env.int("INCOMING_WEBHOOK_MAX_BYTES", default=16384)
+INCOMING_WEBHOOK_RATE_LIMIT = env("INCOMING_WEBHOOK_RATE_LIMIT", default="30/m")
+# Outgoing webhooks (integrations.outgoing): tries per event, the first retry's wait (doubling
+# after), the time one POST may take, and how much of the answer is read.
+OUTGOING_WEBHOOK_MAX_ATTEMPTS = env.int("OUTGOING_WEBHOOK_MAX_ATTEMPTS", default=5)
+OUTGOING_WEBHOOK_RETRY_BACKOFF = env.float("OUTGOING_WEBHOOK_RETRY_BACKOFF", default=10.0)
+OUTGOING_WEBHOOK_TIMEOUT_SECONDS = env.float("OUTGOING_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+OUTGOING_WEBHOOK_MAX_RESPONSE_BYTES = env.int("OUTGOING_WEBHOOK_MAX_RESPONSE_BYTES", default=65536)
+# Requests to user-given URLs (chatsite.outbound) never reach private or local addresses, except
+# these networks (CIDR, comma-separated), e.g. a bot on the same host.
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+# Retention policies (chats.retention): messages deleted per batch, per conversation, by the daily job.
+RETENTION_BATCH_SIZE = env.int("RETENTION_BATCH_SIZE", default=500)
 # Deepest nesting of a JSON request body or WebSocket frame (chatsite.strict); deeper is a 400.
 JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 
@@ -190,7 +209,11 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # A bot's token does only what its scopes allow (accounts.bots).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "accounts.permissions.TokenScopePermission",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "chatsite.api_errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": ["chatsite.strict.JSONParser"],

@@ -37,6 +37,11 @@ user.banned (1) [user id]
     are revoked and its open sockets closed
 user.unbanned (1) [user id]
     user_id, reason, moderator_id: login works again (the old tokens stay revoked)
+user.two_factor_changed (1) [user id]
+    user_id, enabled: the user turned two-factor sign-in on or off (accounts.two_factor)
+user.two_factor_reset (1) [user id]
+    user_id, reason, moderator_id: an admin removed the user's second factor (the recovery path);
+    every login of the user was ended
 
 message.created (1) [conversation id]
     conversation_id, message_id, seq, sender_id, text, parent_id (or null), mentions (user ids),
@@ -104,6 +109,8 @@ EVENT_TYPES = {
     "user.reactivated": (1, "user_id, reason, moderator_id"),
     "user.banned": (1, "user_id, reason, moderator_id"),
     "user.unbanned": (1, "user_id, reason, moderator_id"),
+    "user.two_factor_changed": (1, "user_id, enabled"),
+    "user.two_factor_reset": (1, "user_id, reason, moderator_id"),
     "message.created": (
         1,
         "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all, attachments",

@@ -52,3 +52,12 @@ def group_of(owner, *members, title="Team"):
     from chats import actions
 
     return actions.do_create_conversation(owner, kind="group", title=title, member_ids=[m.pk for m in members])
+
+
+def bot_of(owner, username="helperbot", scopes=("read", "send")):
+    """A bot owned by `owner`, made through the bots actions; returns (bot, token string)."""
+    from accounts import bots
+
+    bot = bots.do_create_bot(owner, username)
+    _, token = bots.do_issue_token(owner, bot.pk, list(scopes))
+    return bot, token

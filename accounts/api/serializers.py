@@ -120,7 +120,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "avatar_url", "bio", "status_text"]
+        fields = ["id", "username", "display_name", "avatar_url", "bio", "status_text", "is_bot"]
         read_only_fields = fields
 
 
@@ -130,7 +130,17 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "display_name", "avatar_url", "bio", "status_text", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "display_name",
+            "avatar_url",
+            "bio",
+            "status_text",
+            "date_joined",
+            "is_bot",
+        ]
         read_only_fields = fields
 
 
@@ -142,3 +152,72 @@ class SessionSerializer(serializers.Serializer):
 
 class UserListSerializer(serializers.Serializer):
     results = PublicProfileSerializer(many=True)
+
+
+# --- two-factor ---
+
+CODE_MAX_LENGTH = 32  # a TOTP code or a recovery code, with the spaces people type
+
+
+class TwoFactorLoginSerializer(StrictSerializer):
+    challenge = Text(max_length=512, help_text="From the login's 202 answer.")
+    code = Text(max_length=CODE_MAX_LENGTH, help_text="From the authenticator app, or a recovery code.")
+    device = Text(max_length=DEVICE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+
+class TwoFactorCodeSerializer(StrictSerializer):
+    code = Text(max_length=CODE_MAX_LENGTH)
+
+
+class TwoFactorProofSerializer(StrictSerializer):
+    password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
+    code = Text(max_length=CODE_MAX_LENGTH, help_text="From the authenticator app, or a recovery code.")
+
+
+class TwoFactorChallengeSerializer(serializers.Serializer):
+    two_factor_required = serializers.BooleanField(default=True)
+    challenge = serializers.CharField(help_text="Send it with the code to POST /api/v1/auth/login/two-factor.")
+
+
+class TwoFactorStatusSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    required = serializers.BooleanField(help_text="Staff must have it to use the admin (a setting).")
+    recovery_codes_left = serializers.IntegerField()
+
+
+class TwoFactorEnrolmentSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="Base32; for apps that take the key typed in.")
+    otpauth_url = serializers.CharField(help_text="otpauth:// URI, for a QR code.")
+
+
+class RecoveryCodesSerializer(serializers.Serializer):
+    recovery_codes = serializers.ListField(child=serializers.CharField(), help_text="Shown this once only.")
+
+
+# --- bots ---
+
+
+class BotCreateSerializer(StrictSerializer):
+    username = Text(max_length=USERNAME_MAX_LENGTH, trim_whitespace=False)
+    display_name = Text(max_length=_max_length("display_name"), required=False, allow_blank=True, default="")
+
+
+class BotTokenCreateSerializer(StrictSerializer):
+    scopes = serializers.ListField(child=serializers.ChoiceField(choices=["read", "send", "manage"]), min_length=1)
+    label = Text(max_length=64, required=False, allow_blank=True, default="")
+
+
+class BotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "is_bot", "is_active", "date_joined"]
+        read_only_fields = fields
+
+
+class BotListSerializer(serializers.Serializer):
+    results = BotSerializer(many=True)
+
+
+class BotTokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Shown this once. Send as `Authorization: Token <token>`.")
+    scopes = serializers.ListField(child=serializers.CharField())

@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import actions, selectors, throttles
+from accounts import actions, selectors, throttles, two_factor
 from accounts.api.serializers import (
     LoginSerializer,
     MeSerializer,
@@ -13,6 +13,7 @@ from accounts.api.serializers import (
     PublicProfileSerializer,
     RegisterSerializer,
     SessionSerializer,
+    TwoFactorChallengeSerializer,
     UserListSerializer,
     UserSearchSerializer,
 )
@@ -58,13 +59,21 @@ class LoginView(PublicEndpoint):
     @extend_schema(
         operation_id="auth_login",
         request=LoginSerializer,
-        responses={200: SessionSerializer, **error_responses(400, 403, 415, 429)},
+        responses={
+            200: SessionSerializer,
+            202: TwoFactorChallengeSerializer,
+            **error_responses(400, 403, 415, 429),
+        },
         summary="Sign in: a token for this device, and a browser session",
-        description="Unknown user and wrong password both answer 400 `invalid_credentials`.",
+        description="Unknown user and wrong password both answer 400 `invalid_credentials`. A user with "
+        "two-factor on gets 202 and a challenge instead; POST it with a code to /api/v1/auth/login/two-factor.",
     )
     def post(self, request):
         data = parse(LoginSerializer, request.data)
         user = actions.check_login(request, data["username"], data["password"])
+        if two_factor.is_enabled(user):
+            body = {"two_factor_required": True, "challenge": two_factor.challenge_for(user)}
+            return Response(TwoFactorChallengeSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         instance, token = actions.do_login(request, user, device=data["device"])
         return session_response(instance, token, user, status.HTTP_200_OK)
 

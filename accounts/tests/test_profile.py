@@ -101,6 +101,7 @@ def test_public_profile_shows_public_fields_and_never_email(alice, api_client, m
         "avatar_url": None,
         "bio": "hi",
         "status_text": "away",
+        "is_bot": False,
     }
 
 

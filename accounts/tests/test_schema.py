@@ -11,16 +11,24 @@ OURS = [
 PATHS = {
     "/api/v1/auth/register": {"post"},
     "/api/v1/auth/login": {"post"},
+    "/api/v1/auth/login/two-factor": {"post"},
     "/api/v1/auth/logout": {"post"},
     "/api/v1/auth/logout-all": {"post"},
     "/api/v1/auth/password": {"post"},
     "/api/v1/me": {"get", "patch"},
+    "/api/v1/me/two-factor": {"get"},
+    "/api/v1/me/two-factor/enrol": {"post"},
+    "/api/v1/me/two-factor/confirm": {"post"},
+    "/api/v1/me/two-factor/disable": {"post"},
+    "/api/v1/me/two-factor/recovery-codes": {"post"},
+    "/api/v1/bots": {"get", "post"},
+    "/api/v1/bots/{bot_id}/tokens": {"post", "delete"},
     "/api/v1/users": {"get"},
     "/api/v1/users/{user_id}": {"get"},
     "/api/v1/blocks": {"get"},
     "/api/v1/blocks/{user_id}": {"put", "delete"},
 }
-PUBLIC = {"/api/v1/auth/register", "/api/v1/auth/login"}
+PUBLIC = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/login/two-factor"}
 
 
 @pytest.fixture

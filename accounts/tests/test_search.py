@@ -49,7 +49,7 @@ def test_username_matches_come_before_display_name_matches(me, api_client, make_
 def test_search_results_are_public_profiles_without_email(me, api_client, make_user):
     make_user("alice", email="alice@example.com")
     result = search(api_client, q="ali").json()["results"][0]
-    assert set(result) == {"id", "username", "display_name", "avatar_url", "bio", "status_text"}
+    assert set(result) == {"id", "username", "display_name", "avatar_url", "bio", "status_text", "is_bot"}
 
 
 def test_a_leading_at_sign_is_ignored(me, api_client, make_user):

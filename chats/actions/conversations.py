@@ -13,6 +13,8 @@ from chats.actions.rules import (
     forbidden,
     invalid,
     lock_conversation,
+    refuse_bot,
+    refuse_others_bot,
     require_admin,
     require_member,
     require_open,
@@ -27,6 +29,7 @@ User = get_user_model()
 
 def check_create_conversation(user, *, kind: str, title: str, is_public: bool, member_ids: list[int]) -> list:
     """The invitees, as users. Every id must name an active user whom the creator may add."""
+    refuse_bot(user)
     if kind not in (Kind.GROUP, Kind.CHANNEL):
         raise invalid("kind", "Create a group or a channel here; direct conversations have their own endpoint.")
     if not title.strip():
@@ -40,6 +43,7 @@ def check_create_conversation(user, *, kind: str, title: str, is_public: bool, m
     for other in invitees:
         if either_blocked(user.pk, other.pk):
             raise forbidden(f"You cannot add {other.username}.", "blocked")
+        refuse_others_bot(user, other)
     return invitees
 
 
@@ -68,12 +72,14 @@ def _created(conversation, actor):
 
 
 def check_open_direct(user, other) -> None:
+    refuse_bot(user)
     if other.pk == user.pk:
         raise invalid("user_id", "A direct conversation needs another person.")
     if not other.is_active:
         raise ApiError("not_found", "User not found.", 404)
     if either_blocked(user.pk, other.pk):
         raise forbidden("You cannot message this person.", "blocked")
+    refuse_others_bot(user, other)
 
 
 def do_open_direct(user, other) -> tuple[Conversation, bool]:

@@ -15,6 +15,8 @@ from chats.actions.rules import (
     forbidden,
     invalid,
     lock_conversation,
+    refuse_bot,
+    refuse_others_bot,
     require_admin,
     require_member,
     require_open,
@@ -65,6 +67,7 @@ def check_invite(actor, conversation_id, target) -> Conversation:
         raise ApiError("not_found", "User not found.", 404)
     if either_blocked(actor.pk, target.pk):
         raise forbidden(f"You cannot add {target.username}.", "blocked")
+    refuse_others_bot(actor, target)
     if membership_of(target, conversation_id):
         raise ApiError("already_member", f"{target.username} is already a member.", 409)
     return conversation
@@ -78,6 +81,7 @@ def do_invite(actor, conversation_id, target) -> Membership:
 
 
 def check_join(user, conversation_id) -> Conversation:
+    refuse_bot(user)
     conversation, membership = conversation_for(user, conversation_id)
     if membership:
         raise ApiError("already_member", "You are already a member.", 409)

@@ -176,10 +176,11 @@ def do_delete_message(user, conversation_id, message_id) -> Message:
 
 def tombstone(actor, message) -> Message:
     """Delete a message for everyone, whoever asks (its sender, a conversation admin, or a moderator
-    through moderation.actions): the store leaves the tombstone and logs message.deleted with a
-    seq, so live sockets and resuming ones see it. Callers check first. Raises AlreadyDone."""
+    through moderation.actions, or a retention policy with no actor): the store leaves the tombstone
+    and logs message.deleted with a seq, so live sockets and resuming ones see it. Callers check
+    first. Raises AlreadyDone."""
     with transaction.atomic():
-        event = get_store().delete(message.id, actor.pk)
+        event = get_store().delete(message.id, actor.pk if actor else None)
         if message.attachments:
             get_attachments().released(message)
         payload = {"conversation_id": str(message.conversation_id), "message_id": str(message.id), "seq": event.seq}

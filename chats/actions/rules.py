@@ -57,3 +57,15 @@ def refuse_blocked_peer(user, conversation):
         peer = next(iter(member_ids(conversation.id) - {user.pk}), None)
         if peer and either_blocked(user.pk, peer):
             raise forbidden("You cannot message this person.", "blocked")
+
+
+def refuse_bot(user):
+    """Bots live in the conversations people add them to: they never create, join or open one."""
+    if user.is_bot:
+        raise forbidden("A bot can't do this; its owner adds it to conversations.", "bot_not_allowed")
+
+
+def refuse_others_bot(actor, target):
+    """A bot is added only by its owner, who answers for what it reads and sends."""
+    if target.is_bot and target.bot_owner_id != actor.pk:
+        raise forbidden(f"Only the owner of {target.username} may add it.", "not_bot_owner")

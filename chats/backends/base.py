@@ -102,6 +102,11 @@ class MessageStore(ABC):
         """Live messages matching every word of `query`, newest first, only in these conversations."""
 
     @abstractmethod
+    def expired(self, conversation_id: UUID, older_than: datetime, limit: int) -> list[UUID]:
+        """Ids of the conversation's live (committed, not deleted) messages sent before
+        `older_than`, oldest first, at most `limit`: what a retention policy deletes next."""
+
+    @abstractmethod
     def purge_tombstones(self, older_than: datetime) -> int:
         """Remove what is left of messages deleted before `older_than` (the tombstone rows or
         documents, and anything still attached to them); return how many messages went.

@@ -343,6 +343,9 @@ class MongoMessageStore(MessageStore):
 
         return self._change(message_id, "message.pinned", actor_id, apply, {"pinned": pinned})[0]
 
+    def expired(self, conversation_id, older_than, limit):
+        return self._read(reads.expired(conversation_id, older_than, limit))
+
     def purge_tombstones(self, older_than, chunk=1000):
         # The events stay: the log keeps every seq, and events_after gives them without a message.
         # A delete that has not committed (or never will) is not purged.

@@ -273,6 +273,15 @@ def page(conversation_id, *, before=None, after=None, limit, hidden_senders=froz
     return messages if ascending else messages[::-1]
 
 
+def expired(conversation_id, older_than, limit):
+    c = key(conversation_id)
+    top = (yield Tops([c])).get(c, 0)
+    # Up to the committed seq only: a message whose send may still roll back is not retention's.
+    filter = {"conversation": c, "deleted_at": None, "created_at": {"$lt": older_than}, "seq": {"$lte": top}}
+    docs = yield Find("messages", filter, sort=[("seq", 1)], limit=limit, projection={"_id": 1})
+    return [UUID(d["_id"]) for d in docs]
+
+
 def pinned(conversation_id, hidden_senders=frozenset()):
     c = key(conversation_id)
     filter = {"conversation": c, "pinned_at": {"$ne": None}, **_not_from(hidden_senders)}

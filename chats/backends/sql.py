@@ -200,6 +200,12 @@ class SqlMessageStore(MessageStore):
         event = self._log(row.conversation_id, type, actor_id, row.id, data)
         return _event(event, self.get(row.id))
 
+    def expired(self, conversation_id, older_than, limit):
+        rows = StoredMessage.objects.filter(
+            conversation_id=conversation_id, deleted_at__isnull=True, created_at__lt=older_than
+        )
+        return list(rows.order_by("seq").values_list("pk", flat=True)[:limit])
+
     def purge_tombstones(self, older_than, chunk=1000):
         # Edits and reactions went at delete time (and cascade anyway); the StoredEvent rows stay,
         # so the log keeps every seq and events_after returns those events without a message.

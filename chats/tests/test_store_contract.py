@@ -465,3 +465,12 @@ def test_a_tombstone_takes_no_edit_reaction_pin_or_second_delete(store, conversa
         with pytest.raises(AlreadyDone):
             late_write()
     assert store.get(message.id).text == ""
+
+
+def test_expired_lists_live_messages_sent_before_the_cutoff_oldest_first(store, conversation):
+    first, second, third = (send(store, conversation, text=t) for t in ("a", "b", "c"))
+    store.delete(second.id, 1)
+    later = timezone.now() + timedelta(seconds=5)
+    assert store.expired(conversation, later, 10) == [first.id, third.id]
+    assert store.expired(conversation, later, 1) == [first.id]
+    assert store.expired(conversation, first.created_at, 10) == []

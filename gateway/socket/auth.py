@@ -7,6 +7,7 @@ from django.conf import settings
 from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
+from accounts import bots
 from gateway import fanout
 from gateway.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX
 
@@ -52,6 +53,8 @@ def user_for_token(token):
     try:
         user, instance = TokenAuthentication().authenticate_credentials(token.encode())
     except AuthenticationFailed:
+        return None
+    if not bots.allows_socket(instance):
         return None
     return user, fanout.credential_of_token(instance.token_key)
 
