@@ -23,16 +23,15 @@ def keyword_hit(keywords, text):
 
 
 def reason_for(user_id, *, is_direct, payload, keywords, mention_all_notifies):
-    """Why this message concerns this person, or None."""
-    if is_direct:
-        return REASON_DIRECT
+    """Why this message concerns this person: a mention first (it passes a level of "mentions"),
+    then the conversation's kind."""
     if user_id in payload.get("mentions", ()):
         return REASON_MENTION
     if payload.get("mention_all") and mention_all_notifies:
         return REASON_ALL
     if keywords and keyword_hit(keywords, payload.get("text") or ""):
         return REASON_KEYWORD
-    return REASON_MESSAGE
+    return REASON_DIRECT if is_direct else REASON_MESSAGE
 
 
 def wanted(reason, prefs, conversation_pref):
