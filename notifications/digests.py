@@ -121,7 +121,8 @@ def build(user, notifications):
         "unsubscribe_url": unsubscribe_url(user.pk),
         "settings_url": f"{settings.SITE_URL}/?settings=notifications",
     }
-    with translation.override(prefs.language or settings.LANGUAGE_CODE):
+    # Templates show times in the current zone: the reader's, for this e-mail.
+    with translation.override(prefs.language or settings.LANGUAGE_CODE), timezone.override(zone):
         subject = f"{count} new message{'s' if count != 1 else ''} on chatsite"
         text = render_to_string("notifications/digest.txt", context)
         html = render_to_string("notifications/digest.html", context)
