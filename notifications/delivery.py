@@ -76,7 +76,7 @@ def payload_of(notification):
         "message_id": str(notification.message_id),
         "seq": notification.seq,
         "tag": f"conversation-{notification.conversation_id}",
-        "url": f"/?c={notification.conversation_id}",
+        "url": f"/c/{notification.conversation_id}",
     }
 
 

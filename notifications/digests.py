@@ -43,7 +43,7 @@ def unsubscribe_url(user_id):
 
 
 def conversation_url(conversation_id):
-    return f"{settings.SITE_URL}/?c={conversation_id}"
+    return f"{settings.SITE_URL}/c/{conversation_id}"
 
 
 def send_due(limit=200):
@@ -119,7 +119,7 @@ def build(user, notifications):
         "conversations": conversations,
         "count": count,
         "unsubscribe_url": unsubscribe_url(user.pk),
-        "settings_url": f"{settings.SITE_URL}/?settings=notifications",
+        "settings_url": f"{settings.SITE_URL}/",
     }
     # Templates show times in the current zone: the reader's, for this e-mail.
     with translation.override(prefs.language or settings.LANGUAGE_CODE), timezone.override(zone):

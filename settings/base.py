@@ -399,3 +399,7 @@ NOTIFY_ADAPTERS = {
     "apns": env("NOTIFY_ADAPTER_APNS", default="notifications.backends.apns"),
     "sms": env("NOTIFY_ADAPTER_SMS", default="notifications.backends.sms"),
 }
+# FCM v1: the service account's JSON key file (client_email, private_key, token_uri, project_id);
+# unset, FCM devices are registered but nothing is sent to them.
+FCM_SERVICE_ACCOUNT_FILE = env("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")

@@ -63,3 +63,18 @@ def deliver(db, django_capture_on_commit_callbacks):
                 OutboxEvent.objects.filter(pk=event.pk).update(sent_at=event.occurred_at)
 
     return run
+
+
+@pytest.fixture
+def fcm_server(tls_cert, trust_test_servers, settings, tmp_path):
+    from notifications.backends import fcm
+    from notifications.tests.servers import FcmServer, service_account_file
+
+    server = FcmServer(tls_cert)
+    path, server.public_key = service_account_file(str(tmp_path), f"{server.origin}/token")
+    settings.FCM_SERVICE_ACCOUNT_FILE = path
+    settings.FCM_ENDPOINT = server.origin
+    fcm.forget_token()
+    yield server
+    fcm.forget_token()
+    server.close()

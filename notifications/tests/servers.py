@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import json
 import os
+import re
 import ssl
 import threading
 import time
@@ -188,4 +189,89 @@ class WebPushServer(LocalServer):
             "payload": json.loads(plain),
             "topic": headers.get("topic"),
             "urgency": headers.get("urgency"),
+            "received_at": time.time(),
         }
+
+
+def service_account_file(directory, token_uri):
+    """A test service account's JSON key, as Google issues one -> (path, its public key)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    account = {
+        "type": "service_account",
+        "project_id": "chatsite-test",
+        "private_key_id": "k1",
+        "private_key": pem,
+        "client_email": "push@chatsite-test.iam.gserviceaccount.com",
+        "token_uri": token_uri,
+    }
+    path = os.path.join(directory, "service-account.json")
+    with open(path, "w") as out:
+        json.dump(account, out)
+    return path, key.public_key()
+
+
+class FcmServer(LocalServer):
+    """Google's OAuth2 token endpoint and FCM's v1 send endpoint: the token exchange checks the
+    service account's RS256 assertion; a send checks the bearer token and the v1 message schema."""
+
+    ACCESS_TOKEN = "ya29.test-access-token"
+
+    def __init__(self, cert):
+        super().__init__(cert)
+        self.public_key = None
+        self.token_requests = 0
+        self.answers = [(200, {}, {"name": "projects/chatsite-test/messages/1"})]
+
+    def dispatch(self, path, headers, body):
+        if path == "/token":
+            with self.lock:
+                try:
+                    return self.exchange(body)
+                except (AssertionError, InvalidSignature, ValueError, KeyError) as exc:
+                    self.problems.append(f"token: {type(exc).__name__}: {exc}")
+                    return 400, {}, b'{"error": "invalid_grant"}'
+        return super().dispatch(path, headers, body)
+
+    def exchange(self, body):
+        from urllib.parse import parse_qs
+
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
+        assert form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        head, claims_part, signature = form["assertion"].split(".")
+        assert json.loads(unb64url(head))["alg"] == "RS256"
+        self.public_key.verify(
+            unb64url(signature), f"{head}.{claims_part}".encode(), padding.PKCS1v15(), hashes.SHA256()
+        )
+        claims = json.loads(unb64url(claims_part))
+        assert claims["aud"] == f"{self.origin}/token" and claims["iss"].endswith(".iam.gserviceaccount.com")
+        assert claims["scope"] == "https://www.googleapis.com/auth/firebase.messaging"
+        assert claims["iat"] - 60 <= time.time() < claims["exp"] <= claims["iat"] + 3600
+        self.token_requests += 1
+        return (
+            200,
+            {"Content-Type": "application/json"},
+            json.dumps({"access_token": self.ACCESS_TOKEN, "expires_in": 3599, "token_type": "Bearer"}).encode(),
+        )
+
+    def check(self, path, headers, body):
+        headers = {k.lower(): v for k, v in headers.items()}
+        assert path == "/v1/projects/chatsite-test/messages:send", path
+        assert headers["authorization"] == f"Bearer {self.ACCESS_TOKEN}"
+        message = json.loads(body)["message"]
+        targets = [key for key in ("token", "topic", "condition") if key in message]
+        assert targets == ["token"], "a message names exactly one target"
+        assert set(message) <= {"token", "notification", "data", "android", "apns", "webpush", "fcm_options", "name"}
+        assert set(message["notification"]) <= {"title", "body", "image"}
+        assert all(isinstance(v, str) for v in message.get("data", {}).values()), "data values are strings"
+        android = message.get("android", {})
+        assert set(android) <= {"collapse_key", "priority", "ttl", "notification", "data", "restricted_package_name"}
+        assert android.get("priority", "normal") in ("normal", "high")
+        assert re.fullmatch(r"\d+(\.\d+)?s", android.get("ttl", "0s"))
+        return {"token": message["token"], "message": message}

@@ -86,7 +86,7 @@ def test_missed_messages_arrive_as_one_digest_grouped_by_conversation(alice, car
     html = mail.get_body(("html",)).get_content()
     assert text.index("alice") < text.index("are you there?") < text.index("ping")
     assert "carol in Team" in text and "<b>standup</b> moved" in text
-    assert f"https://chat.example.org/?c={dm.id}" in text and f"https://chat.example.org/?c={group.id}" in html
+    assert f"https://chat.example.org/c/{dm.id}" in text and f"https://chat.example.org/c/{group.id}" in html
     assert "&lt;b&gt;standup&lt;/b&gt; moved" in html and "<b>standup" not in html
     tokyo = timezone.localtime(
         Notification.objects.get(message_id=first.id).occurred_at, zoneinfo.ZoneInfo("Asia/Tokyo")

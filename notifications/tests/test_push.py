@@ -53,7 +53,7 @@ def test_a_direct_message_pushes_to_every_device_of_the_recipient_and_not_the_se
     assert {p["title"] for p in payloads} == {"alice"}
     assert {p["body"] for p in payloads} == {"lunch at noon?"}
     assert {p["message_id"] for p in payloads} == {str(message.id)}
-    assert payloads[0]["url"] == f"/?c={conversation.id}"
+    assert payloads[0]["url"] == f"/c/{conversation.id}"
     assert {r["path"].split("/")[2].split("-")[0] for r in push_server.requests} == {"bob"}
     assert {r["topic"] for r in push_server.requests} == {conversation.id.hex}
 
