@@ -240,12 +240,20 @@ def record_target(results):
     p99 = results["commit_to_push"]["p99_ms"]
     entry = {
         "name": name,
-        "goal": f"<= {GOAL_P99_MS} ms, 0 duplicates (baseline commit to planner p99 "
-        f"{results['baseline_commit_to_planner']['p99_ms']} ms; p50 {results['commit_to_push']['p50_ms']} ms)",
+        "goal": f"<= {GOAL_P99_MS} ms at {RATE} msg/s, 0 duplicates (this run: {results['rate_achieved']} msg/s "
+        f"achieved, p50 {results['commit_to_push']['p50_ms']} ms, {results['duplicates']} duplicates; baseline "
+        f"commit to planner p50 {results['baseline_commit_to_planner']['p50_ms']} ms, "
+        f"p99 {results['baseline_commit_to_planner']['p99_ms']} ms)",
         "measured": p99,
         "unit": "ms",
-        "met": bool(p99 <= GOAL_P99_MS and results["duplicates"] == 0 and results["pushed"] == results["messages"]),
-        "command": "python -m bench.notify_push --seconds 20",
+        # Met only at the rate the goal names: a slower writer measures a lighter load.
+        "met": bool(
+            p99 <= GOAL_P99_MS
+            and results["duplicates"] == 0
+            and results["pushed"] == results["messages"]
+            and results["rate_achieved"] >= 0.9 * RATE
+        ),
+        "command": "python -m bench.notify_push --seconds 5",
     }
     targets = [t for t in targets if t["name"] != name] + [entry]
     targets_path.write_text(json.dumps(targets, indent=2, ensure_ascii=False) + "\n")

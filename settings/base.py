@@ -206,6 +206,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # `<id:...>` in URLs (chatsite.strict.IdConverter).
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
+    # Two choice sets named "kind" (conversations, push devices) need names of their own.
+    "ENUM_NAME_OVERRIDES": {"PushDeviceKindEnum": "notifications.models.PushDevice.Kind"},
 }
 
 # --- Readiness (/readyz): callers that send this value in X-Readyz-Token, and signed-in staff, get
