@@ -145,7 +145,7 @@ def plan(envelope):
         ).values_list("pk", "channel")
     )
     if push_ids:
-        transaction.on_commit(lambda: schedule(push_ids))
+        transaction.on_commit(lambda: schedule(push_ids), robust=True)  # a broker hiccup must not fail the handler
     return [pk for pk, _ in push_ids]
 
 
