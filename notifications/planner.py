@@ -85,7 +85,7 @@ def plan(envelope):
 
     devices = {}
     push_users = [user.pk for user, _, channels, _ in planned if Channel.PUSH in channels]
-    for device in PushDevice.objects.filter(user_id__in=push_users):
+    for device in PushDevice.objects.filter(user_id__in=push_users, kind__in=delivered_kinds()):
         devices.setdefault(device.user_id, []).append(device)
 
     common = {
@@ -125,7 +125,7 @@ def plan(envelope):
                 )
             )
             digests.append(user.pk)
-        if Channel.SMS in channels and mine.phone:
+        if Channel.SMS in channels and mine.phone and "sms" in delivered_kinds():
             rows.append(
                 Notification(
                     key=f"{payload['message_id']}:sms:{user.pk}",
@@ -147,6 +147,11 @@ def plan(envelope):
     if push_ids:
         transaction.on_commit(lambda: schedule(push_ids), robust=True)  # a broker hiccup must not fail the handler
     return [pk for pk, _ in push_ids]
+
+
+def delivered_kinds():
+    """Destination kinds that have an adapter (NOTIFY_ADAPTERS); the others are not planned."""
+    return [kind for kind, path in settings.NOTIFY_ADAPTERS.items() if path]
 
 
 def open_digests(user_ids, due_at):

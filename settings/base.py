@@ -394,12 +394,13 @@ NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
 NOTIFY_PUSH_TTL = env.int("NOTIFY_PUSH_TTL", default=3600)
 # A certificate authority file the push clients trust besides the system's (a private push server).
 NOTIFY_CA_BUNDLE = env("NOTIFY_CA_BUNDLE", default="")
-# The adapter of each destination kind (notifications.backends).
+# The adapter of each destination kind (notifications.backends); a kind without one is not planned
+# (APNs and SMS have no adapter yet: their devices register, and wait for it).
 NOTIFY_ADAPTERS = {
     "webpush": env("NOTIFY_ADAPTER_WEBPUSH", default="notifications.backends.webpush"),
     "fcm": env("NOTIFY_ADAPTER_FCM", default="notifications.backends.fcm"),
-    "apns": env("NOTIFY_ADAPTER_APNS", default="notifications.backends.apns"),
-    "sms": env("NOTIFY_ADAPTER_SMS", default="notifications.backends.sms"),
+    "apns": env("NOTIFY_ADAPTER_APNS", default=""),
+    "sms": env("NOTIFY_ADAPTER_SMS", default=""),
 }
 # FCM v1: the service account's JSON key file (client_email, private_key, token_uri, project_id);
 # unset, FCM devices are registered but nothing is sent to them.

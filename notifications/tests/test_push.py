@@ -270,3 +270,15 @@ def test_the_push_latency_is_measured_from_the_commit(alice, bob, push_server, p
     deliver()
     notification = Notification.objects.get()
     assert before - 1 <= notification.occurred_at.timestamp() <= notification.sent_at.timestamp()
+
+
+def test_devices_of_a_kind_without_an_adapter_wait_and_the_others_get_their_push(
+    alice, bob, push_server, phone_of, deliver, settings
+):
+    settings.NOTIFY_ADAPTERS = {**settings.NOTIFY_ADAPTERS, "apns": ""}
+    phone_of(bob)
+    actions.do_register_device(bob, "apns", token="ab" * 32)
+    send(alice, direct(alice, bob), "to the browser only")
+    deliver()
+    assert [p["body"] for p in pushed(push_server)] == ["to the browser only"]
+    assert Notification.objects.count() == 1
