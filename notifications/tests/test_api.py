@@ -169,3 +169,10 @@ def test_a_public_channel_one_did_not_join_has_no_settings_to_change(alice, caro
     channel = chat_actions.do_create_conversation(alice, kind="channel", title="News", is_public=True, member_ids=[])
     url = f"/api/v1/conversations/{channel.id}/notifications"
     assert_error(client_for(carol).patch(url, {"level": "all"}, format="json"), 404, "not_found")
+
+
+def test_a_name_is_checked_by_the_addresses_it_resolves_to_before_a_push():
+    # Registration checks the URL (resolve=False); each push resolves the name and checks again.
+    assert check_outbound_url("https://localhost/push", allowed_hosts=["localhost"], resolve=False) == "localhost"
+    with pytest.raises(UnsafeUrl, match="internal address"):
+        check_outbound_url("https://localhost/push", allowed_hosts=["localhost"], allow_loopback=False)
