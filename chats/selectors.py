@@ -91,6 +91,11 @@ def member_ids(conversation_id):
     return set(Membership.objects.filter(conversation_id=conversation_id).values_list("user_id", flat=True))
 
 
+def conversation_by_id(conversation_id):
+    """The conversation itself, for consumers of its events (notifications); None if gone."""
+    return Conversation.objects.filter(pk=conversation_id).first()
+
+
 def members(conversation_id):
     return list(
         Membership.objects.filter(conversation_id=conversation_id).select_related("user").order_by("joined_at", "id")

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("moderation.api.urls")),
     path("", include("files.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("notifications.api.urls")),
 ]

@@ -1,11 +1,13 @@
-"""HTTP requests to URLs that users give (outgoing webhooks): never to this machine or a private
+"""The one rule for URLs that users or their clients give and the server then calls (push
+endpoints, outgoing webhooks): only the allowed schemes, and never this machine or a private
 network, which a server inside one could otherwise be made to reach (SSRF).
 
-The host is resolved once, every address it has is checked, and the connection goes to the
-checked address, with the original Host header and TLS server name: a DNS answer that changes
-between the check and the connection (rebinding) can't steer it elsewhere. Redirects are not
-followed, proxies from the environment are not used, and the answer is read up to a limit.
-Networks listed in OUTBOUND_ALLOWED_NETWORKS are let through (a bot on the same host, tests).
+Every address a name resolves to is checked, so a public name pointing inside the network is
+refused too. `post` then connects to the checked address, with the original Host header and TLS
+server name, so a DNS answer that changes between the check and the connection (rebinding) can't
+steer it elsewhere; it follows no redirect, uses no proxy from the environment and reads the answer
+up to a limit. Networks listed in OUTBOUND_ALLOWED_NETWORKS are let through (a bot on the same
+host, tests); push endpoints may name loopback only where NOTIFY_PUSH_ALLOW_LOOPBACK says so.
 """
 
 import ipaddress
@@ -19,37 +21,70 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UnsafeURL(ValueError):
-    """The URL is not http(s), or its host is (or resolves to) a private or local address."""
+    """The URL is not one the server may call: scheme, host, or an internal address."""
 
 
-def _allowed(address) -> bool:
-    ip = ipaddress.ip_address(address)
+class Unresolved(UnsafeURL):
+    """The name does not resolve now: maybe a passing DNS failure, so a caller may try again."""
+
+
+def host_allowed(host, allowed_hosts) -> bool:
+    """`allowed_hosts` holds names ("fcm.googleapis.com") or suffixes (".push.apple.com");
+    "*" allows any host (the address checks still apply)."""
+    host = host.lower().rstrip(".")
+    for entry in allowed_hosts:
+        entry = entry.lower().strip()
+        if entry == "*" or host == entry or (entry.startswith(".") and host.endswith(entry)):
+            return True
+    return False
+
+
+def _allowed(address, allow_loopback) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if any(ip in ipaddress.ip_network(net) for net in settings.OUTBOUND_ALLOWED_NETWORKS):
         return True
-    # is_global leaves out private, loopback, link-local (cloud metadata), shared and reserved ranges.
+    if ip.is_loopback:
+        return allow_loopback
+    # is_global leaves out private, link-local (cloud metadata), shared and reserved ranges.
     return ip.is_global and not ip.is_multicast
 
 
-def check_url(url: str) -> tuple:
-    """(parts, port, address to connect to) of a URL that may be requested; UnsafeURL otherwise."""
+def resolved_addresses(host, port) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise Unresolved(f"{host} can't be resolved.") from exc
+    return sorted({info[4][0] for info in infos})
+
+
+def check_url(url, *, schemes=("http", "https"), allowed_hosts=("*",), allow_loopback=False, resolve=True):
+    """(parts, port, address to connect to) of a URL the server may call; UnsafeURL otherwise.
+    With `resolve` the name's addresses are checked: do it right before calling (a name may have
+    moved since it was stored); without it only a literal address is, and the address is None."""
     if not isinstance(url, str) or len(url) > 2000:
         raise UnsafeURL("Give an http or https URL.")
-    parts = urlsplit(url)
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise UnsafeURL("Give an http or https URL.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    except ValueError as exc:
+        raise UnsafeURL("That is not a valid URL.") from exc
+    if parts.scheme not in schemes or not parts.hostname:
+        raise UnsafeURL(f"Give a URL starting with {' or '.join(s + '://' for s in schemes)}.")
     if parts.username or parts.password:
         raise UnsafeURL("The URL may not carry a user name or password.")
+    if not host_allowed(parts.hostname, allowed_hosts):
+        raise UnsafeURL(f"{parts.hostname} is not an allowed host.")
     try:
-        port = parts.port or DEFAULT_PORTS[parts.scheme]
-        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
-    except (ValueError, OSError):
-        raise UnsafeURL(f"{parts.hostname} can't be resolved.") from None
-    addresses = sorted({info[4][0] for info in infos})
-    if not addresses or not all(_allowed(address) for address in addresses):
+        addresses = [str(ipaddress.ip_address(parts.hostname))]
+    except ValueError:
+        addresses = resolved_addresses(parts.hostname, port) if resolve else []
+    if resolve and not addresses:
+        raise Unresolved(f"{parts.hostname} can't be resolved.")
+    if not all(_allowed(address, allow_loopback) for address in addresses):
         raise UnsafeURL(f"{parts.hostname} is a private or local address.")
-    return parts, port, addresses[0]
+    return parts, port, addresses[0] if addresses else None
 
 
 def post(url: str, *, content: bytes, headers: dict, timeout: float, max_bytes: int) -> tuple[int, bytes, str]:

@@ -30,6 +30,7 @@ class MemoryPresence:
         self._connections = {}  # user id -> {connection id: (status, expires at)}
         self._last = {}  # user id -> status last announced
         self._typing = {}  # (conversation id, user id) -> when repeats are allowed again
+        self._seen = {}  # (user id, conversation id) -> when a socket of the user last looked at it
 
     def touch(self, user_id, connection, status, ttl):
         """Register or renew a connection (status None keeps its status) -> (status, changed)."""
@@ -55,6 +56,17 @@ class MemoryPresence:
                 return False
             self._typing[(conversation_id, user_id)] = now + interval
             return True
+
+    def saw(self, user_id, conversation_id, keep):
+        with self._lock:
+            now = time.time()
+            self._seen[(user_id, conversation_id)] = now
+            if len(self._seen) > 100_000:  # one process's memory: forget what is long past
+                self._seen = {k: v for k, v in self._seen.items() if v > now - keep}
+
+    def seen_at(self, user_id, conversation_id):
+        with self._lock:
+            return self._seen.get((user_id, conversation_id))
 
     def sweep(self):
         """Drop lapsed connections and typing marks -> (how many, {user id: new status})."""
@@ -177,6 +189,13 @@ class RedisPresence:
         key = f"{self.PREFIX}typing:{conversation_id}:{user_id}"
         return bool(self.redis.set(key, 1, px=max(int(interval * 1000), 1), nx=True))
 
+    def saw(self, user_id, conversation_id, keep):
+        self.redis.set(f"{self.PREFIX}seen:{user_id}:{conversation_id}", repr(time.time()), ex=max(int(keep), 1))
+
+    def seen_at(self, user_id, conversation_id):
+        value = self.redis.get(f"{self.PREFIX}seen:{user_id}:{conversation_id}")
+        return float(value) if value else None
+
     def sweep(self):
         # Typing marks expire in Redis by themselves; connections are settled user by user.
         removed, changes = 0, {}
@@ -244,6 +263,21 @@ def statuses(user_ids):
 def typing_allowed(conversation_id, user_id):
     """False for a repeat sooner than TYPING_MIN_INTERVAL: the last one has not expired yet."""
     return backend().typing_allowed(str(conversation_id), user_id, settings.TYPING_MIN_INTERVAL)
+
+
+# How long a look at a conversation is remembered: longer than any notification's grace.
+SEEN_KEEP_SECONDS = 24 * 3600
+
+
+def saw_conversation(user_id, conversation_id):
+    """A socket of the user just looked at the conversation (read, sent or typed in it): whoever
+    notifies them of it can tell that they are looking."""
+    backend().saw(user_id, str(conversation_id), SEEN_KEEP_SECONDS)
+
+
+def conversation_seen_at(user_id, conversation_id):
+    """When (epoch seconds) a socket of the user last looked at the conversation, or None."""
+    return backend().seen_at(user_id, str(conversation_id))
 
 
 def sweep_expired():

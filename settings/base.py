@@ -234,6 +234,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # `<id:...>` in URLs (chatsite.strict.IdConverter).
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}},
+    # Two choice sets named "kind" (conversations, push devices) need names of their own.
+    "ENUM_NAME_OVERRIDES": {"PushDeviceKindEnum": "notifications.models.PushDevice.Kind"},
 }
 
 # --- Readiness (/readyz): callers that send this value in X-Readyz-Token, and signed-in staff, get
@@ -409,3 +411,60 @@ ML_RETRAIN_MIN_NEW_LABELS = env.int("ML_RETRAIN_MIN_NEW_LABELS", default=20)
 ML_PROMOTE_TOLERANCE = env.float("ML_PROMOTE_TOLERANCE", default=0.0)
 # Sent messages' text is kept this long, so that a later moderator decision can become a label.
 ML_TEXT_RETENTION_DAYS = env.int("ML_TEXT_RETENTION_DAYS", default=30)
+
+# --- Notifications ---
+# The site's public address, for links in e-mails and pushes.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="chatsite <noreply@localhost>")
+# Seconds nobody of the recipient's sockets may have looked at the conversation before a channel
+# is used: push at once (a device with the conversation open still gets none), e-mail and SMS later.
+NOTIFY_PUSH_GRACE = env.float("NOTIFY_PUSH_GRACE", default=0.0)
+NOTIFY_EMAIL_GRACE = env.float("NOTIFY_EMAIL_GRACE", default=120.0)
+NOTIFY_SMS_GRACE = env.float("NOTIFY_SMS_GRACE", default=300.0)
+# How recently a socket must have looked at a conversation (read, sent, typed) to count as looking.
+NOTIFY_LOOKING_SECONDS = env.float("NOTIFY_LOOKING_SECONDS", default=60.0)
+# Push endpoints are URLs from clients: https only, hosts from this list (a leading dot allows
+# sub-domains), never internal addresses; loopback only where NOTIFY_PUSH_ALLOW_LOOPBACK is on
+# (tests, and local push servers in development).
+NOTIFY_PUSH_HOSTS = env.list(
+    "NOTIFY_PUSH_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        ".notify.windows.com",
+        ".push.apple.com",
+    ],
+)
+NOTIFY_PUSH_ALLOW_LOOPBACK = env.bool("NOTIFY_PUSH_ALLOW_LOOPBACK", default=False)
+# VAPID (Web Push): the private key as PEM or base64url DER; unset, the server makes one and keeps
+# it in NOTIFY_VAPID_KEY_FILE. The subject is a mailto: or https: contact for push services.
+VAPID_PRIVATE_KEY = env("VAPID_PRIVATE_KEY", default="")
+VAPID_KEY_FILE = Path(env("VAPID_KEY_FILE", default=str(BASE_DIR / ".state" / "vapid_private.pem")))
+VAPID_SUBJECT = env("VAPID_SUBJECT", default="mailto:admin@localhost")
+# Delivery: tries per notification on 429 and 5xx, the first backoff (doubling; Retry-After wins),
+# and the HTTP timeout of one try.
+NOTIFY_MAX_TRIES = env.int("NOTIFY_MAX_TRIES", default=5)
+NOTIFY_RETRY_BACKOFF = env.float("NOTIFY_RETRY_BACKOFF", default=2.0)
+NOTIFY_HTTP_TIMEOUT = env.float("NOTIFY_HTTP_TIMEOUT", default=10.0)
+# Push payloads: the time to live a push service keeps an undelivered push.
+NOTIFY_PUSH_TTL = env.int("NOTIFY_PUSH_TTL", default=3600)
+# A certificate authority file the push clients trust besides the system's (a private push server).
+NOTIFY_CA_BUNDLE = env("NOTIFY_CA_BUNDLE", default="")
+# The adapter of each destination kind (notifications.backends); a kind without one is not planned
+# (APNs and SMS have no adapter yet: their devices register, and wait for it).
+NOTIFY_ADAPTERS = {
+    "webpush": env("NOTIFY_ADAPTER_WEBPUSH", default="notifications.backends.webpush"),
+    "fcm": env("NOTIFY_ADAPTER_FCM", default="notifications.backends.fcm"),
+    "apns": env("NOTIFY_ADAPTER_APNS", default=""),
+    "sms": env("NOTIFY_ADAPTER_SMS", default=""),
+}
+# FCM v1: the service account's JSON key file (client_email, private_key, token_uri, project_id);
+# unset, FCM devices are registered but nothing is sent to them.
+FCM_SERVICE_ACCOUNT_FILE = env("FCM_SERVICE_ACCOUNT_FILE", default="")
+FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")

@@ -3,3 +3,5 @@
 from .base import *  # noqa: F403
 
 DEBUG = env.bool("DEBUG", default=True)  # noqa: F405
+# A local push server (a phone emulator's, a test one) may listen on loopback in development.
+NOTIFY_PUSH_ALLOW_LOOPBACK = env.bool("NOTIFY_PUSH_ALLOW_LOOPBACK", default=True)  # noqa: F405

@@ -17,3 +17,8 @@ if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
 # never waits it out, because the waits poll.
 TEST_DEADLINE_SECONDS = env.float("TEST_DEADLINE_SECONDS", default=60.0)  # noqa: F405
 PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=0.3)  # noqa: F405 - tests wait for it
+# The tests' push, token and SMS servers listen on 127.0.0.1; e-mail goes to a test's SMTP server
+# or Django's outbox.
+NOTIFY_PUSH_ALLOW_LOOPBACK = env.bool("NOTIFY_PUSH_ALLOW_LOOPBACK", default=True)  # noqa: F405
+NOTIFY_PUSH_HOSTS = env.list("NOTIFY_PUSH_HOSTS", default=[*NOTIFY_PUSH_HOSTS, "127.0.0.1", "localhost"])  # noqa: F405
+NOTIFY_RETRY_BACKOFF = env.float("NOTIFY_RETRY_BACKOFF", default=0.05)  # noqa: F405

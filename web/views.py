@@ -1,6 +1,8 @@
 """The browser client: one HTML page; everything else comes from the public REST and WebSocket APIs."""
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
@@ -28,3 +30,13 @@ def client_config():
 def client(request, conversation_id=None, seq=None):
     # /c/<id> and /c/<id>/<seq> are the same page: the scripts open what the address names.
     return render(request, "web/index.html", {"config": client_config()})
+
+
+@require_safe
+def service_worker(request):
+    """The push service worker, from the site's root so that its scope is the whole client."""
+    path = finders.find("web/sw.js")
+    with open(path, "rb") as source:
+        response = HttpResponse(source.read(), content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"  # a new version reaches browsers at their next check
+    return response

@@ -25,14 +25,14 @@ from chats import actions as chat_actions
 from chats.serializers import MessageSerializer
 from chatsite import strict
 from chatsite.api_errors import ApiError
-from gateway import fanout, protocol
+from gateway import fanout, presence, protocol
 from gateway.fanout import health
 from gateway.protocol import Close, FrameError
 from gateway.socket import auth, start
 from gateway.socket.budget import FrameBudget
 from gateway.socket.delivery import DeliveryMixin
 from gateway.socket.signals import SignalsMixin
-from gateway.socket.threads import in_thread
+from gateway.socket.threads import in_thread, off_loop
 
 log = logging.getLogger(__name__)
 
@@ -283,6 +283,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             parent_id=parent_id,
             attachment_ids=attachment_ids,
         )
+        await self._saw(conversation_id)
         return {"message": MessageSerializer(message).data, "created": created}
 
     async def _do_edit(self, conversation_id, message_id, text):
@@ -301,11 +302,18 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         return await self._do_react(conversation_id, message_id, emoji, add=False)
 
     async def _do_read(self, conversation_id, seq):
-        return {"last_read_seq": await in_thread(chat_actions.do_mark_read)(self.user, conversation_id, seq)}
+        last_read = await in_thread(chat_actions.do_mark_read)(self.user, conversation_id, seq)
+        await self._saw(conversation_id)
+        return {"last_read_seq": last_read}
 
     async def _do_typing(self, conversation_id):
         await in_thread(chat_actions.check_typing)(self.user, conversation_id)
+        await self._saw(conversation_id)
         return await self.send_typing(str(conversation_id))
+
+    async def _saw(self, conversation_id):
+        # Reading, sending and typing mean this person is looking: notifications hold back.
+        await off_loop(presence.saw_conversation)(self.user.pk, conversation_id)
 
     async def _do_presence(self, status):
         return await self.set_presence(status)

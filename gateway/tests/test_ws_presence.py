@@ -157,3 +157,20 @@ def test_typing_repeats_sooner_than_the_interval_are_refused(backend):
     assert backend.typing_allowed("c2", 1, 0.2) is True  # per conversation
     time.sleep(0.25)
     assert backend.typing_allowed("c1", 1, 0.2) is True
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_reading_sending_and_typing_on_a_socket_mark_the_conversation_as_looked_at(alice, bob, group):
+    other = uuid.uuid4()
+    assert await in_thread(presence.conversation_seen_at, bob.pk, group.id) is None
+    b = await connect(bob)
+    before = time.time()
+    ack = await b.request({"type": "read", "conversation_id": str(group.id), "seq": 1})
+    assert ack["type"] == "ack", ack
+    seen = await in_thread(presence.conversation_seen_at, bob.pk, group.id)
+    assert seen is not None and seen >= before - 1
+    assert await in_thread(presence.conversation_seen_at, alice.pk, group.id) is None  # only bob looked
+    assert await in_thread(presence.conversation_seen_at, bob.pk, other) is None
+    a = await connect(alice)
+    await a.request({"type": "typing", "conversation_id": str(group.id)})
+    assert await in_thread(presence.conversation_seen_at, alice.pk, group.id) is not None

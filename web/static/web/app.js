@@ -26,6 +26,7 @@ import { renderWelcome, setupWelcome } from "./welcome.js";
 import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
+import { setupNotifications, withdraw } from "./notify.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -468,6 +469,7 @@ function markRead() {
     const before = entry.last_read_seq;
     entry.last_read_seq = seq;
     entry.unread = 0;
+    withdraw(entry.id).catch(() => {}); // this device's notification of it; nothing to say if it fails
     if (store.connection && store.connection.online) {
       store.connection.notify({ type: "read", conversation_id: entry.id, seq });
     } else {
@@ -557,6 +559,12 @@ async function boot() {
   setupAuth();
   setupComposer();
   setupDialogs();
+  setupNotifications({
+    open: (url) => {
+      go(url);
+      followRoute();
+    },
+  });
   setupSidebar(open);
   setupMessageKeys();
   setupNewBelow(markRead);

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from notifications.api import views
+
+urlpatterns = [
+    path("devices", views.DevicesView.as_view()),
+    path("devices/<uuid:device_id>", views.DeviceView.as_view()),
+    path("notifications/webpush-key", views.WebPushKeyView.as_view()),
+    path("notifications/preferences", views.PreferencesView.as_view()),
+    path("notifications/unsubscribe", views.UnsubscribeView.as_view(), name="notifications-unsubscribe"),
+    path("conversations/<uuid:conversation_id>/notifications", views.ConversationNotificationsView.as_view()),
+]

@@ -1,0 +1,120 @@
+"""Browser notifications in headless Chromium: the settings dialog, the service worker at the site's
+root, a push shown while the tab is in the background, and a click that opens the conversation.
+
+Chromium's real push service is Google's, which no machine here reaches, so the push is delivered
+to the service worker through the DevTools protocol (ServiceWorker.deliverPushMessage) with the
+payload the server's delivery sends (notifications.delivery.payload_of)."""
+
+import json
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from chats import actions
+from notifications import delivery
+from notifications.actions import preferences_of
+from notifications.models import Notification
+from testkit.services import wait_until
+from web.tests.browser import user
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+
+def push_payload(conversation, sender, text):
+    return delivery.payload_of(
+        Notification(
+            conversation_id=conversation.id,
+            message_id=conversation.id,
+            seq=1,
+            title=sender.username,
+            body=text,
+            occurred_at=timezone.now(),
+        )
+    )
+
+
+def test_a_pushed_direct_message_shows_while_in_the_background_and_its_click_opens_it(tabs, base_url):
+    ida, jon = user("ida"), user("jon")
+    actions.do_create_conversation(ida, kind="group", title="Crew", member_ids=[jon.pk])
+    direct, _ = actions.do_open_direct(jon, ida)
+    i = tabs()
+    i.context.grant_permissions(["notifications"], origin=base_url)
+    i.sign_in("ida")
+    page = i.page
+    i.open_conversation("Crew")
+
+    # Permission is asked from the dialog's button, never on load: the worker is not there before.
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
+    page.get_by_role("button", name="Alerts").click()
+    expect(page.locator("#notify-push-status")).to_have_text("Browser notifications are on for this device.")
+    page.locator("#notify-push-on").click()
+    assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.scriptURL)") == f"{base_url}/sw.js"
+
+    def workers():
+        page.evaluate("0")  # Playwright hands over browser events during its own calls
+        return i.context.service_workers
+
+    worker = wait_until(workers, "the service worker in Playwright")[0]
+    page.keyboard.press("Escape")
+
+    # The tab goes to the background (another tab in front), and a push arrives.
+    other = i.context.new_page()
+    other.goto(base_url + "/api/v1/notifications/webpush-key")
+    cdp = i.context.new_cdp_session(page)
+    registrations = []
+    cdp.on("ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"]))
+    cdp.send("ServiceWorker.enable")
+
+    def registered():
+        page.evaluate("0")
+        return [r for r in registrations if r["scopeURL"] == f"{base_url}/"]
+
+    registration = wait_until(registered, "the worker's registration in DevTools")[0]
+    payload = push_payload(direct, jon, "are you free at <b>3</b>?")
+    cdp.send(
+        "ServiceWorker.deliverPushMessage",
+        {"origin": base_url, "registrationId": registration["registrationId"], "data": json.dumps(payload)},
+    )
+
+    def shown():
+        return worker.evaluate(
+            "self.registration.getNotifications().then((ns) => ns.map((n) => [n.title, n.body, n.tag, n.data.url]))"
+        )
+
+    notes = wait_until(shown, "the notification to show")
+    assert notes == [["jon", "are you free at <b>3</b>?", f"conversation-{direct.id}", f"/c/{direct.id}"]]
+
+    # A click (the worker's notificationclick) brings the tab forward on the conversation.
+    worker.evaluate(
+        """self.registration.getNotifications().then((ns) =>
+             self.dispatchEvent(new NotificationEvent("notificationclick", { notification: ns[0] })))"""
+    )
+    expect(page.locator("#pane-title")).to_have_text("jon")
+    expect(page).to_have_url(re.compile(f"/c/{direct.id}$"))
+    wait_until(lambda: shown() == [], "the clicked notification to close")
+    other.close()
+
+
+def test_the_notification_settings_dialog_saves_the_preferences(tabs):
+    ida = user("ida", email="ida@example.org")
+    i = tabs().sign_in("ida")
+    page = i.page
+    page.get_by_role("button", name="Alerts").click()
+    dialog = page.locator("#notify-dialog")
+    expect(dialog.get_by_label("Notify me of")).to_have_value("all")
+    dialog.get_by_label("Notify me of").select_option("mentions")
+    dialog.get_by_label("Keywords (comma-separated)").fill("deploy, release")
+    dialog.get_by_label("Show the message text in notifications").uncheck()
+    dialog.get_by_label("E-mail me a digest of what I missed").uncheck()
+    dialog.get_by_label("From").fill("22:00")
+    dialog.get_by_label("Until").fill("07:00")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator("#notify-saved")).to_be_visible()
+    prefs = preferences_of(ida)
+    assert prefs.level == "mentions" and prefs.keywords == ["deploy", "release"]
+    assert prefs.push_shows_text is False
+    assert all("email" not in chosen for chosen in prefs.channels.values())
+    assert (prefs.dnd_start.hour, prefs.dnd_end.hour) == (22, 7)
+    assert prefs.time_zone  # the browser's own
