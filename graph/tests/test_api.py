@@ -13,7 +13,7 @@ from graph.models import Follow, FriendRequest, Friendship
 pytestmark = pytest.mark.django_db
 
 API = "/api/v1/graph"
-PROFILE_KEYS = {"id", "username", "display_name", "avatar_url", "bio", "status_text"}
+PROFILE_KEYS = {"id", "username", "display_name", "avatar_url", "bio", "status_text", "is_bot"}
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ def test_block_is_201_with_the_blocked_users_public_profile(client, alice, bob):
         "avatar_url": None,
         "bio": "",
         "status_text": "",
+        "is_bot": False,
     }
     assert body["created_at"]
     assert is_blocked(alice.id, bob.id)
