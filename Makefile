@@ -35,12 +35,18 @@ $(STAMP): requirements/pip.txt requirements/base.txt requirements/dev.txt
 	$(PIP_INSTALL) -r requirements/dev.txt
 	@touch $@ $(BASE_STAMP)
 
+# The Spark engine (pyspark, ~320 MB) is its own set: the tests install it, `make run` does not.
+SPARK_STAMP := $(VENV)/.installed-spark
+$(SPARK_STAMP): $(STAMP) requirements/spark.txt
+	$(PIP_INSTALL) -r requirements/spark.txt
+	@touch $@
+
 run: $(BASE_STAMP)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(CHROMIUM) $(AXE) services-start test-services test-embedded
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) services-start test-services test-embedded
 
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.
@@ -54,7 +60,7 @@ $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 # The whole suite against PostgreSQL, Redis, Kafka, Neo4j and FerretDB.
-test-services: $(STAMP)
+test-services: $(STAMP) $(SPARK_STAMP)
 	eval "$$($(SVC) env)" && DJANGO_SETTINGS_MODULE=settings.test $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The suite again on the embedded defaults (SQLite, in-memory layer, in-process tasks).
@@ -86,7 +92,7 @@ audit: $(STAMP)
 # constrained to the versions of the one before). Keeps current pins where still allowed; add
 # --upgrade-package NAME via LOCK_ARGS to move one.
 lock: $(STAMP)
-	@for set in base dev prod bench pip lint; do \
+	@for set in base dev prod bench spark pip lint; do \
 		echo "pip-compile requirements/$$set.in"; \
 		CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe \
 			--strip-extras --no-emit-index-url --no-emit-find-links --newline=lf $(LOCK_ARGS) \

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", include("graph.api.urls")),
     path("", include("chats.api.urls")),
     path("", include("moderation.api.urls")),
+    path("", include("analytics.api.urls")),
 ]
