@@ -41,12 +41,22 @@ $(SPARK_STAMP): $(STAMP) requirements/spark.txt
 	$(PIP_INSTALL) -r requirements/spark.txt
 	@touch $@
 
-run: $(BASE_STAMP)
+# The analytics dashboard's chart library, from npm (analytics/static_src/package-lock.json pins it
+# with its integrity hash), copied where the static files are served from.
+CHARTJS := analytics/static/analytics/vendor/chart.umd.js
+$(CHARTJS): analytics/static_src/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	cd analytics/static_src && npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $@)
+	cp analytics/static_src/node_modules/chart.js/dist/chart.umd.js analytics/static_src/node_modules/chart.js/dist/chart.umd.js.map $(dir $@)
+
+run: $(BASE_STAMP) $(CHARTJS)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py seed_demo
+	$(EMBEDDED) $(PY) manage.py analytics_generate --users 40 --days 45
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) services-start test-services test-embedded
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) services-start test-services test-embedded
 
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.

@@ -17,3 +17,6 @@ if env("TEST_DATABASE_NAME", default=""):  # noqa: F405
 # never waits it out, because the waits poll.
 TEST_DEADLINE_SECONDS = env.float("TEST_DEADLINE_SECONDS", default=60.0)  # noqa: F405
 PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=0.3)  # noqa: F405 - tests wait for it
+# One small Spark for the whole run: two cores, few shuffle partitions (the test data is tiny).
+SPARK_MASTER = env("SPARK_MASTER", default="local[2]")  # noqa: F405
+SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=2)  # noqa: F405
