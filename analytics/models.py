@@ -83,3 +83,19 @@ class Checkpoint(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class MinuteCount(models.Model):
+    """Live per-minute numbers kept by the streaming job (analytics_stream): messages sent and
+    distinct senders in each minute (UTC)."""
+
+    minute = models.DateTimeField()
+    metric = models.CharField(max_length=32)
+    value = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["metric", "minute"], name="minute_count_once")]
+        indexes = [models.Index(fields=["minute"], name="minute_count_minute_idx")]
+
+    def __str__(self):
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.metric}={self.value}"

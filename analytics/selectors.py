@@ -103,12 +103,13 @@ def _uuids(values):
 def retention(first, last, weeks=8):
     """Cohorts of the users who signed up in each week of first..last: the share of each cohort
     active (any event) in its signup week and each of the `weeks` weeks after."""
-    signups = dict(Signup.objects.filter(day__range=(first, last)).values_list("user_id", "day"))
+    cohort = Signup.objects.filter(day__range=(first, last))
+    signups = dict(cohort.values_list("user_id", "day"))
     cohort_sizes = defaultdict(int)
     for day in signups.values():
         cohort_sizes[week_of(day)] += 1
     active = (
-        UserDay.objects.filter(user_id__in=list(signups), day__gte=week_of(first))
+        UserDay.objects.filter(user_id__in=cohort.values("user_id"), day__gte=week_of(first))
         .annotate(week=TruncWeek("day"))
         .values_list("user_id", "week")
         .distinct()

@@ -3,6 +3,7 @@ PostgreSQL), and the metric queries run there. The embedded default: no Java, no
 
 from datetime import date
 
+import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import connection, transaction
 
@@ -21,7 +22,7 @@ def derived_columns(table):
         if event_id not in seen:
             seen.add(event_id)
             keep.append(index)
-    table = table.take(keep)
+    table = table.take(pa.array(keep, type=pa.int64()))
     micros = pc.cast(pc.cast(table.column("occurred_at"), "timestamp[us]"), "int64")
     ts_ms = pc.floor(pc.divide(pc.cast(micros, "double"), 1000.0))
     day_ms = 86_400_000
@@ -45,17 +46,32 @@ class SqlEngine:
     text = "TEXT"  # SQLite and PostgreSQL (and MySQL's CHAR would be a one-line change)
 
     def stage(self, first, last, data=None):
-        """Replace the staged events of first..last with the raw files of those days."""
-        columns = derived_columns(raw.read_days(first, last, data))
-        rows = list(zip(*(columns[name] for name in COLUMNS), strict=True))
+        """Replace the staged events of first..last with the raw files of those days. Day by day:
+        an event id only ever appears in its own day's folder, and memory stays one day's worth."""
         table = connection.ops.quote_name(self.events)
-        insert = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"  # noqa: S608 # nosec B608 - the model's own table and column names
+        staged = 0
         with transaction.atomic():
             StagedEvent.objects.filter(dn__gte=(first - EPOCH).days, dn__lte=(last - EPOCH).days).delete()
             with connection.cursor() as cursor:
-                for start in range(0, len(rows), INSERT_CHUNK):
-                    cursor.executemany(insert, rows[start : start + INSERT_CHUNK])
-        return len(rows)
+                for day in raw.days_between(first, last):
+                    columns = derived_columns(raw.read_days(day, day, data))
+                    rows = list(zip(*(columns[name] for name in COLUMNS), strict=True))
+                    self._insert(cursor, table, rows)
+                    staged += len(rows)
+        return staged
+
+    @staticmethod
+    def _insert(cursor, table, rows):
+        names = ", ".join(COLUMNS)
+        if connection.vendor == "postgresql":
+            # COPY: an order of magnitude faster than INSERTs for millions of rows.
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"  # noqa: S608 # nosec B608 - the model's own table and column names
+        for start in range(0, len(rows), INSERT_CHUNK):
+            cursor.executemany(insert, rows[start : start + INSERT_CHUNK])
 
     def days(self, lo, hi):
         """A table of one column `dn` holding lo..hi."""

@@ -48,3 +48,18 @@ def test_command_runs_a_span_and_refuses_a_reversed_one(db, known_raw, capsys):
         call_command("analytics_run", "--from", "2026-03-05", "--to", "2026-03-01", "--no-export")
     with pytest.raises(CommandError, match="not a date"):
         call_command("analytics_run", "--to", "yesterday", "--no-export")
+
+
+def test_generate_command_fills_the_dashboard_once(db, data_dir, capsys):
+    call_command("analytics_generate", "--users", "12", "--days", "10")
+    assert "wrote" in capsys.readouterr().out
+    assert DailyMetric.objects.filter(metric=metrics.MESSAGES).exists()
+    assert DailyMetric.objects.filter(metric=metrics.MAU).exists()
+    call_command("analytics_generate", "--users", "12", "--days", "10", "--if-empty")
+    assert "nothing generated" in capsys.readouterr().out
+
+
+def test_generate_command_is_refused_where_demo_data_is(db, data_dir, settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="refused"):
+        call_command("analytics_generate", "--users", "5", "--days", "3")

@@ -92,7 +92,9 @@
       for (const [dim, values] of Object.entries(body.series)) {
         const label = names.length > 1 ? names[i] : dim;
         const colour = PALETTE[datasets.length % PALETTE.length];
-        datasets.push({ label, data: values, borderColor: colour, backgroundColor: colour + "55", fill: "stacked" in section.dataset, pointRadius: 0, tension: 0.2 });
+        // Stacked areas fill down to the series below them; lines do not fill.
+        const fill = "stacked" in section.dataset ? (datasets.length ? "-1" : "origin") : false;
+        datasets.push({ label, data: values, borderColor: colour, backgroundColor: colour + "55", fill, pointRadius: 0, tension: 0.2 });
       }
     });
     let box = section.querySelector(".canvas-box");
@@ -109,6 +111,7 @@
     const key = section.dataset.chart;
     if (charts[key]) {
       charts[key].data = data;
+      charts[key].options.plugins.legend.display = datasets.length > 1;
       charts[key].update();
       return;
     }
