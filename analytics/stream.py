@@ -11,11 +11,12 @@ the database, with Spark Structured Streaming.
 """
 
 import logging
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from analytics.backends.spark import session
 from analytics.models import Checkpoint, MinuteCount
@@ -76,6 +77,15 @@ def write_batch(frame, batch_id):
     # Epoch seconds, not timestamps: pyspark turns timestamps into the driver's local time.
     picked = frame.select(F.unix_timestamp("w.start").alias("start"), MESSAGES, SENDERS).collect()
     rows = [(datetime.fromtimestamp(row["start"], UTC), row[MESSAGES], row[SENDERS]) for row in picked]
+    try:
+        return _write_once(rows, batch_id)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            # Spark calls this from its callback thread: a connection left open there outlives it.
+            connection.close()
+
+
+def _write_once(rows, batch_id):
     with transaction.atomic():
         checkpoint, _ = Checkpoint.objects.select_for_update().get_or_create(name=checkpoint_name())
         last = checkpoint.position.get("batch_id", -1)

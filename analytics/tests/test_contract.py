@@ -11,6 +11,7 @@ from testkit.services import require_service
 
 
 @pytest.mark.services
+@pytest.mark.timeout(900)  # a minute on a quiet machine; Spark's many small jobs crawl on a loaded one
 def test_spark_and_sql_compute_identical_aggregates_on_generated_activity(db, tmp_path):
     require_service("spark")
     events, first, last = generate(users=30, days=14, end=date(2026, 2, 28), seed=11, data=tmp_path)
