@@ -46,6 +46,8 @@ def session():
         builder = builder.config("spark.jars", ",".join(jars))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    # py4j logs each closed callback connection at INFO, even from interpreter shutdown.
+    logging.getLogger("py4j").setLevel(logging.WARNING)
     return spark
 
 
