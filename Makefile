@@ -96,7 +96,7 @@ lint: $(STAMP)
 # that network cannot check (see README).
 audit: $(STAMP)
 	$(VENV)/bin/pip-audit --strict --disable-pip --require-hashes --progress-spinner off \
-		-r requirements/prod.txt -r requirements/bench.txt
+		-r requirements/prod.txt -r requirements/bench.txt -r requirements/spark.txt
 
 # Re-resolve the locks after editing a requirements/*.in file (in this order: each later set is
 # constrained to the versions of the one before). Keeps current pins where still allowed; add
