@@ -155,7 +155,7 @@ def _iso(epoch):
     return datetime.fromtimestamp(epoch, UTC).isoformat()
 
 
-def plot(batch, lags):
+def plot(batch, lags, name):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -180,7 +180,7 @@ def plot(batch, lags):
         right.set(xlabel="lag (s)", ylabel="share of events", title="Streaming lag, CDF")
         right.legend()
     fig.tight_layout()
-    path = RESULTS / "analytics.png"
+    path = RESULTS / f"{name}.png"
     fig.savefig(path, dpi=110)
     return path
 
@@ -223,6 +223,7 @@ def main():
     parser.add_argument("--stream-rate", type=int, default=2000)
     parser.add_argument("--stream-seconds", type=int, default=60)
     parser.add_argument("--skip-stream", action="store_true")
+    parser.add_argument("--name", default="analytics", help="results file name in bench/results/")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="settings.test",
@@ -261,10 +262,10 @@ def main():
         }
         print(f"bench: streaming lag at {args.stream_rate}/s: {lag_summary}", flush=True)
     command = "python -m bench.analytics " + " ".join(sys.argv[1:])
-    path = save("analytics", {"batch": batch, "stream": lag_summary}, machine_note="(shared, loaded)")
-    plot(batch, lags)
+    path = save(args.name, {"batch": batch, "stream": lag_summary}, machine_note="(shared, loaded)")
+    plot(batch, lags, args.name)
     write_targets(batch, lag_summary, command.strip())
-    print(f"bench: wrote {path.relative_to(ROOT)}, bench/results/analytics.png and targets.json")
+    print(f"bench: wrote {path.relative_to(ROOT)}, its plot and targets.json")
 
 
 if __name__ == "__main__":
