@@ -27,6 +27,11 @@ def is_active(user_id: int) -> bool:
     return User.objects.filter(pk=user_id, is_active=True).exists()
 
 
+def user_count(*, include_inactive: bool = False) -> int:
+    users = User.objects.all() if include_inactive else User.objects.filter(is_active=True)
+    return users.count()
+
+
 # --- blocks: one query each; chats asks on every send ---
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("files.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("notifications.api.urls")),
+    path("", include("analytics.api.urls")),
 ]

@@ -173,6 +173,13 @@ GRAPH_BACKEND = env("GRAPH_BACKEND", default="sql")  # sql | neo4j
 NEO4J_URL = env("NEO4J_URL", default="")
 KAFKA_BOOTSTRAP_SERVERS = env("KAFKA_BOOTSTRAP_SERVERS", default="")
 SPARK_MASTER = env("SPARK_MASTER", default="local[*]")
+# Analytics (analytics/): which engine computes the aggregates (sql: in the database, no Java;
+# spark: pyspark on SPARK_MASTER), where raw events and curated tables live, and the Kafka
+# connector jars handed to Spark (fetched at set-up by `svc start spark`; empty: batch only).
+ANALYTICS_ENGINE = env("ANALYTICS_ENGINE", default="sql")  # sql | spark
+ANALYTICS_DATA_DIR = env("ANALYTICS_DATA_DIR", default=str(BASE_DIR / "data"))
+SPARK_JARS_DIR = env("SPARK_JARS_DIR", default="")
+SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=8)
 
 # --- Chat limits. ---
 MESSAGE_MAX_LENGTH = 4000

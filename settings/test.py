@@ -22,3 +22,6 @@ PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=0.3)  # noq
 NOTIFY_PUSH_ALLOW_LOOPBACK = env.bool("NOTIFY_PUSH_ALLOW_LOOPBACK", default=True)  # noqa: F405
 NOTIFY_PUSH_HOSTS = env.list("NOTIFY_PUSH_HOSTS", default=[*NOTIFY_PUSH_HOSTS, "127.0.0.1", "localhost"])  # noqa: F405
 NOTIFY_RETRY_BACKOFF = env.float("NOTIFY_RETRY_BACKOFF", default=0.05)  # noqa: F405
+# One small Spark for the whole run: two cores, few shuffle partitions (the test data is tiny).
+SPARK_MASTER = env("SPARK_MASTER", default="local[2]")  # noqa: F405
+SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=2)  # noqa: F405

@@ -1,6 +1,7 @@
 """Reads about the event pipeline, for /readyz, the relay's log and the admin."""
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from streaming.models import OutboxEvent
@@ -23,3 +24,12 @@ def outbox_lag():
         "oldest_unsent_age_seconds": round((timezone.now() - oldest).total_seconds(), 3) if oldest else None,
         "given_up": given_up,
     }
+
+
+def outbox_after(occurred_at=None, event_id=None, *, until, limit):
+    """Outbox events (sent or not) after the position (occurred_at, then id) and at or before
+    `until`, oldest first: what an exporter that keeps its own checkpoint reads next."""
+    rows = OutboxEvent.objects.filter(occurred_at__lte=until)
+    if occurred_at is not None:
+        rows = rows.filter(Q(occurred_at__gt=occurred_at) | Q(occurred_at=occurred_at, id__gt=event_id))
+    return list(rows.order_by("occurred_at", "id")[:limit])

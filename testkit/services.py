@@ -1,7 +1,9 @@
 """The real services that `make test` starts, from a test's point of view."""
 
 import asyncio
+import importlib.util
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -22,6 +24,8 @@ SERVICE_SETTINGS = {
     "neo4j": "NEO4J_URL",
     "ferretdb": "MONGO_URL",
     "s3": "STORAGE_URL",
+    # No server: pyspark runs in-process; `svc start spark` fetches its Kafka connector jars.
+    "spark": "SPARK_JARS_DIR",
 }
 
 
@@ -32,6 +36,9 @@ def require_service(name):
         if name == "postgres"
         else bool(getattr(settings, SERVICE_SETTINGS[name]))
     )
+    if name == "spark" and configured:
+        # The engine needs pyspark (requirements/spark.txt) and a Java runtime as well.
+        configured = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
     if not configured:
         message = f"{name} is not configured ({SERVICE_SETTINGS[name]}); run the suite with `make test`"
         if os.environ.get("CI"):

@@ -225,7 +225,8 @@ maven_libs() {
     local tmp="$dest.tmp.$$"
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    if ! run_logged "maven copy-dependencies $pom" mvn -B -ntp -f "$pom" \
+    # MAVEN_SETTINGS (optional): a settings file for poms whose parents name other repositories.
+    if ! run_logged "maven copy-dependencies $pom" mvn -B -ntp ${MAVEN_SETTINGS:+-s "$MAVEN_SETTINGS"} -f "$pom" \
         org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
         -DoutputDirectory="$tmp" -DincludeScope=runtime; then
         rm -rf "$tmp"

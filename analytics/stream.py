@@ -1,0 +1,127 @@
+"""The streaming job (manage.py analytics_stream): Kafka's message events -> per-minute counts in
+the database, with Spark Structured Streaming.
+
+- Late events: a 2-minute watermark on the event time; a minute's numbers may change until the
+  watermark passes it, and the job writes them again each time they do (update mode).
+- Replays: Kafka delivers at least once, so events are deduplicated by id (within the watermark);
+  and each micro-batch is written in one transaction together with its batch id, so a batch that
+  Spark runs again after a crash (same id) is skipped rather than written twice.
+- Distinct senders per minute use HyperLogLog (approx_count_distinct, 1% relative error): exact
+  distinct counts are not available on a stream.
+"""
+
+import logging
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from analytics.backends.spark import session
+from analytics.models import Checkpoint, MinuteCount
+from streaming.events import topic_for
+
+log = logging.getLogger(__name__)
+
+QUERY = "minute-counts"
+WATERMARK = "2 minutes"
+MESSAGES, SENDERS = "messages", "senders"
+
+
+def checkpoint_name():
+    return f"stream.{QUERY}"
+
+
+def checkpoint_dir(data=None):
+    return Path(data or settings.ANALYTICS_DATA_DIR) / "checkpoints" / QUERY
+
+
+def minute_counts(spark, starting_offsets="earliest"):
+    """The streaming DataFrame of (minute, messages, senders) from the message topic."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    envelope = T.StructType(
+        [
+            T.StructField("id", T.StringType()),
+            T.StructField("type", T.StringType()),
+            T.StructField("occurred_at", T.StringType()),
+            T.StructField("actor", T.LongType()),
+        ]
+    )
+    events = (
+        spark.readStream.format("kafka")
+        .option("kafka.bootstrap.servers", settings.KAFKA_BOOTSTRAP_SERVERS)
+        .option("subscribe", topic_for("message.created"))
+        .option("startingOffsets", starting_offsets)
+        .option("failOnDataLoss", "false")
+        .load()
+        .select(F.from_json(F.col("value").cast("string"), envelope).alias("e"))
+        .select("e.*")
+        .where(F.col("type") == "message.created")
+        .withColumn("at", F.col("occurred_at").cast("timestamp"))
+        .withWatermark("at", WATERMARK)
+        .dropDuplicates(["id", "at"])
+    )
+    return events.groupBy(F.window("at", "1 minute").alias("w")).agg(
+        F.count("*").alias(MESSAGES), F.approx_count_distinct("actor", 0.01).alias(SENDERS)
+    )
+
+
+def write_batch(frame, batch_id):
+    """foreachBatch: the batch's minutes, written with its id in one transaction; a batch id at or
+    below the last one written is a replay and is skipped."""
+    from pyspark.sql import functions as F
+
+    # Epoch seconds, not timestamps: pyspark turns timestamps into the driver's local time.
+    picked = frame.select(F.unix_timestamp("w.start").alias("start"), MESSAGES, SENDERS).collect()
+    rows = [(datetime.fromtimestamp(row["start"], UTC), row[MESSAGES], row[SENDERS]) for row in picked]
+    try:
+        return _write_once(rows, batch_id)
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            # Spark calls this from its callback thread: a connection left open there outlives it.
+            connection.close()
+
+
+def _write_once(rows, batch_id):
+    with transaction.atomic():
+        checkpoint, _ = Checkpoint.objects.select_for_update().get_or_create(name=checkpoint_name())
+        last = checkpoint.position.get("batch_id", -1)
+        if batch_id <= last:
+            log.info("streaming batch %s already written (last %s); skipped", batch_id, last)
+            return False
+        for minute, messages, senders in rows:
+            for metric, value in ((MESSAGES, messages), (SENDERS, senders)):
+                MinuteCount.objects.update_or_create(minute=minute, metric=metric, defaults={"value": value})
+        checkpoint.position = {"batch_id": batch_id}
+        checkpoint.save(update_fields=["position", "updated_at"])
+    return True
+
+
+def run(*, available_now=False, trigger_seconds=5, data=None, timeout=None):
+    """Start the query; with available_now, process what Kafka holds and stop."""
+    spark = session()
+    # Update mode writes a minute whenever it changes; batches with no new data (run only to move
+    # the watermark on) would just cost a Spark job each.
+    spark.conf.set("spark.sql.streaming.noDataMicroBatches.enabled", "false")
+    writer = (
+        minute_counts(spark)
+        .writeStream.outputMode("update")
+        .foreachBatch(write_batch)
+        .option("checkpointLocation", str(checkpoint_dir(data)))
+        .queryName(QUERY)
+    )
+    writer = (
+        writer.trigger(availableNow=True)
+        if available_now
+        else writer.trigger(processingTime=f"{trigger_seconds} seconds")
+    )
+    query = writer.start()
+    try:
+        query.awaitTermination(timeout)
+    finally:
+        if query.isActive:
+            query.stop()
+    return query
