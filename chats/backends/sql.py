@@ -80,46 +80,7 @@ class SqlMessageStore(MessageStore):
         return event
 
     def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
-        if connection.vendor == "postgresql":
-            sent = self._send_in_one_statement(
-                conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments
-            )
-            if sent is not None:
-                return sent
-        try:
-            with transaction.atomic():
-                seq = self._next_seq(conversation_id)
-                # Holding the counter lock, a concurrent retry has either committed or not begun.
-                existing = self.find_by_client_id(conversation_id, sender_id, client_id)
-                if existing:
-                    raise _Duplicate(existing)  # rolls back the seq we took
-                now = timezone.now()
-                row = StoredMessage.objects.create(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    sender_id=sender_id,
-                    client_id=client_id,
-                    text=text,
-                    parent_id=parent_id,
-                    mentions=mentions,
-                    mention_all=mention_all,
-                    attachments=list(attachments),
-                    created_at=now,
-                )
-                self._log(conversation_id, "message.created", sender_id, row.id, seq=seq, now=now)
-        except _Duplicate as dup:
-            return dup.message, False
-        return _message(row, {}), True
-
-    def _send_in_one_statement(
-        self, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments
-    ):
-        """PostgreSQL: the seq, the message and its event in one statement, so that the counter
-        row's lock, which every sender of the conversation waits on until the commit, is held for
-        one round trip and the commit instead of six. A retry (the same client_id) conflicts on
-        message_client_unique with a committed row only (its writer held the counter lock until
-        it committed): the seq goes back and the first message is the answer. None when the
-        conversation has no counter row yet (the general path below makes it)."""
+        # The row, unsaved and without its seq: both paths below write this one.
         message = StoredMessage(
             conversation_id=conversation_id,
             sender_id=sender_id,
@@ -131,6 +92,32 @@ class SqlMessageStore(MessageStore):
             attachments=list(attachments),
             created_at=timezone.now(),
         )
+        if connection.vendor == "postgresql":
+            sent = self._send_in_one_statement(message)
+            if sent is not None:
+                return sent
+        try:
+            with transaction.atomic():
+                message.seq = self._next_seq(conversation_id)
+                # Holding the counter lock, a concurrent retry has either committed or not begun.
+                existing = self.find_by_client_id(conversation_id, sender_id, client_id)
+                if existing:
+                    raise _Duplicate(existing)  # rolls back the seq we took
+                message.save(force_insert=True)
+                self._log(
+                    conversation_id, "message.created", sender_id, message.id, seq=message.seq, now=message.created_at
+                )
+        except _Duplicate as dup:
+            return dup.message, False
+        return _message(message, {}), True
+
+    def _send_in_one_statement(self, message):
+        """PostgreSQL: the seq, the message and its event in one statement, so that the counter
+        row's lock, which every sender of the conversation waits on until the commit, is held for
+        one round trip and the commit instead of six. A retry (the same client_id) conflicts on
+        message_client_unique with a committed row only (its writer held the counter lock until
+        it committed): the seq goes back and the first message is the answer. None when the
+        conversation has no counter row yet (the general path makes it)."""
         prep = {f.attname: f.get_db_prep_save(getattr(message, f.attname), connection) for f in _SEND_FIELDS}
         with connection.cursor() as cursor:
             cursor.execute(_SEND_SQL, prep)
@@ -139,7 +126,7 @@ class SqlMessageStore(MessageStore):
                 return None
             if seq is None:
                 cursor.execute(_GIVE_BACK_SQL, [prep["conversation_id"]])
-                return self.find_by_client_id(conversation_id, sender_id, client_id), False
+                return self.find_by_client_id(message.conversation_id, message.sender_id, message.client_id), False
         message.seq = seq
         return _message(message, {}), True
 
