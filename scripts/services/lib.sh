@@ -11,19 +11,21 @@ CACHE_DIR=${CHATSITE_CACHE_DIR:-$HOME/.cache/chatsite}
 RUN_DIR=$STATE_DIR/run
 LOG_DIR=$STATE_DIR/logs
 
-# Ports: high numbers so they never collide with a system-wide service on the
-# default ports. Used by the service files and `svc env`. Each can be moved by
-# its variable, so a second set of services (another state folder) can run
-# beside the first.
+# Ports: not the services' usual ones, so they never collide with a system-wide
+# service, and below Linux's ephemeral range (32768-60999): a port in that range
+# can be held by any client socket at the moment a service (re)starts, which made
+# a restart fail with "address already in use" while a test held many sockets.
+# Used by the service files and `svc env`. Each can be moved by its variable, so
+# a second set of services (another state folder) can run beside the first.
 # shellcheck disable=SC2034
-PG_PORT=${CHATSITE_PG_PORT:-55432}
-REDIS_PORT=${CHATSITE_REDIS_PORT:-56379}
-KAFKA_PORT=${CHATSITE_KAFKA_PORT:-59092}
-KAFKA_CONTROLLER_PORT=${CHATSITE_KAFKA_CONTROLLER_PORT:-59093}
-NEO4J_PORT=${CHATSITE_NEO4J_PORT:-57687}
-FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-57017}
+PG_PORT=${CHATSITE_PG_PORT:-25432}
+REDIS_PORT=${CHATSITE_REDIS_PORT:-26379}
+KAFKA_PORT=${CHATSITE_KAFKA_PORT:-29092}
+KAFKA_CONTROLLER_PORT=${CHATSITE_KAFKA_CONTROLLER_PORT:-29093}
+NEO4J_PORT=${CHATSITE_NEO4J_PORT:-27687}
+FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-27027}
 # The S3 gateway; SeaweedFS's inner servers take the seven ports above it.
-S3_PORT=${CHATSITE_S3_PORT:-58333}
+S3_PORT=${CHATSITE_S3_PORT:-28333}
 for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT S3_PORT; do
     [[ ${!_port} =~ ^[0-9]+$ ]] && ((${!_port} > 0 && ${!_port} < 65536)) ||
         { echo "svc: $_port (CHATSITE_$_port) is not a port number: ${!_port}" >&2; exit 2; }
