@@ -43,9 +43,11 @@ $(SPARK_STAMP): $(STAMP) requirements/spark.txt
 
 # The analytics dashboard's chart library, from npm (analytics/static_src/package-lock.json pins it
 # with its integrity hash), copied where the static files are served from.
+# npm from Debian when the machine has none (the front-end packages' installs below need it).
+ENSURE_NPM := command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
 CHARTJS := analytics/static/analytics/vendor/chart.umd.js
 $(CHARTJS): analytics/static_src/package-lock.json
-	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	$(ENSURE_NPM)
 	cd analytics/static_src && npm ci --no-audit --no-fund --silent
 	mkdir -p $(dir $@)
 	cp analytics/static_src/node_modules/chart.js/dist/chart.umd.js analytics/static_src/node_modules/chart.js/dist/chart.umd.js.map $(dir $@)
@@ -61,7 +63,7 @@ test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) services-start test-
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.
 $(AXE): web/tests/package-lock.json
-	command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	$(ENSURE_NPM)
 	cd web/tests && npm ci --no-audit --no-fund --silent
 	@touch $@
 
