@@ -53,3 +53,36 @@ def test_the_dashboard_is_for_staff_only(tabs, known_week):
     expect(page.locator(".errornote")).to_be_visible()
     tab.open("/admin/analytics/")
     expect(page.locator("#id_username")).to_be_visible()
+
+
+def test_a_slow_first_load_never_paints_over_the_range_asked_for_since(tabs, known_week):
+    user("boss", is_staff=True)
+    tab = tabs()
+    page = tab.page
+    asked = f"from={w.D0.isoformat()}"
+    held = []
+
+    def hold_the_first_load(route):
+        # The page's own first load (the default range) waits; the range asked for goes through.
+        if asked in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/v1/analytics/**", hold_the_first_load)
+    tab.open("/admin/login/?next=/admin/analytics/")
+    page.locator("#id_username").fill("boss")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("input[type=submit]").click()
+    expect(page.locator("#status")).to_have_text("Loading…")
+    page.locator("input[name=from]").fill(w.D0.isoformat())
+    page.locator("input[name=to]").fill(w.D1.isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#status")).to_have_text("Days 2026-03-02 to 2026-03-03 (UTC).")
+    assert held  # the first load really was in flight
+    with page.expect_response(lambda r: "/api/v1/analytics/" in r.url and asked not in r.url):
+        for route in held:
+            route.continue_()
+    page.wait_for_load_state("networkidle")
+    expect(page.locator("#status")).to_have_text("Days 2026-03-02 to 2026-03-03 (UTC).")
+    expect(page.locator("[data-tile=messages]")).to_have_text("10")

@@ -41,9 +41,16 @@
     return query;
   }
 
+  // Each load is a generation. An answer that arrives after a newer load began is dropped before
+  // it draws anything, so a slow first load can't paint over the range someone just asked for.
+  let generation = 0;
+  class Superseded extends Error {}
+
   async function get(path, query) {
+    const mine = generation;
     const response = await fetch(config.api + path + "?" + query, { credentials: "same-origin" });
     const body = await response.json();
+    if (mine !== generation) throw new Superseded();
     if (!response.ok) throw new Error((body.error && body.error.message) || response.statusText);
     return body;
   }
@@ -186,6 +193,7 @@
 
   async function load(event) {
     if (event) event.preventDefault();
+    const mine = ++generation;
     const query = params();
     status.className = "status";
     status.textContent = "Loading…";
@@ -194,9 +202,11 @@
       for (const section of document.querySelectorAll("[data-chart]")) jobs.push(lineChart(section, query));
       for (const section of document.querySelectorAll("[data-table]")) jobs.push(TABLES[section.dataset.table](section, query));
       await Promise.all(jobs);
+      if (mine !== generation) return;
       status.textContent = "Days " + query.get("from") + " to " + query.get("to") + " (UTC).";
       document.body.dataset.ready = "true";
     } catch (error) {
+      if (error instanceof Superseded || mine !== generation) return;
       status.className = "status error";
       status.textContent = "Could not load: " + error.message;
     }
