@@ -44,7 +44,10 @@ class Client(WSListener):
         self.transport = transport
 
     def on_ws_frame(self, transport, frame):
-        if frame.msg_type != WSMsgType.TEXT:
+        if frame.msg_type == WSMsgType.CLOSE:
+            # Recorded by code: a server that closes sockets under load says why here.
+            code = f"close {frame.get_close_code()}"
+            self.worker.kinds[code] = self.worker.kinds.get(code, 0) + 1
             return
         data = orjson.loads(frame.get_payload_as_bytes())
         kind = data["type"]
@@ -80,6 +83,7 @@ class Client(WSListener):
     def on_ws_disconnected(self, transport):
         if not self.closed.done():
             self.closed.set_result(None)
+        self.worker.lost_socket(self)
 
 
 class Sender:
@@ -123,11 +127,26 @@ class Worker:
         self.kinds = {}  # frames received, by type
         self.ack_ms = []  # send to ack, at the senders
         self.members, self.senders = [], []
+        # A socket the server closes is reopened with resume, as a real client does, so "lost"
+        # counts only what never arrives; the closes are counted and reported beside it.
+        self.reopening, self.reopened, self.expect_closes = set(), 0, False
 
     async def open(self, client):
         headers = {"Sec-WebSocket-Protocol": f"chatsite.v1, token.{client.token}"}
         await ws_connect(lambda: client, self.url, extra_headers=headers, websocket_handshake_timeout=60)
         await asyncio.wait_for(client.hello, 60)
+
+    def lost_socket(self, client):
+        if self.expect_closes or client.hello is None or not client.hello.done() or client.sender is not None:
+            return  # our own drop or shutdown, or a socket still being opened (open_all retries it)
+        task = asyncio.ensure_future(self._reopen(client))
+        self.reopening.add(task)
+        task.add_done_callback(self.reopening.discard)
+
+    async def _reopen(self, client):
+        self.reopened += 1
+        client.renew()
+        await self.open_all([client])
 
     async def open_all(self, clients):
         # Handshakes a worker has open at once. Kept low for the fan-out steps: the Channels Redis
@@ -169,6 +188,7 @@ class Worker:
         `seconds`, then wait until everything sent has arrived. What was received is checked
         against everything acknowledged since connecting."""
         self.latencies, self.delivered, self.ack_ms, self.problems = [], 0, [], []
+        self.reopened, self.kinds = 0, {}
         self.recording, self.go_at, self.last_at = True, time.time(), None
         first, total, tag = self.plan["first_sender"], self.plan["senders"], f"{self.plan['tag']}-{step['n']}"
         sending = [
@@ -194,6 +214,7 @@ class Worker:
             "problem_count": len(self.problems),
             "connect_retries": self.retries,
             "frames": self.kinds,
+            "reopened": self.reopened,
             "ack_ms": self.ack_ms,
         }
 
@@ -202,9 +223,11 @@ class Worker:
         until each has every message its room's sender had acknowledged at the drop."""
         dropped_at = time.perf_counter()
         targets = {s.cid: max(s.seqs, default=0) for s in self.senders}
+        self.expect_closes = True
         for _, client in self.members:
             client.transport.disconnect()
         await asyncio.gather(*(c.closed for _, c in self.members))
+        self.expect_closes = False
         fresh = []
         for cid, old in self.members:
             client = Client(self, old.token, old.last)
@@ -246,6 +269,7 @@ class Worker:
         return {"sent": sent, "acked": acked, "lost": lost, "duplicated": duplicated}
 
     async def close(self):
+        self.expect_closes = True
         for _, client in self.members:
             if client.transport is not None:
                 client.transport.disconnect()

@@ -196,6 +196,9 @@ def merge(answers, rate, rooms):
         "ack_p99_ms": round(percentile(acks, 99), 1),
         **{k: sum(a["check"][k] for a in answers) for k in ("sent", "acked", "lost", "duplicated")},
         "problems": sum(a["problem_count"] for a in answers),
+        # Sockets the server closed during the step (by close code), each reopened with resume.
+        "reopened": sum(a.get("reopened", 0) for a in answers),
+        "server_closes": _closes(answers),
         "drained_s": round(max(a["drained_s"] for a in answers), 2),
     }
     storms = [a["storm"] for a in answers if a["storm"]]
@@ -206,6 +209,15 @@ def merge(answers, rate, rooms):
             "caught_up_s": round(max(s["caught_up_s"] for s in storms), 2),
         }
     return out, latencies
+
+
+def _closes(answers):
+    closes = {}
+    for answer in answers:
+        for kind, count in answer["frames"].items():
+            if kind.startswith("close "):
+                closes[kind[6:]] = closes.get(kind[6:], 0) + count
+    return closes
 
 
 def sustained(step):
