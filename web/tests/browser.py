@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
+from testkit.services import deadline
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--headless",
@@ -28,7 +30,8 @@ class Tab:
 
     def __init__(self, browser, base_url, viewport=None):
         self.context = browser.new_context(viewport=viewport or {"width": 1100, "height": 760})
-        self.context.set_default_timeout(10_000)
+        # Every wait of a step (a click, a navigation) has the suite's one deadline, as any other test.
+        self.context.set_default_timeout(deadline() * 1000)
         self.page = self.context.new_page()
         self.errors = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))

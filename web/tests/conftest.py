@@ -5,8 +5,10 @@ import os
 import pytest
 
 from chatsite.testing_server import asgi_server, serving_env
-from testkit.services import require_service
-from web.tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS, Tab
+from playwright.sync_api import expect
+
+from testkit.services import deadline, require_service
+from web.tests.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_FLAGS, Tab, accessibility_violations
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +28,8 @@ def base_url(django_db_setup):
 # session's browser would keep its event loop (and the async guard off) through other apps' tests.
 @pytest.fixture(scope="module")
 def browser(base_url):
+    # Playwright's assertions wait 5 s by default: a loaded machine needs the suite's deadline.
+    expect.set_options(timeout=deadline() * 1000)
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it)"
         if os.environ.get("CI"):
@@ -62,3 +66,14 @@ def tabs(browser, base_url):
     for tab in opened:
         assert not tab.errors, tab.errors  # no script error and no CSP violation on any page
         tab.context.close()
+
+
+@pytest.fixture
+def axe():
+    """axe-core's serious and critical findings on a page (from npm: `cd web/tests && npm ci`)."""
+    if not AXE.exists():
+        message = f"{AXE} is missing: cd web/tests && npm ci"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return accessibility_violations

@@ -2,25 +2,14 @@
 serious or critical violation, light and dark, desktop and phone width."""
 
 import json
-import os
 
 import pytest
 from playwright.sync_api import expect
 
 from chats import actions
-from web.tests.browser import AXE, accessibility_violations, user
+from web.tests.browser import user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def axe():
-    if not AXE.exists():
-        message = f"{AXE} is missing: cd web/tests && npm ci"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return accessibility_violations
 
 
 def test_the_main_screens_have_no_serious_accessibility_violation(tabs, axe):
