@@ -1,14 +1,18 @@
 // The composer: Enter sends, Shift+Enter is a new line, Escape cancels a reply or an edit, ArrowUp
-// in an empty box edits your last message; typing notices; @mention autocomplete over the members.
+// in an empty box edits your last message; typing notices; @mention autocomplete over the members,
+// `:shortcode:` autocomplete over the emoji, and the emoji picker's button.
 
 import { $, h } from "./dom.js";
+import { emojiForCode, emojiLoaded, loadEmoji, openPicker, shortcodeMatches } from "./emoji.js";
 import { snippet } from "./render.js";
 import { store, userName } from "./state.js";
 
 const MENTION_AT_CARET = /(?:^|[\s(])@([A-Za-z0-9_.-]{0,32})$/;
+const SHORTCODE_AT_CARET = /(?:^|[\s(]):([a-z0-9_+-]{2,32})$/;
+const FINISHED_SHORTCODE = /(?:^|[\s(]):([a-z0-9_+-]{1,32}):$/;
 const mode = { kind: "new", message: null }; // new | reply | edit
 const lastTyping = new Map(); // conversation id -> when I last said I was typing
-let suggestions = [];
+let suggestions = []; // {id, label: [nodes], replace: text before the caret -> new text}
 let active = 0;
 let hooks = {}; // send(text, parentId), edit(message, text), lastOwnMessage()
 
@@ -28,6 +32,17 @@ export function setupComposer() {
   textarea().addEventListener("input", onInput);
   textarea().addEventListener("blur", () => setTimeout(closeMentions, 150));
   $("[data-cancel]", form).addEventListener("click", () => setMode("new"));
+  $("#composer-emoji").addEventListener("click", (event) =>
+    openPicker(event.currentTarget, (emoji) => insertAtCaret(emoji), "Insert an emoji"),
+  );
+}
+
+function insertAtCaret(text) {
+  const box = textarea();
+  const start = box.selectionStart;
+  box.value = box.value.slice(0, start) + text + box.value.slice(box.selectionEnd);
+  box.selectionStart = box.selectionEnd = start + text.length;
+  afterEdit(box);
 }
 
 export function setMode(kind, message = null) {
@@ -148,25 +163,60 @@ function onInput() {
       store.connection.notify({ type: "typing", conversation_id: store.openId });
     }
   }
+  suggest();
+}
+
+// The suggestion list for the text before the caret. Emoji data arrives on the first `:`; when it
+// does, this runs again so that what was typed meanwhile is completed too.
+function suggest() {
+  if (document.activeElement !== textarea()) return; // the person moved on before the data came
   const before = textarea().value.slice(0, textarea().selectionStart);
-  const match = before.match(MENTION_AT_CARET);
-  if (!match) return closeMentions();
-  const prefix = match[1].toLowerCase();
+  const finished = before.match(FINISHED_SHORTCODE);
+  if (finished && !emojiLoaded()) loadEmoji().then(suggest, () => {});
+  const known = finished && emojiForCode(finished[1]);
+  if (known) {
+    // `:tada:` typed out in full becomes 🎉, as in the other chat clients.
+    pick({ replace: (text) => text.slice(0, text.length - finished[1].length - 2) + known.emoji });
+    return;
+  }
+  const mention = before.match(MENTION_AT_CARET);
+  const code = !mention && before.match(SHORTCODE_AT_CARET);
+  if (mention) suggestions = mentionSuggestions(mention[1].toLowerCase());
+  else if (code) suggestions = emojiSuggestions(code[1].toLowerCase());
+  else suggestions = [];
+  active = 0;
+  renderMentions();
+}
+
+function mentionSuggestions(prefix) {
   const members = (store.members.get(store.openId) || []).map((m) => m.user).filter((u) => u.id !== store.me.id);
   const entry = store.conversations.get(store.openId);
   const everyone = entry && entry.conversation.kind !== "direct" ? [{ id: 0, username: "all", display_name: "Everyone here" }] : [];
-  suggestions = [...members, ...everyone]
+  return [...members, ...everyone]
     .filter((u) => u.username.toLowerCase().startsWith(prefix) || (u.display_name || "").toLowerCase().startsWith(prefix))
-    .slice(0, 8);
-  active = 0;
-  renderMentions();
+    .slice(0, 8)
+    .map((user) => ({
+      label: [h("strong", { text: `@${user.username}` }), user.display_name ? ` ${user.display_name}` : ""],
+      replace: (text) => text.replace(/@([A-Za-z0-9_.-]{0,32})$/, `@${user.username} `),
+    }));
+}
+
+function emojiSuggestions(prefix) {
+  if (!emojiLoaded()) {
+    loadEmoji().then(suggest, () => {}); // without the data there is simply nothing to suggest
+    return [];
+  }
+  return shortcodeMatches(prefix).map(({ code, item }) => ({
+    label: [h("span", { class: "emoji-glyph", "aria-hidden": "true", text: item.emoji }), ` :${code}:`],
+    replace: (text) => text.slice(0, text.length - prefix.length - 1) + item.emoji,
+  }));
 }
 
 function renderMentions() {
   const list = $("#mention-list");
   list.hidden = suggestions.length === 0;
   list.replaceChildren(
-    ...suggestions.map((user, i) =>
+    ...suggestions.map((suggestion, i) =>
       h(
         "li",
         {
@@ -175,11 +225,10 @@ function renderMentions() {
           "aria-selected": String(i === active),
           onmousedown: (event) => {
             event.preventDefault();
-            pick(user);
+            pick(suggestion);
           },
         },
-        h("strong", { text: `@${user.username}` }),
-        user.display_name ? ` ${user.display_name}` : "",
+        suggestion.label,
       ),
     ),
   );
@@ -192,14 +241,21 @@ function closeMentions() {
   renderMentions();
 }
 
-function pick(user) {
+function pick(suggestion) {
   const box = textarea();
   const caret = box.selectionStart;
-  const before = box.value.slice(0, caret).replace(/@([A-Za-z0-9_.-]{0,32})$/, `@${user.username} `);
+  const before = suggestion.replace(box.value.slice(0, caret));
   box.value = before + box.value.slice(caret);
   box.selectionStart = box.selectionEnd = before.length;
-  if (mode.kind !== "edit") store.drafts.set(store.openId, box.value);
   closeMentions();
+  afterEdit(box);
+}
+
+// After the client itself changed the text: keep the draft and the counter, and the focus.
+function afterEdit(box) {
+  if (mode.kind !== "edit") store.drafts.set(store.openId, box.value);
+  autosize();
+  renderCount();
   box.focus();
 }
 

@@ -3,6 +3,7 @@
 
 import { api, get, query } from "./api.js";
 import { $, h } from "./dom.js";
+import { openPicker } from "./emoji.js";
 import { permalink, renderText, snippet } from "./render.js";
 import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
 
@@ -580,6 +581,21 @@ function messageItem(m, grouped = false) {
             },
           }),
         ),
+        h("button", {
+          type: "button",
+          "data-act": "more-emoji",
+          "aria-label": "More emoji",
+          text: "…",
+          onclick: (event) =>
+            openPicker(
+              event.currentTarget,
+              (emoji) => {
+                view.palette = null;
+                react(m, emoji, !(m.reactions[emoji] || []).includes(store.me.id));
+              },
+              "React with an emoji",
+            ),
+        }),
       ),
     );
   }
