@@ -128,6 +128,14 @@ def save(name, results, machine_note=""):
     return path
 
 
+def record_targets(entries):
+    """Put `entries` into bench/results/targets.json, replacing those of the same names."""
+    path = RESULTS / "targets.json"
+    targets = json.loads(path.read_text()) if path.exists() else []
+    names = {entry["name"] for entry in entries}
+    path.write_text(json.dumps([t for t in targets if t["name"] not in names] + entries, indent=2) + "\n")
+
+
 def plot_latency(name, series, title):
     """series: {label: [latency ms, ...]}. A CDF per label, so tails are visible at a glance."""
     import matplotlib

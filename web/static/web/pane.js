@@ -231,8 +231,9 @@ export function latestSeq() {
 
 // --- drawing ---
 
-// Rebuilt whole on every change: a window holds a few hundred messages at most, and rebuilding keeps
-// day separators and order trivially right. Scroll position and focus are carried over.
+// Every change redraws the list from view.messages, so day separators, runs and order are trivially
+// right; but a message whose drawing would come out the same keeps its node (see drawnItem), and
+// only the list's changed tail is touched in the page. Scroll position and focus are carried over.
 export function atBottom() {
   const el = box();
   return el.scrollHeight - el.scrollTop - el.clientHeight < 60;
@@ -297,25 +298,31 @@ export function renderMessages(mode = "keep") {
   const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#message-list li");
   const focusKey = focused ? [focused.id, document.activeElement.dataset.act || ""] : null;
 
+  index = null;
+  if (drawnFor !== view.id) {
+    drawn.clear();
+    days.clear();
+    drawnFor = view.id;
+  }
   const items = [];
   let day = null;
   const shown = new Set();
   let lined = false;
   let previous = null;
   for (const message of view.messages) {
-    const date = new Date(message.created_at);
-    if (date.toDateString() !== day) {
-      day = date.toDateString();
+    const date = dayOf(message);
+    if (date !== day) {
+      day = date;
       previous = null;
-      items.push(h("li", { class: "day" }, h("span", { text: dayLabel(date) })));
+      items.push(dayItem(date));
     }
     if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
       lined = true;
       previous = null;
-      items.push(h("li", { id: "unread-line", class: "unread-line" }, h("span", { text: "New messages" })));
+      items.push(unreadLine);
     }
     if (message.sender_id === store.me.id) shown.add(message.client_id);
-    items.push(messageItem(message, continues(previous, message)));
+    items.push(drawnItem(message, continues(previous, message)));
     previous = message;
   }
   if (!view.hasNewer && store.outbox) {
@@ -323,16 +330,8 @@ export function renderMessages(mode = "keep") {
       if (!shown.has(item.client_id)) items.push(pendingItem(item));
     }
   }
-  for (const li of items) {
-    if (li.id === view.active || !li.classList.contains("message") || li.classList.contains("pending")) continue;
-    for (const el of li.querySelectorAll("button, a")) el.tabIndex = -1;
-  }
-  const seen = seenBy();
-  if (seen) {
-    const li = items.find((item) => item.id === `m-${seen.message.id}`);
-    if (li) li.append(h("p", { class: "seen", text: seen.text }));
-  }
-  list.replaceChildren(...items);
+  placeSeen(items);
+  replaceTail(list, items);
 
   $("#history-status").textContent = view.loading
     ? "Loading…"
@@ -350,6 +349,87 @@ export function renderMessages(mode = "keep") {
     const target = li && (focusKey[1] ? li.querySelector(`[data-act="${focusKey[1]}"]`) : li);
     if (target) target.focus();
   }
+}
+
+// --- the drawn nodes, kept while what they show is unchanged ---
+
+const drawn = new Map(); // message id -> {key, node}
+const days = new Map(); // day label -> its separator
+const dayStrings = new WeakMap(); // message -> its local day
+let drawnFor = null; // the conversation the nodes belong to
+const unreadLine = h("li", { id: "unread-line", class: "unread-line" }, h("span", { text: "New messages" }));
+const seenLine = h("p", { class: "seen" });
+
+// What a message's node depends on besides the message object itself (replaced, never changed
+// in place, whenever the message changes): its grouping, the view's marks on it, its reply's
+// parent, the caller's role (what it may do to it), and the names of the people it shows.
+function drawKey(m, grouped) {
+  const entry = store.conversations.get(m.conversation_id);
+  const parent = m.parent_id ? windowIndex().get(m.parent_id) || parents.get(m.parent_id) : null;
+  return [
+    m,
+    grouped,
+    view.highlight === m.id,
+    view.palette === m.id,
+    view.confirmDelete === m.id,
+    parent,
+    entry && entry.role,
+    store.usersVersion,
+  ];
+}
+
+// The window's messages by id, made at most once per drawing (replies look their parents up).
+let index = null;
+function windowIndex() {
+  if (!index) index = new Map(view.messages.map((m) => [m.id, m]));
+  return index;
+}
+
+function drawnItem(m, grouped) {
+  const key = drawKey(m, grouped);
+  const kept = drawn.get(m.id);
+  if (kept && kept.key.every((part, i) => part === key[i])) return kept.node;
+  const node = messageItem(m, grouped);
+  // Only the message that has the focus puts its buttons and links in the tab order.
+  if (node.id !== view.active) for (const el of node.querySelectorAll("button, a")) el.tabIndex = -1;
+  drawn.set(m.id, { key, node });
+  return node;
+}
+
+function dayOf(message) {
+  let day = dayStrings.get(message);
+  if (day === undefined) {
+    day = new Date(message.created_at).toDateString();
+    dayStrings.set(message, day);
+  }
+  return day;
+}
+
+// Keyed by today's date too: "Today" becomes "Yesterday" at midnight.
+function dayItem(day) {
+  const key = `${day}|${new Date().toDateString()}`;
+  if (!days.has(key)) days.set(key, h("li", { class: "day" }, h("span", { text: dayLabel(new Date(day)) })));
+  return days.get(key);
+}
+
+// "Seen by" hangs under one message at a time: moved, not redrawn with it.
+function placeSeen(items) {
+  const seen = seenBy();
+  const li = seen && items.find((item) => item.id === `m-${seen.message.id}`);
+  if (!li) return seenLine.remove();
+  seenLine.textContent = seen.text;
+  if (seenLine.parentNode !== li) li.append(seenLine);
+}
+
+// The page's list becomes `items`, touching only what follows the longest unchanged beginning:
+// a message arriving at the end of thousands appends one node.
+function replaceTail(list, items) {
+  const current = list.children;
+  let same = 0;
+  while (same < current.length && same < items.length && current[same] === items[same]) same += 1;
+  if (same === 0) return list.replaceChildren(...items);
+  while (list.children.length > same) list.lastElementChild.remove();
+  list.append(...items.slice(same));
 }
 
 function pendingState(item) {

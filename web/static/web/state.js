@@ -14,12 +14,16 @@ export const store = {
   openId: null,
   connection: null,
   outbox: null,
+  usersVersion: 0, // counts changes of the profiles above: drawn names are stale when it moves
 };
 
 const fetching = new Map();
 
 export function remember(user) {
-  if (user && user.id) store.users.set(user.id, user);
+  if (user && user.id) {
+    store.users.set(user.id, user);
+    store.usersVersion += 1;
+  }
 }
 
 export function userName(id) {
@@ -36,7 +40,7 @@ export async function ensureUsers(ids) {
       if (!fetching.has(id)) {
         const request = get(`users/${id}`)
           .then(remember)
-          .catch(() => store.users.set(id, { id, username: `user${id}`, display_name: "Former member" }))
+          .catch(() => remember({ id, username: `user${id}`, display_name: "Former member" }))
           .finally(() => fetching.delete(id));
         fetching.set(id, request);
       }
