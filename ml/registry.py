@@ -31,8 +31,6 @@ METADATA = "metadata.json"
 VOCABULARIES = "vocabularies.json"
 # Types skops does not trust by default that our pipeline holds; anything else refuses to load.
 TRUSTED_TYPES = frozenset()
-# How often a process asks the database which version is active.
-RELOAD_SECONDS = 30.0
 
 
 class ArtefactError(Exception):
@@ -142,8 +140,8 @@ class Loaded:
 
     def scorer(self, name: str):
         """(ModelVersion-ish tuple (pk, version), LinearScorer), or (None, None) with no usable model."""
-        now = time.monotonic()
-        if now - self._checked.get(name, -RELOAD_SECONDS) >= RELOAD_SECONDS:
+        now, every = time.monotonic(), settings.ML_RELOAD_SECONDS
+        if name not in self._checked or now - self._checked[name] >= every:
             self._refresh(name)
             self._checked[name] = now
         entry = self._scorers.get(name)

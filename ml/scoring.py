@@ -2,7 +2,7 @@
 
 Both run in process on every send, so they never raise and never touch the network: a model that
 is missing or fails to load scores None, and None always allows. The active versions are read
-from the registry at most every registry.RELOAD_SECONDS per process.
+from the registry at most every ML_RELOAD_SECONDS per process.
 """
 
 import re
@@ -112,6 +112,10 @@ def explain(text: str, kind: str = "spam", top: int = 5) -> list[tuple[str, floa
     return scorer.explain(text, top) if scorer else []
 
 
+class ModelsDegraded(Exception):
+    """An active model could not be loaded: its sends are allowed unscored."""
+
+
 def status() -> dict:
     """For /readyz: which models score, and which are degraded (active but not loadable)."""
     out = {}
@@ -124,3 +128,11 @@ def status() -> dict:
         else:
             out[kind] = {"state": "absent"}
     return out
+
+
+def probe() -> None:
+    """/readyz's check (READYZ_PROBES): raises while an active model is degraded. It loads the
+    active models if this process has not yet, which warms a new pod before its first send."""
+    degraded = {kind: state["error"] for kind, state in status().items() if state["state"] == "degraded"}
+    if degraded:
+        raise ModelsDegraded("; ".join(f"{kind}: {error}" for kind, error in degraded.items()))
