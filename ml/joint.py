@@ -39,7 +39,7 @@ class _Analysis:
 
     def __init__(self, blocks, first: int):
         block = blocks[0][1]
-        self.analyze, self.cut, self.per_word = block.analyze, block.cut, block.per_word
+        self.cut, self.word_grams, self.per_word = block.cut, block.word_grams, block.per_word
         self.ids = {}
         for _, block in blocks:
             for gram in block.vocabulary:
@@ -49,7 +49,7 @@ class _Analysis:
 
     def _known_ids(self, word) -> np.ndarray:
         get = self.ids.get
-        return np.array([i for i in map(get, self.analyze(word)) if i is not None], dtype=np.intp)
+        return np.array([i for i in map(get, self.word_grams(word)) if i is not None], dtype=np.intp)
 
     def known_ids(self, text) -> list:
         """The ids of the message's n-grams that some model knows, once per occurrence, in parts."""

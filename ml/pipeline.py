@@ -82,6 +82,35 @@ def _plain_word_cut(vectorizer):
     return cut
 
 
+def _plain_word_char_grams(vectorizer):
+    """For the plain char_wb analysis `build` makes, one word's character n-grams as
+    scikit-learn's analyzer cuts them (padded with a space each side; a word shorter than n
+    counts once, whole), without its per-call plumbing: what a word the cache has not seen costs."""
+    plain = (
+        vectorizer.analyzer == "char_wb"
+        and vectorizer.lowercase
+        and vectorizer.input == "content"
+        and vectorizer.preprocessor is None
+        and not vectorizer.strip_accents
+    )
+    if not plain:
+        return None
+    low, high = vectorizer.ngram_range
+
+    def grams(word):
+        padded = f" {word.lower()} "
+        size = len(padded)
+        found = []
+        for n in range(low, high + 1):
+            if n >= size:
+                found.append(padded)
+                break
+            found += [padded[i : i + n] for i in range(size - n + 1)]
+        return found
+
+    return grams
+
+
 class _Block:
     """One TF-IDF block of a fitted FeatureUnion, compiled: its vocabulary, and per column its idf,
     its idf squared and its idf x coefficient."""
@@ -91,6 +120,7 @@ class _Block:
             raise ValueError("LinearScorer expects l2-normalised TF-IDF features")
         self.analyze = vectorizer.build_analyzer()
         self.cut = _plain_word_cut(vectorizer) or self.analyze
+        self.word_grams = _plain_word_char_grams(vectorizer) or self.analyze
         self.vocabulary = {gram: int(index) for gram, index in vectorizer.vocabulary_.items()}
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.idf_squared = self.idf * self.idf

@@ -7,7 +7,6 @@ from ml import pipeline, training
 from ml.joint import JointScorer
 from testkit.ml_data import spam_dataset
 
-
 # Texts at the edges: none, only spaces, repeated words and n-grams (sublinear tf), punctuation
 # and markup, accents and emoji, other scripts, and one long enough to leave the tf table.
 PROBE_EDGES = [
@@ -88,3 +87,14 @@ def test_a_model_with_other_n_gram_ranges_scores_alongside_exactly():
     scores = np.array([joint.scores(text) for text in probe])
     assert np.allclose(scores[:, 0], usual.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
     assert np.allclose(scores[:, 1], other.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+
+
+def test_the_fast_cuts_yield_exactly_scikit_learns_n_grams():
+    model = training.fit(spam_dataset(200, seed=16))
+    words, chars = pipeline.LinearScorer(model).blocks
+    assert words.cut is not words.analyze and chars.word_grams is not chars.analyze  # the fast paths are in use
+    texts = [*spam_dataset(30, seed=17).texts, *PROBE_EDGES]
+    for text in texts:
+        assert sorted(words.cut(text)) == sorted(words.analyze(text))
+        for word in [*text.split(), "a", "ab", "abcd", "abcde", "İ", "ΣΊΣΥΦΟΣ"]:
+            assert sorted(chars.word_grams(word)) == sorted(chars.analyze(word))
