@@ -1,8 +1,15 @@
-"""Scoring on the send path: per-message latency of ml.scoring.check_message (spam and abuse
+"""Scoring on the send path: per-message latency of ml.scoring's check (spam and abuse
 models, in process) beside the send path without scoring (chats.actions.do_send_message on the
-embedded SQLite store), interleaved on the same messages in one run. Wall time is the target;
-the thread's CPU time is recorded beside it, and the load average, since a shared machine's other
-work shows in wall-clock percentiles.
+embedded SQLite store), interleaved on the same messages in one run, then the same texts scored
+again back to back (warm CPU caches). Both the thread's CPU time
+(what scoring costs) and wall time are recorded, with the load average at the start and the end,
+since a shared machine's other work shows in wall-clock percentiles.
+
+Before measuring, the scorer sees the SMS texts that are not measured, as a server has seen
+traffic: its per-word cache is warm for common words, and a measured text's new words still miss.
+Then gc.freeze() moves what start-up and warm-up allocated (Django, the models, the caches) out of
+the collector's sight, as a server process may do once after start-up, so that a full collection
+does not walk the whole heap in the middle of a send; --no-gc-freeze measures without it.
 
 Embedded defaults only (a throwaway SQLite database, tasks and events in-process); the models are
 trained here, spam on the SMS Spam Collection (`manage.py ml_bootstrap` fetches it) and abuse on
@@ -12,6 +19,7 @@ the seed set. Writes bench/results/ml_scoring.json and its targets.json entry.
 """
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -34,6 +42,9 @@ def setup_django(workdir: Path, data_dir: Path):
         DATABASE_URL=f"sqlite:///{workdir / 'db.sqlite3'}",
         ML_MODELS_DIR=str(workdir / "models"),
         ML_DATA_DIR=str(data_dir),
+        # The send measured beside scoring is the send path without it; scoring is measured as
+        # check_message's own decide(score()).
+        ML_SCORING="false",
     )
     sys.path.insert(0, str(ROOT))
     import django
@@ -59,6 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--data-dir", type=Path, default=ROOT / ".state" / "ml" / "datasets")
+    parser.add_argument("--no-gc-freeze", action="store_true", help="leave the whole heap to the collector")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         setup_django(Path(tmp), args.data_dir)
@@ -69,45 +81,80 @@ def main():
         for kind in ("spam", "abuse"):
             actions.do_train(kind)
         texts, _ = datasets.load_sms_spam()
-        texts = [t for t in texts if t.strip()][: args.messages]
+        texts = [t for t in texts if t.strip()]
+        texts, seen_before = texts[: args.messages], texts[args.messages :]
         alice, bob = (User.objects.create_user(name, password="bench-Pass-1234") for name in ("alice", "bob"))
         group = chats.do_create_conversation(alice, kind="group", title="bench", member_ids=[bob.pk])
         context = scoring.Context.for_user(alice, "group")
-        for text in texts[:50]:  # warm up: the registry look-up, the first allocations
-            scoring.check_message(text, context)
+        for text in seen_before:
+            scoring.decide(scoring.score(text, context), context)
+        chats.do_send_message(alice, group.id, text="warm-up", client_id="warm-up")
+        if not args.no_gc_freeze:
+            gc.collect()
+            gc.freeze()
+        load_before = os.getloadavg()
         score_s, score_cpu_s, send_s, outcomes = [], [], [], {}
         for i, text in enumerate(texts):
             started, cpu = time.perf_counter(), time.thread_time()
-            verdict = scoring.check_message(text, context)
+            verdict = scoring.decide(scoring.score(text, context), context)
             score_s.append(time.perf_counter() - started)
             score_cpu_s.append(time.thread_time() - cpu)
             outcomes[verdict.outcome] = outcomes.get(verdict.outcome, 0) + 1
             started = time.perf_counter()
             chats.do_send_message(alice, group.id, text=text[:4000], client_id=f"b{i}")
             send_s.append(time.perf_counter() - started)
+        # The same texts scored back to back: the scorer's tables and caches stay warm in the CPU's
+        # caches, where after each send (and on a busy machine) they are partly evicted.
+        alone_s, alone_cpu_s = [], []
+        for text in texts:
+            started, cpu = time.perf_counter(), time.thread_time()
+            scoring.decide(scoring.score(text, context), context)
+            alone_s.append(time.perf_counter() - started)
+            alone_cpu_s.append(time.thread_time() - cpu)
     scoring_stats, send_stats = stats(score_s), stats(send_s)
     results = {
         "scoring": scoring_stats,
         # The thread's CPU time: what scoring costs when this process has a core to itself.
         "scoring_cpu": stats(score_cpu_s),
+        "scoring_back_to_back": stats(alone_s),
+        "scoring_back_to_back_cpu": stats(alone_cpu_s),
         "send_without_scoring": send_stats,
         "scoring_share_of_send_p50": round(scoring_stats["p50_ms"] / send_stats["p50_ms"], 4),
         "outcomes": outcomes,
+        "gc_freeze_after_warm_up": not args.no_gc_freeze,
+        "texts_seen_before": len(seen_before),
+        "load_average_before": load_before,
         "load_average": os.getloadavg(),
     }
     path = save("ml_scoring", results, machine_note=f"load average {os.getloadavg()[0]:.1f} at the end")
     targets = RESULTS / "targets.json"
     entries = json.loads(targets.read_text()) if targets.exists() else []
-    name = "ML scoring p99 per message in process (spam + abuse), beside the send path without scoring"
-    entry = {
-        "name": name,
-        "goal": f"<= {GOAL_P99_MS} ms (send p99 {send_stats['p99_ms']} ms in the same run)",
-        "measured": scoring_stats["p99_ms"],
-        "unit": "ms",
-        "met": scoring_stats["p99_ms"] <= GOAL_P99_MS,
-        "command": COMMAND,
-    }
-    targets.write_text(json.dumps([e for e in entries if e["name"] != name] + [entry], indent=2) + "\n")
+    cpu, alone_cpu = results["scoring_cpu"], results["scoring_back_to_back_cpu"]
+    load_end = os.getloadavg()[0]
+    load = f"load average {load_before[0]:.1f} at the start, {load_end:.1f} at the end, {os.cpu_count()} cores"
+    new = [
+        {
+            "name": "ML scoring p99 per message in process (spam + abuse), beside the send path without scoring",
+            "goal": f"<= {GOAL_P99_MS} ms (send p99 {send_stats['p99_ms']} ms in the same run; {load})",
+            "measured": scoring_stats["p99_ms"],
+            "unit": "ms",
+            "met": scoring_stats["p99_ms"] <= GOAL_P99_MS,
+            "command": COMMAND,
+        },
+        {
+            # What scoring itself costs: waiting for a core does not count here, though other
+            # processes sharing the core and its caches still slow it.
+            "name": "ML scoring p99 thread CPU time per message (spam + abuse), same run",
+            "goal": f"<= {GOAL_P99_MS} ms (p50 {cpu['p50_ms']} ms; back to back without sends p50 "
+            f"{alone_cpu['p50_ms']} ms, p99 {alone_cpu['p99_ms']} ms; {load})",
+            "measured": cpu["p99_ms"],
+            "unit": "ms",
+            "met": cpu["p99_ms"] <= GOAL_P99_MS,
+            "command": COMMAND,
+        },
+    ]
+    names = {entry["name"] for entry in new}
+    targets.write_text(json.dumps([e for e in entries if e["name"] not in names] + new, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     print(f"bench: wrote {path.relative_to(ROOT)} and bench/results/targets.json")
 

@@ -4,7 +4,9 @@
 readiness: without the database, Redis or the message store a web pod can't serve, so it leaves
 the load balancer. Kafka, Neo4j and Spark are degraded ones: the outbox rides out a Kafka outage
 and the graph and analytics can wait, so taking every pod out of service for them would turn a
-partial outage into a full one. They are reported, and the status says "degraded".
+partial outage into a full one. They are reported, and the status says "degraded". Apps add
+degraded-only checks of their own by name in READYZ_PROBES (the ML models: a model that failed to
+load only means sends are allowed unscored, so the pod stays in service).
 
 Anyone gets the status. The detail (backends, latencies, errors, the outbox) goes only to a caller
 that sends READYZ_TOKEN in X-Readyz-Token, or to signed-in staff.
@@ -17,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.http import JsonResponse
 from django.utils.module_loading import import_string
 
@@ -152,6 +154,8 @@ def configured_probes():
         probes["kafka"] = (ping_kafka, False)
     if settings.SPARK_MASTER.startswith("spark://"):
         probes["spark"] = (ping_spark, False)
+    for name, path in settings.READYZ_PROBES.items():
+        probes[name] = (import_string(path), False)
     return probes
 
 
@@ -162,6 +166,9 @@ def _run(probe):
         result = {"status": "up"}
     except Exception as exc:  # any failure means down; the reason goes to the operator
         result = {"status": "down", "error": f"{type(exc).__name__}: {exc}"[:300]}
+    finally:
+        # Probes run in worker threads: give back any connection an app's probe opened.
+        connections.close_all()
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 

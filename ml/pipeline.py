@@ -1,23 +1,25 @@
 """The text classifier: TF-IDF over word 1-2-grams and character 2-5-grams, then logistic
-regression; and a compiled form of it that scores one message in pure Python.
+regression; and a compiled form of it that scores one message without scikit-learn's plumbing.
 
 scikit-learn's own transform of one short text costs about a millisecond of validation and sparse
 matrix plumbing; the send path has a budget of 0.2 ms. A linear model over TF-IDF features is a
-sum of weights, so `LinearScorer` keeps, per n-gram, its idf and its idf x coefficient, and adds up
-the message's n-grams: the same number as `predict_proba`, checked by the tests. Character n-grams,
-most of the work, are looked up once per distinct word and remembered.
+sum of weights, so `LinearScorer` keeps, per n-gram, its idf and its idf x coefficient, and
+ml.joint adds up the message's n-grams: the same number as `predict_proba`, checked by the tests.
+Character n-grams, most of the work, are looked up once per distinct word and remembered.
 """
 
 import math
+import re
 from collections import Counter
-from functools import lru_cache
-from itertools import chain
+from itertools import chain, pairwise
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
+
+from ml.joint import JointScorer
 
 # Chosen by 5-fold cross-validation on the SMS Spam Collection (bench/ml_spam_cv.py).
 DEFAULT_PARAMS = {
@@ -56,58 +58,88 @@ def params_of(params=None) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
 
 
-# Distinct words whose known n-gram columns each char_wb block remembers: chat vocabulary is
-# Zipfian, so nearly every word of a message is a hit after warm-up.
-WORD_CACHE_SIZE = 65536
+def _plain_word_cut(vectorizer):
+    """For the plain word 1-2-gram analysis `build` makes, a cut that yields the same n-grams as
+    scikit-learn's analyzer (the tests compare the scores), with no Python loop per n-gram."""
+    plain = (
+        vectorizer.analyzer == "word"
+        and tuple(vectorizer.ngram_range) == (1, 2)
+        and vectorizer.lowercase
+        and vectorizer.input == "content"
+        and vectorizer.preprocessor is None
+        and vectorizer.tokenizer is None
+        and vectorizer.stop_words is None
+        and not vectorizer.strip_accents
+    )
+    if not plain:
+        return None
+    findall = re.compile(vectorizer.token_pattern).findall
+
+    def cut(text):
+        tokens = findall(text.lower())
+        return chain(tokens, map(" ".join, pairwise(tokens)))
+
+    return cut
+
+
+def _plain_word_char_grams(vectorizer):
+    """For the plain char_wb analysis `build` makes, one word's character n-grams as
+    scikit-learn's analyzer cuts them (padded with a space each side; a word shorter than n
+    counts once, whole), without its per-call plumbing: what a word the cache has not seen costs."""
+    plain = (
+        vectorizer.analyzer == "char_wb"
+        and vectorizer.lowercase
+        and vectorizer.input == "content"
+        and vectorizer.preprocessor is None
+        and not vectorizer.strip_accents
+    )
+    if not plain:
+        return None
+    low, high = vectorizer.ngram_range
+
+    def grams(word):
+        padded = f" {word.lower()} "
+        size = len(padded)
+        found = []
+        for n in range(low, high + 1):
+            if n >= size:
+                found.append(padded)
+                break
+            found += [padded[i : i + n] for i in range(size - n + 1)]
+        return found
+
+    return grams
 
 
 class _Block:
-    """One TF-IDF block of a fitted FeatureUnion, compiled: its vocabulary, and per column its idf
-    and its idf x coefficient."""
+    """One TF-IDF block of a fitted FeatureUnion, compiled: its vocabulary, and per column its idf,
+    its idf squared and its idf x coefficient."""
 
     def __init__(self, vectorizer, coef):
         if vectorizer.norm != "l2" or not vectorizer.use_idf:
             raise ValueError("LinearScorer expects l2-normalised TF-IDF features")
         self.analyze = vectorizer.build_analyzer()
+        self.cut = _plain_word_cut(vectorizer) or self.analyze
+        self.word_grams = _plain_word_char_grams(vectorizer) or self.analyze
         self.vocabulary = {gram: int(index) for gram, index in vectorizer.vocabulary_.items()}
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        self.idf_squared = self.idf * self.idf
         self.weight = self.idf * coef
         self.sublinear = vectorizer.sublinear_tf
+        # Blocks with the same key cut a text into the same n-grams (ml.joint merges them).
         self.key = (
             vectorizer.analyzer,
             tuple(vectorizer.ngram_range),
             vectorizer.lowercase,
             vectorizer.token_pattern,
         )
-        # char_wb n-grams never cross a space, so a message's n-grams are the union of its words'.
-        # Those are looked up once per distinct word; n-grams outside the vocabulary are dropped
-        # there, since they change neither the dot product nor the l2 norm.
+        # char_wb n-grams never cross a space, so they can be found word by word, and remembered.
         self.per_word = vectorizer.analyzer == "char_wb"
-        if self.per_word:
-            self.word_columns = lru_cache(maxsize=WORD_CACHE_SIZE)(self._known_columns)
-
-    def _known_columns(self, unit) -> tuple:
-        get = self.vocabulary.get
-        return tuple(column for column in map(get, self.analyze(unit)) if column is not None)
-
-    def units(self, text):
-        """What the block analyses, shareable between models that analyse alike: the words for
-        char_wb, else the message's n-grams."""
-        return text.split() if self.per_word else self.analyze(text)
-
-    def counts(self, units) -> Counter:
-        """Known column -> how often the message has that n-gram."""
-        if self.per_word:
-            return Counter(chain.from_iterable(map(self.word_columns, units)))
-        get = self.vocabulary.get
-        return Counter(column for column in map(get, units) if column is not None)
 
 
 class LinearScorer:
-    """One fitted pipeline from `build`, compiled: score(text) -> probability of class 1.
-
-    A message's known n-gram columns are counted (per distinct word, cached, for character
-    n-grams), then weighted and normalised with numpy: the same number as `predict_proba`."""
+    """One fitted pipeline from `build`, compiled: score(text) -> probability of class 1, the same
+    number as `predict_proba`. The send path scores every active model at once (ml.joint)."""
 
     def __init__(self, pipeline: Pipeline):
         classifier = pipeline.named_steps["clf"]
@@ -120,6 +152,7 @@ class LinearScorer:
             self.blocks.append(_Block(vectorizer, coef[offset : offset + size]))
             offset += size
         self.top_terms = self._top_terms(coef, pipeline)
+        self._alone = None
 
     @staticmethod
     def _top_terms(coef, pipeline):
@@ -127,34 +160,10 @@ class LinearScorer:
         order = coef.argsort()
         return {"positive": [str(names[i]) for i in order[::-1][:20]], "negative": [str(names[i]) for i in order[:20]]}
 
-    def decision(self, text: str, analysed: dict | None = None) -> float:
-        """`analysed` (a dict per text) shares the split of the text between models that analyse
-        it alike: the spam and abuse models split a message once."""
-        total = self.intercept
-        for block in self.blocks:
-            units = analysed.get(block.key) if analysed is not None else None
-            if units is None:
-                units = block.units(text)
-                if analysed is not None:
-                    analysed[block.key] = units
-            counts = block.counts(units)
-            if not counts:
-                continue
-            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            if block.sublinear:
-                tf = 1.0 + np.log(tf)
-            values = tf * block.idf[columns]
-            total += float(tf @ block.weight[columns]) / math.sqrt(float(values @ values))
-        return total
-
-    def score(self, text: str, analysed: dict | None = None) -> float:
-        z = self.decision(text, analysed)
-        # The logistic function, without overflow for very negative z.
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+    def score(self, text: str) -> float:
+        if self._alone is None:
+            self._alone = JointScorer([self])
+        return self._alone.scores(text)[0]
 
     def explain(self, text: str, top: int = 5) -> list[tuple[str, float]]:
         """The n-grams of `text` that pushed its score up most ("why flagged"), with their weight.

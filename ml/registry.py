@@ -21,6 +21,7 @@ import skops.io as sio
 from django.conf import settings
 from django.utils import timezone
 
+from ml.joint import JointScorer
 from ml.models import ModelVersion
 from ml.pipeline import LinearScorer
 
@@ -31,8 +32,6 @@ METADATA = "metadata.json"
 VOCABULARIES = "vocabularies.json"
 # Types skops does not trust by default that our pipeline holds; anything else refuses to load.
 TRUSTED_TYPES = frozenset()
-# How often a process asks the database which version is active.
-RELOAD_SECONDS = 30.0
 
 
 class ArtefactError(Exception):
@@ -139,17 +138,31 @@ class Loaded:
         self._scorers = {}  # name -> (version pk, sha256, LinearScorer or None)
         self._checked = {}  # name -> monotonic time of the last look at the registry
         self.errors = {}  # name -> why the active version could not be loaded
+        self._joint = (None, None)  # (the scorers it was compiled from, JointScorer)
 
     def scorer(self, name: str):
         """(ModelVersion-ish tuple (pk, version), LinearScorer), or (None, None) with no usable model."""
-        now = time.monotonic()
-        if now - self._checked.get(name, -RELOAD_SECONDS) >= RELOAD_SECONDS:
+        now, every = time.monotonic(), settings.ML_RELOAD_SECONDS
+        if name not in self._checked or now - self._checked[name] >= every:
             self._refresh(name)
             self._checked[name] = now
         entry = self._scorers.get(name)
         if not entry or entry[3] is None:
             return None, None
         return entry[2], entry[3]
+
+    def joint(self, names):
+        """({name: version}, JointScorer) for the usable models among `names`, compiled together
+        once per combination of loaded versions; ({}, None) with none."""
+        found = [(name, *self.scorer(name)) for name in names]
+        found = tuple((name, version, scorer) for name, version, scorer in found if scorer is not None)
+        if not found:
+            return {}, None
+        compiled_from, joint = self._joint
+        if compiled_from != found:
+            joint = JointScorer([scorer for _, _, scorer in found])
+            self._joint = (found, joint)
+        return {name: version for name, version, _ in found}, joint
 
     def _refresh(self, name):
         try:
@@ -180,6 +193,7 @@ class Loaded:
             self._scorers.clear()
             self._checked.clear()
             self.errors.clear()
+            self._joint = (None, None)
 
 
 loaded = Loaded()

@@ -251,6 +251,8 @@ READYZ_TOKEN = env("READYZ_TOKEN", default="")
 # name -> dotted path of a function returning a JSON-able dict, shown to those callers. Settings
 # wire them, so that chatsite imports no app's internals.
 READYZ_DETAILS = {"outbox": "streaming.selectors.outbox_lag"}
+# name -> dotted path of a check that raises when its part is degraded; never critical.
+READYZ_PROBES = {"ml_models": "ml.scoring.probe"}
 
 # --- Logging: readable lines by default; JSON lines when LOG_FORMAT=json (stage, prod). ---
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -402,6 +404,9 @@ ML_MODELS_DIR = Path(env("ML_MODELS_DIR", default=str(BASE_DIR / ".state" / "ml"
 ML_DATA_DIR = Path(env("ML_DATA_DIR", default=str(BASE_DIR / ".state" / "ml" / "datasets")))
 # Off: check_message allows every message without looking at a model (no registry query either).
 ML_SCORING = env.bool("ML_SCORING", default=True)
+# How often each process asks the registry which version is active (a promotion or rollback
+# reaches every process within this many seconds).
+ML_RELOAD_SECONDS = env.float("ML_RELOAD_SECONDS", default=30.0)
 # Scores at or above these hold a message for review or refuse it; above 1 turns the outcome off.
 # New accounts (younger than ML_NEW_ACCOUNT_DAYS) get the stricter ML_NEW_* thresholds.
 ML_SPAM_HOLD = env.float("ML_SPAM_HOLD", default=0.8)

@@ -31,7 +31,7 @@ def test_readyz_pings_every_configured_service(client):
     for name in ("redis", "kafka", "neo4j", "ferretdb"):
         require_service(name)
     body = client.get("/readyz", **DETAIL).json()
-    assert set(body["backends"]) == {"database", "redis", "kafka", "neo4j", "mongo"}
+    assert set(body["backends"]) == {"database", "redis", "kafka", "neo4j", "mongo", "ml_models"}
     assert {b["status"] for b in body["backends"].values()} == {"up"}
 
 

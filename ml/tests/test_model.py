@@ -4,16 +4,32 @@ import numpy as np
 import pytest
 
 from ml import pipeline, training
+from ml.joint import JointScorer
 from testkit.ml_data import spam_dataset
+
+# Texts at the edges: none, only spaces, repeated words and n-grams (sublinear tf), punctuation
+# and markup, accents and emoji, other scripts, and one long enough to leave the tf table.
+PROBE_EDGES = [
+    "",
+    "   ",
+    "!!! ??? ...",
+    "win win win WIN win, free free FREE",
+    "<b>WIN</b> a FREE prize!!! http://x.example/claim?a=1&b=2",
+    "ünïcödé téxt 😀 ΣΊΣΥΦΟΣ İstanbul straße",
+    "привет, как дела? 你好 مرحبا",
+    "tab\tand\nnew lines\r\n  and  double  spaces",
+    "x" * 3000,
+    "free " * 2000,
+]
 
 
 def test_linear_scorer_matches_predict_proba():
     data = spam_dataset(300, seed=3)
     model = pipeline.build().fit(data.texts, data.labels)
     scorer = pipeline.LinearScorer(model)
-    probe = [*spam_dataset(50, seed=4).texts, "", "   ", "ünïcödé téxt 😀", "x" * 3000]
+    probe = [*spam_dataset(50, seed=4).texts, *PROBE_EDGES]
     expected = model.predict_proba(probe)[:, 1]
-    assert np.allclose([scorer.score(t) for t in probe], expected, atol=1e-9)
+    assert np.allclose([scorer.score(t) for t in probe], expected, atol=1e-9, rtol=0)
 
 
 def test_a_model_trained_on_generated_data_separates_spam_from_ham():
@@ -50,11 +66,35 @@ def test_gate(candidate, active, passes):
     assert ok is passes
 
 
-def test_two_models_sharing_one_analysis_score_as_they_would_alone():
-    first = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=11)))
-    second = pipeline.LinearScorer(training.fit(spam_dataset(300, seed=12, spam_share=0.5)))
-    for text in spam_dataset(40, seed=13).texts:
-        analysed = {}
-        assert first.score(text, analysed) == pytest.approx(first.score(text), abs=1e-12)
-        assert second.score(text, analysed) == pytest.approx(second.score(text), abs=1e-12)
-        assert len(analysed) == 2  # words and characters, counted once for both
+def test_two_models_scored_in_one_pass_match_predict_proba_each():
+    first_model = training.fit(spam_dataset(300, seed=11))
+    second_model = training.fit(spam_dataset(300, seed=12, spam_share=0.5))
+    joint = JointScorer([pipeline.LinearScorer(first_model), pipeline.LinearScorer(second_model)])
+    probe = [*spam_dataset(40, seed=13).texts, *PROBE_EDGES]
+    scores = np.array([joint.scores(text) for text in probe])
+    assert np.allclose(scores[:, 0], first_model.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+    assert np.allclose(scores[:, 1], second_model.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+
+
+def test_a_model_with_other_n_gram_ranges_scores_alongside_exactly():
+    """Models that cut texts differently share nothing, and each still gets its own number."""
+    data = spam_dataset(300, seed=14)
+    usual = training.fit(data)
+    other = pipeline.build({"word_ngrams": (1, 1), "char_ngrams": (3, 4)}).fit(data.texts, data.labels)
+    joint = JointScorer([pipeline.LinearScorer(usual), pipeline.LinearScorer(other)])
+    assert len(joint.analyses) == 4
+    probe = [*spam_dataset(30, seed=15).texts, *PROBE_EDGES]
+    scores = np.array([joint.scores(text) for text in probe])
+    assert np.allclose(scores[:, 0], usual.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+    assert np.allclose(scores[:, 1], other.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+
+
+def test_the_fast_cuts_yield_exactly_scikit_learns_n_grams():
+    model = training.fit(spam_dataset(200, seed=16))
+    words, chars = pipeline.LinearScorer(model).blocks
+    assert words.cut is not words.analyze and chars.word_grams is not chars.analyze  # the fast paths are in use
+    texts = [*spam_dataset(30, seed=17).texts, *PROBE_EDGES]
+    for text in texts:
+        assert sorted(words.cut(text)) == sorted(words.analyze(text))
+        for word in [*text.split(), "a", "ab", "abcd", "abcde", "İ", "ΣΊΣΥΦΟΣ"]:
+            assert sorted(chars.word_grams(word)) == sorted(chars.analyze(word))

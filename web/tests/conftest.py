@@ -12,13 +12,21 @@ from web.tests.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_FLAGS, Tab, acc
 
 
 @pytest.fixture(scope="session")
-def base_url(django_db_setup):
+def ml_models_dir(tmp_path_factory):
+    """The model registry's folder, shared by the tests (which train) and the server (which scores)."""
+    return tmp_path_factory.mktemp("ml-models")
+
+
+@pytest.fixture(scope="session")
+def base_url(django_db_setup, ml_models_dir):
     require_service("postgres")
     require_service("redis")
     env = serving_env(
         DJANGO_SETTINGS_MODULE="web.tests.e2e_settings",
         WS_RESUME_GRACE="0.3",
         TYPING_MIN_INTERVAL="0.5",  # people here type faster than real ones
+        ML_MODELS_DIR=str(ml_models_dir),
+        ML_RELOAD_SECONDS="0",  # a model a test trains is the one the server scores with at once
     )
     with asgi_server(env) as url:
         yield url
