@@ -117,7 +117,8 @@ class MessageStore(ABC):
 
     @abstractmethod
     def last_messages(self, conversation_ids: list[UUID], hidden_senders: set[int]) -> dict[UUID, Message]:
-        """The newest visible message of each conversation, in a fixed number of queries."""
+        """The newest visible top-level message of each conversation (a thread reply is not one), in a
+        fixed number of queries."""
 
     @abstractmethod
     def unread_counts(self, user_id: int, read_marks: dict[UUID, int], hidden_senders: set[int]) -> dict[UUID, int]:

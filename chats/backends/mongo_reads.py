@@ -372,7 +372,7 @@ def last_messages(conversation_ids, hidden_senders):
     newest, width = {}, LAST_MESSAGE_WINDOW
     while unsearched:
         windows = [{"conversation": c, "seq": {"$gt": top - width, "$lte": top}} for c, top in unsearched.items()]
-        filter = {"$or": windows, "deleted_at": None, **_not_from(hidden_senders)}
+        filter = {"$or": windows, "deleted_at": None, "root": None, **_not_from(hidden_senders)}
         for doc in (yield Find("messages", filter, projection={"conversation": 1, "seq": 1})):
             if doc["seq"] > newest.get(doc["conversation"], (0, None))[0]:
                 newest[doc["conversation"]] = (doc["seq"], doc["_id"])

@@ -356,7 +356,9 @@ class SqlMessageStore(MessageStore):
         return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
 
     def last_messages(self, conversation_ids, hidden_senders):
-        live = StoredMessage.objects.filter(conversation_id__in=conversation_ids, deleted_at__isnull=True)
+        live = StoredMessage.objects.filter(
+            conversation_id__in=conversation_ids, deleted_at__isnull=True, thread_root_id__isnull=True
+        )
         live = live.exclude(sender_id__in=hidden_senders)
         newest = live.values("conversation_id").annotate(top=Max("seq"))
         wanted = Q()

@@ -79,3 +79,9 @@ def test_get_many_returns_the_messages_that_exist(store, conversation):
     found = store.get_many([one.id, two.id, uuid.uuid4()])
     assert sorted(m.text for m in found) == ["one", "two"]
     assert store.get_many([]) == []
+
+
+def test_the_last_message_of_a_conversation_is_its_newest_top_level_one(store, conversation):
+    root = send(store, conversation, text="root")
+    send(store, conversation, sender=2, text="reply", thread_root_id=root.id)
+    assert store.last_messages([conversation], set())[conversation].id == root.id
