@@ -91,6 +91,7 @@ class HeldMessage(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     message_id = models.UUIDField(null=True, blank=True)  # the message it became, once approved
+    thread_root_id = models.UUIDField(null=True, blank=True)  # the thread it replies in, if any
 
     class Meta:
         constraints = [
@@ -100,6 +101,41 @@ class HeldMessage(models.Model):
 
     def __str__(self):
         return f"held {self.code} from {self.sender_id} in {self.conversation_id}"
+
+
+class ThreadSummary(models.Model):
+    """A thread root's reply count and last reply, for either message store. It lives in the
+    relational DB because the relational transaction is the commit of every send on both stores
+    (the Mongo store takes its seqs there too): the count moves with the reply's own commit or
+    rollback, which MongoDB without multi-document transactions could not promise on its own."""
+
+    root_id = models.UUIDField(primary_key=True)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    reply_count = models.PositiveIntegerField(default=0)  # live replies; a deleted one is taken off
+    last_reply_at = models.DateTimeField(null=True, blank=True)
+    last_reply_seq = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"thread {self.root_id}: {self.reply_count} replies"
+
+
+class ThreadFollow(models.Model):
+    """A user's relation to a thread: whether they follow it, and how far they have read it. Made
+    when they start it, reply or are mentioned; an unfollow (following=False) is kept, so that a
+    later reply of someone else does not follow them again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="thread_follows")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    root_id = models.UUIDField()
+    following = models.BooleanField(default=True)
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "root_id"], name="one_follow_per_thread")]
+        indexes = [models.Index(fields=["root_id", "following"])]
+
+    def __str__(self):
+        return f"{self.user_id} on thread {self.root_id}"
 
 
 # --- Tables of the SQL message store. Only chats/backends/sql.py reads or writes them. ---
@@ -145,13 +181,19 @@ class StoredMessage(models.Model):
     deleted_at = models.DateTimeField(null=True, blank=True)
     pinned_at = models.DateTimeField(null=True, blank=True)
     pinned_by_id = models.BigIntegerField(null=True, blank=True)
+    thread_root_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["conversation_id", "seq"], name="message_seq_unique"),
             models.UniqueConstraint(fields=["conversation_id", "sender_id", "client_id"], name="message_client_unique"),
         ]
-        indexes = [models.Index(fields=["conversation_id", "sender_id"], name="message_sender_idx")]
+        indexes = [
+            models.Index(fields=["conversation_id", "sender_id"], name="message_sender_idx"),
+            models.Index(
+                fields=["thread_root_id", "seq"], condition=Q(thread_root_id__isnull=False), name="message_thread_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"message {self.conversation_id}#{self.seq}"

@@ -7,7 +7,8 @@ from django.db.models import Q
 
 from accounts.selectors import blocked_ids
 from chats.backends import get_store
-from chats.models import Conversation, HeldMessage, Membership
+from chats.models import Conversation, HeldMessage, Membership, ThreadFollow
+from chats.threads import with_thread_events, with_threads
 from chatsite.api_errors import ApiError
 
 PAGE_MAX = 100
@@ -147,15 +148,15 @@ def message_page(user, conversation_id, *, before=None, after=None, around=None,
     if around is not None:
         older = store.page(conversation_id, before=around + 1, limit=limit // 2 + 1, hidden_senders=hidden)
         newer = store.page(conversation_id, after=around, limit=limit - len(older), hidden_senders=hidden)
-        return older + newer
-    return store.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden)
+        return with_threads(older + newer)
+    return with_threads(store.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden))
 
 
 def events_after(user, conversation_id, seq, limit):
     """The conversation's log after `seq` for this reader. A blocked sender's events stay in the
     log as bare "hidden" entries, so that the reader sees no gap and no content."""
     conversation_for(user, conversation_id)
-    return hide_blocked(get_store().events_after(conversation_id, seq, limit), blocked_ids(user.pk))
+    return with_thread_events(hide_blocked(get_store().events_after(conversation_id, seq, limit), blocked_ids(user.pk)))
 
 
 async def areplay_page(user, conversation_id, after, limit, hidden, *, bound=None):
@@ -170,7 +171,10 @@ async def areplay_page(user, conversation_id, after, limit, hidden, *, bound=Non
         if latest - after > bound:
             return None, (latest, "too_far_behind")
     await database_sync_to_async(conversation_for)(user, conversation_id)
-    return hide_blocked(await get_store().aevents_after(conversation_id, after, limit), hidden), None
+    events = hide_blocked(await get_store().aevents_after(conversation_id, after, limit), hidden)
+    if any(e.message for e in events):
+        events = await database_sync_to_async(with_thread_events)(events)
+    return events, None
 
 
 # What a reader sees of an event of someone they blocked: it keeps its seq, so there is no gap,
@@ -192,7 +196,7 @@ def hide_frame(frame):
 
 def pinned_messages(user, conversation_id):
     conversation_for(user, conversation_id)
-    return get_store().pinned(conversation_id, blocked_ids(user.pk))
+    return with_threads(get_store().pinned(conversation_id, blocked_ids(user.pk)))
 
 
 def own_held_messages(user, conversation_id, limit=100):
@@ -223,3 +227,55 @@ def search_messages(user, query, limit=20):
     """Full-text search over the conversations the user belongs to, and nothing else."""
     ids = list(Membership.objects.filter(user=user).values_list("conversation_id", flat=True))
     return get_store().search(ids, query, limit, blocked_ids(user.pk))
+
+
+# --- threads ---
+
+
+def message_with_thread(user, conversation_id, message_id):
+    """A message the user may see (message_in), a root with its thread summary."""
+    return with_threads([message_in(user, conversation_id, message_id)[2]])[0]
+
+
+def thread_root_of(user, conversation_id, root_id):
+    """A thread's root the user may see; 404 as for any message, 400 for a reply (it has no thread)."""
+    _, _, root = message_in(user, conversation_id, root_id)
+    if root.thread_root_id is not None:
+        message = "This message is a reply: its thread is the one of its root."
+        raise ApiError("reply_in_reply", message, 400, fields={"root_id": [message]})
+    return root
+
+
+def thread_page(user, conversation_id, root_id, *, before=None, after=None, limit=50):
+    """(root with its summary, a page of its replies, the reader's follow row or None)."""
+    root = thread_root_of(user, conversation_id, root_id)
+    replies = get_store().thread_replies(
+        root.conversation_id, root.id, before=before, after=after, limit=limit, hidden_senders=blocked_ids(user.pk)
+    )
+    follow = ThreadFollow.objects.filter(user=user, root_id=root.id).first()
+    return with_threads([root])[0], replies, follow
+
+
+def followed_threads(user, limit=50):
+    """The threads the user follows in conversations they still belong to, newest reply first, each
+    {root, follow, unread_count}. Queries: follows, summaries, roots, unread counts: fixed."""
+    follows = list(
+        ThreadFollow.objects.filter(user=user, following=True, conversation__memberships__user=user).order_by("-id")[
+            :PAGE_MAX
+        ]
+    )
+    if not follows:
+        return []
+    hidden = blocked_ids(user.pk)
+    store = get_store()
+    roots = with_threads([r for r in store.get_many([f.root_id for f in follows]) if r.sender_id not in hidden])
+    by_id = {r.id: r for r in roots}
+    marks = {f.root_id: (f.conversation_id, f.last_read_seq) for f in follows if f.root_id in by_id}
+    unread = store.thread_unread_counts(user.pk, marks, hidden)
+    rows = [
+        {"root": by_id[f.root_id], "follow": f, "unread_count": unread.get(f.root_id, 0)}
+        for f in follows
+        if f.root_id in by_id
+    ]
+    rows.sort(key=lambda r: r["root"].last_reply_at or r["root"].created_at, reverse=True)
+    return rows[:limit]

@@ -30,6 +30,11 @@ class MessageSerializer(serializers.Serializer):
         "placeholder (a tiny blurred image as a data: URL), animated, and url, the path that answers a "
         "member with a short-lived download link (add ?variant=small or large for an image's thumbnails).",
     )
+    thread_root = serializers.UUIDField(
+        source="thread_root_id", allow_null=True, help_text="The root message of the thread this is a reply in."
+    )
+    reply_count = serializers.IntegerField(help_text="A thread root's live replies (0 for any other message).")
+    last_reply_at = serializers.DateTimeField(allow_null=True, help_text="A thread root's newest live reply.")
 
     def get_pinned(self, message) -> bool:
         return message.pinned_at is not None
@@ -43,6 +48,7 @@ class HeldMessageSerializer(serializers.Serializer):
     client_id = serializers.CharField()
     text = serializers.CharField()
     parent_id = serializers.UUIDField(allow_null=True)
+    thread_root = serializers.UUIDField(source="thread_root_id", allow_null=True)
     state = serializers.CharField(help_text="pending or rejected")
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
@@ -56,6 +62,8 @@ class EventSerializer(serializers.Serializer):
         "message.pinned, member.joined, member.left, member.role_changed, conversation.updated, "
         "or hidden (a blocked sender's event, shown without content so that no seq is missing)"
     )
+    # A thread reply's message.created and message.deleted carry data.thread: {root_id, reply_count,
+    # last_reply_at, last_reply_seq}, the root's summary after it.
     actor_id = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     data = serializers.DictField()
@@ -96,3 +104,27 @@ class ConversationListItemSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField()
     last_message = MessageSerializer(allow_null=True)
     peer = PublicProfileSerializer(allow_null=True, help_text="The other person, in a direct conversation.")
+
+
+class ThreadFollowSerializer(serializers.Serializer):
+    following = serializers.BooleanField()
+    last_read_seq = serializers.IntegerField()
+
+
+class ThreadSerializer(serializers.Serializer):
+    root = MessageSerializer()
+    replies = MessageSerializer(many=True)
+    following = serializers.SerializerMethodField()
+    last_read_seq = serializers.SerializerMethodField()
+
+    def get_following(self, thread) -> bool:
+        return bool(thread["follow"] and thread["follow"].following)
+
+    def get_last_read_seq(self, thread) -> int:
+        return thread["follow"].last_read_seq if thread["follow"] else 0
+
+
+class FollowedThreadSerializer(serializers.Serializer):
+    root = MessageSerializer()
+    last_read_seq = serializers.IntegerField(source="follow.last_read_seq")
+    unread_count = serializers.IntegerField()

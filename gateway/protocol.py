@@ -28,8 +28,8 @@ type      fields                                                  ack result
 auth      token                                                   (the hello frame, with the id)
 resume    conversations: {conversation id: last seq seen}         {conversations: {id: "replay",
                                                                   "resync" or "not_member"}}
-send      conversation_id, client_id, text, parent_id and         {message, created}
-          attachment_ids (optional)
+send      conversation_id, client_id, text, parent_id,            {message, created}
+          thread_root and attachment_ids (optional)
 edit      conversation_id, message_id, text                       {message}
 delete    conversation_id, message_id                             {message}
 react     conversation_id, message_id, emoji                      {message}
@@ -57,7 +57,10 @@ Server frames
   with type ``message.created``, ``message.edited``, ``message.deleted``, ``message.pinned``,
   ``reaction.added``, ``reaction.removed``, ``member.joined``, ``member.left``,
   ``member.role_changed``, ``conversation.updated``, or ``hidden`` (an event of someone you
-  blocked: it keeps its seq, so there is no gap, and shows nothing).
+  blocked: it keeps its seq, so there is no gap, and shows nothing). A thread reply is a message
+  like any other, with ``message.thread_root`` set; its ``message.created`` and ``message.deleted``
+  carry ``data.thread``: ``{root_id, reply_count, last_reply_at, last_reply_seq}``, the root's new
+  summary (a client that ignores threads shows replies as ordinary messages).
 - ``resync``: ``{conversation_id, seq, reason}``: the socket cannot replay what you missed
   (``too_far_behind``: more than ``WS_REPLAY_BOUND`` events; ``ahead``: you claimed a seq the
   server does not have; ``already_live``: the conversation went live before your ``resume``). Fetch the
@@ -190,6 +193,7 @@ class SendFrame(ConversationFrame):
     client_id = TextField(max_length=64)
     text = TextField(max_length=100_000, trim_whitespace=False, allow_blank=True)
     parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    thread_root = serializers.UUIDField(required=False, allow_null=True, default=None)
     attachment_ids = serializers.ListField(child=serializers.UUIDField(), required=False, default=list, max_length=10)
 
 

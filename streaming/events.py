@@ -45,7 +45,8 @@ user.two_factor_reset (1) [user id]
 
 message.created (1) [conversation id]
     conversation_id, message_id, seq, sender_id, text, parent_id (or null), mentions (user ids),
-    mention_all, attachments (the files' metadata as on the message; a field added within version 1)
+    mention_all, attachments (the files' metadata as on the message; a field added within version 1),
+    thread_root_id (the thread root it replies in, or null; added within version 1)
 message.edited (1) [conversation id]
     the same fields as message.created, with the new text (seq stays the message's own seq)
 message.deleted (1) [conversation id]
@@ -113,7 +114,8 @@ EVENT_TYPES = {
     "user.two_factor_reset": (1, "user_id, reason, moderator_id"),
     "message.created": (
         1,
-        "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all, attachments",
+        "conversation_id, message_id, seq, sender_id, text, parent_id, mentions, mention_all, attachments, "
+        "thread_root_id",
     ),
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),

@@ -25,11 +25,18 @@ class UserFactory(factory.django.DjangoModelFactory):
             obj.save()
 
 
-def send(user, conversation, text="hello", client_id=None):
-    """A message sent through the send action, as a client would; returns the message."""
+def send(user, conversation, text="hello", client_id=None, thread_root=None):
+    """A message sent through the send action, as a client would; returns the message. `thread_root`:
+    the root message to reply to in its thread."""
     from chats import actions
 
-    message, _ = actions.do_send_message(user, conversation.id, text=text, client_id=client_id or f"c{next(_ids)}")
+    message, _ = actions.do_send_message(
+        user,
+        conversation.id,
+        text=text,
+        client_id=client_id or f"c{next(_ids)}",
+        thread_root=thread_root.id if thread_root else None,
+    )
     return message
 
 
@@ -44,6 +51,7 @@ def store_send(store, conversation, text="hello", sender=1, client_id=None, **fi
         mentions=fields.get("mentions", []),
         mention_all=fields.get("mention_all", False),
         attachments=fields.get("attachments", ()),
+        thread_root_id=fields.get("thread_root_id"),
     )
     return message
 

@@ -64,7 +64,7 @@ def group(alice, bob):
 # --- which message store a test runs against ---
 
 # API-level modules whose every test also runs against each message store.
-EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking"}
+EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking", "test_threads"}
 STORES = ["sql", pytest.param("mongo", marks=pytest.mark.services)]
 _mongo_databases = itertools.count(1)
 

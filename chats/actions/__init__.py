@@ -45,6 +45,7 @@ from chats.actions.messages import (
 )
 from chats.actions.reactions import check_pin, check_react, do_react, do_set_pinned
 from chats.actions.rules import forbidden, invalid
+from chats.actions.threads import check_thread_root, do_follow_thread, do_mark_thread_read
 
 __all__ = [
     "MessageHeld",
@@ -63,6 +64,7 @@ __all__ = [
     "check_send_message",
     "check_send_rate",
     "check_set_role",
+    "check_thread_root",
     "check_typing",
     "check_update_conversation",
     "do_approve_held",
@@ -70,11 +72,13 @@ __all__ = [
     "do_create_conversation",
     "do_delete_message",
     "do_edit_message",
+    "do_follow_thread",
     "do_invite",
     "do_join",
     "do_kick",
     "do_leave",
     "do_mark_read",
+    "do_mark_thread_read",
     "do_open_direct",
     "do_react",
     "do_reject_held",

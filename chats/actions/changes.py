@@ -3,9 +3,12 @@ socket replays), the domain event in the outbox (what Kafka consumers see), and 
 after commit (what open sockets see at once). Every chat action records its changes here, so
 none can forget one of the three."""
 
+from dataclasses import replace
+
 from chats.backends import get_store
 from chats.backends.types import Event
 from chats.serializers import event_frame
+from chats.threads import with_threads
 from gateway import fanout
 from streaming.events import emit
 
@@ -14,6 +17,9 @@ def announce(event, actor, payload):
     """A store event already written (a message, an edit, a reaction...): its outbox event and its
     push. `payload` is the domain event's body."""
     emit(event.type, key=event.conversation_id, actor=actor, payload=payload)
+    if event.message is not None and event.type != "message.created":
+        # A root's change (edit, reaction, pin) is pushed with its thread summary, as reads show it.
+        event = replace(event, message=with_threads([event.message])[0])
     fanout.push_event_after_commit(event.conversation_id, event_frame(event))
     return event
 
@@ -48,4 +54,5 @@ def message_payload(message):
         "mentions": message.mentions,
         "mention_all": message.mention_all,
         "attachments": message.attachments,
+        "thread_root_id": str(message.thread_root_id) if message.thread_root_id else None,
     }

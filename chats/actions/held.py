@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from chats.actions.posting import post, taken_back_on_failure
 from chats.actions.rules import refuse_blocked_peer, writable
+from chats.actions.threads import check_thread_root
 from chats.attachments import get_attachments
 from chats.models import HeldMessage
 from chatsite.api_errors import ApiError
@@ -29,7 +30,9 @@ def rejected():
     return ApiError("held_rejected", "A moderator did not let this message through.", 422)
 
 
-def hold(user, conversation, verdict, *, text, client_id, parent_id, attachment_ids=()) -> HeldMessage:
+def hold(
+    user, conversation, verdict, *, text, client_id, parent_id, attachment_ids=(), thread_root_id=None
+) -> HeldMessage:
     """Keep a held send aside (once per client_id), or raise what its retry should answer. Its
     uploads stay unused (and the sender's) until it is approved."""
     held, created = HeldMessage.objects.get_or_create(
@@ -39,6 +42,7 @@ def hold(user, conversation, verdict, *, text, client_id, parent_id, attachment_
         defaults={
             "text": text,
             "parent_id": parent_id,
+            "thread_root_id": thread_root_id,
             "attachment_ids": [str(i) for i in attachment_ids],
             "code": verdict.code,
             "scores": verdict.scores.as_dict(),
@@ -66,6 +70,8 @@ def do_approve_held(moderator, held_id) -> tuple[HeldMessage, object]:
         conversation, _ = writable(held.sender, held.conversation_id, lock=True)
         refuse_blocked_peer(held.sender, conversation)
         ids = held.attachment_ids
+        # The root may have gone since: then the reply is refused like a new send would be.
+        root = check_thread_root(conversation, held.thread_root_id) if held.thread_root_id else None
         message, _ = post(
             posted,
             held.sender,
@@ -75,6 +81,7 @@ def do_approve_held(moderator, held_id) -> tuple[HeldMessage, object]:
             parent_id=held.parent_id,
             attachment_ids=ids,
             attachments=get_attachments().claim(held.sender, conversation, ids) if ids else [],
+            thread_root=root,
         )
         _decide(held, moderator, State.APPROVED, message_id=message.id)
     return held, message

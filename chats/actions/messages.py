@@ -1,6 +1,7 @@
 """Sending, editing and deleting messages, read markers, and typing."""
 
 import re
+from dataclasses import replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -10,10 +11,12 @@ from chats.actions import held
 from chats.actions.changes import announce, message_payload
 from chats.actions.posting import post, taken_back_on_failure
 from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
+from chats.actions.threads import check_thread_root, reply_deleted
 from chats.attachments import get_attachments
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
 from chats.selectors import message_in
+from chats.threads import summary_payload
 from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
@@ -42,9 +45,12 @@ def check_attachment_ids(attachment_ids) -> list:
     return list(attachment_ids)
 
 
-def check_send_message(user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=()):
-    """(conversation, verdict, attachments): the models' verdict is allow or hold (a rejection
-    raises), and the metadata of the files to attach (claimed: see chats.attachments)."""
+def check_send_message(
+    user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=(), thread_root=None
+):
+    """(conversation, verdict, attachments, root): the models' verdict is allow or hold (a rejection
+    raises), the metadata of the files to attach (claimed: see chats.attachments), and the thread
+    root the message replies in (None for a top-level message)."""
     conversation, _ = writable(user, conversation_id, lock=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise invalid("client_id", "client_id is 1-64 letters, digits or . _ : -")
@@ -55,6 +61,7 @@ def check_send_message(user, conversation_id, *, text: str, client_id: str, pare
         parent = get_store().get(parent_id)
         if parent is None or parent.conversation_id != conversation.id or parent.is_deleted:
             raise invalid("parent_id", "The message you reply to is not in this conversation.")
+    root = check_thread_root(conversation, thread_root) if thread_root is not None else None
     # The one model check on the request path (DESIGN.md): cheap, in process, and it allows every
     # message while no model is active.
     verdict = ml_scoring.check_message(text, ml_scoring.Context.for_user(user, conversation.kind))
@@ -62,7 +69,7 @@ def check_send_message(user, conversation_id, *, text: str, client_id: str, pare
         raise ApiError(verdict.code, "This message looks like spam or abuse and was not sent.", 422)
     # Last: claiming locks the uploads, after every cheaper refusal.
     attachments = get_attachments().claim(user, conversation, attachment_ids) if attachment_ids else []
-    return conversation, verdict, attachments
+    return conversation, verdict, attachments, root
 
 
 def check_send_rate(user) -> None:
@@ -77,7 +84,7 @@ def check_send_rate(user) -> None:
 
 
 def do_send_message(
-    user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=()
+    user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=(), thread_root=None
 ) -> tuple[Message, bool]:
     """(message, created). A retry with the same client_id returns the first message. A send the
     models hold raises MessageHeld (202) once kept aside, and so does each retry while it waits;
@@ -101,8 +108,14 @@ def do_send_message(
             existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
             if existing:
                 return existing, False
-        conversation, verdict, attachments = check_send_message(
-            user, conversation_id, text=text, client_id=client_id, parent_id=parent_id, attachment_ids=attachment_ids
+        conversation, verdict, attachments, root = check_send_message(
+            user,
+            conversation_id,
+            text=text,
+            client_id=client_id,
+            parent_id=parent_id,
+            attachment_ids=attachment_ids,
+            thread_root=thread_root,
         )
         if verdict.outcome != ml_scoring.HOLD:
             return post(
@@ -114,6 +127,7 @@ def do_send_message(
                 parent_id=parent_id,
                 attachment_ids=attachment_ids,
                 attachments=attachments,
+                thread_root=root,
             )
         kept = held.hold(
             user,
@@ -123,6 +137,7 @@ def do_send_message(
             client_id=client_id,
             parent_id=parent_id,
             attachment_ids=attachment_ids,
+            thread_root_id=root.id if root else None,
         )
     if kept.state == kept.State.APPROVED:  # a retry of a send a moderator let through since
         return get_store().find_by_client_id(conversation.id, user.pk, client_id), False
@@ -184,6 +199,9 @@ def tombstone(actor, message) -> Message:
         if message.attachments:
             get_attachments().released(message)
         payload = {"conversation_id": str(message.conversation_id), "message_id": str(message.id), "seq": event.seq}
+        summary = reply_deleted(message) if message.thread_root_id else None
+        if summary is not None:
+            event = replace(event, data={**event.data, "thread": summary_payload(summary)})
         announce(event, actor, payload)
     return event.message
 

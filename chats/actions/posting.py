@@ -2,14 +2,17 @@
 release of a held send, so both post exactly alike."""
 
 from contextlib import contextmanager
+from dataclasses import replace
 
 from django.contrib.auth import get_user_model
 from django.db.models.functions import Lower
 
 from chats import mentions
 from chats.actions.changes import announce, created_event, message_payload
+from chats.actions.threads import reply_posted
 from chats.attachments import get_attachments
 from chats.backends import get_store
+from chats.threads import summary_payload
 
 User = get_user_model()
 
@@ -41,9 +44,22 @@ def taken_back_on_failure():
         raise
 
 
-def post(posted, user, conversation, *, text, client_id, parent_id=None, attachment_ids=(), attachments=()):
+def post(
+    posted,
+    user,
+    conversation,
+    *,
+    text,
+    client_id,
+    parent_id=None,
+    attachment_ids=(),
+    attachments=(),
+    thread_root=None,
+):
     """(message, created): a retry with the same client_id finds the first message. `attachments`
-    is the metadata chats.attachments claimed for `attachment_ids`; they are bound to the message."""
+    is the metadata chats.attachments claimed for `attachment_ids`; they are bound to the message.
+    `thread_root`: the (checked) root message it replies to; its created event carries the root's
+    new summary in data.thread, so that open clients redraw the root's count at once."""
     mentioned, everyone = resolve_mentions(conversation, text)
     message, created = get_store().send(
         conversation_id=conversation.id,
@@ -54,10 +70,14 @@ def post(posted, user, conversation, *, text, client_id, parent_id=None, attachm
         mentions=mentioned,
         mention_all=everyone,
         attachments=list(attachments),
+        thread_root_id=thread_root.id if thread_root else None,
     )
     if created:
         posted.append(message)
         if attachment_ids:
             get_attachments().bind(attachment_ids, message)
-        announce(created_event(message), user, message_payload(message))
+        event = created_event(message)
+        if thread_root is not None:
+            event = replace(event, data={"thread": summary_payload(reply_posted(message, thread_root))})
+        announce(event, user, message_payload(message))
     return message, created

@@ -35,6 +35,9 @@ class SendIn(StrictSerializer):
     client_id = TextField(max_length=64, help_text="Made by the client; a retry with the same id is safe.")
     text = TextField(max_length=100_000, trim_whitespace=False, allow_blank=True)
     parent_id = serializers.UUIDField(required=False, allow_null=True, default=None)
+    thread_root = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="Reply in the thread of this top-level message."
+    )
     attachment_ids = serializers.ListField(
         child=serializers.UUIDField(),
         required=False,
@@ -62,6 +65,21 @@ class PageQuery(serializers.Serializer):
         if sum(k in attrs for k in ("before", "after", "around")) > 1:
             raise serializers.ValidationError("Give at most one of before, after and around.")
         return attrs
+
+
+class ThreadQuery(serializers.Serializer):
+    before = serializers.IntegerField(min_value=1, required=False, max_value=MAX_ID)
+    after = serializers.IntegerField(min_value=0, required=False, max_value=MAX_ID)
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+
+    def validate(self, attrs):
+        if "before" in attrs and "after" in attrs:
+            raise serializers.ValidationError("Give at most one of before and after.")
+        return attrs
+
+
+class FollowedQuery(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
 
 
 class EventsQuery(serializers.Serializer):

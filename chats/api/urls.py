@@ -4,6 +4,7 @@ from chats.api import views
 
 conv = "conversations/<uuid:conversation_id>"
 msg = f"{conv}/messages/<uuid:message_id>"
+thread = f"{conv}/threads/<uuid:root_id>"
 
 urlpatterns = [
     path("conversations", views.ConversationsView.as_view()),
@@ -24,5 +25,9 @@ urlpatterns = [
     path(f"{msg}/history", views.HistoryView.as_view()),
     path(f"{msg}/pin", views.PinView.as_view()),
     path(f"{msg}/reactions/<str:emoji>", views.ReactionView.as_view()),
+    path(thread, views.ThreadView.as_view()),
+    path(f"{thread}/follow", views.ThreadFollowView.as_view()),
+    path(f"{thread}/read", views.ThreadReadView.as_view()),
+    path("threads", views.FollowedThreadsView.as_view()),
     path("search", views.SearchView.as_view()),
 ]

@@ -13,9 +13,12 @@ from chats.serializers import (
     ConversationSerializer,
     EditSerializer,
     EventSerializer,
+    FollowedThreadSerializer,
     HeldMessageSerializer,
     MembershipSerializer,
     MessageSerializer,
+    ThreadFollowSerializer,
+    ThreadSerializer,
 )
 from chatsite.api_errors import ErrorSerializer, error_responses
 from chatsite.strict import parse
@@ -216,7 +219,7 @@ class MessageView(APIView):
         responses={200: MessageSerializer, **ERRORS},
     )
     def get(self, request, conversation_id, message_id):
-        _, _, message = selectors.message_in(request.user, conversation_id, message_id)
+        message = selectors.message_with_thread(request.user, conversation_id, message_id)
         return Response(MessageSerializer(message).data)
 
     @extend_schema(summary="Edit your message", request=api.EditIn, responses={200: MessageSerializer, **ERRORS})
@@ -279,6 +282,56 @@ class ReadView(APIView):
     def post(self, request, conversation_id):
         data = parse(api.ReadIn, request.data)
         return Response({"last_read_seq": actions.do_mark_read(request.user, conversation_id, data["seq"])})
+
+
+class ThreadView(APIView):
+    @extend_schema(
+        summary="A thread: its root (with reply count and last reply time) and a page of its replies",
+        description="Replies oldest first: the newest `limit`, or those before or after a seq.",
+        parameters=[api.ThreadQuery],
+        responses={200: ThreadSerializer, **ERRORS},
+    )
+    def get(self, request, conversation_id, root_id):
+        query = parse(api.ThreadQuery, request.query_params)
+        root, replies, follow = selectors.thread_page(request.user, conversation_id, root_id, **query)
+        return Response(ThreadSerializer({"root": root, "replies": replies, "follow": follow}).data)
+
+
+class ThreadFollowView(APIView):
+    @extend_schema(summary="Follow a thread", request=None, responses={200: ThreadFollowSerializer, **ERRORS})
+    def put(self, request, conversation_id, root_id):
+        return self._set(request, conversation_id, root_id, True)
+
+    @extend_schema(summary="Unfollow a thread", responses={200: ThreadFollowSerializer, **ERRORS})
+    def delete(self, request, conversation_id, root_id):
+        return self._set(request, conversation_id, root_id, False)
+
+    def _set(self, request, conversation_id, root_id, following):
+        follow = actions.do_follow_thread(request.user, conversation_id, root_id, following)
+        return Response(ThreadFollowSerializer(follow).data)
+
+
+class ThreadReadView(APIView):
+    @extend_schema(
+        summary="Mark a thread read up to a seq (the marker only moves forward)",
+        request=api.ReadIn,
+        responses={200: inline_serializer("ThreadReadMarker", {"last_read_seq": serializers.IntegerField()}), **ERRORS},
+    )
+    def post(self, request, conversation_id, root_id):
+        data = parse(api.ReadIn, request.data)
+        seq = actions.do_mark_thread_read(request.user, conversation_id, root_id, data["seq"])
+        return Response({"last_read_seq": seq})
+
+
+class FollowedThreadsView(APIView):
+    @extend_schema(
+        summary="The threads I follow, newest reply first, with unread reply counts",
+        parameters=[api.FollowedQuery],
+        responses={200: _list_of(FollowedThreadSerializer, "FollowedThreadList"), **ERRORS},
+    )
+    def get(self, request):
+        query = parse(api.FollowedQuery, request.query_params)
+        return _results(FollowedThreadSerializer, selectors.followed_threads(request.user, query["limit"]))
 
 
 class SearchView(APIView):

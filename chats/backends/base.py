@@ -26,9 +26,11 @@ class MessageStore(ABC):
         mentions: list[int],
         mention_all: bool,
         attachments: list[dict] = (),
+        thread_root_id: UUID | None = None,
     ) -> tuple[Message, bool]:
         """Store a message; (message, created). A known (conversation, sender, client_id) returns the
-        first message and created=False, and uses no seq."""
+        first message and created=False, and uses no seq. `thread_root_id`: the root message of the
+        thread it replies in (the caller checked it is a top-level message of the conversation)."""
 
     @abstractmethod
     def find_by_client_id(self, conversation_id: UUID, sender_id: int, client_id: str) -> Message | None: ...
@@ -63,6 +65,10 @@ class MessageStore(ABC):
     def get(self, message_id: UUID) -> Message | None: ...
 
     @abstractmethod
+    def get_many(self, message_ids: list[UUID]) -> list[Message]:
+        """The messages of these ids that exist, in any order, in a fixed number of queries."""
+
+    @abstractmethod
     def history(self, message_id: UUID) -> list[Edit]:
         """Earlier texts of a message, oldest first."""
 
@@ -80,6 +86,26 @@ class MessageStore(ABC):
         `after`, or the newest `limit` when neither is given."""
 
     @abstractmethod
+    def thread_replies(
+        self,
+        conversation_id: UUID,
+        root_id: UUID,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        limit: int,
+        hidden_senders: set[int] = frozenset(),
+    ) -> list[Message]:
+        """The replies of one thread in seq order, tombstones included, paged like `page`."""
+
+    @abstractmethod
+    def thread_unread_counts(
+        self, user_id: int, read_marks: dict[UUID, tuple[UUID, int]], hidden_senders: set[int]
+    ) -> dict[UUID, int]:
+        """Per thread root (read_marks: root id -> (conversation id, the reader's last read seq in
+        it)): others' live replies after that seq."""
+
+    @abstractmethod
     def pinned(self, conversation_id: UUID, hidden_senders: set[int] = frozenset()) -> list[Message]: ...
 
     @abstractmethod
@@ -91,11 +117,13 @@ class MessageStore(ABC):
 
     @abstractmethod
     def last_messages(self, conversation_ids: list[UUID], hidden_senders: set[int]) -> dict[UUID, Message]:
-        """The newest visible message of each conversation, in a fixed number of queries."""
+        """The newest visible top-level message of each conversation (a thread reply is not one), in a
+        fixed number of queries."""
 
     @abstractmethod
     def unread_counts(self, user_id: int, read_marks: dict[UUID, int], hidden_senders: set[int]) -> dict[UUID, int]:
-        """Per conversation: others' live messages after the reader's last_read_seq."""
+        """Per conversation: others' live top-level messages after the reader's last_read_seq
+        (thread replies count in their thread: thread_unread_counts)."""
 
     @abstractmethod
     def search(self, conversation_ids: list[UUID], query: str, limit: int, hidden_senders: set[int]) -> list[Message]:

@@ -2,7 +2,8 @@
 
 Collections
   messages  one document per message: {_id: message id, conversation, seq, span, sender, client_id,
-            dedupe ("conversation:sender:client_id"), text, tokens (search words), parent, mentions,
+            dedupe ("conversation:sender:client_id"), text, tokens (search words), parent, root (the
+            thread root it replies in, or null), mentions,
             mention_all, attachments (what the files app said of each file), created_at, edited_at,
             deleted_at, pinned_at, pinned_by,
             reactions: [{emoji, user_id}] in the order given, edits: [{text, replaced_at}] oldest first,
@@ -70,6 +71,7 @@ INDEXES = {
         IndexModel([("dedupe", 1)], unique=True, name="dedupe"),
         IndexModel([("conversation", 1), ("sender", 1)], name="conversation_sender"),
         IndexModel([("tokens", 1)], name="tokens"),
+        IndexModel([("root", 1), ("seq", 1)], name="root_seq"),
     ],
     "events": [IndexModel([("conversation", 1), ("seq", 1)], unique=True, name="conversation_seq")],
 }
@@ -180,7 +182,19 @@ class MongoMessageStore(MessageStore):
 
     # --- writes ---
 
-    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
+    def send(
+        self,
+        *,
+        conversation_id,
+        sender_id,
+        client_id,
+        text,
+        parent_id,
+        mentions,
+        mention_all,
+        attachments=(),
+        thread_root_id=None,
+    ):
         self._ready()
         conversation, now, tx = reads.key(conversation_id), mongo_docs.now(), uuid.uuid4().hex
         try:
@@ -198,6 +212,7 @@ class MongoMessageStore(MessageStore):
                     mentions=list(mentions),
                     mention_all=mention_all,
                     attachments=list(attachments),
+                    thread_root_id=thread_root_id,
                 )
                 # The event first: an orphan message then always has an orphan event to be found by.
                 event = event_document(conversation, seq, "message.created", sender_id, now, message.id)
@@ -370,6 +385,9 @@ class MongoMessageStore(MessageStore):
     def get(self, message_id):
         return self._read(reads.get(message_id))
 
+    def get_many(self, message_ids):
+        return self._read(reads.get_many(message_ids))
+
     def history(self, message_id):
         return self._read(reads.history(message_id))
 
@@ -381,6 +399,15 @@ class MongoMessageStore(MessageStore):
     async def apage(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
         plan = reads.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden_senders)
         return await self._aread(plan)
+
+    def thread_replies(self, conversation_id, root_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+        plan = reads.thread_replies(
+            conversation_id, root_id, before=before, after=after, limit=limit, hidden_senders=hidden_senders
+        )
+        return self._read(plan)
+
+    def thread_unread_counts(self, user_id, read_marks, hidden_senders):
+        return self._read(reads.thread_unread_counts(user_id, read_marks, hidden_senders))
 
     def pinned(self, conversation_id, hidden_senders=frozenset()):
         return self._read(reads.pinned(conversation_id, hidden_senders))

@@ -44,6 +44,7 @@ def message_document(message: Message, history=()):
         "text": message.text,
         "tokens": [] if message.is_deleted else reads.words(message.text),
         "parent": reads.key(message.parent_id),
+        "root": reads.key(message.thread_root_id),
         "mentions": list(message.mentions),
         "mention_all": message.mention_all,
         "attachments": list(message.attachments),

@@ -188,6 +188,7 @@ def to_message(doc):
         pinned_by_id=doc.get("pinned_by"),
         reactions=reactions,
         attachments=list(doc.get("attachments", ())),
+        thread_root_id=_uuid(doc.get("root")),
     )
 
 
@@ -234,6 +235,15 @@ def get(message_id):
     return to_message(doc) if doc else None
 
 
+def get_many(message_ids):
+    keys = sorted({key(i) for i in message_ids})
+    if not keys:
+        return []
+    docs = yield Find("messages", {"_id": {"$in": keys}}, projection=MESSAGE_FIELDS)
+    tops = (yield Tops({d["conversation"] for d in docs})) if docs else {}
+    return [to_message(d) for d in _visible(docs, tops)]
+
+
 def find_by_client_id(conversation_id, sender_id, client_id):
     doc = yield from one_message({"dedupe": dedupe_key(conversation_id, sender_id, client_id)})
     return to_message(doc) if doc else None
@@ -271,6 +281,34 @@ def page(conversation_id, *, before=None, after=None, limit, hidden_senders=froz
             break
     messages = [to_message(committed(d, top)) for d in found]
     return messages if ascending else messages[::-1]
+
+
+def thread_replies(conversation_id, root_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+    """A thread is small beside its conversation and has its own (root, seq) index: one query."""
+    c = key(conversation_id)
+    top = (yield Tops([c])).get(c, 0)
+    if after is not None:
+        seqs, ascending = {"$gt": after, "$lte": top}, True
+    else:
+        seqs, ascending = {"$lte": top if before is None else min(before - 1, top)}, False
+    filter = {"root": key(root_id), "conversation": c, "seq": seqs, **_not_from(hidden_senders)}
+    order = [("seq", 1 if ascending else -1)]
+    docs = yield Find("messages", filter, sort=order, limit=limit, projection=MESSAGE_FIELDS)
+    messages = [to_message(committed(d, top)) for d in docs]
+    return messages if ascending else messages[::-1]
+
+
+def thread_unread_counts(user_id, read_marks, hidden_senders):
+    if not read_marks:
+        return {}
+    tops = yield Tops({key(c) for c, _ in read_marks.values()})
+    after_mark = [
+        {"root": key(root), "conversation": key(c), "seq": {"$gt": last_read, "$lte": tops.get(key(c), 0)}}
+        for root, (c, last_read) in read_marks.items()
+    ]
+    match = {"$or": after_mark, "deleted_at": None, "sender": {"$nin": sorted({user_id, *hidden_senders})}}
+    rows = yield Aggregate("messages", [{"$match": match}, {"$group": {"_id": "$root", "n": {"$sum": 1}}}])
+    return {UUID(row["_id"]): row["n"] for row in rows if row["n"]}
 
 
 def expired(conversation_id, older_than, limit):
@@ -334,7 +372,7 @@ def last_messages(conversation_ids, hidden_senders):
     newest, width = {}, LAST_MESSAGE_WINDOW
     while unsearched:
         windows = [{"conversation": c, "seq": {"$gt": top - width, "$lte": top}} for c, top in unsearched.items()]
-        filter = {"$or": windows, "deleted_at": None, **_not_from(hidden_senders)}
+        filter = {"$or": windows, "deleted_at": None, "root": None, **_not_from(hidden_senders)}
         for doc in (yield Find("messages", filter, projection={"conversation": 1, "seq": 1})):
             if doc["seq"] > newest.get(doc["conversation"], (0, None))[0]:
                 newest[doc["conversation"]] = (doc["seq"], doc["_id"])
@@ -354,7 +392,13 @@ def unread_counts(user_id, read_marks, hidden_senders):
         {"conversation": key(c), "seq": {"$gt": last_read, "$lte": tops.get(key(c), 0)}}
         for c, last_read in read_marks.items()
     ]
-    match = {"$or": after_mark, "deleted_at": None, "sender": {"$nin": sorted({user_id, *hidden_senders})}}
+    # Replies count in their thread (thread_unread_counts); null also matches documents from before threads.
+    match = {
+        "$or": after_mark,
+        "deleted_at": None,
+        "root": None,
+        "sender": {"$nin": sorted({user_id, *hidden_senders})},
+    }
     rows = yield Aggregate("messages", [{"$match": match}, {"$group": {"_id": "$conversation", "n": {"$sum": 1}}}])
     return {UUID(row["_id"]): row["n"] for row in rows if row["n"]}
 

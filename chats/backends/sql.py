@@ -31,6 +31,7 @@ _SEND_FIELDS = [
         "mention_all",
         "attachments",
         "created_at",
+        "thread_root_id",
     )
 ]
 _SEND_SQL = f"""
@@ -40,9 +41,9 @@ _SEND_SQL = f"""
     ), message AS (
         INSERT INTO {StoredMessage._meta.db_table}
             (id, conversation_id, seq, sender_id, client_id, text, parent_id, mentions, mention_all, attachments,
-             created_at)
+             created_at, thread_root_id)
         SELECT %(id)s, %(conversation_id)s, last_seq, %(sender_id)s, %(client_id)s, %(text)s, %(parent_id)s,
-            %(mentions)s, %(mention_all)s, %(attachments)s, %(created_at)s
+            %(mentions)s, %(mention_all)s, %(attachments)s, %(created_at)s, %(thread_root_id)s
         FROM next
         ON CONFLICT (conversation_id, sender_id, client_id) DO NOTHING
         RETURNING seq
@@ -79,9 +80,22 @@ class SqlMessageStore(MessageStore):
         )
         return event
 
-    def send(self, *, conversation_id, sender_id, client_id, text, parent_id, mentions, mention_all, attachments=()):
+    def send(
+        self,
+        *,
+        conversation_id,
+        sender_id,
+        client_id,
+        text,
+        parent_id,
+        mentions,
+        mention_all,
+        attachments=(),
+        thread_root_id=None,
+    ):
         # The row, unsaved and without its seq: both paths below write this one.
         message = StoredMessage(
+            thread_root_id=thread_root_id,
             conversation_id=conversation_id,
             sender_id=sender_id,
             client_id=client_id,
@@ -289,6 +303,9 @@ class SqlMessageStore(MessageStore):
         found = _with_reactions(StoredMessage.objects.filter(pk=message_id))
         return found[0] if found else None
 
+    def get_many(self, message_ids):
+        return _with_reactions(StoredMessage.objects.filter(pk__in=list(message_ids)))
+
     def history(self, message_id):
         return [Edit(e.text, e.replaced_at) for e in StoredEdit.objects.filter(message_id=message_id)]
 
@@ -300,6 +317,30 @@ class SqlMessageStore(MessageStore):
         if before is not None:
             rows = rows.filter(seq__lt=before)
         return list(reversed(_with_reactions(rows.order_by("-seq")[:limit])))
+
+    def thread_replies(self, conversation_id, root_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+        rows = StoredMessage.objects.filter(conversation_id=conversation_id, thread_root_id=root_id)
+        rows = rows.exclude(sender_id__in=hidden_senders)
+        if after is not None:
+            return _with_reactions(rows.filter(seq__gt=after).order_by("seq")[:limit])
+        if before is not None:
+            rows = rows.filter(seq__lt=before)
+        return list(reversed(_with_reactions(rows.order_by("-seq")[:limit])))
+
+    def thread_unread_counts(self, user_id, read_marks, hidden_senders):
+        if not read_marks:
+            return {}
+        after_mark = Q()
+        for root_id, (conversation_id, last_read) in read_marks.items():
+            after_mark |= Q(conversation_id=conversation_id, thread_root_id=root_id, seq__gt=last_read)
+        rows = (
+            StoredMessage.objects.filter(after_mark, deleted_at__isnull=True)
+            .exclude(sender_id=user_id)
+            .exclude(sender_id__in=hidden_senders)
+            .values("thread_root_id")
+            .annotate(n=Count("id"))
+        )
+        return {row["thread_root_id"]: row["n"] for row in rows}
 
     def pinned(self, conversation_id, hidden_senders=frozenset()):
         rows = StoredMessage.objects.filter(conversation_id=conversation_id, pinned_at__isnull=False)
@@ -315,7 +356,9 @@ class SqlMessageStore(MessageStore):
         return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
 
     def last_messages(self, conversation_ids, hidden_senders):
-        live = StoredMessage.objects.filter(conversation_id__in=conversation_ids, deleted_at__isnull=True)
+        live = StoredMessage.objects.filter(
+            conversation_id__in=conversation_ids, deleted_at__isnull=True, thread_root_id__isnull=True
+        )
         live = live.exclude(sender_id__in=hidden_senders)
         newest = live.values("conversation_id").annotate(top=Max("seq"))
         wanted = Q()
@@ -332,7 +375,7 @@ class SqlMessageStore(MessageStore):
         for conversation_id, last_read in read_marks.items():
             after_mark |= Q(conversation_id=conversation_id, seq__gt=last_read)
         rows = (
-            StoredMessage.objects.filter(after_mark, deleted_at__isnull=True)
+            StoredMessage.objects.filter(after_mark, deleted_at__isnull=True, thread_root_id__isnull=True)
             .exclude(sender_id=user_id)
             .exclude(sender_id__in=hidden_senders)
             .values("conversation_id")
@@ -383,6 +426,7 @@ def _row(message):
         deleted_at=message.deleted_at,
         pinned_at=message.pinned_at,
         pinned_by_id=message.pinned_by_id,
+        thread_root_id=message.thread_root_id,
     )
 
 
@@ -404,6 +448,7 @@ def _message(row, reactions):
         pinned_by_id=row.pinned_by_id,
         reactions={emoji: list(users) for emoji, users in reactions.items()},
         attachments=list(row.attachments),
+        thread_root_id=row.thread_root_id,
     )
 
 

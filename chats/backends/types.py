@@ -26,6 +26,12 @@ class Message:
     # What the files app said about each attached file when the message was sent (id, name, size,
     # type, image size, placeholder): the store keeps it as given, a tombstone drops it.
     attachments: list[dict] = field(default_factory=list)
+    # The root message of the thread this one replies in (stored); None for a top-level message.
+    thread_root_id: UUID | None = None
+    # A root's thread summary. Not kept by the stores: chats.threads fills it in from the relational
+    # ThreadSummary row, written in the reply's own transaction whichever store holds the messages.
+    reply_count: int = 0
+    last_reply_at: datetime | None = None
 
     @property
     def is_deleted(self):

@@ -24,3 +24,20 @@ def test_a_held_send_answers_202_and_only_its_sender_lists_it(holding, client_fo
     assert b.get(f"{url}/held").json()["results"] == []
     assert_error(client_for(carol).get(f"{url}/held"), 404, "not_found")
     assert HeldMessage.objects.count() == 1
+
+
+def test_a_held_reply_keeps_its_thread_and_lands_in_it_once_approved(holding, client_for, alice, bob, make_user):
+    from chats.actions import do_approve_held
+
+    conversation = group_of(alice, bob)
+    root = send(alice, conversation, "root")
+    url = f"/api/v1/conversations/{conversation.id}"
+    body = {"text": HELD_TEXT, "client_id": "c-t", "thread_root": str(root.id)}
+    assert_error(client_for(bob).post(f"{url}/messages", body, format="json"), 202, "held_for_review")
+    assert client_for(bob).get(f"{url}/held").json()["results"][0]["thread_root"] == str(root.id)
+
+    _, message = do_approve_held(make_user("moderator", is_staff=True), HeldMessage.objects.get().pk)
+    assert message.thread_root_id == root.id
+    thread = client_for(alice).get(f"{url}/threads/{root.id}").json()
+    assert [m["id"] for m in thread["replies"]] == [str(message.id)]
+    assert thread["root"]["reply_count"] == 1

@@ -274,7 +274,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     async def _do_resume(self, conversations):
         return self.resume(conversations)
 
-    async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=()):
+    async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=(), thread_root=None):
         message, created = await in_thread(chat_actions.do_send_message)(
             self.user,
             conversation_id,
@@ -282,6 +282,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             client_id=client_id,
             parent_id=parent_id,
             attachment_ids=attachment_ids,
+            thread_root=thread_root,
         )
         await self._saw(conversation_id)
         return {"message": MessageSerializer(message).data, "created": created}

@@ -194,7 +194,7 @@ def test_a_group_conversation_scrolls_back_and_has_replies_reactions_mentions_ed
     # reply, shown with its parent
     last = o.message("old note 119")
     last.hover()
-    last.get_by_role("button", name="Reply").click()
+    last.get_by_role("button", name="Reply", exact=True).click()
     expect(o.page.locator("#composer-context")).to_contain_text("Replying to Bea")
     o.write("answering that")
     expect(o.message("answering that").locator(".quote")).to_contain_text("Bea old note 119")

@@ -17,12 +17,15 @@ import {
   setupNewBelow,
   showNewBelow,
   atBottom,
+  updateRoot,
   view,
 } from "./pane.js";
+import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, setThreadHooks, setupThreads, thread } from "./thread.js";
 import { permalink } from "./render.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { setupTheme } from "./theme.js";
 import { renderWelcome, setupWelcome } from "./welcome.js";
+import { addNotice } from "./notices.js";
 import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
@@ -170,6 +173,7 @@ async function startChat(me) {
   await refreshConversations();
   store.connection = new Connection(store.config, { hello, frame, state: showState, closed });
   store.connection.start();
+  loadFollowed();
   const first = document.querySelector("button.conversation");
   (first || $("#new-button")).focus();
   await followRoute();
@@ -219,6 +223,7 @@ function leaveOpen() {
   view.id = null;
   view.messages = [];
   view.notice = "";
+  if (thread.root) closeThread();
   renderHeader();
   renderMessages();
   closeConversation();
@@ -233,6 +238,7 @@ async function open(id, options = {}) {
   // the composer's draft) is the new one's.
   store.openId = id;
   view.notice = "";
+  if (thread.root && thread.root.conversation_id !== id) closeThread();
   renderWelcome();
   resetComposer(id);
   entry.unread = 0;
@@ -336,6 +342,14 @@ function applyEvent(event) {
   entry.seq = event.seq;
   const message = event.message;
   const mine = event.actor_id === store.me.id;
+  if (message && isReply(message)) {
+    // A reply lives in its thread: it moves its root's count, not the conversation's unread or preview.
+    applyReply(message, event.data.thread);
+    if (event.type === "message.created") stopTyping(entry.id, message.sender_id);
+    renderConversations();
+    return;
+  }
+  if (message) applyRoot(message);
   switch (event.type) {
     case "message.created": {
       entry.last_message = message;
@@ -362,6 +376,7 @@ function applyEvent(event) {
       }
       break;
     case "member.left":
+      showNotice(event);
       if (event.data.user_id === store.me.id) {
         store.conversations.delete(entry.id);
         if (store.openId === entry.id) leaveOpen();
@@ -369,6 +384,8 @@ function applyEvent(event) {
       store.members.delete(entry.id);
       break;
     case "member.joined":
+      showNotice(event);
+    // falls through: the member list changed as it does for a role
     case "member.role_changed":
       store.members.delete(entry.id);
       if (event.data.user_id === store.me.id) refreshSoon();
@@ -387,6 +404,11 @@ function applyEvent(event) {
     default: // hidden: a blocked sender's event keeps its seq and shows nothing
   }
   renderConversations();
+}
+
+function showNotice(event) {
+  if (!addNotice(event) || event.conversation_id !== store.openId) return;
+  ensureUsers([event.data.user_id, event.actor_id]).then(() => renderMessages());
 }
 
 async function resync(f) {
@@ -515,6 +537,7 @@ setPaneHooks({
   report: openReport,
   profile: openProfile,
   history: openHistory,
+  thread: openThread,
   openConversation: open,
   changed: renderConversations,
   retry: (clientId) => {
@@ -528,6 +551,13 @@ setPaneHooks({
   },
 });
 setComposerHooks({ send, edit, lastOwnMessage });
+setThreadHooks({
+  rootChanged: updateRoot,
+  openFromList: async (root) => {
+    await open(root.conversation_id);
+    openThread(root);
+  },
+});
 setDialogHooks({
   open,
   refresh: refreshConversations,
@@ -558,6 +588,7 @@ async function boot() {
   });
   setupAuth();
   setupComposer();
+  setupThreads();
   setupDialogs();
   setupNotifications({
     open: (url) => {

@@ -6,6 +6,8 @@ import { $, h } from "./dom.js";
 import { openPicker } from "./emoji.js";
 import { permalink, renderText, snippet } from "./render.js";
 import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
+import { isReply, summaryText } from "./thread.js";
+import { loadNotices, noticeItem, noticesBetween } from "./notices.js";
 
 const PAGE = 50;
 const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
@@ -24,7 +26,7 @@ export const view = {
   notice: "", // said under the title while nothing is open (a link to a conversation one is not in)
 };
 const parents = new Map(); // message id -> message, or null when it can't be shown
-let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed
+let hooks = {}; // set by app.js: reply, edit, report, profile, openConversation, changed, thread
 
 export function setPaneHooks(h) {
   hooks = h;
@@ -58,6 +60,12 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   let page;
   try {
     page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+    if (view.id !== id) return;
+    // The join and leave lines of the seqs this page covers (to the newest event, when it is the end).
+    const first = page.results.length ? page.results[0].seq : 1;
+    const last = page.results.length ? page.results[page.results.length - 1].seq : 0;
+    const olderLeft = page.results.length > 0 && first > 1;
+    await loadNotices(id, olderLeft ? first - 1 : 0, aroundSeq === null ? Math.max(last, entry.seq) : last);
   } catch (error) {
     if (view.id !== id) return; // left meanwhile (or signed out): nothing to say here
     view.loading = false;
@@ -168,8 +176,11 @@ async function loadOlder() {
   view.loading = true;
   $("#history-status").textContent = "Loading earlier messages…";
   try {
-    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, before: view.messages[0].seq })}`);
+    const before = view.messages[0].seq;
+    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, before })}`);
     if (view.id !== id) return;
+    const first = page.results.length ? page.results[0].seq : 1;
+    await loadNotices(id, page.results.length === PAGE ? first - 1 : 0, before - 1);
     await ensureUsers(page.results.map((m) => m.sender_id));
     view.messages = [...page.results, ...view.messages];
     view.hasOlder = page.results.length === PAGE;
@@ -222,6 +233,16 @@ export function applyMessage(message, created) {
     view.messages.splice(i, 0, message);
   } else return;
   ensureUsers([message.sender_id]).then((changed) => changed && renderMessages());
+  renderMessages();
+}
+
+// A root's thread summary moved (a reply came or went): its "N replies" line follows.
+export function updateRoot(conversationId, rootId, summary) {
+  if (conversationId !== view.id) return;
+  const at = view.messages.findIndex((m) => m.id === rootId);
+  if (at < 0) return;
+  // A new object, as for any change of a message: a drawn node is reused only for the same one.
+  view.messages[at] = { ...view.messages[at], reply_count: summary.reply_count, last_reply_at: summary.last_reply_at };
   renderMessages();
 }
 
@@ -309,12 +330,17 @@ export function renderMessages(mode = "keep") {
   const shown = new Set();
   let lined = false;
   let previous = null;
-  for (const message of view.messages) {
+  for (const message of withNotices()) {
     const date = dayOf(message);
     if (date !== day) {
       day = date;
       previous = null;
       items.push(dayItem(date));
+    }
+    if (message.notice) {
+      previous = null;
+      items.push(drawnNotice(message.notice));
+      continue;
     }
     if (!lined && message.seq > view.readMark && message.sender_id !== store.me.id && !message.deleted) {
       lined = true;
@@ -396,6 +422,16 @@ function drawnItem(m, grouped) {
   return node;
 }
 
+const noticeNodes = new WeakMap(); // a join or leave notice -> {version, node}: its line and the names in it
+
+function drawnNotice(notice) {
+  const kept = noticeNodes.get(notice);
+  if (kept && kept.version === store.usersVersion) return kept.node;
+  const node = noticeItem(notice);
+  noticeNodes.set(notice, { version: store.usersVersion, node });
+  return node;
+}
+
 function dayOf(message) {
   let day = dayStrings.get(message);
   if (day === undefined) {
@@ -430,6 +466,18 @@ function replaceTail(list, items) {
   if (same === 0) return list.replaceChildren(...items);
   while (list.children.length > same) list.lastElementChild.remove();
   list.append(...items.slice(same));
+}
+
+// The log's entries in seq order: top-level messages (a reply is shown in its thread's panel, and
+// its root says how many there are) and the join and leave lines of the seqs the window covers.
+function withNotices() {
+  const messages = view.messages.filter((m) => !isReply(m));
+  if (!view.id) return messages;
+  const from = view.hasOlder && view.messages.length ? view.messages[0].seq : 0;
+  const to = view.hasNewer && view.messages.length ? view.messages[view.messages.length - 1].seq : Infinity;
+  const notices = noticesBetween(view.id, from, to).map((n) => ({ notice: n, seq: n.seq, created_at: n.created_at }));
+  if (!notices.length) return messages;
+  return [...messages, ...notices].sort((a, b) => a.seq - b.seq);
 }
 
 function pendingState(item) {
@@ -597,6 +645,18 @@ function messageItem(m, grouped = false) {
     ),
     m.deleted ? h("div", { class: "text tombstone", text: "This message was deleted." }) : h("div", { class: "text" }, renderText(m.text)),
   );
+  if (m.reply_count > 0) {
+    li.append(
+      h("button", {
+        type: "button",
+        class: "thread-summary link",
+        "data-act": "open-thread",
+        "aria-label": `Open thread: ${summaryText(m)}`,
+        text: summaryText(m),
+        onclick: () => hooks.thread(m),
+      }),
+    );
+  }
   if (m.deleted) return li;
 
   const reactions = Object.entries(m.reactions || {}).filter(([, users]) => users.length);
@@ -636,6 +696,7 @@ function messageItem(m, grouped = false) {
         if (first) first.focus();
       }),
       act("reply", "Reply", () => hooks.reply(m)),
+      act("thread", "Reply in thread", () => hooks.thread(m)),
       mine ? act("edit", "Edit", () => hooks.edit(m)) : null,
       mine || (entry && canModerate(entry))
         ? act("delete", confirming ? "Really delete?" : "Delete", () => remove(m))
