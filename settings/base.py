@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "moderation",
     "files",
     "integrations",
+    "portability",
     "web",
 ]
 
