@@ -139,3 +139,19 @@ def chunk_from_json(line: str) -> Chunk:
         events=[Event(**_typed({**e, "message": None})) for e in body["events"]],
         last_seq=body["last_seq"],
     )
+
+
+# --- a person's own data (the GDPR export) ---
+
+
+def authored(store, user_id, conversation_id, span=PAGE):
+    """(messages, reactions) of one person in one conversation, oldest first: the live messages they
+    sent, and (message id, emoji) of each reaction they made on a live message."""
+    # A chunk repeats an older message that a later event changed: keyed by id, each counts once.
+    live = {}
+    for _, _, chunk in chunks(store, conversation_id, span):
+        live.update((m.id, m) for m in chunk.messages if not m.is_deleted)
+    ordered = sorted(live.values(), key=lambda m: m.seq)
+    messages = [m for m in ordered if m.sender_id == user_id]
+    reactions = [(m.id, emoji) for m in ordered for emoji, users in m.reactions.items() if user_id in users]
+    return messages, reactions

@@ -27,6 +27,7 @@ import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { setupNotifications, withdraw } from "./notify.js";
+import { setupDataExport } from "./export.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -559,6 +560,7 @@ async function boot() {
   setupAuth();
   setupComposer();
   setupDialogs();
+  setupDataExport();
   setupNotifications({
     open: (url) => {
       go(url);
