@@ -5,6 +5,7 @@ import tempfile
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +29,7 @@ def do_request_export(user) -> DataExport:
 
     with transaction.atomic():
         # The user's row lock makes two quick requests queue, so the second sees the first.
-        type(user).objects.select_for_update().filter(pk=user.pk).first()
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         check_request_export(user)
         export = DataExport.objects.create(user=user)
         transaction.on_commit(lambda: tasks.build_data_export.delay(str(export.id)))
