@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "files",
     "integrations",
     "portability",
+    "slash",
     "web",
 ]
 
