@@ -1,8 +1,10 @@
 // The composer: Enter sends, Shift+Enter is a new line, Escape cancels a reply or an edit, ArrowUp
-// in an empty box edits your last message; typing notices; @mention autocomplete over the members.
+// in an empty box edits your last message; typing notices; @mention autocomplete over the members;
+// "/" commands (slash.js) offered the same way and run by the server.
 
 import { $, h } from "./dom.js";
 import { snippet } from "./render.js";
+import { commandOption, commandSuggestions, isCommand, loadCommands, runCommand } from "./slash.js";
 import { store, userName } from "./state.js";
 
 const MENTION_AT_CARET = /(?:^|[\s(])@([A-Za-z0-9_.-]{0,32})$/;
@@ -48,6 +50,7 @@ export function setMode(kind, message = null) {
 // Show the conversation just opened with its own draft (and no reply, edit or error of another).
 export function resetComposer(conversationId = null) {
   Object.assign(mode, { kind: "new", message: null, wasEditing: false });
+  loadCommands(conversationId, (id) => id === store.openId && offerCommands());
   textarea().value = store.drafts ? store.drafts.get(conversationId) : "";
   setMode("new");
   closeMentions();
@@ -87,7 +90,14 @@ async function submit() {
   const text = textarea().value;
   if (!text.trim() || !store.openId) return;
   if (text.length > store.config.message_max_length) return tooLong(text.length);
-  if (mode.kind === "edit") {
+  if (mode.kind === "new" && isCommand(store.openId, text)) {
+    try {
+      await runCommand(store.openId, text);
+    } catch (error) {
+      $("#composer-error").textContent = error.message;
+      return;
+    }
+  } else if (mode.kind === "edit") {
     try {
       await hooks.edit(mode.message, text);
     } catch (error) {
@@ -148,6 +158,7 @@ function onInput() {
       store.connection.notify({ type: "typing", conversation_id: store.openId });
     }
   }
+  if (offerCommands()) return;
   const before = textarea().value.slice(0, textarea().selectionStart);
   const match = before.match(MENTION_AT_CARET);
   if (!match) return closeMentions();
@@ -162,11 +173,22 @@ function onInput() {
   renderMentions();
 }
 
+// True when the box starts a command: its suggestions are the commands, not people.
+function offerCommands() {
+  const commands = mode.kind === "new" ? commandSuggestions(store.openId, textarea().value) : null;
+  if (!commands) return false;
+  suggestions = commands.map((command) => ({ command }));
+  active = 0;
+  renderMentions();
+  return true;
+}
+
 function renderMentions() {
   const list = $("#mention-list");
   list.hidden = suggestions.length === 0;
+  list.setAttribute("aria-label", suggestions.length && suggestions[0].command ? "Commands" : "People to mention");
   list.replaceChildren(
-    ...suggestions.map((user, i) =>
+    ...suggestions.map((item, i) =>
       h(
         "li",
         {
@@ -175,11 +197,12 @@ function renderMentions() {
           "aria-selected": String(i === active),
           onmousedown: (event) => {
             event.preventDefault();
-            pick(user);
+            pick(item);
           },
         },
-        h("strong", { text: `@${user.username}` }),
-        user.display_name ? ` ${user.display_name}` : "",
+        ...(item.command
+          ? commandOption(item.command)
+          : [h("strong", { text: `@${item.username}` }), item.display_name ? ` ${item.display_name}` : ""]),
       ),
     ),
   );
@@ -192,8 +215,16 @@ function closeMentions() {
   renderMentions();
 }
 
-function pick(user) {
+function pick(item) {
   const box = textarea();
+  if (item.command) {
+    box.value = `/${item.command.name} `;
+    box.selectionStart = box.selectionEnd = box.value.length;
+    store.drafts.set(store.openId, box.value);
+    closeMentions();
+    return box.focus();
+  }
+  const user = item;
   const caret = box.selectionStart;
   const before = box.value.slice(0, caret).replace(/@([A-Za-z0-9_.-]{0,32})$/, `@${user.username} `);
   box.value = before + box.value.slice(caret);
