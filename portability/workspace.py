@@ -128,7 +128,8 @@ def export_workspace(directory: Path, *, span=500, restart=False, stop_after=Non
             rows = tqdm(table.dump(), total=table.count(), unit="row", desc=table.name)
             _write_lines(path, (canonical(row) for row in rows))
             budget.spend()
-        count, checksum = _table_checksum(path.read_text(encoding="utf-8").splitlines())
+        with path.open(encoding="utf-8") as lines:
+            count, checksum = _table_checksum(line.rstrip("\n") for line in lines)
         tables[table.name] = {"file": str(path.relative_to(directory)), "count": count, "checksum": checksum}
 
     logs = list(all_counters(store))
