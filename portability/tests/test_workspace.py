@@ -84,6 +84,27 @@ def test_an_exported_workspace_imports_into_an_empty_deployment_whole_and_verifi
     assert User.objects.create_user("dave").pk > max(u.pk for u in (alice, bob, carol))
 
 
+@pytest.mark.services
+def test_a_workspace_moves_from_the_sql_store_to_the_mongo_store(settings, mongo_url, alice, bob, carol, tmp_path):
+    settings.MESSAGE_STORE = "sql"
+    get_store.cache_clear()
+    build(alice, bob, carol)
+    before = snapshot()
+    call_command("export_workspace", str(tmp_path / "ws"), stdout=_Out())
+
+    call_command("flush", interactive=False, verbosity=0)
+    settings.MESSAGE_STORE, settings.MONGO_URL = "mongo", mongo_url
+    get_store.cache_clear()
+    try:
+        call_command(
+            "import_workspace", str(tmp_path / "ws"), "--state-dir", str(tmp_path / "state"), "--verify", stdout=_Out()
+        )
+        assert snapshot() == before
+    finally:
+        get_store().close()
+        get_store.cache_clear()
+
+
 def test_an_interrupted_import_continues_where_it_stopped(emptied, alice, bob, carol, tmp_path):
     build(alice, bob, carol)
     before = snapshot()
