@@ -13,7 +13,7 @@ EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u MONGO_URL -u MESSAGE_STORE -u NE
 	-u GRAPH_BACKEND -u KAFKA_BOOTSTRAP_SERVERS -u STORAGE_URL
 
 # The apps that bandit scans (tests and migrations are excluded in pyproject.toml).
-APPS := $(wildcard chatsite settings accounts chats gateway graph streaming analytics ml notifications moderation files integrations web)
+APPS := $(wildcard chatsite settings accounts chats gateway graph streaming analytics ml notifications moderation files integrations portability slash web)
 
 .PHONY: run test test-embedded test-services lint audit lock format services-start services-stop services-status bench bench-full bench-analytics drills clean
 

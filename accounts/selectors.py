@@ -92,3 +92,8 @@ def search_users(searcher_id: int, q: str, *, limit: int = 20) -> list[User]:
         .order_by("rank", Lower("username"), "pk")
     )
     return list(users[:limit])
+
+
+def active_user_named(username: str) -> User | None:
+    """The active user with this username, whatever its case (what a person types after @ or /invite)."""
+    return User.objects.filter(username__iexact=username, is_active=True).first()

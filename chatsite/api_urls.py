@@ -9,6 +9,8 @@ urlpatterns = [
     path("", include("moderation.api.urls")),
     path("", include("files.api.urls")),
     path("", include("integrations.api.urls")),
+    path("", include("portability.api.urls")),
+    path("", include("slash.api.urls")),
     path("", include("notifications.api.urls")),
     path("", include("analytics.api.urls")),
 ]

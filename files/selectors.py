@@ -54,3 +54,8 @@ def download_link(upload: Upload, variant: str = "original") -> str:
 
 def quota_used(user) -> int:
     return Upload.objects.filter(owner=user).aggregate(total=Sum("size"))["total"] or 0
+
+
+def owned_uploads(user):
+    """Every stored file the user uploaded, oldest first (their own data export)."""
+    return Upload.objects.filter(owner=user, status=Upload.Status.READY).order_by("created_at", "id")

@@ -12,6 +12,7 @@ Messages sent by bots trigger nothing, so two bots can't talk to each other fore
 import json
 import logging
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -125,6 +126,39 @@ def queue_deliveries(payload: dict) -> list[int]:
 
         transaction.on_commit(lambda: [deliver_webhook.delay(pk) for pk in queued])
     return queued
+
+
+def check_command_hook(bot_id, conversation_id) -> OutgoingWebhook:
+    """The webhook where a bot hears its slash commands in a conversation (its first one there)."""
+    hook = (
+        OutgoingWebhook.objects.filter(bot_id=bot_id, conversation_id=conversation_id)
+        .select_related("bot")
+        .order_by("pk")
+        .first()
+    )
+    if hook is None or not hook.bot.is_active:
+        raise ApiError("bot_unreachable", "This bot has no outgoing webhook in this conversation.", 409)
+    return hook
+
+
+def queue_command(user, bot_id, conversation_id, name: str, args: str) -> Delivery:
+    """A signed `command` event to the bot's webhook, delivered (and retried, and logged) like a
+    message event; a 2xx answer with text becomes the bot's reply. The task starts after commit."""
+    hook = check_command_hook(bot_id, conversation_id)
+    invocation = uuid.uuid4()  # stands in for the message id: one delivery per invocation
+    body = {
+        "event": "command",
+        "webhook_id": hook.pk,
+        "bot": {"id": hook.bot_id, "username": hook.bot.username},
+        "conversation_id": str(conversation_id),
+        "command": {"id": str(invocation), "name": name, "args": args},
+        "user": {"id": user.pk, "username": user.username},
+    }
+    delivery = Delivery.objects.create(webhook=hook, message_id=invocation, payload=body)
+    from integrations.tasks import deliver_webhook
+
+    transaction.on_commit(lambda: deliver_webhook.delay(delivery.pk))
+    return delivery
 
 
 # --- one attempt ---

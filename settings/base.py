@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "moderation",
     "files",
     "integrations",
+    "portability",
+    "slash",
     "web",
 ]
 
@@ -359,6 +361,8 @@ UPLOAD_ALLOWED_TYPES = env.list(
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)  # more is refused as a decompression bomb
 DOWNLOAD_URL_SECONDS = env.int("DOWNLOAD_URL_SECONDS", default=300)  # life of a download link
 PRESIGNED_UPLOAD_SECONDS = env.int("PRESIGNED_UPLOAD_SECONDS", default=900)  # life of a presigned upload URL
+# How long a person's own data export (portability) is offered for download; then its file is purged.
+DATA_EXPORT_HOURS = env.int("DATA_EXPORT_HOURS", default=48)
 # Download links on another origin (https://media.example.com), so that a file never runs on the
 # site's own; empty: the site's origin. That host must be in ALLOWED_HOSTS and reach this app.
 MEDIA_ORIGIN = env("MEDIA_ORIGIN", default="")

@@ -193,3 +193,30 @@ def deliver(db):
             OutboxEvent.objects.filter(pk=event.pk).update(sent_at=event.occurred_at)
 
     return run
+
+
+# --- a bot's endpoint, and the webhook path run in-process (integrations, slash) ---
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # the receiver is on this machine
+    from testkit.webhooks import Receiver
+
+    found = Receiver()
+    yield found
+    found.close()
+
+
+@pytest.fixture
+def events_in_process(settings):
+    """Domain events handled in this process after commit, and Celery tasks run inline (retries
+    too, at once), whatever services the suite has: the webhook path end to end in one test."""
+    from chatsite.celery import app
+
+    settings.KAFKA_BOOTSTRAP_SERVERS = ""
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
+    # Not propagating: so an eager task's retry runs again at once, as Celery's apply() does.
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, False
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before

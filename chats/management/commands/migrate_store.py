@@ -23,8 +23,6 @@ the events (seq, type, message, actor, data) in seq order. It prints the convers
 and exits with status 1.
 """
 
-import hashlib
-import json
 import os
 import uuid
 from pathlib import Path
@@ -33,8 +31,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from chats.transfer import Checkpoint, all_counters, digest
+
 CRASH_EXIT_STATUS = 3
-PAGE = 1000
 
 
 def open_store(name, mongo_url):
@@ -47,48 +46,6 @@ def open_store(name, mongo_url):
     from chats.backends.mongo import MongoMessageStore
 
     return MongoMessageStore(mongo_url)
-
-
-def all_counters(store, after=None):
-    """(conversation id, last seq) of every conversation of a store after `after`, by id."""
-    while page := store.counters(after, PAGE):
-        yield from page
-        after = page[-1][0]
-
-
-class Checkpoint:
-    def __init__(self, path):
-        self.path = path
-        self.state = json.loads(path.read_text()) if path.exists() else {}
-
-    def save(self, **changes):
-        self.state.update(changes)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".tmp")
-        partial.write_text(json.dumps(self.state))
-        os.replace(partial, self.path)  # a kill leaves the old file or the new one, never half of one
-
-    def forget(self):
-        self.path.unlink(missing_ok=True)
-        self.state = {}
-
-
-def digest(store, conversation_id, last_seq, span=PAGE):
-    """(last seq, messages, events, sha256) of one conversation, for --verify."""
-    sha, messages, events = hashlib.sha256(), 0, 0
-    for after in range(0, last_seq, span):
-        chunk = store.export(conversation_id, after, after + span)
-        own = [m for m in chunk.messages if after < m.seq <= after + span]  # others come in their own range
-        for m in own:
-            reactions = sorted((emoji, users) for emoji, users in m.reactions.items())
-            history = [h.text for h in chunk.histories.get(m.id, ())]
-            fields = [m.seq, str(m.id), m.sender_id, m.client_id, m.text, m.is_deleted, str(m.parent_id)]
-            fields += [m.mentions, m.mention_all, m.pinned_at is not None, m.pinned_by_id, reactions, history]
-            sha.update(json.dumps(["m", *fields]).encode())
-        for e in chunk.events:
-            sha.update(json.dumps(["e", e.seq, e.type, str(e.message_id), e.actor_id, e.data], sort_keys=True).encode())
-        messages, events = messages + len(own), events + len(chunk.events)
-    return last_seq, messages, events, sha.hexdigest()
 
 
 class Command(BaseCommand):
@@ -164,7 +121,7 @@ class Command(BaseCommand):
                 heads[conversation_id] = None
         differ = []
         for conversation_id in tqdm(heads, unit="conversation", desc="verifying"):
-            sides = [digest(s, conversation_id, s.latest_seq(conversation_id)) for s in (self.source, self.target)]
+            sides = [digest(s, conversation_id) for s in (self.source, self.target)]
             if sides[0] != sides[1]:
                 differ.append((conversation_id, sides))
         for conversation_id, (ours, theirs) in differ:

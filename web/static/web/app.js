@@ -30,6 +30,7 @@ import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { setupNotifications, withdraw } from "./notify.js";
+import { setupDataExport } from "./export.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -590,6 +591,7 @@ async function boot() {
   setupComposer();
   setupThreads();
   setupDialogs();
+  setupDataExport();
   setupNotifications({
     open: (url) => {
       go(url);

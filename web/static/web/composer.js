@@ -1,10 +1,12 @@
 // The composer: Enter sends, Shift+Enter is a new line, Escape cancels a reply or an edit, ArrowUp
 // in an empty box edits your last message; typing notices; @mention autocomplete over the members,
-// `:shortcode:` autocomplete over the emoji, and the emoji picker's button.
+// `:shortcode:` autocomplete over the emoji, and the emoji picker's button; "/" commands (slash.js)
+// offered the same way and run by the server.
 
 import { $, h } from "./dom.js";
 import { emojiForCode, emojiLoaded, loadEmoji, openPicker, shortcodeMatches } from "./emoji.js";
 import { snippet } from "./render.js";
+import { commandOption, commandSuggestions, isCommand, loadCommands, runCommand } from "./slash.js";
 import { store, userName } from "./state.js";
 
 const MENTION_AT_CARET = /(?:^|[\s(])@([A-Za-z0-9_.-]{0,32})$/;
@@ -12,7 +14,8 @@ const SHORTCODE_AT_CARET = /(?:^|[\s(]):([a-z0-9_+-]{2,32})$/;
 const FINISHED_SHORTCODE = /(?:^|[\s(]):([a-z0-9_+-]{1,32}):$/;
 const mode = { kind: "new", message: null }; // new | reply | edit
 const lastTyping = new Map(); // conversation id -> when I last said I was typing
-let suggestions = []; // {id, label: [nodes], replace: text before the caret -> new text}
+let suggestions = []; // {label: [nodes], replace: text before the caret -> new text}
+let suggesting = "Suggestions"; // what the list offers, for its accessible name
 let active = 0;
 let hooks = {}; // send(text, parentId), edit(message, text), lastOwnMessage()
 
@@ -63,6 +66,7 @@ export function setMode(kind, message = null) {
 // Show the conversation just opened with its own draft (and no reply, edit or error of another).
 export function resetComposer(conversationId = null) {
   Object.assign(mode, { kind: "new", message: null, wasEditing: false });
+  loadCommands(conversationId, (id) => id === store.openId && document.activeElement === textarea() && suggest());
   textarea().value = store.drafts ? store.drafts.get(conversationId) : "";
   setMode("new");
   closeMentions();
@@ -102,7 +106,14 @@ async function submit() {
   const text = textarea().value;
   if (!text.trim() || !store.openId) return;
   if (text.length > store.config.message_max_length) return tooLong(text.length);
-  if (mode.kind === "edit") {
+  if (mode.kind === "new" && isCommand(store.openId, text)) {
+    try {
+      await runCommand(store.openId, text);
+    } catch (error) {
+      $("#composer-error").textContent = error.message;
+      return;
+    }
+  } else if (mode.kind === "edit") {
     try {
       await hooks.edit(mode.message, text);
     } catch (error) {
@@ -179,10 +190,12 @@ function suggest() {
     pick({ replace: (text) => text.slice(0, text.length - finished[1].length - 2) + known.emoji });
     return;
   }
-  const mention = before.match(MENTION_AT_CARET);
-  const code = !mention && before.match(SHORTCODE_AT_CARET);
-  if (mention) suggestions = mentionSuggestions(mention[1].toLowerCase());
-  else if (code) suggestions = emojiSuggestions(code[1].toLowerCase());
+  const commands = mode.kind === "new" ? commandSuggestions(store.openId, textarea().value) : null;
+  const mention = !commands && before.match(MENTION_AT_CARET);
+  const code = !commands && !mention && before.match(SHORTCODE_AT_CARET);
+  if (commands) [suggesting, suggestions] = ["Commands", commands.map(commandSuggestion)];
+  else if (mention) [suggesting, suggestions] = ["People to mention", mentionSuggestions(mention[1].toLowerCase())];
+  else if (code) [suggesting, suggestions] = ["Emoji", emojiSuggestions(code[1].toLowerCase())];
   else suggestions = [];
   active = 0;
   renderMentions();
@@ -201,6 +214,10 @@ function mentionSuggestions(prefix) {
     }));
 }
 
+function commandSuggestion(command) {
+  return { label: commandOption(command), replace: () => `/${command.name} ` };
+}
+
 function emojiSuggestions(prefix) {
   if (!emojiLoaded()) {
     loadEmoji().then(suggest, () => {}); // without the data there is simply nothing to suggest
@@ -215,6 +232,7 @@ function emojiSuggestions(prefix) {
 function renderMentions() {
   const list = $("#mention-list");
   list.hidden = suggestions.length === 0;
+  list.setAttribute("aria-label", suggesting);
   list.replaceChildren(
     ...suggestions.map((suggestion, i) =>
       h(

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SlashConfig(AppConfig):
+    name = "slash"
+    verbose_name = "Slash commands"
