@@ -52,13 +52,21 @@ $(CHARTJS): analytics/static_src/package-lock.json
 	mkdir -p $(dir $@)
 	cp analytics/static_src/node_modules/chart.js/dist/chart.umd.js analytics/static_src/node_modules/chart.js/dist/chart.umd.js.map $(dir $@)
 
-run: $(BASE_STAMP) $(CHARTJS)
+# The browser client's QR code of a new two-factor key, from npm (web/static_src pins it), likewise.
+QRCODE := web/static/web/vendor/qrcode.mjs
+$(QRCODE): web/static_src/package-lock.json
+	$(ENSURE_NPM)
+	cd web/static_src && npm ci --no-audit --no-fund --silent
+	mkdir -p $(dir $@)
+	cp web/static_src/node_modules/qrcode-generator/dist/qrcode.mjs $@
+
+run: $(BASE_STAMP) $(CHARTJS) $(QRCODE)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py analytics_generate --users 40 --days 45 --if-empty
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) services-start test-services test-embedded
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) $(QRCODE) services-start test-services test-embedded
 
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.

@@ -178,3 +178,21 @@ class TokenScope(models.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(filter(None, self.scopes.split(",")))
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential of the user's (a phone, a security key, a laptop's fingerprint
+    reader): a second factor, checked by accounts.passkeys. Only its public key is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # base64url of the authenticator's id for it (at most 1023 bytes, WebAuthn level 3)
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    # The authenticator's use counter: a count that fails to grow means a cloned authenticator.
+    sign_count = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"passkey {self.name!r} of user {self.user_id}"

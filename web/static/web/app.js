@@ -20,6 +20,7 @@ import {
   view,
 } from "./pane.js";
 import { permalink } from "./render.js";
+import { setupSecurity } from "./security.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { setupTheme } from "./theme.js";
 import { renderWelcome, setupWelcome } from "./welcome.js";
@@ -103,6 +104,7 @@ async function followRoute() {
 function showAuth(notice = "") {
   $("#chat").hidden = true;
   $("#auth").hidden = false;
+  for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== "login-form";
   $("#auth-notice").hidden = !notice;
   $("#auth-notice").textContent = notice;
   showState("stopped");
@@ -116,25 +118,41 @@ function setupAuth() {
       $(`#${button.dataset.show} input`).focus();
     });
   }
+  // The password step of a user with two-factor on answers a challenge instead of a session; the
+  // code step sends it back with the code.
+  let challenge = "";
   const submit = (form, path, fields) =>
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const data = new FormData(form);
       const body = { device: "browser" };
       for (const field of fields) body[field] = data.get(field) || "";
+      if (form.id === "two-factor-form") body.challenge = challenge;
       showError(form, null);
       try {
         // The answer carries a token for API clients; the browser keeps only the HttpOnly
         // session cookie that comes with it.
-        const { user } = await post(path, body);
+        const answer = await post(path, body);
         form.reset();
-        startChat(user);
+        if (answer.two_factor_required) {
+          challenge = answer.challenge;
+          return askCode();
+        }
+        challenge = "";
+        startChat(answer.user);
       } catch (error) {
         showError(form, error);
+        if (error.code === "invalid_challenge") challenge = "";
       }
     });
   submit($("#login-form"), "auth/login", ["username", "password"]);
   submit($("#signup-form"), "auth/register", ["username", "password", "display_name"]);
+  submit($("#two-factor-form"), "auth/login/two-factor", ["code"]);
+}
+
+function askCode() {
+  for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== "two-factor-form";
+  $("#two-factor-code").focus();
 }
 
 async function signOut(notice = "") {
@@ -559,6 +577,7 @@ async function boot() {
   setupAuth();
   setupComposer();
   setupDialogs();
+  setupSecurity();
   setupNotifications({
     open: (url) => {
       go(url);
