@@ -8,6 +8,7 @@ import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from accounts.models import Passkey
 from web.tests.browser import PASSWORD, user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -68,3 +69,61 @@ def test_two_factor_is_turned_on_in_settings_asked_at_sign_in_and_turned_off_wit
 
     # and the password alone signs in again
     tabs().sign_in("uma")
+
+
+def virtual_authenticator(tab):
+    """Chromium's virtual authenticator on this tab (DevTools protocol): a platform authenticator
+    that verifies the user and answers at once, with no prompt."""
+    cdp = tab.context.new_cdp_session(tab.page)
+    cdp.send("WebAuthn.enable")
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    authenticator_id = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"]
+    return lambda: cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"]
+
+
+def test_a_passkey_is_added_in_settings_and_then_signs_in_in_place_of_a_code(tabs):
+    user("pat")
+    tab = tabs()
+    tab.base_url = tab.base_url.replace("127.0.0.1", "localhost")  # a relying party is a domain, never an IP
+    credentials = virtual_authenticator(tab)
+    page = tab.sign_in("pat").page
+
+    page.locator("#me-button").click()
+    page.get_by_role("button", name="Security").click()
+    dialog = page.locator("#security-dialog")
+    dialog.get_by_label("Name of a new passkey").fill("Laptop")
+    dialog.get_by_role("button", name="Add a passkey").click()
+    expect(dialog.locator("#security-codes-list li")).to_have_count(10)  # the first second factor's codes
+    expect(dialog.locator("#security-passkeys")).to_contain_text("Laptop")
+    expect(dialog.locator("#security-status")).to_contain_text("On.")
+    [stored] = credentials()
+    assert Passkey.objects.get().credential_id == stored["credentialId"].rstrip("=").replace("+", "-").replace("/", "_")
+
+    page.keyboard.press("Escape")
+    page.locator("#me-button").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.locator("#login-username").fill("pat")
+    page.locator("#login-password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Use a passkey").click()
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    # the server keeps the authenticator's use count, to tell a clone
+    [used] = credentials()
+    assert used["signCount"] >= 1
+    assert Passkey.objects.get().sign_count == used["signCount"]
+
+    # removing the only passkey (with the password) turns two-factor off again
+    page.locator("#me-button").click()
+    page.get_by_role("button", name="Security").click()
+    dialog.get_by_role("button", name="Remove the passkey Laptop").click()
+    dialog.locator("#security-passkey-password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Remove the passkey", exact=True).click()
+    expect(dialog.locator("#security-status")).to_contain_text("Off")
+    assert not Passkey.objects.exists()

@@ -28,6 +28,7 @@ import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { setupNotifications, withdraw } from "./notify.js";
+import { usePasskey } from "./passkeys.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -136,7 +137,7 @@ function setupAuth() {
         form.reset();
         if (answer.two_factor_required) {
           challenge = answer.challenge;
-          return askCode();
+          return askCode(answer.passkey);
         }
         challenge = "";
         startChat(answer.user);
@@ -148,10 +149,24 @@ function setupAuth() {
   submit($("#login-form"), "auth/login", ["username", "password"]);
   submit($("#signup-form"), "auth/register", ["username", "password", "display_name"]);
   submit($("#two-factor-form"), "auth/login/two-factor", ["code"]);
+  $("#two-factor-passkey").addEventListener("click", async () => {
+    const form = $("#two-factor-form");
+    showError(form, null);
+    try {
+      const passkey = await usePasskey(await post("auth/login/passkey-options", { challenge }));
+      const { user } = await post("auth/login/two-factor", { challenge, passkey, device: "browser" });
+      challenge = "";
+      form.reset();
+      startChat(user);
+    } catch (error) {
+      showError(form, error);
+    }
+  });
 }
 
-function askCode() {
+function askCode(passkey) {
   for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== "two-factor-form";
+  $("#two-factor-passkey").hidden = !passkey;
   $("#two-factor-code").focus();
 }
 

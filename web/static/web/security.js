@@ -1,8 +1,12 @@
 // The signed-in user's two-factor settings: turn the authenticator app on (QR code or typed key,
-// then a code to prove it works, then the recovery codes, shown once), or off (password and code).
+// then a code to prove it works, then the recovery codes, shown once), or off (password and code);
+// add and remove passkeys.
 
 import { get, post } from "./api.js";
 import { $, h, showError } from "./dom.js";
+import { createPasskey } from "./passkeys.js";
+
+let removing = null; // the passkey whose removal waits for the password
 
 const dialog = () => $("#security-dialog");
 
@@ -20,6 +24,14 @@ export function setupSecurity() {
     event.preventDefault();
     proveAndChange(event.submitter ? event.submitter.value : "disable");
   });
+  $("#security-passkey-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    addPasskey();
+  });
+  $("#security-passkey-remove-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    removePasskey();
+  });
 }
 
 async function openSecurity() {
@@ -32,15 +44,20 @@ async function openSecurity() {
 async function showStatus() {
   const enrol = $("#security-enrol");
   $("#security-confirm-form").hidden = true;
+  $("#security-passkey-remove-form").hidden = true;
   try {
-    const state = await get("me/two-factor");
+    const [state, { results }] = await Promise.all([get("me/two-factor"), get("me/passkeys")]);
     let text = state.enabled
       ? `On. ${state.recovery_codes_left} recovery codes left.`
       : "Off: signing in needs only your password.";
     if (state.required && !state.enabled) text += " Staff need it to use the admin.";
     $("#security-status").textContent = text;
-    enrol.hidden = state.enabled;
+    enrol.hidden = state.authenticator_app;
     $("#security-disable-form").hidden = !state.enabled;
+    $("#security-disable-form [value=disable]").hidden = !state.authenticator_app;
+    $("#security-passkeys").replaceChildren(
+      ...(results.length ? results.map(passkeyItem) : [h("li", { class: "empty", text: "No passkey yet." })]),
+    );
   } catch (error) {
     showError(dialog(), error);
   }
@@ -85,6 +102,53 @@ async function proveAndChange(action) {
       $("#security-codes").hidden = true;
     }
     form.reset();
+    await showStatus();
+  } catch (error) {
+    showError(dialog(), error);
+  }
+}
+
+function passkeyItem(passkey) {
+  const used = passkey.last_used_at ? `last used ${new Date(passkey.last_used_at).toLocaleString()}` : "not used yet";
+  return h(
+    "li",
+    { class: "passkey" },
+    h("span", { class: "result-title", text: passkey.name }),
+    h("span", { class: "result-text", text: used }),
+    h("button", {
+      type: "button",
+      text: "Remove",
+      "aria-label": `Remove the passkey ${passkey.name}`,
+      onclick: () => {
+        removing = passkey;
+        $("#security-passkey-remove-form [data-name]").textContent = passkey.name;
+        $("#security-passkey-remove-form").hidden = false;
+        $("#security-passkey-password").focus();
+      },
+    }),
+  );
+}
+
+async function addPasskey() {
+  showError(dialog(), null);
+  try {
+    const credential = await createPasskey(await post("me/passkeys/options"));
+    const name = $("#security-passkey-name").value.trim();
+    const { recovery_codes: codes } = await post("me/passkeys", { name, credential });
+    $("#security-passkey-form").reset();
+    if (codes.length) showCodes(codes);
+    await showStatus();
+  } catch (error) {
+    showError(dialog(), error);
+  }
+}
+
+async function removePasskey() {
+  showError(dialog(), null);
+  try {
+    await post(`me/passkeys/${removing.id}/remove`, { password: $("#security-passkey-password").value });
+    $("#security-passkey-remove-form").reset();
+    removing = null;
     await showStatus();
   } catch (error) {
     showError(dialog(), error);
