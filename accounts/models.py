@@ -196,3 +196,21 @@ class Passkey(models.Model):
 
     def __str__(self):
         return f"passkey {self.name!r} of user {self.user_id}"
+
+
+class OidcIdentity(models.Model):
+    """The account an OpenID Connect provider's user signs in to (accounts.oidc): the provider's
+    issuer and its stable id of the user (`sub`), never the e-mail, which can change hands."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="accounts_oidc_identity_unique")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject} -> user {self.user_id}"

@@ -199,6 +199,15 @@ TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=3
 WEBAUTHN_ORIGIN = env("WEBAUTHN_ORIGIN", default="")
 WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="")
 WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", default="chatsite")
+# OpenID Connect sign-in (accounts.oidc), off unless turned on: the provider's issuer URL (its
+# /.well-known/openid-configuration is read from there), this site's client id and secret at the
+# provider, the scopes asked for, and the provider's name on the sign-in button.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="single sign-on")
 # Incoming webhooks (integrations.incoming): the largest body, and posts per webhook per window.
 INCOMING_WEBHOOK_MAX_BYTES = env.int("INCOMING_WEBHOOK_MAX_BYTES", default=16384)
 INCOMING_WEBHOOK_RATE_LIMIT = env("INCOMING_WEBHOOK_RATE_LIMIT", default="30/m")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from accounts.api import bot_views, passkey_views, two_factor_views, views
+from accounts.api import bot_views, oidc_views, passkey_views, two_factor_views, views
 from chatsite import strict  # noqa: F401  (registers the <id:...> converter)
 
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("auth/login", views.LoginView.as_view(), name="auth-login"),
     path("auth/login/two-factor", two_factor_views.TwoFactorLoginView.as_view(), name="auth-login-two-factor"),
     path("auth/login/passkey-options", passkey_views.LoginPasskeyOptionsView.as_view(), name="auth-login-passkey"),
+    path("auth/oidc/login", oidc_views.start, name="auth-oidc-login"),
+    path("auth/oidc/callback", oidc_views.callback, name="auth-oidc-callback"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/logout-all", views.LogoutAllView.as_view(), name="auth-logout-all"),
     path("auth/password", views.PasswordView.as_view(), name="auth-password"),

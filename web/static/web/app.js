@@ -112,16 +112,26 @@ function showAuth(notice = "") {
   $("#login-username").focus();
 }
 
+// The password step (or single sign-on) of a user with two-factor on answers a challenge instead
+// of a session; the code step sends it back with the code or the passkey's answer.
+let challenge = "";
+
+function startCodeStep(fromServer) {
+  challenge = fromServer;
+  askCode(true);
+}
+
 function setupAuth() {
+  if (store.config.sso) {
+    $("#sso").hidden = false;
+    $("#sso-link").textContent = `Sign in with ${store.config.sso}`;
+  }
   for (const button of document.querySelectorAll("[data-show]")) {
     button.addEventListener("click", () => {
       for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== button.dataset.show;
       $(`#${button.dataset.show} input`).focus();
     });
   }
-  // The password step of a user with two-factor on answers a challenge instead of a session; the
-  // code step sends it back with the code.
-  let challenge = "";
   const submit = (form, path, fields) =>
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -136,7 +146,7 @@ function setupAuth() {
         const answer = await post(path, body);
         form.reset();
         if (answer.two_factor_required) {
-          challenge = answer.challenge;
+          startCodeStep(answer.challenge);
           return askCode(answer.passkey);
         }
         challenge = "";
@@ -626,7 +636,18 @@ async function boot() {
     startChat(await get("me"));
   } catch (error) {
     showAuth(error.status === 0 ? error.message : "");
+    afterSingleSignOn();
   }
+}
+
+// Back from the single sign-on provider, the server says in the address's fragment what is left:
+// an error to show, or the two-factor step (the account has a second factor).
+function afterSingleSignOn() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("sso-error") && !params.has("two-factor")) return;
+  history.replaceState(null, "", location.pathname);
+  if (params.has("sso-error")) showAuth(params.get("sso-error"));
+  else startCodeStep(params.get("two-factor"));
 }
 
 boot();
