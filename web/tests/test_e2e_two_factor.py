@@ -2,12 +2,15 @@
 sign-in (authenticator code or recovery code), and turning it off. The codes come from pyotp, as
 the phone's authenticator app would make them."""
 
+import re
 import time
+from urllib.parse import quote
 
 import pyotp
 import pytest
 from playwright.sync_api import expect
 
+from accounts import two_factor
 from accounts.models import Passkey
 from web.tests.browser import PASSWORD, user
 
@@ -127,3 +130,19 @@ def test_a_passkey_is_added_in_settings_and_then_signs_in_in_place_of_a_code(tab
     dialog.get_by_role("button", name="Remove the passkey", exact=True).click()
     expect(dialog.locator("#security-status")).to_contain_text("Off")
     assert not Passkey.objects.exists()
+
+
+def test_back_from_single_sign_on_the_client_shows_its_error_or_asks_the_code(tabs):
+    uma = user("sso-uma")
+    secret = two_factor.do_start_enrolment(uma)["secret"]
+    two_factor.do_confirm_enrolment(None, uma, pyotp.TOTP(secret).now())
+    page = tabs().open("/#sso-error=" + quote("Single sign-on failed: <b>no</b>.")).page
+    expect(page.locator("#auth-notice")).to_have_text("Single sign-on failed: <b>no</b>.")  # text, not markup
+    expect(page).to_have_url(re.compile(r"/$"))  # the fragment is gone, a reload won't show it again
+
+    # the server's redirect after the provider, for an account with two-factor on
+    page = tabs().open("/#two-factor=" + quote(two_factor.challenge_for(uma))).page
+    expect(page.locator("#two-factor-form")).to_be_visible()
+    totp = pyotp.TOTP(secret)
+    code_step(page, totp.at(time.time() + totp.interval))
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
