@@ -1,6 +1,5 @@
 """Resetting the two-factor sign-in of a user who lost their device, as an audited admin action."""
 
-import pyotp
 import pytest
 from knox.models import AuthToken
 from rest_framework.test import APIClient
@@ -9,16 +8,11 @@ from accounts import two_factor
 from chatsite.api_errors import ApiError
 from moderation import actions
 from moderation.models import AuditLog
-from moderation.tests.helpers import USERS, action_names, notes
+from moderation.tests.helpers import USERS, action_names, notes, turn_on_two_factor
 from streaming.models import OutboxEvent
 from testkit.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-def turn_on_two_factor(user):
-    secret = two_factor.do_start_enrolment(user)["secret"]
-    two_factor.do_confirm_enrolment(None, user, pyotp.TOTP(secret).now())
 
 
 def login(username):
