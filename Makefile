@@ -52,23 +52,27 @@ $(CHARTJS): analytics/static_src/package-lock.json
 	mkdir -p $(dir $@)
 	cp analytics/static_src/node_modules/chart.js/dist/chart.umd.js analytics/static_src/node_modules/chart.js/dist/chart.umd.js.map $(dir $@)
 
-# The emoji picker's data, from npm (emojibase-data, MIT; web/static_src/package-lock.json pins it):
-# names, groups and keywords, and GitHub-style shortcodes for `:smile:` completion.
-EMOJI := web/static/web/vendor/emoji/compact.json
-$(EMOJI): web/static_src/package-lock.json
+# The browser client's front-end packages, from npm (web/static_src/package-lock.json pins them with
+# their integrity hashes), copied where the static files are served from (git-ignored): emojibase-data
+# (MIT) for the emoji picker and `:shortcode:` completion, qrcode-generator (MIT) for the QR code of a
+# new two-factor key.
+WEB_VENDOR := web/static_src/node_modules/.copied
+$(WEB_VENDOR): web/static_src/package-lock.json
 	$(ENSURE_NPM)
 	cd web/static_src && npm ci --no-audit --no-fund --silent
-	mkdir -p $(dir $@)
-	cp web/static_src/node_modules/emojibase-data/en/compact.json $@
-	cp web/static_src/node_modules/emojibase-data/en/shortcodes/github.json $(dir $@)shortcodes.json
+	mkdir -p web/static/web/vendor/emoji
+	cp web/static_src/node_modules/emojibase-data/en/compact.json web/static/web/vendor/emoji/compact.json
+	cp web/static_src/node_modules/emojibase-data/en/shortcodes/github.json web/static/web/vendor/emoji/shortcodes.json
+	cp web/static_src/node_modules/qrcode-generator/dist/qrcode.mjs web/static/web/vendor/qrcode.mjs
+	@touch $@
 
-run: $(BASE_STAMP) $(CHARTJS) $(EMOJI)
+run: $(BASE_STAMP) $(CHARTJS) $(WEB_VENDOR)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py analytics_generate --users 40 --days 45 --if-empty
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) $(EMOJI) services-start test-services test-embedded
+test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) $(WEB_VENDOR) services-start test-services test-embedded
 
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.

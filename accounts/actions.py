@@ -13,7 +13,7 @@ from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import status
 
-from accounts import throttles, two_factor
+from accounts import passkeys, throttles, two_factor
 from accounts.models import PROFILE_FIELDS, Device, User
 from accounts.selectors import disabled_message
 from chatsite.api_errors import ApiError
@@ -99,13 +99,16 @@ def check_login(request, username: str, password: str) -> User:
 _PASSWORD_CHECK = AllowAllUsersModelBackend()
 
 
-def do_login(request, user: User, *, device: str = "", code=None) -> tuple[AuthToken, str]:
+def do_login(request, user: User, *, device: str = "", code=None, passkey=None) -> tuple[AuthToken, str]:
     """Issue a token for this device and open a browser session. Returns (token row, token string).
 
     Every token and session starts here, so this is where a user with two-factor on must also
-    spend a code (`code`: from the authenticator app, or a recovery code)."""
+    pass the second factor: `passkey` (a WebAuthn assertion, as JSON) or else `code` (from the
+    authenticator app, or a recovery code)."""
     verified = two_factor.is_enabled(user)
-    if verified:
+    if verified and passkey is not None:
+        passkeys.check_assertion(request, user, passkey)
+    elif verified:
         two_factor.check_code(request, user, code)
     with transaction.atomic():
         _make_room_for_token(user)

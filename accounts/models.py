@@ -178,3 +178,39 @@ class TokenScope(models.Model):
     @property
     def scope_set(self) -> frozenset[str]:
         return frozenset(filter(None, self.scopes.split(",")))
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential of the user's (a phone, a security key, a laptop's fingerprint
+    reader): a second factor, checked by accounts.passkeys. Only its public key is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # base64url of the authenticator's id for it (at most 1023 bytes, WebAuthn level 3)
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()  # COSE-encoded
+    # The authenticator's use counter: a count that fails to grow means a cloned authenticator.
+    sign_count = models.BigIntegerField(default=0)
+    name = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"passkey {self.name!r} of user {self.user_id}"
+
+
+class OidcIdentity(models.Model):
+    """The account an OpenID Connect provider's user signs in to (accounts.oidc): the provider's
+    issuer and its stable id of the user (`sub`), never the e-mail, which can change hands."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "OpenID Connect identity"
+        verbose_name_plural = "OpenID Connect identities"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="accounts_oidc_identity_unique")]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject} -> user {self.user_id}"

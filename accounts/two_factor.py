@@ -1,4 +1,5 @@
-"""Two-factor sign-in: an authenticator app (TOTP, RFC 6238) and one-time recovery codes.
+"""Two-factor sign-in: an authenticator app (TOTP, RFC 6238), passkeys (accounts.passkeys) and
+one-time recovery codes.
 
 Every rule about the second factor lives here: who must have it, which codes count, how enrolment,
 disabling and an admin's reset work, and the short-lived challenge that carries a user from the
@@ -18,7 +19,7 @@ from django.utils import timezone
 from rest_framework import status
 
 from accounts import throttles
-from accounts.models import RecoveryCode, TwoFactor, User
+from accounts.models import Passkey, RecoveryCode, TwoFactor, User
 from chatsite.api_errors import ApiError
 from gateway.protocol import Close
 from streaming.events import emit
@@ -37,8 +38,13 @@ def _now():
     return timezone.now()
 
 
-def is_enabled(user) -> bool:
+def has_app(user) -> bool:
     return TwoFactor.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def is_enabled(user) -> bool:
+    """Whether signing in asks a second factor: an authenticator app, or a passkey."""
+    return has_app(user) or Passkey.objects.filter(user=user).exists()
 
 
 def is_required(user) -> bool:
@@ -49,6 +55,8 @@ def is_required(user) -> bool:
 def status_of(user) -> dict:
     return {
         "enabled": is_enabled(user),
+        "authenticator_app": has_app(user),
+        "passkeys": Passkey.objects.filter(user=user).count(),
         "required": is_required(user),
         "recovery_codes_left": RecoveryCode.objects.filter(user=user, used_at__isnull=True).count(),
     }
@@ -104,7 +112,8 @@ def check_code(request, user, code) -> None:
     code = _normalize(code)
     with transaction.atomic():
         device = TwoFactor.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
-        if device is not None and (_take_totp(device, code) or _take_recovery_code(user, code)):
+        # A user with only passkeys has no app, but has recovery codes.
+        if (device is not None and _take_totp(device, code)) or _take_recovery_code(user, code):
             return
     throttles.note_failed_login(user.username)
     raise _wrong_code()
@@ -186,13 +195,13 @@ def do_confirm_enrolment(request, user, code) -> list[str]:
         device = check_confirm_enrolment(user, code)
         device.confirmed_at = timezone.now()
         device.save(update_fields=["confirmed_at"])
-        codes = _new_recovery_codes(user)
+        codes = new_recovery_codes(user)
         emit("user.two_factor_changed", key=user.pk, payload={"user_id": user.pk, "enabled": True}, actor=user)
     mark_session_verified(request)
     return codes
 
 
-def _new_recovery_codes(user) -> list[str]:
+def new_recovery_codes(user) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
     codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]  # 40 bits each, 10 hex digits
     RecoveryCode.objects.bulk_create([RecoveryCode(user=user, code_hash=_hash(code)) for code in codes])
@@ -210,25 +219,32 @@ def check_proof(request, user, password, code) -> None:
 
 
 def do_disable(request, user, password, code) -> None:
+    """Remove the authenticator app. Passkeys stay, and with them the recovery codes."""
     with transaction.atomic():
         check_proof(request, user, password, code)
-        _remove(user)
-        emit("user.two_factor_changed", key=user.pk, payload={"user_id": user.pk, "enabled": False}, actor=user)
+        if not has_app(user):
+            raise ApiError("not_enabled", "No authenticator app is set up.", 409)
+        TwoFactor.objects.filter(user=user).delete()
+        if not is_enabled(user):
+            remove_all(user)
+            emit("user.two_factor_changed", key=user.pk, payload={"user_id": user.pk, "enabled": False}, actor=user)
 
 
 def do_regenerate_recovery_codes(request, user, password, code) -> list[str]:
     with transaction.atomic():
         check_proof(request, user, password, code)
-        return _new_recovery_codes(user)
+        return new_recovery_codes(user)
 
 
-def _remove(user) -> None:
+def remove_all(user) -> None:
+    """Every second factor of the user, and the recovery codes that stand in for them."""
     TwoFactor.objects.filter(user=user).delete()
+    Passkey.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
 
 
 def check_reset(user) -> None:
-    if not TwoFactor.objects.filter(user=user).exists():
+    if not (TwoFactor.objects.filter(user=user).exists() or Passkey.objects.filter(user=user).exists()):
         raise ApiError("not_enabled", f"{user.username} has no two-factor sign-in to reset.", status.HTTP_409_CONFLICT)
 
 
@@ -240,7 +256,7 @@ def do_reset(user, *, actor=None, reason: str = "") -> None:
 
     with transaction.atomic():
         check_reset(user)
-        _remove(user)
+        remove_all(user)
         revoke_logins(user, Close.UNAUTHENTICATED)
         emit(
             "user.two_factor_reset",

@@ -9,6 +9,7 @@ event, and the after-commit push that closes sockets or shows a tombstone.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import two_factor
 from accounts.actions import revoke_logins
 from accounts.models import User
 from chats import actions as chat_actions
@@ -28,6 +29,7 @@ BAN_USER = "moderation.ban_user"
 DEACTIVATE_USER = "moderation.deactivate_user"
 DELETE_MESSAGE = "moderation.delete_message"
 RESOLVE_REPORT = "moderation.resolve_report"
+RESET_TWO_FACTOR = "moderation.reset_two_factor"
 
 
 # --- shared rules ---
@@ -181,6 +183,26 @@ def do_reactivate_user(moderator, user, reason) -> None:
         user.is_active = True
         _audit(moderator, Action.REACTIVATE_USER, Target.USER, user.pk, reason, username=user.username)
         _user_event("user.reactivated", moderator, user, reason)
+
+
+def check_reset_two_factor(moderator, user, reason) -> str:
+    check_permission(moderator, RESET_TWO_FACTOR)
+    reason = clean_reason(reason)
+    _check_account_target(moderator, user)
+    two_factor.check_reset(user)
+    return reason
+
+
+def do_reset_two_factor(moderator, user, reason) -> None:
+    """The recovery path of a user who lost both the authenticator and the recovery codes, once a
+    moderator has checked out of band who is asking: the second factor goes, and so does every
+    login of the user (whoever holds the phone may hold one). They sign in with the password
+    alone and enrol again."""
+    reason = check_reset_two_factor(moderator, user, reason)
+    with transaction.atomic():
+        _locked(user)
+        two_factor.do_reset(user, actor=moderator, reason=reason)
+        _audit(moderator, Action.RESET_TWO_FACTOR, Target.USER, user.pk, reason, username=user.username)
 
 
 # --- messages ---

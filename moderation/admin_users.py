@@ -69,9 +69,16 @@ class ChatUserAdmin(UserAdmin):
             permission="deactivate",
             apply=each_row(moderation.do_reactivate_user, done="Reactivated"),
         ),
+        reason_action(
+            "reset_two_factor",
+            description="Reset the two-factor sign-in of the selected users (lost device)",
+            permission="reset_two_factor",
+            apply=each_row(moderation.do_reset_two_factor, done="Two-factor sign-in reset"),
+        ),
     ]
     has_ban_permission = _can(moderation.BAN_USER)
     has_deactivate_permission = _can(moderation.DEACTIVATE_USER)
+    has_reset_two_factor_permission = _can(moderation.RESET_TWO_FACTOR)
 
     @admin.display(boolean=True)
     def banned(self, user):

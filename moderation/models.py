@@ -36,6 +36,7 @@ class AuditLog(models.Model):
         DISMISS_REPORT = "dismiss_report", "dismiss report"
         APPROVE_HELD = "approve_held", "approve held message"
         REJECT_HELD = "reject_held", "reject held message"
+        RESET_TWO_FACTOR = "reset_two_factor", "reset two-factor sign-in"
 
     class Target(models.TextChoices):
         USER = "user"
@@ -67,6 +68,7 @@ class AuditLog(models.Model):
             ("ban_user", "Can ban and unban users"),
             ("deactivate_user", "Can deactivate and reactivate users"),
             ("resolve_report", "Can resolve and dismiss reports"),
+            ("reset_two_factor", "Can reset users' two-factor sign-in"),
         ]
 
     def __str__(self):

@@ -195,6 +195,21 @@ REGISTER_RATE_LIMIT_PER_ADDRESS = env("REGISTER_RATE_LIMIT_PER_ADDRESS", default
 # the password step's challenge lasts this long before the code must be sent.
 TWO_FACTOR_REQUIRED_FOR_STAFF = env.bool("TWO_FACTOR_REQUIRED_FOR_STAFF", default=False)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
+# Passkeys (accounts.passkeys, WebAuthn): the relying party a passkey is bound to. Empty: the
+# origin the browser is on and its host name, which suits one site; set both when the site sits
+# behind a proxy that changes the Host header. The name is what the browser shows.
+WEBAUTHN_ORIGIN = env("WEBAUTHN_ORIGIN", default="")
+WEBAUTHN_RP_ID = env("WEBAUTHN_RP_ID", default="")
+WEBAUTHN_RP_NAME = env("WEBAUTHN_RP_NAME", default="chatsite")
+# OpenID Connect sign-in (accounts.oidc), off unless turned on: the provider's issuer URL (its
+# /.well-known/openid-configuration is read from there), this site's client id and secret at the
+# provider, the scopes asked for, and the provider's name on the sign-in button.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_ISSUER = env("OIDC_ISSUER", default="")
+OIDC_CLIENT_ID = env("OIDC_CLIENT_ID", default="")
+OIDC_CLIENT_SECRET = env("OIDC_CLIENT_SECRET", default="")
+OIDC_SCOPES = env("OIDC_SCOPES", default="openid email profile")
+OIDC_PROVIDER_NAME = env("OIDC_PROVIDER_NAME", default="single sign-on")
 # Incoming webhooks (integrations.incoming): the largest body, and posts per webhook per window.
 INCOMING_WEBHOOK_MAX_BYTES = env.int("INCOMING_WEBHOOK_MAX_BYTES", default=16384)
 INCOMING_WEBHOOK_RATE_LIMIT = env("INCOMING_WEBHOOK_RATE_LIMIT", default="30/m")

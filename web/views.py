@@ -21,6 +21,8 @@ def client_config():
         "close_codes": codes,
         "message_max_length": settings.MESSAGE_MAX_LENGTH,
         "typing_interval": settings.TYPING_MIN_INTERVAL,
+        # the sign-in button's provider name, when OpenID Connect sign-in is on (accounts.oidc)
+        "sso": settings.OIDC_PROVIDER_NAME if settings.OIDC_ENABLED else "",
     }
 
 

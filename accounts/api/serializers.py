@@ -159,10 +159,34 @@ class UserListSerializer(serializers.Serializer):
 CODE_MAX_LENGTH = 32  # a TOTP code or a recovery code, with the spaces people type
 
 
+class PasskeyCredential(serializers.DictField):
+    """A WebAuthn credential as the browser's PublicKeyCredential.toJSON() gives it; accounts.passkeys
+    checks its insides."""
+
+
 class TwoFactorLoginSerializer(StrictSerializer):
     challenge = Text(max_length=512, help_text="From the login's 202 answer.")
-    code = Text(max_length=CODE_MAX_LENGTH, help_text="From the authenticator app, or a recovery code.")
+    code = Text(max_length=CODE_MAX_LENGTH, required=False, help_text="From the authenticator app, or a recovery code.")
+    passkey = PasskeyCredential(required=False, help_text="Instead of a code: the passkey's answer.")
     device = Text(max_length=DEVICE_MAX_LENGTH, required=False, allow_blank=True, default="")
+
+    def validate(self, data):
+        if ("code" in data) == ("passkey" in data):
+            raise ApiError("invalid", "Send either a code or a passkey.", fields={"code": ["A code or a passkey."]})
+        return data
+
+
+class PasskeyOptionsSerializer(StrictSerializer):
+    challenge = Text(max_length=512, help_text="From the login's 202 answer.")
+
+
+class PasskeyRegisterSerializer(StrictSerializer):
+    name = Text(max_length=64, required=False, allow_blank=True, default="")
+    credential = PasskeyCredential()
+
+
+class PasswordSerializer(StrictSerializer):
+    password = Text(max_length=PASSWORD_MAX_LENGTH, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TwoFactorCodeSerializer(StrictSerializer):
@@ -177,10 +201,13 @@ class TwoFactorProofSerializer(StrictSerializer):
 class TwoFactorChallengeSerializer(serializers.Serializer):
     two_factor_required = serializers.BooleanField(default=True)
     challenge = serializers.CharField(help_text="Send it with the code to POST /api/v1/auth/login/two-factor.")
+    passkey = serializers.BooleanField(help_text="Whether a passkey may answer instead of a code.")
 
 
 class TwoFactorStatusSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
+    authenticator_app = serializers.BooleanField()
+    passkeys = serializers.IntegerField()
     required = serializers.BooleanField(help_text="Staff must have it to use the admin (a setting).")
     recovery_codes_left = serializers.IntegerField()
 
@@ -188,6 +215,24 @@ class TwoFactorStatusSerializer(serializers.Serializer):
 class TwoFactorEnrolmentSerializer(serializers.Serializer):
     secret = serializers.CharField(help_text="Base32; for apps that take the key typed in.")
     otpauth_url = serializers.CharField(help_text="otpauth:// URI, for a QR code.")
+
+
+class PasskeySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class PasskeyListSerializer(serializers.Serializer):
+    results = PasskeySerializer(many=True)
+
+
+class PasskeyRegisteredSerializer(serializers.Serializer):
+    passkey = PasskeySerializer()
+    recovery_codes = serializers.ListField(
+        child=serializers.CharField(), help_text="New recovery codes, shown once: only with the first second factor."
+    )
 
 
 class RecoveryCodesSerializer(serializers.Serializer):

@@ -25,12 +25,14 @@ class TwoFactorLoginView(PublicEndpoint):
         operation_id="auth_login_two_factor",
         request=TwoFactorLoginSerializer,
         responses={200: SessionSerializer, **error_responses(400, 415, 429)},
-        summary="Sign in, second step: the challenge from the login and a code",
+        summary="Sign in, second step: the challenge from the login and a code or a passkey's answer",
     )
     def post(self, request):
         data = parse(TwoFactorLoginSerializer, request.data)
         user = two_factor.user_of_challenge(data["challenge"])
-        instance, token = actions.do_login(request, user, device=data["device"], code=data["code"])
+        instance, token = actions.do_login(
+            request, user, device=data["device"], code=data.get("code"), passkey=data.get("passkey")
+        )
         return session_response(instance, token, user, status.HTTP_200_OK)
 
 

@@ -4,7 +4,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import actions, selectors, throttles, two_factor
+from accounts import actions, passkeys, selectors, throttles, two_factor
 from accounts.api.serializers import (
     LoginSerializer,
     MeSerializer,
@@ -72,7 +72,11 @@ class LoginView(PublicEndpoint):
         data = parse(LoginSerializer, request.data)
         user = actions.check_login(request, data["username"], data["password"])
         if two_factor.is_enabled(user):
-            body = {"two_factor_required": True, "challenge": two_factor.challenge_for(user)}
+            body = {
+                "two_factor_required": True,
+                "challenge": two_factor.challenge_for(user),
+                "passkey": passkeys.of_user(user).exists(),
+            }
             return Response(TwoFactorChallengeSerializer(body).data, status=status.HTTP_202_ACCEPTED)
         instance, token = actions.do_login(request, user, device=data["device"])
         return session_response(instance, token, user, status.HTTP_200_OK)

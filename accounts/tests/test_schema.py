@@ -12,6 +12,7 @@ PATHS = {
     "/api/v1/auth/register": {"post"},
     "/api/v1/auth/login": {"post"},
     "/api/v1/auth/login/two-factor": {"post"},
+    "/api/v1/auth/login/passkey-options": {"post"},
     "/api/v1/auth/logout": {"post"},
     "/api/v1/auth/logout-all": {"post"},
     "/api/v1/auth/password": {"post"},
@@ -21,6 +22,9 @@ PATHS = {
     "/api/v1/me/two-factor/confirm": {"post"},
     "/api/v1/me/two-factor/disable": {"post"},
     "/api/v1/me/two-factor/recovery-codes": {"post"},
+    "/api/v1/me/passkeys": {"get", "post"},
+    "/api/v1/me/passkeys/options": {"post"},
+    "/api/v1/me/passkeys/{passkey_id}/remove": {"post"},
     "/api/v1/bots": {"get", "post"},
     "/api/v1/bots/{bot_id}/tokens": {"post", "delete"},
     "/api/v1/users": {"get"},
@@ -29,6 +33,7 @@ PATHS = {
     "/api/v1/blocks/{user_id}": {"put", "delete"},
 }
 PUBLIC = {"/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/login/two-factor"}
+PUBLIC |= {"/api/v1/auth/login/passkey-options"}
 
 
 @pytest.fixture

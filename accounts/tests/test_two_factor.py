@@ -70,7 +70,8 @@ def test_enrolment_gives_an_authenticator_uri_and_guards_nothing_until_confirmed
     body = client.post("/api/v1/me/two-factor/enrol").json()
     assert body["otpauth_url"].startswith("otpauth://totp/chatsite:tfa-alice?secret=" + body["secret"])
     assert password_step(api_client).status_code == 200
-    assert client.get("/api/v1/me/two-factor").json() == {"enabled": False, "required": False, "recovery_codes_left": 0}
+    off = {"enabled": False, "authenticator_app": False, "passkeys": 0, "required": False, "recovery_codes_left": 0}
+    assert client.get("/api/v1/me/two-factor").json() == off
 
 
 def test_confirming_with_a_wrong_code_leaves_two_factor_off(make_user, clock):
@@ -87,7 +88,8 @@ def test_confirming_turns_it_on_and_returns_ten_recovery_codes_once(enrolled):
     assert len(set(codes)) == 10
     client = APIClient()
     client.force_authenticate(user)
-    assert client.get("/api/v1/me/two-factor").json() == {"enabled": True, "required": False, "recovery_codes_left": 10}
+    on = {"enabled": True, "authenticator_app": True, "passkeys": 0, "required": False, "recovery_codes_left": 10}
+    assert client.get("/api/v1/me/two-factor").json() == on
     assert not RecoveryCode.objects.filter(code_hash__in=codes).exists()  # only hashes are kept
     assert_error(client.post("/api/v1/me/two-factor/enrol"), 409, "already_enabled")
 

@@ -1,8 +1,11 @@
 """Driving the admin as a browser does: pages first, then their forms with the CSRF token."""
 
+import pyotp
 from django.contrib.admin import helpers
 from django.contrib.messages import get_messages
 from django.test import Client
+
+from accounts import two_factor
 
 USERS = "/admin/accounts/user/"
 REPORTS = "/admin/moderation/messagereport/"
@@ -37,6 +40,12 @@ class AdminBrowser:
         assert response.status_code == 200, response
         selected.pop("index")
         return self.post(changelist, {**selected, "apply": "yes", "reason": reason})
+
+
+def turn_on_two_factor(user):
+    """The user enrols an authenticator app, as through the API."""
+    secret = two_factor.do_start_enrolment(user)["secret"]
+    two_factor.do_confirm_enrolment(None, user, pyotp.TOTP(secret).now())
 
 
 def notes(response):

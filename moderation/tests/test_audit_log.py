@@ -6,7 +6,7 @@ from chats import actions as chat_actions
 from chats.models import HeldMessage
 from moderation import actions
 from moderation.models import AppendOnly, AuditLog, MessageReport
-from moderation.tests.helpers import AUDIT
+from moderation.tests.helpers import AUDIT, turn_on_two_factor
 from testkit.factories import send
 from testkit.ml_data import HELD_TEXT
 
@@ -37,8 +37,10 @@ def test_every_action_leaves_its_own_kind_of_row(holding, moderator, alice, bob,
             chat_actions.do_send_message(alice, group.id, text=HELD_TEXT, client_id=client_id)
         held = HeldMessage.objects.get(client_id=client_id)
         actions.do_review_held(moderator, held.pk, decision, reason)
+    turn_on_two_factor(carol)
+    actions.do_reset_two_factor(moderator, carol, "0")
     rows = AuditLog.objects.order_by("id")
-    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "123456789", strict=True))
+    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "1234567890", strict=True))
     assert {e.moderator_id for e in rows} == {moderator.pk}
 
 

@@ -22,6 +22,7 @@ import {
 } from "./pane.js";
 import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, setThreadHooks, setupThreads, thread } from "./thread.js";
 import { permalink } from "./render.js";
+import { setupSecurity } from "./security.js";
 import { setupShortcuts } from "./shortcuts.js";
 import { setupTheme } from "./theme.js";
 import { renderWelcome, setupWelcome } from "./welcome.js";
@@ -31,6 +32,7 @@ import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
 import { setupNotifications, withdraw } from "./notify.js";
 import { setupDataExport } from "./export.js";
+import { usePasskey } from "./passkeys.js";
 import { Connection } from "./socket.js";
 import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
@@ -107,13 +109,27 @@ async function followRoute() {
 function showAuth(notice = "") {
   $("#chat").hidden = true;
   $("#auth").hidden = false;
+  for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== "login-form";
   $("#auth-notice").hidden = !notice;
   $("#auth-notice").textContent = notice;
   showState("stopped");
   $("#login-username").focus();
 }
 
+// The password step (or single sign-on) of a user with two-factor on answers a challenge instead
+// of a session; the code step sends it back with the code or the passkey's answer.
+let challenge = "";
+
+function startCodeStep(fromServer) {
+  challenge = fromServer;
+  askCode(true);
+}
+
 function setupAuth() {
+  if (store.config.sso) {
+    $("#sso").hidden = false;
+    $("#sso-link").textContent = `Sign in with ${store.config.sso}`;
+  }
   for (const button of document.querySelectorAll("[data-show]")) {
     button.addEventListener("click", () => {
       for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== button.dataset.show;
@@ -126,19 +142,46 @@ function setupAuth() {
       const data = new FormData(form);
       const body = { device: "browser" };
       for (const field of fields) body[field] = data.get(field) || "";
+      if (form.id === "two-factor-form") body.challenge = challenge;
       showError(form, null);
       try {
         // The answer carries a token for API clients; the browser keeps only the HttpOnly
         // session cookie that comes with it.
-        const { user } = await post(path, body);
+        const answer = await post(path, body);
         form.reset();
-        startChat(user);
+        if (answer.two_factor_required) {
+          startCodeStep(answer.challenge);
+          return askCode(answer.passkey);
+        }
+        challenge = "";
+        startChat(answer.user);
       } catch (error) {
         showError(form, error);
+        if (error.code === "invalid_challenge") challenge = "";
       }
     });
   submit($("#login-form"), "auth/login", ["username", "password"]);
   submit($("#signup-form"), "auth/register", ["username", "password", "display_name"]);
+  submit($("#two-factor-form"), "auth/login/two-factor", ["code"]);
+  $("#two-factor-passkey").addEventListener("click", async () => {
+    const form = $("#two-factor-form");
+    showError(form, null);
+    try {
+      const passkey = await usePasskey(await post("auth/login/passkey-options", { challenge }));
+      const { user } = await post("auth/login/two-factor", { challenge, passkey, device: "browser" });
+      challenge = "";
+      form.reset();
+      startChat(user);
+    } catch (error) {
+      showError(form, error);
+    }
+  });
+}
+
+function askCode(passkey) {
+  for (const form of document.querySelectorAll("#auth form")) form.hidden = form.id !== "two-factor-form";
+  $("#two-factor-passkey").hidden = !passkey;
+  $("#two-factor-code").focus();
 }
 
 async function signOut(notice = "") {
@@ -592,6 +635,7 @@ async function boot() {
   setupThreads();
   setupDialogs();
   setupDataExport();
+  setupSecurity();
   setupNotifications({
     open: (url) => {
       go(url);
@@ -625,7 +669,18 @@ async function boot() {
     startChat(await get("me"));
   } catch (error) {
     showAuth(error.status === 0 ? error.message : "");
+    afterSingleSignOn();
   }
+}
+
+// Back from the single sign-on provider, the server says in the address's fragment what is left:
+// an error to show, or the two-factor step (the account has a second factor).
+function afterSingleSignOn() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (!params.has("sso-error") && !params.has("two-factor")) return;
+  history.replaceState(null, "", location.pathname);
+  if (params.has("sso-error")) showAuth(params.get("sso-error"));
+  else startCodeStep(params.get("two-factor"));
 }
 
 boot();
