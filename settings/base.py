@@ -464,14 +464,24 @@ NOTIFY_PUSH_TTL = env.int("NOTIFY_PUSH_TTL", default=3600)
 # A certificate authority file the push clients trust besides the system's (a private push server).
 NOTIFY_CA_BUNDLE = env("NOTIFY_CA_BUNDLE", default="")
 # The adapter of each destination kind (notifications.backends); a kind without one is not planned
-# (APNs and SMS have no adapter yet: their devices register, and wait for it).
+# (SMS has no adapter yet: verified phones wait for it).
 NOTIFY_ADAPTERS = {
     "webpush": env("NOTIFY_ADAPTER_WEBPUSH", default="notifications.backends.webpush"),
     "fcm": env("NOTIFY_ADAPTER_FCM", default="notifications.backends.fcm"),
-    "apns": env("NOTIFY_ADAPTER_APNS", default=""),
+    "apns": env("NOTIFY_ADAPTER_APNS", default="notifications.backends.apns"),
     "sms": env("NOTIFY_ADAPTER_SMS", default=""),
 }
 # FCM v1: the service account's JSON key file (client_email, private_key, token_uri, project_id);
 # unset, FCM devices are registered but nothing is sent to them.
 FCM_SERVICE_ACCOUNT_FILE = env("FCM_SERVICE_ACCOUNT_FILE", default="")
 FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")
+# APNs with token authentication: the .p8 auth key, its key id and the team id (unset, APNs devices
+# are registered but nothing is sent to them); the topic (bundle id) when a device names no app_id;
+# the endpoint (https://api.sandbox.push.apple.com for development builds); how long a provider
+# token is reused (Apple: between 20 and 60 minutes).
+APNS_KEY_FILE = env("APNS_KEY_FILE", default="")
+APNS_KEY_ID = env("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env("APNS_TEAM_ID", default="")
+APNS_TOPIC = env("APNS_TOPIC", default="")
+APNS_ENDPOINT = env("APNS_ENDPOINT", default="https://api.push.apple.com")
+APNS_TOKEN_SECONDS = env.int("APNS_TOKEN_SECONDS", default=3000)
