@@ -96,3 +96,15 @@ def apns_server(tls_cert, trust_test_servers, settings, tmp_path):
     apns.reset_client()
     apns.forget_token()
     server.close()
+
+
+@pytest.fixture
+def twilio_server(tls_cert, trust_test_servers, settings):
+    from notifications.tests.servers import TwilioServer
+
+    server = TwilioServer(tls_cert)
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = server.ACCOUNT_SID, server.AUTH_TOKEN
+    settings.TWILIO_FROM = "+15550001111"
+    settings.TWILIO_API_BASE = server.origin
+    yield server
+    server.close()

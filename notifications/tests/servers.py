@@ -269,11 +269,14 @@ class FcmServer(LocalServer):
         targets = [key for key in ("token", "topic", "condition") if key in message]
         assert targets == ["token"], "a message names exactly one target"
         assert set(message) <= {"token", "notification", "data", "android", "apns", "webpush", "fcm_options", "name"}
-        assert set(message["notification"]) <= {"title", "body", "image"}
+        assert set(message.get("notification", {})) <= {"title", "body", "image"}
+        assert "notification" in message or message.get("data"), "a message shows something or carries data"
         assert all(isinstance(v, str) for v in message.get("data", {}).values()), "data values are strings"
         android = message.get("android", {})
         assert set(android) <= {"collapse_key", "priority", "ttl", "notification", "data", "restricted_package_name"}
         assert android.get("priority", "normal") in ("normal", "high")
+        assert set(android.get("notification", {})) <= {"title", "body", "tag", "notification_count", "channel_id"}
+        assert isinstance(android.get("notification", {}).get("notification_count", 0), int)
         assert re.fullmatch(r"\d+(\.\d+)?s", android.get("ttl", "0s"))
         return {"token": message["token"], "message": message}
 
@@ -416,3 +419,31 @@ class ApnsServer:
     def close(self):
         self.closed.set()
         self.listener.close()
+
+
+class TwilioServer(LocalServer):
+    """Twilio's Messages API: checks the path (the account), the basic auth (account SID and auth
+    token), and the form (To in E.164, From or MessagingServiceSid, a Body of at most 1600
+    characters), then answers 201 with the message resource as Twilio does."""
+
+    ACCOUNT_SID = "AC" + "0" * 31 + "1"
+    AUTH_TOKEN = "test-auth-token"
+
+    def __init__(self, cert):
+        super().__init__(cert)
+        self.answers = [(201, {"Content-Type": "application/json"}, {"sid": "SM" + "1" * 32, "status": "queued"})]
+
+    def check(self, path, headers, body):
+        from urllib.parse import parse_qs
+
+        headers = {k.lower(): v for k, v in headers.items()}
+        assert path == f"/2010-04-01/Accounts/{self.ACCOUNT_SID}/Messages.json", path
+        scheme, _, credentials = headers["authorization"].partition(" ")
+        assert scheme == "Basic", scheme
+        assert base64.b64decode(credentials).decode() == f"{self.ACCOUNT_SID}:{self.AUTH_TOKEN}", "wrong credentials"
+        assert headers["content-type"].startswith("application/x-www-form-urlencoded")
+        form = {k: v[0] for k, v in parse_qs(body.decode(), strict_parsing=True).items()}
+        assert re.fullmatch(r"\+[1-9]\d{6,14}", form["To"]), f"To {form['To']!r}"
+        assert ("From" in form) != ("MessagingServiceSid" in form), "exactly one of From, MessagingServiceSid"
+        assert 0 < len(form["Body"]) <= 1600
+        return {"to": form["To"], "from": form.get("From"), "body": form["Body"], "received_at": time.time()}
