@@ -2,7 +2,7 @@
 
 import pytest
 
-pytest_plugins = ["testkit.fixtures", "testkit.sockets"]
+pytest_plugins = ["testkit.fixtures", "testkit.sockets", "testkit.kafka"]
 
 
 @pytest.fixture

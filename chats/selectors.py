@@ -134,6 +134,12 @@ def conversation_list(user):
     return rows
 
 
+def unread_total(user_id):
+    """Messages the user has not read, over all their conversations: a phone's badge."""
+    marks = dict(Membership.objects.filter(user_id=user_id).values_list("conversation_id", "last_read_seq"))
+    return sum(get_store().unread_counts(user_id, marks, blocked_ids(user_id)).values())
+
+
 def public_channels(query="", limit=50):
     channels = Conversation.objects.filter(is_public=True, archived_at__isnull=True)
     if query:

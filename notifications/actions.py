@@ -4,15 +4,21 @@ the events and tasks drive, live in planner.py and delivery.py."""
 import base64
 import binascii
 import hashlib
+import re
+import secrets
 import zoneinfo
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts.selectors import get_user
 from chats import selectors as chat_selectors
-from chatsite import outbound
+from chatsite import outbound, ratelimit
 from chatsite.api_errors import ApiError
+from notifications.backends import adapter_for
 from notifications.models import (
     EVENT_KINDS,
     Channel,
@@ -20,6 +26,7 @@ from notifications.models import (
     ConversationRule,
     Level,
     Notification,
+    PhoneChallenge,
     Preferences,
     PushDevice,
 )
@@ -227,3 +234,95 @@ def do_unsubscribe_email(user_id):
             status=Notification.Status.SKIPPED
         )
     return True
+
+
+# --- a phone number for SMS, proved with a code sent to it ---
+
+PHONE = re.compile(r"^\+[1-9]\d{6,14}$")  # E.164, as Twilio takes it
+CODE_SECONDS = 600
+CODE_TRIES = 5
+CODE_RATE = "5/h"  # codes sent per person: each one is a paid text to a number they typed
+
+
+def code_hash(user, phone, code):
+    return salted_hmac("notifications.phone-code", f"{user.pk}:{phone}:{code}").hexdigest()
+
+
+def check_start_phone_check(user, phone):
+    if not isinstance(phone, str) or not PHONE.match(phone):
+        raise invalid("phone", "A phone number in international form, such as +15551234567.")
+    if not settings.NOTIFY_ADAPTERS.get("sms") or not adapter_for("sms").configured():
+        raise ApiError("sms_unavailable", "This server sends no SMS.", 409)
+    wait = ratelimit.hit(f"phone-code:{user.pk}", CODE_RATE)
+    if wait is not None:
+        raise ApiError("throttled", f"Too many codes asked for; try again in {wait} seconds.", 429)
+
+
+def do_start_phone_check(user, phone):
+    """Send a code to `phone`; until it comes back, SMS stays off (a new number is not verified)."""
+    with transaction.atomic():
+        check_start_phone_check(user, phone)
+        code = f"{secrets.randbelow(10**6):06d}"
+        PhoneChallenge.objects.update_or_create(
+            user=user,
+            defaults={
+                "phone": phone,
+                "code_hash": code_hash(user, phone, code),
+                "expires_at": timezone.now() + timedelta(seconds=CODE_SECONDS),
+                "attempts": 0,
+            },
+        )
+        prefs, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+        if prefs.phone != phone:
+            _forget_phone(prefs)
+            prefs.phone = phone
+            prefs.save(update_fields=["phone", "phone_verified", "channels"])
+
+        def send_code():
+            from notifications import tasks
+
+            tasks.send_phone_code.delay(phone, code)
+
+        transaction.on_commit(send_code, robust=True)
+
+
+def _forget_phone(prefs):
+    prefs.phone_verified = False
+    prefs.channels = {kind: [c for c in chosen if c != Channel.SMS] for kind, chosen in prefs.channels.items()}
+
+
+def check_confirm_phone(user, code):
+    """The open challenge the code answers; a wrong code counts against it."""
+    challenge = PhoneChallenge.objects.select_for_update().filter(user=user).first()
+    if challenge is None or challenge.expires_at <= timezone.now() or challenge.attempts >= CODE_TRIES:
+        raise ApiError("no_code", "No valid code is waiting: ask for a new one.", 400)
+    if not isinstance(code, str) or not constant_time_compare(
+        code_hash(user, challenge.phone, code.strip()), challenge.code_hash
+    ):
+        return challenge, False
+    return challenge, True
+
+
+def do_confirm_phone(user, code):
+    with transaction.atomic():
+        challenge, right = check_confirm_phone(user, code)
+        if not right:
+            PhoneChallenge.objects.filter(pk=challenge.pk).update(attempts=challenge.attempts + 1)
+        else:
+            challenge.delete()
+            prefs, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+            prefs.phone, prefs.phone_verified = challenge.phone, True
+            prefs.save(update_fields=["phone", "phone_verified"])
+    if not right:  # raised after the commit, so that the wrong try is counted
+        raise invalid("code", "That code is not the one we sent.")
+    return prefs
+
+
+def do_remove_phone(user):
+    with transaction.atomic():
+        prefs, _ = Preferences.objects.select_for_update().get_or_create(user=user)
+        _forget_phone(prefs)
+        prefs.phone = ""
+        prefs.save(update_fields=["phone", "phone_verified", "channels"])
+        PhoneChallenge.objects.filter(user=user).delete()
+    return prefs

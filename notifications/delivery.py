@@ -45,6 +45,8 @@ def claim(pk, now):
 
 def why_not(notification):
     """A reason to drop the notification now, or None to send it."""
+    if notification.reason == Notification.WITHDRAWAL:
+        return None  # it goes whatever the person does now: it only takes something away
     user = notification.user
     try:
         _, membership, message = chat_selectors.message_in(user, notification.conversation_id, notification.message_id)
@@ -56,6 +58,8 @@ def why_not(notification):
         return "deleted"
     if membership.last_read_seq >= notification.seq:
         return "read"
+    if notification.channel == Channel.SMS and texts_today(user) >= settings.NOTIFY_SMS_DAILY_LIMIT:
+        return "daily SMS limit"
     seen = presence.conversation_seen_at(user.pk, notification.conversation_id)
     if seen is not None:
         if notification.channel == Channel.PUSH:
@@ -66,17 +70,30 @@ def why_not(notification):
     return None
 
 
+def texts_today(user):
+    """SMS notifications the person got in the last 24 hours (each costs money and wakes them)."""
+    since = timezone.now() - timedelta(days=1)
+    return Notification.objects.filter(user=user, channel=Channel.SMS, status="sent", sent_at__gte=since).count()
+
+
 def payload_of(notification):
-    """What a push carries: enough to show it and to open the conversation on a click."""
+    """What a push carries: enough to show it and to open the conversation on a click, or for a
+    withdrawal, the tag to remove; both with the person's unread count as the badge."""
+    common = {
+        "conversation_id": str(notification.conversation_id),
+        "seq": notification.seq,
+        "tag": f"conversation-{notification.conversation_id}",
+        "badge": chat_selectors.unread_total(notification.user_id),
+    }
+    if notification.reason == Notification.WITHDRAWAL:
+        return {"type": "withdraw", **common}
     return {
         "type": "message",
         "title": notification.title,
         "body": notification.body,
-        "conversation_id": str(notification.conversation_id),
         "message_id": str(notification.message_id),
-        "seq": notification.seq,
-        "tag": f"conversation-{notification.conversation_id}",
         "url": f"/c/{notification.conversation_id}",
+        **common,
     }
 
 

@@ -14,3 +14,8 @@ def on_message_created(envelope):
 @bus.handles("message.deleted")
 def on_message_deleted(envelope):
     withdrawal.message_deleted(envelope["payload"])
+
+
+@bus.handles("conversation.read")
+def on_conversation_read(envelope):
+    withdrawal.conversation_read(envelope)

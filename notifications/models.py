@@ -120,7 +120,10 @@ class Notification(models.Model):
         SENT = "sent"
         SKIPPED = "skipped"  # read, deleted or looked at before it was due
         FAILED = "failed"
-        WITHDRAWN = "withdrawn"
+        WITHDRAWN = "withdrawn"  # read on some device after it was shown: a withdrawal followed
+
+    # The reason of a row that takes a read conversation's notification off a device.
+    WITHDRAWAL = "withdraw"
 
     key = models.CharField(max_length=120, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
@@ -186,3 +189,17 @@ class Digest(models.Model):
 
     def __str__(self):
         return f"digest of user {self.user_id} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class PhoneChallenge(models.Model):
+    """A code sent by SMS to the number a person wants texts at; the number counts as theirs
+    (Preferences.phone_verified) once they type the code back. Only the code's hash is kept."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True)
+    phone = models.CharField(max_length=20)
+    code_hash = models.CharField(max_length=128)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self):
+        return f"phone check of user {self.user_id}"

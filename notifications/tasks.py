@@ -39,3 +39,13 @@ def deliver_due():
 @shared_task(acks_late=True, ignore_result=True, soft_time_limit=110, time_limit=130)
 def send_due_digests():
     return digests.send_due()
+
+
+@shared_task(ignore_result=True, autoretry_for=(delivery.Retry,), retry_backoff=True, max_retries=3)
+def send_phone_code(phone, code):
+    from notifications.backends import adapter_for
+
+    outcome = adapter_for("sms").text_message(phone, f"Your chatsite code is {code}")
+    if outcome.result == "retry":
+        raise delivery.Retry(outcome.retry_after)
+    return outcome.result

@@ -488,14 +488,31 @@ NOTIFY_PUSH_TTL = env.int("NOTIFY_PUSH_TTL", default=3600)
 # A certificate authority file the push clients trust besides the system's (a private push server).
 NOTIFY_CA_BUNDLE = env("NOTIFY_CA_BUNDLE", default="")
 # The adapter of each destination kind (notifications.backends); a kind without one is not planned
-# (APNs and SMS have no adapter yet: their devices register, and wait for it).
 NOTIFY_ADAPTERS = {
     "webpush": env("NOTIFY_ADAPTER_WEBPUSH", default="notifications.backends.webpush"),
     "fcm": env("NOTIFY_ADAPTER_FCM", default="notifications.backends.fcm"),
-    "apns": env("NOTIFY_ADAPTER_APNS", default=""),
-    "sms": env("NOTIFY_ADAPTER_SMS", default=""),
+    "apns": env("NOTIFY_ADAPTER_APNS", default="notifications.backends.apns"),
+    "sms": env("NOTIFY_ADAPTER_SMS", default="notifications.backends.sms"),
 }
 # FCM v1: the service account's JSON key file (client_email, private_key, token_uri, project_id);
 # unset, FCM devices are registered but nothing is sent to them.
 FCM_SERVICE_ACCOUNT_FILE = env("FCM_SERVICE_ACCOUNT_FILE", default="")
 FCM_ENDPOINT = env("FCM_ENDPOINT", default="https://fcm.googleapis.com")
+# APNs with token authentication: the .p8 auth key, its key id and the team id (unset, APNs devices
+# are registered but nothing is sent to them); the topic (bundle id) when a device names no app_id;
+# the endpoint (https://api.sandbox.push.apple.com for development builds); how long a provider
+# token is reused (Apple: between 20 and 60 minutes).
+APNS_KEY_FILE = env("APNS_KEY_FILE", default="")
+APNS_KEY_ID = env("APNS_KEY_ID", default="")
+APNS_TEAM_ID = env("APNS_TEAM_ID", default="")
+APNS_TOPIC = env("APNS_TOPIC", default="")
+APNS_ENDPOINT = env("APNS_ENDPOINT", default="https://api.push.apple.com")
+APNS_TOKEN_SECONDS = env.int("APNS_TOKEN_SECONDS", default=3000)
+# SMS through Twilio's Messages API: the account SID and auth token, the sender (a number, or a
+# Messaging Service SID "MG..."); unset, nobody can verify a phone and no SMS is sent. At most
+# NOTIFY_SMS_DAILY_LIMIT texts per person in 24 hours; the rest are skipped.
+TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env("TWILIO_FROM", default="")
+TWILIO_API_BASE = env("TWILIO_API_BASE", default="https://api.twilio.com")
+NOTIFY_SMS_DAILY_LIMIT = env.int("NOTIFY_SMS_DAILY_LIMIT", default=10)

@@ -68,6 +68,8 @@ conversation.created (1) [conversation id]
     conversation_id, kind, member_ids (sorted)
 conversation.updated (1) [conversation id]
     conversation_id, then each changed field with its new value (title, topic, archived_at)
+conversation.read (1) [conversation id]
+    conversation_id, user_id, seq: the user's read marker moved forward to seq (any device)
 
 graph.followed, graph.unfollowed (1) [follower id]
     follower_id, followee_id
@@ -127,6 +129,7 @@ EVENT_TYPES = {
     "member.role_changed": (1, "conversation_id, user_id, role, kind"),
     "conversation.created": (1, "conversation_id, kind, member_ids"),
     "conversation.updated": (1, "conversation_id, changed fields"),
+    "conversation.read": (1, "conversation_id, user_id, seq"),
     "graph.followed": (1, "follower_id, followee_id"),
     "graph.unfollowed": (1, "follower_id, followee_id"),
     "graph.friend_requested": (1, "from_id, to_id"),

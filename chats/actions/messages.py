@@ -21,6 +21,7 @@ from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
 from ml import scoring as ml_scoring
+from streaming.events import emit
 
 User = get_user_model()
 
@@ -213,12 +214,18 @@ def check_mark_read(user, conversation_id, seq: int):
     return membership
 
 
+def read_payload(conversation_id, user, seq):
+    return {"conversation_id": str(conversation_id), "user_id": user.pk, "seq": seq}
+
+
 def do_mark_read(user, conversation_id, seq: int) -> int:
     """Move the read marker forward (never back, never past the newest event)."""
     with transaction.atomic():
         membership = check_mark_read(user, conversation_id, seq)
         seq = min(seq, get_store().latest_seq(conversation_id))
         updated = type(membership).objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+        if updated:  # other devices' notifications of what is now read can be withdrawn
+            emit("conversation.read", key=conversation_id, actor=user, payload=read_payload(conversation_id, user, seq))
     if updated:
         fanout.push_receipt(conversation_id, user.pk, seq)
     return max(seq, membership.last_read_seq)

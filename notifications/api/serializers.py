@@ -55,7 +55,16 @@ class PreferencesOut(serializers.Serializer):
     language = serializers.CharField()
     push_shows_text = serializers.BooleanField()
     channels = ChannelsField()
+    phone = serializers.CharField()
     phone_verified = serializers.BooleanField()
+
+
+class PhoneIn(StrictSerializer):
+    phone = TextField(max_length=20, single_line=True)
+
+
+class PhoneCodeIn(StrictSerializer):
+    code = TextField(max_length=12, single_line=True)
 
 
 class ConversationNotificationsIn(StrictSerializer):

@@ -81,6 +81,32 @@ class PreferencesView(APIView):
         return Response(_preferences(actions.do_update_preferences(request.user, dict(changes))))
 
 
+class PhoneView(APIView):
+    @extend_schema(
+        summary="Send a code by SMS to the number I want texts at (SMS stays off until it is confirmed)",
+        request=api.PhoneIn,
+        responses={202: None, **error_responses(400, 401, 409, 429)},
+    )
+    def post(self, request):
+        actions.do_start_phone_check(request.user, parse(api.PhoneIn, request.data)["phone"])
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Forget my phone number (SMS off)", responses={200: api.PreferencesOut, **ERRORS})
+    def delete(self, request):
+        return Response(_preferences(actions.do_remove_phone(request.user)))
+
+
+class PhoneConfirmView(APIView):
+    @extend_schema(
+        summary="Confirm my phone number with the code it received",
+        request=api.PhoneCodeIn,
+        responses={200: api.PreferencesOut, **ERRORS},
+    )
+    def post(self, request):
+        code = parse(api.PhoneCodeIn, request.data)["code"]
+        return Response(_preferences(actions.do_confirm_phone(request.user, code)))
+
+
 def _conversation(pref, rule):
     return api.ConversationNotificationsOut(
         {"level": pref.level, "muted_until": pref.muted_until, "mention_all_notifies": rule.mention_all_notifies}

@@ -75,15 +75,15 @@ def forget_token():
 
 
 def message(notification, device, payload):
-    """The v1 message: the visible part, the data (strings only) and Android's collapse key."""
-    return {
-        "message": {
-            "token": device.token,
-            "notification": {"title": payload["title"], "body": payload["body"]},
-            "data": {key: str(value) for key, value in payload.items() if value is not None},
-            "android": {"collapse_key": payload["tag"], "priority": "high", "ttl": f"{settings.NOTIFY_PUSH_TTL}s"},
-        }
-    }
+    """The v1 message: the visible part, the data (strings only), Android's collapse key and the
+    notification's tag (the conversation), so that the app can find it again. A withdrawal is a
+    data message only: the app removes the tag's notification and sets the badge."""
+    android = {"collapse_key": payload["tag"], "priority": "high", "ttl": f"{settings.NOTIFY_PUSH_TTL}s"}
+    body = {"token": device.token, "data": {key: str(value) for key, value in payload.items() if value is not None}}
+    if payload["type"] != "withdraw":
+        body["notification"] = {"title": payload["title"], "body": payload["body"]}
+        android["notification"] = {"tag": payload["tag"], "notification_count": payload["badge"]}
+    return {"message": {**body, "android": android}}
 
 
 def send(notification, device, payload) -> Outcome:

@@ -50,7 +50,8 @@ def send(notification, device, payload: dict) -> Outcome:
         "TTL": str(settings.NOTIFY_PUSH_TTL),
         "Content-Encoding": "aes128gcm",
         "Content-Type": "application/octet-stream",
-        "Urgency": "high",
+        # A withdrawal may wait for the device to wake; a message should not.
+        "Urgency": "normal" if payload.get("type") == "withdraw" else "high",
         "Topic": topic_for(notification),
     }
     body = encrypt(orjson.dumps(payload), device.p256dh, device.auth)

@@ -78,3 +78,33 @@ def fcm_server(tls_cert, trust_test_servers, settings, tmp_path):
     yield server
     fcm.forget_token()
     server.close()
+
+
+@pytest.fixture
+def apns_server(tls_cert, trust_test_servers, settings, tmp_path):
+    from notifications.backends import apns
+    from notifications.tests.servers import ApnsServer, apns_key_file
+
+    path, public_key = apns_key_file(str(tmp_path))
+    settings.APNS_KEY_FILE, settings.APNS_KEY_ID, settings.APNS_TEAM_ID = path, "TESTKEY123", "TEAM456789"
+    settings.APNS_TOPIC = "org.chatsite.ios"
+    server = ApnsServer(tls_cert, public_key, key_id="TESTKEY123", team_id="TEAM456789", topic="org.chatsite.ios")
+    settings.APNS_ENDPOINT = server.origin
+    apns.forget_token()
+    apns.reset_client()
+    yield server
+    apns.reset_client()
+    apns.forget_token()
+    server.close()
+
+
+@pytest.fixture
+def twilio_server(tls_cert, trust_test_servers, settings):
+    from notifications.tests.servers import TwilioServer
+
+    server = TwilioServer(tls_cert)
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = server.ACCOUNT_SID, server.AUTH_TOKEN
+    settings.TWILIO_FROM = "+15550001111"
+    settings.TWILIO_API_BASE = server.origin
+    yield server
+    server.close()

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import ssl
 import threading
 import time
@@ -268,10 +269,181 @@ class FcmServer(LocalServer):
         targets = [key for key in ("token", "topic", "condition") if key in message]
         assert targets == ["token"], "a message names exactly one target"
         assert set(message) <= {"token", "notification", "data", "android", "apns", "webpush", "fcm_options", "name"}
-        assert set(message["notification"]) <= {"title", "body", "image"}
+        assert set(message.get("notification", {})) <= {"title", "body", "image"}
+        assert "notification" in message or message.get("data"), "a message shows something or carries data"
         assert all(isinstance(v, str) for v in message.get("data", {}).values()), "data values are strings"
         android = message.get("android", {})
         assert set(android) <= {"collapse_key", "priority", "ttl", "notification", "data", "restricted_package_name"}
         assert android.get("priority", "normal") in ("normal", "high")
+        assert set(android.get("notification", {})) <= {"title", "body", "tag", "notification_count", "channel_id"}
+        assert isinstance(android.get("notification", {}).get("notification_count", 0), int)
         assert re.fullmatch(r"\d+(\.\d+)?s", android.get("ttl", "0s"))
         return {"token": message["token"], "message": message}
+
+
+def apns_key_file(directory):
+    """An APNs auth key (.p8: a P-256 key in PKCS#8 PEM) -> (path, its public key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    path = os.path.join(directory, "AuthKey_TESTKEY123.p8")
+    with open(path, "wb") as out:
+        out.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return path, key.public_key()
+
+
+class ApnsServer:
+    """APNs' provider API: HTTP/2 only (ALPN h2) over TLS. A push is checked as Apple checks it: the
+    ES256 provider token (kid, iss, an iat within the hour), apns-topic, apns-push-type and its
+    priority, apns-collapse-id (at most 64 bytes), the payload (JSON with an aps dictionary, at
+    most 4 KB). Answers come from `answers` as in LocalServer; a refused push is 400 with a reason."""
+
+    def __init__(self, cert, public_key, *, key_id, team_id, topic):
+        self.public_key, self.key_id, self.team_id, self.topic = public_key, key_id, team_id, topic
+        self.requests, self.problems = [], []
+        self.answers = [(200, {}, b"")]
+        self.connections = 0
+        self.lock = threading.Lock()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*cert)
+        context.set_alpn_protocols(["h2"])
+        self.context = context
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.closed = threading.Event()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    @property
+    def origin(self):
+        return f"https://127.0.0.1:{self.port}"
+
+    def accept(self):
+        while not self.closed.is_set():
+            try:
+                raw, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(raw,), daemon=True).start()
+
+    def serve(self, raw):
+        import h2.config
+        import h2.connection
+        import h2.events
+
+        try:
+            sock = self.context.wrap_socket(raw, server_side=True)
+        except (ssl.SSLError, OSError):
+            raw.close()
+            return
+        with self.lock:
+            self.connections += 1
+        if sock.selected_alpn_protocol() != "h2":
+            with self.lock:
+                self.problems.append("the client did not negotiate HTTP/2 (ALPN h2)")
+            sock.close()
+            return
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        sock.sendall(conn.data_to_send())
+        streams = {}
+        try:
+            while not self.closed.is_set():
+                data = sock.recv(65536)
+                if not data:
+                    break
+                for event in conn.receive_data(data):
+                    if isinstance(event, h2.events.RequestReceived):
+                        streams[event.stream_id] = ({k.decode(): v.decode() for k, v in event.headers}, bytearray())
+                    elif isinstance(event, h2.events.DataReceived):
+                        streams[event.stream_id][1].extend(event.data)
+                        conn.acknowledge_received_data(event.flow_controlled_length, event.stream_id)
+                    elif isinstance(event, h2.events.StreamEnded):
+                        headers, body = streams.pop(event.stream_id)
+                        status, reply = self.dispatch(headers, bytes(body))
+                        out = [(":status", str(status)), ("apns-id", headers.get("apns-id", "0" * 36))]
+                        if reply:
+                            out.append(("content-type", "application/json"))
+                        conn.send_headers(event.stream_id, out, end_stream=not reply)
+                        if reply:
+                            conn.send_data(event.stream_id, reply, end_stream=True)
+                sock.sendall(conn.data_to_send())
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            sock.close()
+
+    def dispatch(self, headers, body):
+        with self.lock:
+            try:
+                verdict = self.check(headers, body)
+            except (AssertionError, InvalidSignature, ValueError, KeyError) as exc:
+                self.problems.append(f"{type(exc).__name__}: {exc}")
+                return 400, json.dumps({"reason": "BadRequest"}).encode()
+            self.requests.append(verdict)
+            status, _, reply = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+            return status, reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+
+    def check(self, headers, body):
+        assert headers[":method"] == "POST", headers[":method"]
+        match = re.fullmatch(r"/3/device/([0-9a-fA-F]{64,200})", headers[":path"])
+        assert match, f"path {headers[':path']!r}"
+        scheme, _, token = headers["authorization"].partition(" ")
+        assert scheme == "bearer", "token authentication: authorization: bearer <provider token>"
+        header, claims = verify_es256_jwt(token, self.public_key)
+        assert header == {"alg": "ES256", "kid": self.key_id}, header
+        assert claims["iss"] == self.team_id, claims
+        assert time.time() - 3600 < claims["iat"] <= time.time() + 60, "the provider token is older than an hour"
+        assert headers["apns-topic"] == self.topic, headers["apns-topic"]
+        push_type = headers["apns-push-type"]
+        assert push_type in ("alert", "background"), push_type
+        payload = json.loads(body)
+        assert len(body) <= 4096 and isinstance(payload["aps"], dict)
+        if push_type == "background":
+            assert headers.get("apns-priority") == "5", "a background push must have priority 5"
+            assert payload["aps"].get("content-available") == 1 and "alert" not in payload["aps"]
+        else:
+            assert set(payload["aps"]["alert"]) <= {"title", "subtitle", "body"}
+        if "apns-collapse-id" in headers:
+            assert len(headers["apns-collapse-id"].encode()) <= 64, "apns-collapse-id is at most 64 bytes"
+        return {
+            "device": match.group(1),
+            "push_type": push_type,
+            "collapse_id": headers.get("apns-collapse-id"),
+            "token": token,
+            "payload": payload,
+            "received_at": time.time(),
+        }
+
+    def close(self):
+        self.closed.set()
+        self.listener.close()
+
+
+class TwilioServer(LocalServer):
+    """Twilio's Messages API: checks the path (the account), the basic auth (account SID and auth
+    token), and the form (To in E.164, From or MessagingServiceSid, a Body of at most 1600
+    characters), then answers 201 with the message resource as Twilio does."""
+
+    ACCOUNT_SID = "AC" + "0" * 31 + "1"
+    AUTH_TOKEN = "test-auth-token"
+
+    def __init__(self, cert):
+        super().__init__(cert)
+        self.answers = [(201, {"Content-Type": "application/json"}, {"sid": "SM" + "1" * 32, "status": "queued"})]
+
+    def check(self, path, headers, body):
+        from urllib.parse import parse_qs
+
+        headers = {k.lower(): v for k, v in headers.items()}
+        assert path == f"/2010-04-01/Accounts/{self.ACCOUNT_SID}/Messages.json", path
+        scheme, _, credentials = headers["authorization"].partition(" ")
+        assert scheme == "Basic", scheme
+        assert base64.b64decode(credentials).decode() == f"{self.ACCOUNT_SID}:{self.AUTH_TOKEN}", "wrong credentials"
+        assert headers["content-type"].startswith("application/x-www-form-urlencoded")
+        form = {k: v[0] for k, v in parse_qs(body.decode(), strict_parsing=True).items()}
+        assert re.fullmatch(r"\+[1-9]\d{6,14}", form["To"]), f"To {form['To']!r}"
+        assert ("From" in form) != ("MessagingServiceSid" in form), "exactly one of From, MessagingServiceSid"
+        assert 0 < len(form["Body"]) <= 1600
+        return {"to": form["To"], "from": form.get("From"), "body": form["Body"], "received_at": time.time()}

@@ -22,9 +22,11 @@ from web.tests.browser import user
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 
-def push_payload(conversation, sender, text):
+def push_payload(conversation, sender, text, *, to, withdraw=False):
     return delivery.payload_of(
         Notification(
+            user=to,
+            reason=Notification.WITHDRAWAL if withdraw else "direct",
             conversation_id=conversation.id,
             message_id=conversation.id,
             seq=1,
@@ -72,11 +74,14 @@ def test_a_pushed_direct_message_shows_while_in_the_background_and_its_click_ope
         return [r for r in registrations if r["scopeURL"] == f"{base_url}/"]
 
     registration = wait_until(registered, "the worker's registration in DevTools")[0]
-    payload = push_payload(direct, jon, "are you free at <b>3</b>?")
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": base_url, "registrationId": registration["registrationId"], "data": json.dumps(payload)},
-    )
+
+    def push(payload):
+        cdp.send(
+            "ServiceWorker.deliverPushMessage",
+            {"origin": base_url, "registrationId": registration["registrationId"], "data": json.dumps(payload)},
+        )
+
+    push(push_payload(direct, jon, "are you free at <b>3</b>?", to=ida))
 
     def shown():
         return worker.evaluate(
@@ -94,6 +99,12 @@ def test_a_pushed_direct_message_shows_while_in_the_background_and_its_click_ope
     expect(page.locator("#pane-title")).to_have_text("jon")
     expect(page).to_have_url(re.compile(f"/c/{direct.id}$"))
     wait_until(lambda: shown() == [], "the clicked notification to close")
+
+    # Read on another device: the withdrawal push closes the conversation's notification here.
+    push(push_payload(direct, jon, "still there?", to=ida))
+    wait_until(shown, "the second notification to show")
+    push(push_payload(direct, jon, "", to=ida, withdraw=True))
+    wait_until(lambda: shown() == [], "the withdrawn notification to close")
     other.close()
 
 

@@ -14,6 +14,20 @@ const SAME_ORIGIN = (raw) => {
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
+// The app's badge follows the person's unread count, where the browser has badges.
+const setBadge = (count) => {
+  if (count === null || !self.navigator || typeof self.navigator.setAppBadge !== "function") return;
+  const done = count > 0 ? self.navigator.setAppBadge(count) : self.navigator.clearAppBadge();
+  done.catch(() => {});
+};
+
+const withdraw = async (tag, badge) => {
+  setBadge(badge);
+  if (!tag) return;
+  const shown = await self.registration.getNotifications({ tag });
+  shown.forEach((notification) => notification.close());
+};
+
 self.addEventListener("push", (event) => {
   let data = {};
   try {
@@ -21,6 +35,13 @@ self.addEventListener("push", (event) => {
   } catch {
     data = {};
   }
+  const badge = Number.isInteger(data.badge) && data.badge >= 0 ? data.badge : null;
+  if (data.type === "withdraw") {
+    // Read on another device: this device's notification of the conversation goes away.
+    event.waitUntil(withdraw(typeof data.tag === "string" ? data.tag : "", badge));
+    return;
+  }
+  setBadge(badge);
   const title = typeof data.title === "string" && data.title ? data.title : "chatsite";
   const body = typeof data.body === "string" ? data.body : "";
   const url = SAME_ORIGIN(typeof data.url === "string" ? data.url : "/") || new URL("/", self.location.origin);
