@@ -3,10 +3,9 @@
 import os
 
 import pytest
-
-from chatsite.testing_server import asgi_server, serving_env
 from playwright.sync_api import expect
 
+from chatsite.testing_server import asgi_server, serving_env
 from testkit.services import deadline, require_service
 from web.tests.browser import ARTIFACTS, AXE, CHROMIUM, CHROMIUM_FLAGS, Tab, accessibility_violations
 

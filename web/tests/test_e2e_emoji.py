@@ -17,9 +17,9 @@ def test_a_reaction_picked_from_the_full_picker_reaches_the_other_member_and_is_
     crew = actions.do_create_conversation(kim, kind="group", title="Crew", member_ids=[lou.pk])
     actions.do_send_message(lou, crew.id, text="ship it", client_id="emoji-1")
     k = tabs().sign_in("kim")
-    l = tabs().sign_in("lou")
+    lo = tabs().sign_in("lou")
     k.open_conversation("Crew")
-    l.open_conversation("Crew")
+    lo.open_conversation("Crew")
 
     message = k.message("ship it")
     message.hover()
@@ -32,7 +32,7 @@ def test_a_reaction_picked_from_the_full_picker_reaches_the_other_member_and_is_
     assert axe(k.page) == []
     picker.get_by_role("button", name="rocket", exact=True).click()
     expect(picker).to_have_count(0)
-    expect(l.message("ship it").locator(".reaction")).to_have_text("🚀 1")
+    expect(lo.message("ship it").locator(".reaction")).to_have_text("🚀 1")
 
     # the pick is offered again under Recently used, and Escape closes the picker
     k.page.get_by_role("button", name="Insert an emoji").click()
