@@ -31,6 +31,13 @@ class MessageSerializer(serializers.Serializer):
         "member with a short-lived download link (add ?variant=small or large for an image's thumbnails).",
     )
 
+    previews = serializers.ListField(
+        child=serializers.DictField(),
+        allow_null=True,
+        help_text="Link previews of the message's first links: url, title, description, site_name, and "
+        "image (a path that answers with the stored thumbnail, or null). null while not looked for yet.",
+    )
+
     def get_pinned(self, message) -> bool:
         return message.pinned_at is not None
 
@@ -53,7 +60,7 @@ class EventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     type = serializers.CharField(
         help_text="message.created, message.edited, message.deleted, reaction.added, reaction.removed, "
-        "message.pinned, member.joined, member.left, member.role_changed, conversation.updated, "
+        "message.pinned, message.previewed, member.joined, member.left, member.role_changed, conversation.updated, "
         "or hidden (a blocked sender's event, shown without content so that no seq is missing)"
     )
     actor_id = serializers.IntegerField(allow_null=True)

@@ -43,6 +43,7 @@ from chats.actions.messages import (
     do_send_message,
     tombstone,
 )
+from chats.actions.previews import check_remove_previews, do_remove_previews, do_set_previews
 from chats.actions.reactions import check_pin, check_react, do_react, do_set_pinned
 from chats.actions.rules import forbidden, invalid
 
@@ -58,6 +59,9 @@ __all__ = [
     "check_leave",
     "check_mark_read",
     "check_open_direct",
+    "check_remove_previews",
+    "do_remove_previews",
+    "do_set_previews",
     "check_pin",
     "check_react",
     "check_send_message",

@@ -188,6 +188,7 @@ def to_message(doc):
         pinned_by_id=doc.get("pinned_by"),
         reactions=reactions,
         attachments=list(doc.get("attachments", ())),
+        previews=doc.get("previews"),
     )
 
 

@@ -26,6 +26,10 @@ class Message:
     # What the files app said about each attached file when the message was sent (id, name, size,
     # type, image size, placeholder): the store keeps it as given, a tombstone drops it.
     attachments: list[dict] = field(default_factory=list)
+    # Link previews (title, description, site, image) the files app found for the message's links:
+    # None while none were looked for; a list once decided (empty: none found, or the author
+    # removed them), so a late lookup never brings back what the author took away.
+    previews: list[dict] | None = None
 
     @property
     def is_deleted(self):

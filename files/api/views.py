@@ -107,6 +107,18 @@ class LinkView(APIView):
         return Response({"url": url, "expires_in": settings.DOWNLOAD_URL_SECONDS})
 
 
+class PreviewImageView(APIView):
+    @extend_schema(
+        summary="Redirect to a short-lived link of a link preview's stored image (signed-in users)",
+        responses={302: None, **ERRORS},
+    )
+    def get(self, request, preview_id):
+        # The image came from a public page, and its id is known only to those who saw the message.
+        response = HttpResponseRedirect(selectors.preview_image_link(preview_id))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 def _error(code, message, status_code):
     return JsonResponse(error_body(code, message), status=status_code)
 
