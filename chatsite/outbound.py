@@ -8,7 +8,8 @@ server name, so a DNS answer that changes between the check and the connection (
 steer it elsewhere; it follows no redirect, uses no proxy from the environment and reads the answer
 up to a limit. `get` (link previews) follows a few redirects, checking each new URL the same way,
 and takes only the media types its caller asks for. Networks listed in OUTBOUND_ALLOWED_NETWORKS
-are let through (a bot on the same host, tests); push endpoints may name loopback only where NOTIFY_PUSH_ALLOW_LOOPBACK says so.
+are let through (a bot on the same host, tests); push endpoints may name loopback only where
+NOTIFY_PUSH_ALLOW_LOOPBACK says so.
 """
 
 import ipaddress

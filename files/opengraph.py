@@ -2,6 +2,7 @@
 tags, falling back to <title> and the description meta tag. Read with the standard library's
 tolerant HTML parser; nothing from the page is ever run or rendered as markup."""
 
+import contextlib
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -41,11 +42,10 @@ def read(html: str, page_url: str) -> dict:
     """{title, description, site_name, image}: each a plain string, trimmed, possibly empty; the
     image an absolute URL (still to be checked before it is fetched)."""
     parser = _MetaParser()
-    try:
+    # A page broken beyond what the parser forgives gives what was read before the break.
+    with contextlib.suppress(AssertionError, ValueError):
         parser.feed(html)
         parser.close()
-    except Exception:  # noqa: BLE001 # nosec B110 - a broken page gives what was read before the break
-        pass
     found = {}
     for field, names in FIELDS.items():
         value = next((parser.meta[n] for n in names if parser.meta.get(n, "").strip()), "")

@@ -73,7 +73,8 @@ def fetch(url) -> dict:
     if page.status != 200:
         return {"found": False}
     meta = opengraph.read(page.body.decode(_charset(page.content_type), errors="replace"), page.url)
-    image = _store_image(url, meta.pop("image")) if meta["image"] else {}
+    image_url = meta.pop("image")
+    image = _store_image(url, image_url) if image_url else {}
     return {"found": bool(meta["title"] or meta["description"]), **meta, **image}
 
 

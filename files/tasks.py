@@ -4,7 +4,6 @@ files/migrations/0002 (editable in the admin under Periodic tasks), and link pre
 from celery import shared_task
 
 from chats.actions import do_set_previews
-
 from files import actions, links, previews
 
 # Idempotent: a purge repeated or lost with its worker does no harm.
