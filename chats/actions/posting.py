@@ -59,5 +59,6 @@ def post(posted, user, conversation, *, text, client_id, parent_id=None, attachm
         posted.append(message)
         if attachment_ids:
             get_attachments().bind(attachment_ids, message)
+        get_attachments().posted(message)
         announce(created_event(message), user, message_payload(message))
     return message, created

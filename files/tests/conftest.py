@@ -18,7 +18,6 @@ def previews_on(settings, file_storage):
     from chatsite.celery import app
 
     settings.LINK_PREVIEWS = True
-    settings.KAFKA_BOOTSTRAP_SERVERS = ""
     settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32"]
     before = app.conf.task_always_eager
     app.conf.task_always_eager = True
