@@ -57,6 +57,15 @@ class S3Storage(ObjectStorage):
                 raise FileNotFoundError(key) from e
             raise
 
+    def open_range(self, key, start, end):
+        try:
+            args = {"Bucket": self.bucket_name, "Key": self._key(key), "Range": f"bytes={start}-{end}"}
+            return self.client.get_object(**args)["Body"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] in MISSING:
+                raise FileNotFoundError(key) from e
+            raise
+
     def read(self, key, limit=None):
         args = {"Bucket": self.bucket_name, "Key": self._key(key)}
         if limit is not None:
