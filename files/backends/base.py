@@ -64,6 +64,10 @@ class ObjectStorage(ABC):
         """Remove `key`; a missing key is not an error (purges repeat)."""
 
     @abstractmethod
+    def ping(self, timeout: float) -> None:
+        """Raise unless the store answers within `timeout` (the readiness probe)."""
+
+    @abstractmethod
     def presign_put(self, key: str, size: int, content_type: str, expires_in: int) -> PresignedUpload:
         """A URL the client can PUT exactly `size` bytes to, without going through a web worker
         where the store allows it."""
