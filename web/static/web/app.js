@@ -350,6 +350,7 @@ function applyEvent(event) {
     case "message.edited":
     case "message.deleted":
     case "message.pinned":
+    case "message.previewed":
     case "reaction.added":
     case "reaction.removed":
       if (message) {
