@@ -83,3 +83,26 @@ def test_the_author_removes_the_link_previews(tabs):
     e.message("https://example.org").get_by_role("button", name="Remove link previews").click()
     expect(e.message("https://example.org").locator(".link-card")).to_have_count(0)
     expect(f.message("https://example.org").locator(".link-card")).to_have_count(0)
+
+
+def test_a_file_chosen_with_the_attach_button_reaches_the_other_side_and_a_refused_one_says_why(tabs):
+    gus, hal = user("gus"), user("hal")
+    actions.do_open_direct(gus, hal)
+    g, h = tabs().sign_in("gus"), tabs().sign_in("hal")
+    g.open_conversation("hal")
+    h.open_conversation("gus")
+
+    with g.page.expect_file_chooser() as chooser:
+        g.page.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files(
+        [{"name": "dot.png", "mimeType": "text/plain", "buffer": samples.png()}]  # the bytes decide, not the type
+    )
+    thumb = h.page.locator("#message-list .image-thumb img")
+    expect(thumb).to_have_attribute("alt", "dot.png")
+    expect(g.page.locator("#upload-list .upload")).to_have_count(0)
+
+    with g.page.expect_file_chooser() as chooser:
+        g.page.get_by_role("button", name="Attach files").click()
+    html = b"<!doctype html><script>1</script>"
+    chooser.value.set_files([{"name": "page.html", "mimeType": "text/plain", "buffer": html}])
+    expect(g.page.locator(".upload-error")).to_contain_text("page.html was not sent: Files of this type (text/html)")

@@ -2,6 +2,7 @@
 
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
+import { setupUploads } from "./uploads.js";
 import { openHistory, openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
@@ -559,6 +560,7 @@ async function boot() {
   });
   setupAuth();
   setupComposer();
+  setupUploads();
   setupDialogs();
   setupNotifications({
     open: (url) => {
