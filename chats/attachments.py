@@ -1,7 +1,7 @@
 """The port through which a send takes files along, without chats knowing who stores them.
 
 The files app sits above chats (it asks chats who may read a conversation), so chats cannot import
-it. Instead the MESSAGE_ATTACHMENTS setting names an object with three methods that chats calls
+it. Instead the MESSAGE_ATTACHMENTS setting names an object with four methods that chats calls
 inside its own transactions; an empty setting means messages carry no files. That object is found
 at run time, the same way the gateway's fan-out adapter is.
 """
@@ -27,6 +27,10 @@ class NoAttachments:
 
     def released(self, message) -> None:
         """`message` became a tombstone: its files may go once the tombstone retention is over."""
+
+    def posted(self, message) -> None:
+        """`message` was just written (same transaction): what it links to may be looked up after
+        the commit (link previews, chats.actions.do_set_previews)."""
 
 
 @cache

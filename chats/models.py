@@ -176,6 +176,7 @@ class StoredMessage(models.Model):
     mentions = models.JSONField(default=list)
     mention_all = models.BooleanField(default=False)
     attachments = models.JSONField(default=list, blank=True)
+    previews = models.JSONField(null=True, blank=True)  # None: not looked for yet (Message.previews)
     created_at = models.DateTimeField()
     edited_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)

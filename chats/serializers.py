@@ -36,6 +36,13 @@ class MessageSerializer(serializers.Serializer):
     reply_count = serializers.IntegerField(help_text="A thread root's live replies (0 for any other message).")
     last_reply_at = serializers.DateTimeField(allow_null=True, help_text="A thread root's newest live reply.")
 
+    previews = serializers.ListField(
+        child=serializers.DictField(),
+        allow_null=True,
+        help_text="Link previews of the message's first links: url, title, description, site_name, and "
+        "image (a path that answers with the stored thumbnail, or null). null while not looked for yet.",
+    )
+
     def get_pinned(self, message) -> bool:
         return message.pinned_at is not None
 
@@ -59,7 +66,7 @@ class EventSerializer(serializers.Serializer):
     seq = serializers.IntegerField()
     type = serializers.CharField(
         help_text="message.created, message.edited, message.deleted, reaction.added, reaction.removed, "
-        "message.pinned, member.joined, member.left, member.role_changed, conversation.updated, "
+        "message.pinned, message.previewed, member.joined, member.left, member.role_changed, conversation.updated, "
         "or hidden (a blocked sender's event, shown without content so that no seq is missing)"
     )
     # A thread reply's message.created and message.deleted carry data.thread: {root_id, reply_count,

@@ -2,11 +2,12 @@
 
 /readyz pings every configured backend with a short timeout. Only the critical ones decide
 readiness: without the database, Redis or the message store a web pod can't serve, so it leaves
-the load balancer. Kafka, Neo4j and Spark are degraded ones: the outbox rides out a Kafka outage
+the load balancer. Kafka, Neo4j, Spark and the S3 file store are degraded ones (a chat without
+file downloads for a while is still a chat): the outbox rides out a Kafka outage
 and the graph and analytics can wait, so taking every pod out of service for them would turn a
-partial outage into a full one. They are reported, and the status says "degraded". Apps add
-degraded-only checks of their own by name in READYZ_PROBES (the ML models: a model that failed to
-load only means sends are allowed unscored, so the pod stays in service).
+partial outage into a full one. They are reported, and the status says "degraded". Apps add checks
+of their own with register_probe: the object store (files), and the ML models (a model that failed
+to load only means sends are allowed unscored, so the pod stays in service).
 
 Anyone gets the status. The detail (backends, latencies, errors, the outbox) goes only to a caller
 that sends READYZ_TOKEN in X-Readyz-Token, or to signed-in staff.
@@ -154,9 +155,18 @@ def configured_probes():
         probes["kafka"] = (ping_kafka, False)
     if settings.SPARK_MASTER.startswith("spark://"):
         probes["spark"] = (ping_spark, False)
-    for name, path in settings.READYZ_PROBES.items():
-        probes[name] = (import_string(path), False)
+    probes.update(_app_probes)
     return probes
+
+
+_app_probes = {}
+
+
+def register_probe(name, probe, critical=False):
+    """Probe a backend that an app owns (the files app's object store): `probe()` raises when it
+    is down and must give up within PING_TIMEOUT. Apps call this from AppConfig.ready(), only
+    when that backend is configured (an embedded default is not pinged)."""
+    _app_probes[name] = (probe, critical)
 
 
 def _run(probe):

@@ -1,11 +1,15 @@
 """The files app's side of chats' attachment port (chats.attachments; MESSAGE_ATTACHMENTS names
-this class). chats calls it inside the send's transaction, so an upload is used by at most one
-message, and a send that rolls back leaves its uploads free."""
+this class): a message's files, and the lookup of its links' previews. chats calls it inside the
+send's transaction, so an upload is used by at most one message, and a send that rolls back leaves
+its uploads free."""
 
+from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from chatsite.api_errors import ApiError
+from files import links, tasks
 from files.models import Upload
 
 
@@ -51,6 +55,13 @@ class FileAttachments:
             sender_id=message.sender_id,
             attached_at=timezone.now(),
         )
+
+    def posted(self, message):
+        # Fetching pages takes seconds, never the sender's: a task after the commit. A worker lost
+        # in between loses only the previews, which nothing depends on.
+        if settings.LINK_PREVIEWS and links.find_links(message.text):
+            message_id, text = str(message.id), message.text
+            transaction.on_commit(lambda: tasks.find_link_previews.delay(message_id, text))
 
     def released(self, message):
         Upload.objects.filter(message_id=message.id, released_at__isnull=True).update(released_at=timezone.now())

@@ -75,3 +75,25 @@ class PurgeRun(models.Model):
 
     def __str__(self):
         return f"{self.get_reason_display()}: {self.files} files at {self.ran_at:%Y-%m-%d %H:%M}"
+
+
+class LinkPreview(models.Model):
+    """What a page said about itself when it was last fetched: the cache of link previews, by URL.
+    A page that gave nothing (or could not be fetched) is kept too, so it is not asked again
+    before LINK_PREVIEW_TTL_SECONDS pass."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    url_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the URL")
+    url = models.TextField()
+    found = models.BooleanField(default=False)
+    title = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    site_name = models.CharField(max_length=100, blank=True)
+    # The page's image, thumbnailed and stored under image_key: readers never load it from the page's site.
+    image_key = models.CharField(max_length=200, blank=True)
+    image_width = models.PositiveIntegerField(null=True, blank=True)
+    image_height = models.PositiveIntegerField(null=True, blank=True)
+    fetched_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.url[:100]

@@ -8,7 +8,7 @@ from accounts.selectors import blocked_ids
 from chats.selectors import is_member
 from chatsite.api_errors import ApiError
 from files import signing
-from files.models import Upload
+from files.models import LinkPreview, Upload
 from files.sniff import RASTER_IMAGES
 
 
@@ -49,6 +49,14 @@ def download_link(upload: Upload, variant: str = "original") -> str:
     # Shown in the page: raster images only. SVG and HTML can carry scripts; all else is a download.
     inline = content_type in RASTER_IMAGES
     token = signing.sign_download(upload.variant_key(variant), upload.name, content_type, inline)
+    return settings.MEDIA_ORIGIN.rstrip("/") + reverse("files:media", args=[token])
+
+
+def preview_image_link(preview_id) -> str:
+    preview = LinkPreview.objects.filter(pk=preview_id).exclude(image_key="").first()
+    if preview is None:
+        raise not_found()
+    token = signing.sign_download(preview.image_key, "preview.webp", "image/webp", True)
     return settings.MEDIA_ORIGIN.rstrip("/") + reverse("files:media", args=[token])
 
 

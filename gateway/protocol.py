@@ -55,7 +55,8 @@ Server frames
 - Conversation events, one per entry of the conversation's log, each
   ``{type, conversation_id, seq, actor_id, created_at, data, message}`` (the REST ``Event`` shape)
   with type ``message.created``, ``message.edited``, ``message.deleted``, ``message.pinned``,
-  ``reaction.added``, ``reaction.removed``, ``member.joined``, ``member.left``,
+  ``message.previewed`` (the message's link previews, found or removed), ``reaction.added``,
+  ``reaction.removed``, ``member.joined``, ``member.left``,
   ``member.role_changed``, ``conversation.updated``, or ``hidden`` (an event of someone you
   blocked: it keeps its seq, so there is no gap, and shows nothing). A thread reply is a message
   like any other, with ``message.thread_root`` set; its ``message.created`` and ``message.deleted``

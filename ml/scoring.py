@@ -130,8 +130,9 @@ def status() -> dict:
 
 
 def probe() -> None:
-    """/readyz's check (READYZ_PROBES): raises while an active model is degraded. It loads the
-    active models if this process has not yet, which warms a new pod before its first send."""
+    """/readyz's check (registered in MlConfig.ready): raises while an active model is degraded.
+    It loads the active models if this process has not yet, which warms a new pod before its first
+    send."""
     degraded = {kind: state["error"] for kind, state in status().items() if state["state"] == "degraded"}
     if degraded:
         raise ModelsDegraded("; ".join(f"{kind}: {error}" for kind, error in degraded.items()))

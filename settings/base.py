@@ -268,8 +268,6 @@ READYZ_TOKEN = env("READYZ_TOKEN", default="")
 # name -> dotted path of a function returning a JSON-able dict, shown to those callers. Settings
 # wire them, so that chatsite imports no app's internals.
 READYZ_DETAILS = {"outbox": "streaming.selectors.outbox_lag"}
-# name -> dotted path of a check that raises when its part is degraded; never critical.
-READYZ_PROBES = {"ml_models": "ml.scoring.probe"}
 
 # --- Logging: readable lines by default; JSON lines when LOG_FORMAT=json (stage, prod). ---
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
@@ -384,6 +382,12 @@ MEDIA_ORIGIN = env("MEDIA_ORIGIN", default="")
 UPLOAD_UNATTACHED_HOURS = env.int("UPLOAD_UNATTACHED_HOURS", default=24)  # then an unsent upload is purged
 # The object chats asks about a send's attachment_ids (chats.attachments); empty: no attachments.
 MESSAGE_ATTACHMENTS = env("MESSAGE_ATTACHMENTS", default="files.attachments.FileAttachments")
+# Link previews of the first links of a message, fetched by a Celery task through chatsite.outbound
+# (OUTBOUND_ALLOWED_NETWORKS applies); a page (and its image) is kept by URL for the TTL.
+LINK_PREVIEWS = env.bool("LINK_PREVIEWS", default=True)
+LINK_PREVIEW_TTL_SECONDS = env.int("LINK_PREVIEW_TTL_SECONDS", default=24 * 3600)
+LINK_PREVIEW_TIMEOUT_SECONDS = env.float("LINK_PREVIEW_TIMEOUT_SECONDS", default=5)
+LINK_PREVIEW_MAX_BYTES = env.int("LINK_PREVIEW_MAX_BYTES", default=1024 * 1024)  # of a page, or of its image
 
 # --- Social graph ---
 # The Neo4j mirror's dataset name: several deployments (or test runs) can share one Neo4j database.

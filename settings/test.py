@@ -25,3 +25,6 @@ NOTIFY_RETRY_BACKOFF = env.float("NOTIFY_RETRY_BACKOFF", default=0.05)  # noqa: 
 # One small Spark for the whole run: two cores, few shuffle partitions (the test data is tiny).
 SPARK_MASTER = env("SPARK_MASTER", default="local[2]")  # noqa: F405
 SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=2)  # noqa: F405
+# Messages in other apps' tests carry URLs that must not be fetched from the internet; the link
+# preview tests turn previews on, with their own page server on loopback allowed just for them.
+LINK_PREVIEWS = env.bool("LINK_PREVIEWS", default=False)  # noqa: F405

@@ -53,6 +53,9 @@ message.deleted (1) [conversation id]
     conversation_id, message_id, seq (the deletion's seq)
 message.pinned (1) [conversation id]
     conversation_id, message_id, seq, pinned (true: pinned, false: unpinned)
+message.previewed (1) [conversation id]
+    conversation_id, message_id, seq, previews (the message's link previews as they are now:
+    title, description, site_name, url, image; an empty list when its author removed them)
 reaction.added, reaction.removed (1) [conversation id]
     the message.created fields of the message as it is after the change, then seq (the
     reaction event's seq), user_id (who reacted), emoji
@@ -122,6 +125,7 @@ EVENT_TYPES = {
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
     "message.pinned": (1, "conversation_id, message_id, seq, pinned"),
+    "message.previewed": (1, "conversation_id, message_id, seq, previews"),
     "reaction.added": (1, "message fields, seq, user_id, emoji"),
     "reaction.removed": (1, "message fields, seq, user_id, emoji"),
     "member.joined": (1, "conversation_id, user_id, role, kind"),

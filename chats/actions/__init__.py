@@ -43,6 +43,7 @@ from chats.actions.messages import (
     do_send_message,
     tombstone,
 )
+from chats.actions.previews import check_remove_previews, do_remove_previews, do_set_previews
 from chats.actions.reactions import check_pin, check_react, do_react, do_set_pinned
 from chats.actions.rules import forbidden, invalid
 from chats.actions.threads import check_thread_root, do_follow_thread, do_mark_thread_read
@@ -61,6 +62,7 @@ __all__ = [
     "check_open_direct",
     "check_pin",
     "check_react",
+    "check_remove_previews",
     "check_send_message",
     "check_send_rate",
     "check_set_role",
@@ -82,8 +84,10 @@ __all__ = [
     "do_open_direct",
     "do_react",
     "do_reject_held",
+    "do_remove_previews",
     "do_send_message",
     "do_set_pinned",
+    "do_set_previews",
     "do_set_role",
     "do_update_conversation",
     "forbidden",

@@ -76,6 +76,7 @@ def post(
         posted.append(message)
         if attachment_ids:
             get_attachments().bind(attachment_ids, message)
+        get_attachments().posted(message)
         event = created_event(message)
         if thread_root is not None:
             event = replace(event, data={"thread": summary_payload(reply_posted(message, thread_root))})

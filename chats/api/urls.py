@@ -24,6 +24,7 @@ urlpatterns = [
     path(msg, views.MessageView.as_view()),
     path(f"{msg}/history", views.HistoryView.as_view()),
     path(f"{msg}/pin", views.PinView.as_view()),
+    path(f"{msg}/previews", views.PreviewsView.as_view()),
     path(f"{msg}/reactions/<str:emoji>", views.ReactionView.as_view()),
     path(thread, views.ThreadView.as_view()),
     path(f"{thread}/follow", views.ThreadFollowView.as_view()),

@@ -267,6 +267,16 @@ class PinView(APIView):
         return Response(MessageSerializer(actions.do_set_pinned(request.user, conversation_id, message_id, False)).data)
 
 
+class PreviewsView(APIView):
+    @extend_schema(
+        summary="Remove the link previews of your own message (idempotent)",
+        responses={200: MessageSerializer, **ERRORS},
+    )
+    def delete(self, request, conversation_id, message_id):
+        message = actions.do_remove_previews(request.user, conversation_id, message_id)
+        return Response(MessageSerializer(message).data)
+
+
 class PinsView(APIView):
     @extend_schema(summary="Pinned messages", responses={200: _list_of(MessageSerializer, "PinnedList"), **ERRORS})
     def get(self, request, conversation_id):

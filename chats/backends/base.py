@@ -62,6 +62,11 @@ class MessageStore(ABC):
         """Raises AlreadyDone if the message already is in that state."""
 
     @abstractmethod
+    def set_previews(self, message_id: UUID, previews: list[dict], actor_id: int | None, *, first: bool) -> Event:
+        """Replace the message's link previews and log message.previewed. Raises AlreadyDone on a
+        tombstone, when nothing would change, or, with `first`, once previews were ever decided."""
+
+    @abstractmethod
     def get(self, message_id: UUID) -> Message | None: ...
 
     @abstractmethod

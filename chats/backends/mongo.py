@@ -4,7 +4,8 @@ Collections
   messages  one document per message: {_id: message id, conversation, seq, span, sender, client_id,
             dedupe ("conversation:sender:client_id"), text, tokens (search words), parent, root (the
             thread root it replies in, or null), mentions,
-            mention_all, attachments (what the files app said of each file), created_at, edited_at,
+            mention_all, attachments (what the files app said of each file), previews (link previews,
+            null until looked for), created_at, edited_at,
             deleted_at, pinned_at, pinned_by,
             reactions: [{emoji, user_id}] in the order given, edits: [{text, replaced_at}] oldest first,
             v (the seq of its last change), tx (that change's token), prev and prev_edits (its state
@@ -310,6 +311,7 @@ class MongoMessageStore(MessageStore):
                 "mentions": [],
                 "mention_all": False,
                 "attachments": [],
+                "previews": [],
                 "deleted_at": now,
                 "pinned_at": None,
                 "pinned_by": None,
@@ -357,6 +359,15 @@ class MongoMessageStore(MessageStore):
             return {"pinned_at": now, "pinned_by": actor_id} if pinned else {"pinned_at": None, "pinned_by": None}
 
         return self._change(message_id, "message.pinned", actor_id, apply, {"pinned": pinned})[0]
+
+    def set_previews(self, message_id, previews, actor_id, *, first):
+        def apply(state, now):
+            current = state.get("previews")
+            if state["deleted_at"] or (first and current is not None) or current == previews:
+                raise AlreadyDone
+            return {"previews": list(previews)}
+
+        return self._change(message_id, "message.previewed", actor_id, apply)[0]
 
     def expired(self, conversation_id, older_than, limit):
         return self._read(reads.expired(conversation_id, older_than, limit))

@@ -189,6 +189,7 @@ def to_message(doc):
         reactions=reactions,
         attachments=list(doc.get("attachments", ())),
         thread_root_id=_uuid(doc.get("root")),
+        previews=doc.get("previews"),
     )
 
 

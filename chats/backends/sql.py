@@ -166,9 +166,18 @@ class SqlMessageStore(MessageStore):
         row = self._locked(message_id)
         row.text, row.mentions, row.mention_all, row.deleted_at = "", [], False, timezone.now()
         row.pinned_at = row.pinned_by_id = None
-        row.attachments = []
+        row.attachments = row.previews = []
         row.save(
-            update_fields=["text", "mentions", "mention_all", "attachments", "deleted_at", "pinned_at", "pinned_by_id"]
+            update_fields=[
+                "text",
+                "mentions",
+                "mention_all",
+                "attachments",
+                "previews",
+                "deleted_at",
+                "pinned_at",
+                "pinned_by_id",
+            ]
         )
         row.edits.all().delete()
         row.reactions.all().delete()
@@ -196,6 +205,14 @@ class SqlMessageStore(MessageStore):
         row.pinned_at, row.pinned_by_id = (timezone.now(), actor_id) if pinned else (None, None)
         row.save(update_fields=["pinned_at", "pinned_by_id"])
         return self._event_for(row, "message.pinned", actor_id, {"pinned": pinned})
+
+    def set_previews(self, message_id, previews, actor_id, *, first):
+        row = self._locked(message_id)
+        if (first and row.previews is not None) or row.previews == previews:
+            raise AlreadyDone
+        row.previews = list(previews)
+        row.save(update_fields=["previews"])
+        return self._event_for(row, "message.previewed", actor_id)
 
     def _event_for(self, row, type, actor_id, data=None):
         event = self._log(row.conversation_id, type, actor_id, row.id, data)
@@ -421,6 +438,7 @@ def _row(message):
         mentions=message.mentions,
         mention_all=message.mention_all,
         attachments=list(message.attachments),
+        previews=message.previews,
         created_at=message.created_at,
         edited_at=message.edited_at,
         deleted_at=message.deleted_at,
@@ -449,6 +467,7 @@ def _message(row, reactions):
         reactions={emoji: list(users) for emoji, users in reactions.items()},
         attachments=list(row.attachments),
         thread_root_id=row.thread_root_id,
+        previews=row.previews,
     )
 
 

@@ -32,6 +32,10 @@ class Message:
     # ThreadSummary row, written in the reply's own transaction whichever store holds the messages.
     reply_count: int = 0
     last_reply_at: datetime | None = None
+    # Link previews (title, description, site, image) the files app found for the message's links:
+    # None while none were looked for; a list once decided (empty: none found, or the author
+    # removed them), so a late lookup never brings back what the author took away.
+    previews: list[dict] | None = None
 
     @property
     def is_deleted(self):

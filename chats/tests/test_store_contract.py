@@ -474,3 +474,36 @@ def test_expired_lists_live_messages_sent_before_the_cutoff_oldest_first(store, 
     assert store.expired(conversation, later, 10) == [first.id, third.id]
     assert store.expired(conversation, later, 1) == [first.id]
     assert store.expired(conversation, first.created_at, 10) == []
+
+
+# --- link previews ---
+
+
+def test_previews_are_set_once_and_removed_with_their_own_events(store, conversation):
+    message = send(store, conversation, text="see https://example.com")
+    assert store.get(message.id).previews is None
+    cards = [{"url": "https://example.com", "title": "Example"}]
+    found = store.set_previews(message.id, cards, None, first=True)
+    assert (found.type, found.seq, found.actor_id, found.message.previews) == ("message.previewed", 2, None, cards)
+    with pytest.raises(AlreadyDone):
+        store.set_previews(message.id, [{"url": "https://example.com", "title": "Late"}], None, first=True)
+    removed = store.set_previews(message.id, [], 1, first=False)
+    assert (removed.seq, removed.message.previews) == (3, [])
+    with pytest.raises(AlreadyDone):
+        store.set_previews(message.id, [], 1, first=False)
+    with pytest.raises(AlreadyDone):  # a lookup that ends after the author's removal brings nothing back
+        store.set_previews(message.id, cards, None, first=True)
+    assert [(e.type, e.message.previews) for e in store.events_after(conversation, 1, 10)] == [
+        ("message.previewed", []),
+        ("message.previewed", []),
+    ]
+    assert store.get(message.id).previews == []
+
+
+def test_a_tombstone_drops_its_previews_and_takes_no_new_ones(store, conversation):
+    message = send(store, conversation, text="https://example.com")
+    store.set_previews(message.id, [{"url": "https://example.com"}], None, first=True)
+    store.delete(message.id, 1)
+    assert store.get(message.id).previews == []
+    with pytest.raises(AlreadyDone):
+        store.set_previews(message.id, [{"url": "https://example.com"}], None, first=False)

@@ -28,10 +28,10 @@ def test_readyz_reports_each_backend_with_latency_to_an_internal_caller(client):
 @pytest.mark.django_db
 @override_settings(READYZ_TOKEN=TOKEN)
 def test_readyz_pings_every_configured_service(client):
-    for name in ("redis", "kafka", "neo4j", "ferretdb"):
+    for name in ("redis", "kafka", "neo4j", "ferretdb", "s3"):
         require_service(name)
     body = client.get("/readyz", **DETAIL).json()
-    assert set(body["backends"]) == {"database", "redis", "kafka", "neo4j", "mongo", "ml_models"}
+    assert set(body["backends"]) == {"database", "redis", "kafka", "neo4j", "mongo", "ml_models", "storage"}
     assert {b["status"] for b in body["backends"].values()} == {"up"}
 
 
@@ -181,3 +181,31 @@ def test_health_imports_no_other_app():
     modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     apps = {"accounts", "chats", "graph", "streaming", "moderation", "analytics", "ml", "notifications", "web"}
     assert not {m.split(".")[0] for m in modules if m} & apps
+
+
+@pytest.mark.services
+@pytest.mark.django_db
+@override_settings(READYZ_TOKEN=TOKEN)
+def test_an_unreachable_s3_store_is_degraded_not_unavailable(client, settings):
+    require_service("s3")
+    from files.backends import get_storage
+
+    port = _free_port()
+    settings.STORAGE_URL = f"s3://key:secret@127.0.0.1:{port}/nowhere?tls=false"
+    get_storage.cache_clear()
+    try:
+        response = client.get("/readyz", **DETAIL)
+    finally:
+        get_storage.cache_clear()
+    body = response.json()
+    assert response.status_code == 200
+    assert body["status"] == "degraded"
+    assert body["backends"]["storage"]["status"] == "down" and body["backends"]["storage"]["critical"] is False
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

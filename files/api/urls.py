@@ -13,4 +13,5 @@ urlpatterns = [
     path("files/<uuid:upload_id>", views.DownloadView.as_view(), name="download"),
     path("files/<uuid:upload_id>/link", views.LinkView.as_view(), name="link"),
     path("media/<str:token>", views.MediaView.as_view(), name="media"),
+    path("previews/<uuid:preview_id>/image", views.PreviewImageView.as_view(), name="preview-image"),
 ]

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from chatsite.api_errors import error_body, error_responses
 from chatsite.strict import parse
-from files import actions, selectors, signing
+from files import actions, ranges, selectors, signing
 from files.api import serializers as api
 from files.backends import get_storage
 
@@ -107,6 +107,18 @@ class LinkView(APIView):
         return Response({"url": url, "expires_in": settings.DOWNLOAD_URL_SECONDS})
 
 
+class PreviewImageView(APIView):
+    @extend_schema(
+        summary="Redirect to a short-lived link of a link preview's stored image (signed-in users)",
+        responses={302: None, **ERRORS},
+    )
+    def get(self, request, preview_id):
+        # The image came from a public page, and its id is known only to those who saw the message.
+        response = HttpResponseRedirect(selectors.preview_image_link(preview_id))
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
 def _error(code, message, status_code):
     return JsonResponse(error_body(code, message), status=status_code)
 
@@ -120,11 +132,28 @@ class MediaView(View):
             found = signing.read_download(token)
         except signing.BadToken:
             return _error("link_expired", "This link has expired or is not valid; ask for a new one.", 404)
+        storage = get_storage()
+        size = storage.size(found["k"])
+        if size is None:
+            return _error("not_found", "File not found.", 404)
+        wanted = ranges.requested(request.headers.get("Range", ""), size)
+        if wanted is ranges.UNSATISFIABLE:
+            response = _error("range_not_satisfiable", f"The file has {size} bytes.", 416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
         try:
-            blob = get_storage().open(found["k"])
+            blob = storage.open_range(found["k"], *wanted) if wanted else storage.open(found["k"])
         except FileNotFoundError:
             return _error("not_found", "File not found.", 404)
         response = FileResponse(blob, content_type=found["t"], as_attachment=not found["i"], filename=found["n"])
+        if wanted:
+            # A video or a resumed download asked for a part: only that part, and where it sits.
+            response.status_code = 206
+            response["Content-Range"] = f"bytes {wanted[0]}-{wanted[1]}/{size}"
+            response["Content-Length"] = str(wanted[1] - wanted[0] + 1)
+        else:
+            response["Content-Length"] = str(size)
+        response["Accept-Ranges"] = "bytes"
         response["X-Content-Type-Options"] = "nosniff"
         # Whatever the bytes are, nothing in them may run or load anything with this site's rights.
         response["Content-Security-Policy"] = "default-src 'none'; img-src 'self' data:; sandbox"

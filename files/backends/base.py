@@ -18,6 +18,22 @@ class PresignedUpload:
     expires_in: int = 0
 
 
+class _Window:
+    """At most `left` bytes of an open file object, then its end (a Range request's part)."""
+
+    def __init__(self, blob, left):
+        self.blob, self.left = blob, left
+
+    def read(self, n=-1):
+        n = self.left if n is None or n < 0 else min(n, self.left)
+        chunk = self.blob.read(n) if n else b""
+        self.left -= len(chunk)
+        return chunk
+
+    def close(self):
+        self.blob.close()
+
+
 class ObjectStorage(ABC):
     @abstractmethod
     def put(self, key: str, data: BinaryIO, content_type: str) -> None:
@@ -26,6 +42,13 @@ class ObjectStorage(ABC):
     @abstractmethod
     def open(self, key: str) -> BinaryIO:
         """A readable binary file object; raises FileNotFoundError for a missing key."""
+
+    def open_range(self, key: str, start: int, end: int) -> BinaryIO:
+        """A readable file object of bytes start..end (inclusive) only; FileNotFoundError for a
+        missing key. The default seeks in what `open` gives; a remote store asks for the range."""
+        blob = self.open(key)
+        blob.seek(start)
+        return _Window(blob, end - start + 1)
 
     def read(self, key: str, limit: int | None = None) -> bytes:
         """The first `limit` bytes (all of them when None)."""
@@ -39,6 +62,10 @@ class ObjectStorage(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove `key`; a missing key is not an error (purges repeat)."""
+
+    @abstractmethod
+    def ping(self, timeout: float) -> None:
+        """Raise unless the store answers within `timeout` (the readiness probe)."""
 
     @abstractmethod
     def presign_put(self, key: str, size: int, content_type: str, expires_in: int) -> PresignedUpload:

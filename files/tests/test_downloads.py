@@ -8,6 +8,7 @@ from chats import actions as chat_actions
 from graph import actions as graph_actions
 from testkit import files as samples
 from testkit.api import assert_error
+from testkit.fixtures import FILE_STORES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("file_storage")]
 
@@ -117,3 +118,32 @@ def test_a_bad_variant_is_a_clear_error(client_for, alice, bob, group):
     attachment, _ = share(client_for, alice, group, b"x", "x.txt")
     assert_error(client_for(bob).get(f"{attachment['url']}?variant=small"), 400, "invalid")
     assert_error(client_for(bob).get(f"{attachment['url']}?variant=huge"), 400)
+
+
+@pytest.mark.parametrize("file_storage", FILE_STORES, indirect=True)
+def test_a_download_serves_a_byte_range(client_for, alice, bob, group, file_storage):
+    data = bytes(range(256)) * 40  # 10,240 bytes of a file that is not text
+    attachment, _ = share(client_for, alice, group, samples.pdf() + data, "long.pdf")
+    link = client_for(bob).get(attachment["url"])["Location"]
+    whole = Client().get(link)
+    assert whole["Accept-Ranges"] == "bytes"
+    body = b"".join(whole.streaming_content)
+    size = len(body)
+
+    part = Client().get(link, HTTP_RANGE="bytes=100-199")
+    assert part.status_code == 206
+    assert (part["Content-Range"], part["Content-Length"]) == (f"bytes 100-199/{size}", "100")
+    assert b"".join(part.streaming_content) == body[100:200]
+    assert part["X-Content-Type-Options"] == "nosniff"
+
+    tail = Client().get(link, HTTP_RANGE="bytes=-10")
+    assert b"".join(tail.streaming_content) == body[-10:]
+    assert tail["Content-Range"] == f"bytes {size - 10}-{size - 1}/{size}"
+    rest = Client().get(link, HTTP_RANGE=f"bytes={size - 5}-")
+    assert b"".join(rest.streaming_content) == body[-5:]
+
+    past = Client().get(link, HTTP_RANGE=f"bytes={size}-")
+    assert past.status_code == 416 and past["Content-Range"] == f"bytes */{size}"
+    assert past.json()["error"]["code"] == "range_not_satisfiable"
+    ignored = Client().get(link, HTTP_RANGE="bytes=9-3")  # malformed: the whole file, as the RFC says
+    assert ignored.status_code == 200 and b"".join(ignored.streaming_content) == body

@@ -32,6 +32,15 @@ def test_reading_a_head_reads_only_that_much(file_storage):
     assert file_storage.read("uploads/c/original", 4) == b"0123"
 
 
+def test_a_range_reads_only_its_bytes(file_storage):
+    file_storage.put("uploads/r/original", io.BytesIO(b"0123456789"), "application/octet-stream")
+    part = file_storage.open_range("uploads/r/original", 3, 6)
+    assert part.read() == b"3456"
+    part.close()
+    with pytest.raises(FileNotFoundError):
+        file_storage.open_range("uploads/missing/original", 0, 1)
+
+
 def test_a_missing_key_has_no_size_and_cannot_be_opened(file_storage):
     assert file_storage.size("uploads/missing/original") is None
     with pytest.raises(FileNotFoundError):

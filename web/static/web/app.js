@@ -2,6 +2,7 @@
 
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
+import { setupUploads } from "./uploads.js";
 import { openHistory, openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
@@ -408,6 +409,7 @@ function applyEvent(event) {
     case "message.edited":
     case "message.deleted":
     case "message.pinned":
+    case "message.previewed":
     case "reaction.added":
     case "reaction.removed":
       if (message) {
@@ -633,6 +635,7 @@ async function boot() {
   setupAuth();
   setupComposer();
   setupThreads();
+  setupUploads();
   setupDialogs();
   setupDataExport();
   setupSecurity();

@@ -2,6 +2,7 @@
 // downward after a jump to an old message), with day separators, replies, reactions and actions.
 
 import { api, get, query } from "./api.js";
+import { messageExtras } from "./attachments.js";
 import { $, h } from "./dom.js";
 import { openPicker } from "./emoji.js";
 import { permalink, renderText, snippet } from "./render.js";
@@ -658,6 +659,10 @@ function messageItem(m, grouped = false) {
     );
   }
   if (m.deleted) return li;
+  const removePreviews = () =>
+    api("DELETE", `conversations/${m.conversation_id}/messages/${m.id}/previews`).then((message) => applyMessage(message, false));
+  const extras = messageExtras(m, mine ? removePreviews : null);
+  if (extras) li.append(extras);
 
   const reactions = Object.entries(m.reactions || {}).filter(([, users]) => users.length);
   if (reactions.length) {
