@@ -367,6 +367,8 @@ MESSAGE_ATTACHMENTS = env("MESSAGE_ATTACHMENTS", default="files.attachments.File
 # --- Social graph ---
 # The Neo4j mirror's dataset name: several deployments (or test runs) can share one Neo4j database.
 GRAPH_NEO4J_SPACE = env("GRAPH_NEO4J_SPACE", default="main")
+# People you may know: how many candidates the nightly batch stores per user (graph.batch).
+GRAPH_SUGGESTIONS_STORED = env.int("GRAPH_SUGGESTIONS_STORED", default=50)
 
 # --- WebSocket gateway ---
 # See gateway/protocol.py for what each limit means to a client.
