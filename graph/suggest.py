@@ -28,12 +28,9 @@ FRESH_FRIENDS = 20
 
 
 def ranked(user_id: int, limit: int) -> list[Suggestion]:
-    since = SuggestionRun.objects.filter(user_id=user_id).values_list("computed_at", flat=True).first()
-    if since is None:
+    batched, scores = _merged(user_id)
+    if not batched:
         return _live(user_id, limit)
-    scores = _stored(user_id)
-    for candidate, delta in _fresh(user_id, since).items():
-        scores[candidate] = scores.get(candidate, 0.0) + delta
     page = sorted(scores, key=lambda c: (-round(scores[c], SCORE_DECIMALS), c))[:limit]
     mutual, shared = _counts(user_id, page)
     return [Suggestion(c, mutual.get(c, 0), shared.get(c, 0)) for c in page]
@@ -49,6 +46,7 @@ def _live(user_id, limit):
 def _tables():
     return {
         "stored": StoredSuggestion._meta.db_table,
+        "run": SuggestionRun._meta.db_table,
         "dismissal": SuggestionDismissal._meta.db_table,
         "friendship": Friendship._meta.db_table,
         "membership": membership_table(),
@@ -57,47 +55,53 @@ def _tables():
 
 
 def _unwanted(t):
-    """Who may not be suggested to %(me)s now: the walk's `known`, the dismissed, the inactive."""
+    """Who may not be suggested to %(me)s now: the walk's `known` and the dismissed."""
     return f"""{known_sql()}
             UNION SELECT dismissed_id FROM {t["dismissal"]} WHERE user_id = %(me)s"""  # noqa: S608  # nosec B608 - table names only
 
 
-def _stored(user_id):
+def _merged(user_id):
+    """(whether the batch has seen the user, {candidate: score}) in one statement: the stored
+    rows still allowed, plus the friends of friendships made since the batch, each with the walk's
+    two-step share through that friend (Adamic-Adar, resource allocation and the first mutual
+    friend's ln 2), added to their stored score if they have one."""
     t = _tables()
     sql = f"""
-        SELECT s.candidate_id, s.score FROM {t["stored"]} s JOIN {t["user"]} u ON u.id = s.candidate_id
-         WHERE s.user_id = %(me)s AND u.is_active = %(active)s
-           AND s.candidate_id NOT IN ({_unwanted(t)})
-    """  # noqa: S608  # nosec B608 - table names only
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"me": user_id, "active": True})
-        return dict(cursor.fetchall())
-
-
-def _fresh(user_id, since):
-    """{candidate: score to add} through the friends made after the batch."""
-    t = _tables()
-    w = get_backend().weights
-    sql = f"""
-        WITH new AS (
+        WITH run AS (
+            SELECT computed_at FROM {t["run"]} WHERE user_id = %(me)s
+        ), unwanted AS ({_unwanted(t)}
+        ), new AS (
             SELECT friend_id AS z FROM {t["friendship"]}
-             WHERE user_id = %(me)s AND created_at > %(since)s ORDER BY created_at DESC LIMIT {FRESH_FRIENDS}
+             WHERE user_id = %(me)s AND created_at > (SELECT computed_at FROM run)
+             ORDER BY created_at DESC LIMIT {FRESH_FRIENDS}
         ), zdeg AS (
-            SELECT f.user_id AS z, COUNT(*) AS d FROM {t["friendship"]} f
+            SELECT f.user_id AS z, CAST(COUNT(*) AS DOUBLE PRECISION) AS d FROM {t["friendship"]} f
              WHERE f.user_id IN (SELECT z FROM new) GROUP BY f.user_id
         )
-        SELECT f.friend_id, zd.d, (SELECT COUNT(*) FROM {t["friendship"]} WHERE user_id = %(me)s)
-          FROM zdeg zd JOIN {t["friendship"]} f ON f.user_id = zd.z JOIN {t["user"]} u ON u.id = f.friend_id
-         WHERE f.friend_id <> %(me)s AND u.is_active = %(active)s AND f.friend_id NOT IN ({_unwanted(t)})
+        SELECT 'r', NULL, NULL FROM run
+        UNION ALL
+        SELECT 's', s.candidate_id, s.score FROM {t["stored"]} s JOIN {t["user"]} u ON u.id = s.candidate_id
+         WHERE s.user_id = %(me)s AND u.is_active = %(active)s AND s.candidate_id NOT IN (SELECT id FROM unwanted)
+        UNION ALL
+        SELECT 'f', f.friend_id, zd.d FROM zdeg zd JOIN {t["friendship"]} f ON f.user_id = zd.z
+          JOIN {t["user"]} u ON u.id = f.friend_id
+         WHERE f.friend_id <> %(me)s AND u.is_active = %(active)s AND f.friend_id NOT IN (SELECT id FROM unwanted)
+        UNION ALL
+        SELECT 'd', NULL, CAST(COUNT(*) AS DOUBLE PRECISION) FROM {t["friendship"]}
+         WHERE user_id = %(me)s AND EXISTS (SELECT 1 FROM new)
     """  # noqa: S608  # nosec B608 - table names and a constant only
-    added = {}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"me": user_id, "since": since, "active": True})
-        for candidate, d, du in cursor.fetchall():
+        cursor.execute(sql, {"me": user_id, "active": True})
+        rows = cursor.fetchall()
+    batched = any(kind == "r" for kind, _, _ in rows)
+    scores = {candidate: value for kind, candidate, value in rows if kind == "s"}
+    du = next((value for kind, _, value in rows if kind == "d"), 0.0)
+    w = get_backend().weights
+    for kind, candidate, d in rows:
+        if kind == "f":
             share = w.adamic_adar * (1 / math.log(d) if d > 1 else 0.0) + w.resource_allocation * du / d
-            # ln(1 + mutual) grows by ln 2 for a first mutual friend: the most one more can add.
-            added[candidate] = added.get(candidate, 0.0) + share + w.log_mutual * math.log(2)
-    return added
+            scores[candidate] = scores.get(candidate, 0.0) + share + w.log_mutual * math.log(2)
+    return batched, scores
 
 
 def _counts(user_id, page):

@@ -18,5 +18,6 @@ from graph.backends import GraphUnavailable
     time_limit=3 * 3600 + 300,
 )
 def suggest_batch():
-    """Recompute every active user's stored suggestions."""
+    """Recompute every active user's stored suggestions, with the learned ranker if one was
+    trained (`manage.py graph_train_ranker`, opt-in: it does not beat the linear walk yet)."""
     return batch.run()
