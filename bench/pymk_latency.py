@@ -130,6 +130,7 @@ def write_targets(results):
         for label, goal in (
             ("selector (stored + fresh merge)", GOAL_MS),
             ("live walk (the previous request path)", None),
+            ("floor: one primary-key SELECT", None),
         ):
             p99 = r[label]["p99_ms"]
             entries.append(
