@@ -16,7 +16,7 @@ from accounts.models import Block
 from accounts.selectors import either_blocked
 from chatsite.api_errors import ApiError
 from gateway import fanout
-from graph.models import Follow, FriendRequest, Friendship
+from graph.models import Follow, FriendRequest, Friendship, SuggestionDismissal
 from streaming.events import emit
 
 User = get_user_model()
@@ -211,6 +211,22 @@ def do_unfriend(user, friend) -> bool:
 def _delete_friendship(a, b):
     deleted, _ = Friendship.objects.filter(Q(user=a, friend=b) | Q(user=b, friend=a)).delete()
     return bool(deleted)
+
+
+# --- suggestions ---
+
+
+def check_dismiss_suggestion(user, target) -> None:
+    if user.pk == target.pk:
+        raise ApiError("cannot_dismiss_self", "You are never suggested to yourself.", status.HTTP_400_BAD_REQUEST)
+
+
+def do_dismiss_suggestion(user, target) -> tuple[SuggestionDismissal, bool]:
+    """`target` is never suggested to `user` again; dismissing twice is a no-op. Returns
+    (dismissal, created). Private to the user: no event, nobody is told."""
+    with transaction.atomic():
+        check_dismiss_suggestion(user, target)
+        return SuggestionDismissal.objects.get_or_create(user=user, dismissed=target)
 
 
 # --- shared ---

@@ -64,3 +64,52 @@ class Friendship(models.Model):
 
     def __str__(self):
         return f"{self.user_id} is a friend of {self.friend_id}"
+
+
+class SuggestionDismissal(models.Model):
+    """`user` said no to `dismissed` as a suggestion: they are never suggested to `user` again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    dismissed = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            # Leads with user: serves "who did I dismiss" on every read of suggestions.
+            models.UniqueConstraint(fields=["user", "dismissed"], name="graph_dismissal_unique_pair"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} dismissed {self.dismissed_id}"
+
+
+class SuggestionRun(models.Model):
+    """When the batch last computed the user's stored suggestions. Its absence means never: the
+    request path then ranks live; its time tells which friendships are newer than the batch."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    computed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"suggestions of {self.user_id} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class StoredSuggestion(models.Model):
+    """One of the batch's best candidates for a user, with the score and counts it had then.
+
+    The request path re-checks every row against the truth (friends, requests, follows, blocks,
+    dismissals, inactive users) and recounts mutual friends and shared conversations for what it
+    shows, so a stale row can be dropped but never shown with a stale reason.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    candidate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    mutual_friends = models.PositiveIntegerField()
+    shared_conversations = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "candidate"], name="graph_stored_unique_pair")]
+
+    def __str__(self):
+        return f"{self.candidate_id} for {self.user_id} ({self.score:.3f})"

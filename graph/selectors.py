@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from accounts.models import Block, User
+from graph import suggest
 from graph.backends import Relation, Suggestion, get_backend, sql_graph
 from graph.backends.base import MAX_HOPS
 from graph.models import Follow, FriendRequest, Friendship
@@ -67,8 +68,10 @@ class SuggestedUser:
 
 
 def suggestions(user_id: int, *, limit: int = 10) -> list[SuggestedUser]:
-    """People the user may know, best first, with their profiles: one graph query, one SQL query."""
-    ranked = get_backend().suggestions(user_id, limit)
+    """People the user may know, best first, with their profiles: the batch's stored candidates
+    merged with what changed since (graph.suggest), or the live walk for a user the batch hasn't
+    seen. Never anyone the user dismissed, blocked or is blocked by."""
+    ranked = suggest.ranked(user_id, limit)
     users = User.objects.filter(is_active=True).in_bulk([s.user_id for s in ranked])
     return [SuggestedUser(users[s.user_id], s) for s in ranked if s.user_id in users]
 

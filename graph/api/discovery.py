@@ -8,10 +8,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.selectors import is_blocked, user_or_404
+from accounts.selectors import is_blocked, user_or_404, visible_profile
 from chatsite.api_errors import ApiError
 from chatsite.strict import parse
-from graph import selectors
+from graph import actions, selectors
 from graph.api.common import BAD_QUERY, SIGNED_IN, error
 from graph.api.serializers import PathSerializer, SuggestionListSerializer, SuggestionSerializer, SuggestionsQuery
 from graph.backends import GraphUnavailable
@@ -44,6 +44,26 @@ class SuggestionsView(APIView):
         with _graph_errors():
             results = selectors.suggestions(request.user.pk, limit=query["limit"])
         return Response({"results": SuggestionSerializer(results, many=True).data})
+
+
+class DismissSuggestionView(APIView):
+    @extend_schema(
+        operation_id="graph_suggestion_dismiss",
+        request=None,
+        responses={
+            204: None,
+            400: error("That is you (`cannot_dismiss_self`)."),
+            **SIGNED_IN,
+            404: error("No such user (`not_found`)."),
+        },
+        summary="Never suggest this user to me again (204, also when already dismissed)",
+    )
+    def post(self, request, user_id):
+        # As for profiles: an inactive user, or one who blocked you, is not there to dismiss.
+        target = visible_profile(request.user.pk, user_id)
+        actions.check_dismiss_suggestion(request.user, target)
+        actions.do_dismiss_suggestion(request.user, target)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PathView(APIView):

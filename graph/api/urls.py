@@ -30,5 +30,10 @@ urlpatterns = [
         "graph/friend-requests/outgoing/<id:user_id>", connections.OutgoingRequestView.as_view(), name="graph-request"
     ),
     path("graph/suggestions", discovery.SuggestionsView.as_view(), name="graph-suggestions"),
+    path(
+        "graph/suggestions/<id:user_id>/dismiss",
+        discovery.DismissSuggestionView.as_view(),
+        name="graph-suggestion-dismiss",
+    ),
     path("graph/path/<id:user_id>", discovery.PathView.as_view(), name="graph-path"),
 ]

@@ -106,11 +106,16 @@ class GraphBackend(ABC):
     mirrors = False  # True: graph.mirror must copy every change of the truth into it
     weights = RankerWeights()
 
-    @abstractmethod
     def suggestions(self, user_id: int, limit: int) -> list[Suggestion]:
-        """People within three friendships, best first by the RankerWeights model (see there),
-        then by user id. One query, whose work is bounded by the user's friends, their friends,
-        and the friends of at most `weights.via` of those.
+        """People within three friendships, best first (see `ranked`)."""
+        return [suggestion for suggestion, _ in self.ranked(user_id, limit)]
+
+    @abstractmethod
+    def ranked(self, user_id: int, limit: int) -> list[tuple[Suggestion, float]]:
+        """People within three friendships with their scores, best first by the RankerWeights
+        model (see there), then by user id. One query, whose work is bounded by the user's
+        friends, their friends, and the friends of at most `weights.via` of those. This is the
+        live walk: the nightly batch (graph.batch) stores its answers, which the request path reads.
 
         Leaves out the user, inactive users, friends, anyone with a pending request either way,
         anyone the user follows, and anyone either of the two blocks.

@@ -60,7 +60,7 @@ LIMIT {int(w.pool)} + $limit
 WITH c, cn, score,
      [(me)-[:MEMBER_OF]->(m)<-[:MEMBER_OF]-(c) | 1.0 / (COUNT {{ (m)<-[:MEMBER_OF]-() }} - 1)] AS shared
 WITH c, cn, size(shared) AS shared, score + {float(w.conversations)!r} * reduce(s = 0.0, x IN shared | s + x) AS score
-RETURN c.user_id AS user_id, cn AS mutual, shared
+RETURN c.user_id AS user_id, cn AS mutual, shared, score
 ORDER BY round(score, {places}) DESC, user_id
 LIMIT $limit
 """
@@ -152,9 +152,9 @@ class Neo4jGraph(GraphBackend):
 
     # --- reads ---
 
-    def suggestions(self, user_id, limit):
+    def ranked(self, user_id, limit):
         rows = cypher(suggestions_query(self.weights), {"key": self.user_key(user_id), "limit": limit})
-        return [Suggestion(candidate, mutual, shared) for candidate, mutual, shared in rows]
+        return [(Suggestion(c, mutual, shared), score) for c, mutual, shared, score in rows]
 
     def path(self, from_id, to_id, max_hops=MAX_HOPS):
         rows = cypher(

@@ -16,12 +16,27 @@ from graph.backends.base import (
 from graph.models import Follow, FriendRequest, Friendship
 
 
-def _suggestions_sql(weights=DEFAULT_WEIGHTS):
+def known_sql():
+    """The users %(me)s is never suggested by the walk: friends, follows, requests either way, blocks
+    either way. A SELECT of one column, for a NOT IN."""
     t = {
         "friendship": Friendship._meta.db_table,
         "follow": Follow._meta.db_table,
         "request": FriendRequest._meta.db_table,
         "block": Block._meta.db_table,
+    }
+    return f"""
+            SELECT friend_id AS id FROM {t["friendship"]} WHERE user_id = %(me)s
+            UNION SELECT followee_id FROM {t["follow"]} WHERE follower_id = %(me)s
+            UNION SELECT to_user_id FROM {t["request"]} WHERE from_user_id = %(me)s
+            UNION SELECT from_user_id FROM {t["request"]} WHERE to_user_id = %(me)s
+            UNION SELECT blocked_id FROM {t["block"]} WHERE blocker_id = %(me)s
+            UNION SELECT blocker_id FROM {t["block"]} WHERE blocked_id = %(me)s"""  # noqa: S608  # nosec B608 - table names only
+
+
+def _suggestions_sql(weights=DEFAULT_WEIGHTS):
+    t = {
+        "friendship": Friendship._meta.db_table,
         "membership": membership_table(),
         "user": User._meta.db_table,
     }
@@ -36,13 +51,7 @@ def _suggestions_sql(weights=DEFAULT_WEIGHTS):
     return f"""
         WITH mine AS (
             SELECT friend_id AS z FROM {t["friendship"]} WHERE user_id = %(me)s
-        ), known AS (
-            SELECT z AS id FROM mine
-            UNION SELECT followee_id FROM {t["follow"]} WHERE follower_id = %(me)s
-            UNION SELECT to_user_id FROM {t["request"]} WHERE from_user_id = %(me)s
-            UNION SELECT from_user_id FROM {t["request"]} WHERE to_user_id = %(me)s
-            UNION SELECT blocked_id FROM {t["block"]} WHERE blocker_id = %(me)s
-            UNION SELECT blocker_id FROM {t["block"]} WHERE blocked_id = %(me)s
+        ), known AS ({known_sql()}
         ), zdeg AS (
             SELECT f.user_id AS z, CAST(COUNT(*) AS DOUBLE PRECISION) AS d
               FROM {t["friendship"]} f WHERE f.user_id IN (SELECT z FROM mine) GROUP BY f.user_id
@@ -92,9 +101,12 @@ def _suggestions_sql(weights=DEFAULT_WEIGHTS):
             SELECT s.c, COUNT(*) AS shared, SUM(1 / (z.n - 1)) AS weight
               FROM shared s JOIN sizes z ON z.conv = s.conv GROUP BY s.c
         )
-        SELECT s.c, s.cn, COALESCE(v.shared, 0) FROM scored s LEFT JOIN conv v ON v.c = s.c
-         ORDER BY ROUND(CAST(s.score + {float(w.conversations)!r} * COALESCE(v.weight, 0) AS NUMERIC), {places}) DESC,
-                  s.c
+        SELECT c, cn, shared, score FROM (
+            SELECT s.c, s.cn, COALESCE(v.shared, 0) AS shared,
+                   s.score + {float(w.conversations)!r} * COALESCE(v.weight, 0) AS score
+              FROM scored s LEFT JOIN conv v ON v.c = s.c
+        ) final
+         ORDER BY ROUND(CAST(score AS NUMERIC), {places}) DESC, c
          LIMIT %(limit)s
     """  # noqa: S608  # nosec B608 - only the models' table names and the model's numbers are interpolated
 
@@ -106,10 +118,10 @@ class SqlGraph(GraphBackend):
         if weights is not None:
             self.weights = weights
 
-    def suggestions(self, user_id, limit):
+    def ranked(self, user_id, limit):
         with connection.cursor() as cursor:
             cursor.execute(_suggestions_sql(self.weights), {"me": user_id, "active": True, "limit": limit})
-            return [Suggestion(candidate, mutual, shared) for candidate, mutual, shared in cursor.fetchall()]
+            return [(Suggestion(c, mutual, shared), score) for c, mutual, shared, score in cursor.fetchall()]
 
     def path(self, from_id, to_id, max_hops=MAX_HOPS):
         """Breadth first from both ends, always growing the smaller frontier: one query per step,

@@ -271,3 +271,28 @@ def test_follows_requests_and_friendships_are_listed_read_only_in_the_admin(me, 
         page = admin.get(f"/admin/graph/{model}/")
         assert page.status_code == 200 and b"me" in page.content, model
         assert admin.get(f"/admin/graph/{model}/add/").status_code == 403
+
+
+# --- dismissing a suggestion ---
+
+
+def test_a_dismissed_suggestion_is_gone_from_the_list(backend, deliver, client, me, ann, make_user):
+    ben, cat = make_user("ben"), make_user("cat")
+    befriend(me, ann)
+    befriend(ben, ann)
+    befriend(cat, ann)
+    deliver()
+    assert client.post(f"{API}/suggestions/{ben.id}/dismiss").status_code == 204
+    assert client.post(f"{API}/suggestions/{ben.id}/dismiss").status_code == 204  # again: still 204
+    assert [s["user"]["id"] for s in client.get(f"{API}/suggestions").json()["results"]] == [cat.id]
+
+
+def test_dismissing_myself_an_unknown_or_a_blocking_user_is_refused(client, me, ann):
+    assert error_code(client.post(f"{API}/suggestions/{me.id}/dismiss"), 400) == "cannot_dismiss_self"
+    assert error_code(client.post(f"{API}/suggestions/987654321/dismiss"), 404) == "not_found"
+    actions.do_block(ann, me)
+    assert error_code(client.post(f"{API}/suggestions/{ann.id}/dismiss"), 404) == "not_found"
+
+
+def test_dismissing_needs_a_signed_in_user(client_for, ann):
+    assert client_for(None).post(f"{API}/suggestions/{ann.id}/dismiss").status_code == 401

@@ -19,6 +19,7 @@ PATHS = {
     f"{GRAPH}/friend-requests/outgoing": {"get"},
     f"{GRAPH}/friend-requests/outgoing/{{user_id}}": {"put", "delete"},
     f"{GRAPH}/suggestions": {"get"},
+    f"{GRAPH}/suggestions/{{user_id}}/dismiss": {"post"},
     f"{GRAPH}/path/{{user_id}}": {"get"},
 }
 

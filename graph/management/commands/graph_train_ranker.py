@@ -1,0 +1,17 @@
+"""Train the learned people-you-may-know ranker on the graph's history (graph.ranker)."""
+
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from graph import batch
+
+
+class Command(BaseCommand):
+    help = "Train the suggestions ranker (newest friendships held out as positives) and store it with skops."
+
+    def handle(self, *args, **options):
+        meta = batch.train()
+        if meta is None:
+            raise CommandError("Too little history to learn from: the linear walk stays in use.")
+        self.stdout.write(self.style.SUCCESS(f"Trained the suggestions ranker: {json.dumps(meta)}"))

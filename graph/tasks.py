@@ -1,0 +1,23 @@
+"""Celery tasks of the graph; beat runs the batch on the schedule seeded by migration 0005
+(editable in the admin under Periodic tasks). Idempotent: a lost run is simply run again."""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from graph import batch
+from graph.backends import GraphUnavailable
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DatabaseError, GraphUnavailable),
+    retry_backoff=True,
+    max_retries=3,
+    ignore_result=True,
+    soft_time_limit=3 * 3600,
+    time_limit=3 * 3600 + 300,
+)
+def suggest_batch():
+    """Recompute every active user's stored suggestions, with the learned ranker if one was
+    trained (`manage.py graph_train_ranker`, opt-in: it does not beat the linear walk yet)."""
+    return batch.run()
