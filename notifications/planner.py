@@ -36,6 +36,58 @@ def title_for(conversation, sender):
     return f"{name} in {conversation.title}"
 
 
+def decide(membership, conversation, payload, mine, conversation_pref, mention_all_notifies, now):
+    """(reason, channels) of one member for a message, or None: the rules every notification of a
+    message passes, for the planner and for the alert an open tab shows itself (alert_for)."""
+    user = membership.user
+    if not user.is_active or membership.last_read_seq >= payload["seq"]:
+        return None
+    reason = rules.reason_for(
+        user.pk,
+        is_direct=conversation.kind in ("direct", "group"),
+        payload=payload,
+        keywords=mine.keywords,
+        mention_all_notifies=mention_all_notifies,
+    )
+    if not rules.wanted(reason, mine, conversation_pref) or rules.muted(mine, conversation_pref, now):
+        return None
+    channels = rules.channels_for(reason, mine, quiet=rules.in_quiet_hours(mine, now))
+    return (reason, channels) if channels else None
+
+
+def alert_for(user, conversation_id, message_id):
+    """What an open tab of `user` shows by itself for a message its socket just brought, or None
+    (not for them, or push is not among their channels for it). The same rules as a push, so that
+    notifications also work where no push service can be reached (the embedded default, a browser
+    cut off from its vendor's push service); the tab uses the push's tag, so the two never show twice."""
+    conversation, membership, message = chat_selectors.message_in(user, conversation_id, message_id)
+    if conversation.archived_at is not None or message.sender_id == user.pk or message.deleted:
+        return None
+    payload = {
+        "seq": message.seq,
+        "text": message.text,
+        "mentions": message.mentions,
+        "mention_all": message.mention_all,
+    }
+    mine = Preferences.objects.filter(user=user).first() or Preferences(user=user)
+    conversation_pref = ConversationPreference.objects.filter(conversation_id=conversation.pk, user=user).first()
+    rule = ConversationRule.objects.filter(conversation_id=conversation.pk).first()
+    decided = decide(
+        membership,
+        conversation,
+        payload,
+        mine,
+        conversation_pref,
+        rule.mention_all_notifies if rule else True,
+        timezone.now(),
+    )
+    if not decided or Channel.PUSH not in decided[1]:
+        return None
+    sender = account_selectors.get_user(message.sender_id, include_inactive=True)
+    body = message.text[:BODY_MAX] if mine.push_shows_text else f"New message from {sender_name(sender)}"
+    return {"title": title_for(conversation, sender), "body": body}
+
+
 def plan(envelope):
     """Plan the notifications of a message.created event -> the new rows' ids to push."""
     payload = envelope["payload"]
@@ -63,23 +115,20 @@ def plan(envelope):
 
     planned = []  # (membership, reason, channels, prefs)
     for membership in memberships:
-        user = membership.user
-        if membership.user_id in blockers or not user.is_active or membership.last_read_seq >= payload["seq"]:
+        if membership.user_id in blockers:
             continue
-        mine = prefs.get(user.pk) or Preferences(user=user)
-        conversation_pref = conversation_prefs.get(user.pk)
-        reason = rules.reason_for(
-            user.pk,
-            is_direct=conversation.kind in ("direct", "group"),
-            payload=payload,
-            keywords=mine.keywords,
-            mention_all_notifies=mention_all_notifies,
+        mine = prefs.get(membership.user_id) or Preferences(user=membership.user)
+        decided = decide(
+            membership,
+            conversation,
+            payload,
+            mine,
+            conversation_prefs.get(membership.user_id),
+            mention_all_notifies,
+            now,
         )
-        if not rules.wanted(reason, mine, conversation_pref) or rules.muted(mine, conversation_pref, now):
-            continue
-        channels = rules.channels_for(reason, mine, quiet=rules.in_quiet_hours(mine, now))
-        if channels:
-            planned.append((user, reason, channels, mine))
+        if decided:
+            planned.append((membership.user, *decided, mine))
     if not planned:
         return []
 

@@ -77,3 +77,9 @@ class ConversationNotificationsOut(serializers.Serializer):
     level = serializers.CharField()
     muted_until = serializers.DateTimeField(allow_null=True)
     mention_all_notifies = serializers.BooleanField()
+
+
+class AlertOut(serializers.Serializer):
+    notify = serializers.BooleanField(help_text="whether this person's settings want a notification for the message")
+    title = serializers.CharField(required=False)
+    body = serializers.CharField(required=False)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("notifications/phone/confirm", views.PhoneConfirmView.as_view()),
     path("notifications/unsubscribe", views.UnsubscribeView.as_view(), name="notifications-unsubscribe"),
     path("conversations/<uuid:conversation_id>/notifications", views.ConversationNotificationsView.as_view()),
+    path("conversations/<uuid:conversation_id>/messages/<uuid:message_id>/alert", views.AlertView.as_view()),
 ]

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from chatsite.api_errors import error_responses
 from chatsite.strict import parse
-from notifications import actions, digests, selectors, vapid
+from notifications import actions, digests, planner, selectors, vapid
 from notifications.api import serializers as api
 
 ERRORS = error_responses(400, 401, 403, 404, 409)
@@ -129,6 +129,19 @@ class ConversationNotificationsView(APIView):
     def patch(self, request, conversation_id):
         changes = parse(api.ConversationNotificationsIn, request.data)
         return Response(_conversation(*actions.do_update_conversation(request.user, conversation_id, dict(changes))))
+
+
+class AlertView(APIView):
+    @extend_schema(
+        summary="Whether an open tab should show a notification for a message it received, and what",
+        description="The rules of a push (levels, mutes, quiet hours, keywords, the channels chosen) for "
+        "the caller and one message. A tab asks for messages of conversations it is not showing, so that "
+        "notifications work where no push service can be reached; it shows them under the push's tag.",
+        responses={200: api.AlertOut, **ERRORS},
+    )
+    def get(self, request, conversation_id, message_id):
+        alert = planner.alert_for(request.user, conversation_id, message_id)
+        return Response(api.AlertOut({"notify": True, **alert} if alert else {"notify": False}).data)
 
 
 @method_decorator(csrf_exempt, name="dispatch")  # the signed token is the credential (RFC 8058)

@@ -129,3 +129,43 @@ def test_the_notification_settings_dialog_saves_the_preferences(tabs):
     assert all("email" not in chosen for chosen in prefs.channels.values())
     assert (prefs.dnd_start.hour, prefs.dnd_end.hour) == (22, 7)
     assert prefs.time_zone  # the browser's own
+
+
+def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_push_service(tabs, base_url):
+    kai, lee = user("kai"), user("lee")
+    actions.do_create_conversation(kai, kind="group", title="Crew", member_ids=[lee.pk])
+    lobby = actions.do_create_conversation(kai, kind="channel", title="lobby", member_ids=[lee.pk])
+    direct, _ = actions.do_open_direct(lee, kai)
+    k = tabs()
+    k.context.grant_permissions(["notifications"], origin=base_url)
+    k.sign_in("kai")
+    page = k.page
+    k.open_conversation("Crew")
+    shown = "navigator.serviceWorker.getRegistration('/').then((r) => r ? r.getNotifications() : [])"
+    listed = f"{shown}.then((all) => all.map((n) => [n.tag, n.title, n.body]))"
+
+    # A direct message while another conversation is open: shown, with the push's tag and text.
+    actions.do_send_message(lee, direct.id, text="lunch at noon?", client_id="alert-1")
+    wait_until(lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "lunch at noon?"]], "the alert")
+
+    # A plain channel message notifies nobody at the default level; a mention does.
+    actions.do_send_message(lee, lobby.id, text="deploy done", client_id="alert-2")
+    actions.do_send_message(lee, lobby.id, text="@kai please check", client_id="alert-3")
+    wait_until(lambda: len(page.evaluate(listed)) == 2, "the mention's alert")
+    assert [f"conversation-{lobby.id}", "lee in lobby", "@kai please check"] in page.evaluate(listed)
+
+    # A conversation muted in the Alerts settings stays quiet.
+    page.evaluate(f"{shown}.then((all) => all.forEach((n) => n.close()))")
+    k.open_conversation("Crew")
+    api = page.request
+    token = page.evaluate("document.cookie.match(/csrftoken=([^;]+)/)[1]")
+    answer = api.patch(
+        f"{base_url}/api/v1/conversations/{direct.id}/notifications",
+        data={"level": "nothing"},
+        headers={"X-CSRFToken": token},
+    )
+    assert answer.ok, answer.text()
+    actions.do_send_message(lee, direct.id, text="still there?", client_id="alert-4")
+    actions.do_send_message(lee, lobby.id, text="@kai one more", client_id="alert-5")
+    only_mention = [f"conversation-{lobby.id}"]
+    wait_until(lambda: [n[0] for n in page.evaluate(listed)] == only_mention, "only the mention's alert")

@@ -31,7 +31,7 @@ import { addNotice } from "./notices.js";
 import { setupDetails } from "./details.js";
 import { renderConversations, setupSidebar } from "./sidebar.js";
 import { Drafts } from "./drafts.js";
-import { setupNotifications, withdraw } from "./notify.js";
+import { alertLocally, setupNotifications, withdraw } from "./notify.js";
 import { setupDataExport } from "./export.js";
 import { usePasskey } from "./passkeys.js";
 import { Connection } from "./socket.js";
@@ -401,6 +401,8 @@ function applyEvent(event) {
       stopTyping(entry.id, message.sender_id);
       const seen = entry.id === store.openId && document.visibilityState === "visible" && atBottom();
       if (!mine && !seen) entry.unread += 1;
+      // Not for the conversation on screen, even scrolled up: its "New messages below" says it.
+      if (!mine && (entry.id !== store.openId || document.visibilityState !== "visible")) alertLocally(message);
       applyMessage(message, true);
       if (entry.id === store.openId && !mine && !seen) showNewBelow();
       if (entry.id === store.openId) markRead();

@@ -35,6 +35,29 @@ export async function enablePush() {
   return subscription;
 }
 
+// A message this tab received for a conversation it is not showing: the tab shows the notification
+// itself when the server's rules want one (the same as a push's: levels, mutes, quiet hours). No push
+// service is needed for that, so notifications work on the embedded default too; the push's tag
+// keeps one notification per conversation when a push comes as well.
+export async function alertLocally(message) {
+  if (!pushSupported() || Notification.permission !== "granted") return;
+  try {
+    const alert = await get(`conversations/${message.conversation_id}/messages/${message.id}/alert`);
+    if (!alert.notify) return;
+    const reg = (await navigator.serviceWorker.getRegistration("/")) || (await registration());
+    await navigator.serviceWorker.ready;
+    await reg.showNotification(alert.title, {
+      body: alert.body,
+      tag: `conversation-${message.conversation_id}`,
+      renotify: true,
+      data: { url: `/c/${message.conversation_id}`, conversation_id: message.conversation_id },
+    });
+  } catch (error) {
+    // Nothing the person could do about it here; the message itself is in the list.
+    console.warn("A notification could not be shown:", error);
+  }
+}
+
 // A conversation read here: its notification on this device goes (the others' go by their own reads).
 export async function withdraw(conversationId) {
   if (!pushSupported() || Notification.permission !== "granted") return;
