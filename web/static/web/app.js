@@ -539,7 +539,8 @@ function markRead() {
     const before = entry.last_read_seq;
     entry.last_read_seq = seq;
     entry.unread = 0;
-    withdraw(entry.id).catch(() => {}); // this device's notification of it; nothing to say if it fails
+    // This device's notification of it; a failure leaves a notification up, nothing to act on here.
+    withdraw(entry.id).catch((error) => console.warn("A notification could not be closed:", error));
     if (store.connection && store.connection.online) {
       store.connection.notify({ type: "read", conversation_id: entry.id, seq });
     } else {

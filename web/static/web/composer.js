@@ -183,7 +183,7 @@ function suggest() {
   if (document.activeElement !== textarea()) return; // the person moved on before the data came
   const before = textarea().value.slice(0, textarea().selectionStart);
   const finished = before.match(FINISHED_SHORTCODE);
-  if (finished && !emojiLoaded()) loadEmoji().then(suggest, () => {});
+  if (finished && !emojiLoaded()) loadEmoji().then(suggest, emojiUnavailable);
   const known = finished && emojiForCode(finished[1]);
   if (known) {
     // `:tada:` typed out in full becomes 🎉, as in the other chat clients.
@@ -218,9 +218,14 @@ function commandSuggestion(command) {
   return { label: commandOption(command), replace: () => `/${command.name} ` };
 }
 
+// Completion goes on without emoji; the picker's button says why when it is opened.
+function emojiUnavailable(error) {
+  console.warn("Emoji completion is unavailable:", error);
+}
+
 function emojiSuggestions(prefix) {
   if (!emojiLoaded()) {
-    loadEmoji().then(suggest, () => {}); // without the data there is simply nothing to suggest
+    loadEmoji().then(suggest, emojiUnavailable);
     return [];
   }
   return shortcodeMatches(prefix).map(({ code, item }) => ({
