@@ -40,6 +40,11 @@ def session():
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
+        # Microsecond UTC timestamps, as pyarrow writes them (not Spark's legacy INT96): the raw files
+        # of the Kafka landing job and of the exporter must read back alike.
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # No _SUCCESS marker files among the raw day folders.
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
     jars = connector_jars()
     if jars:
