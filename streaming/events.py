@@ -52,6 +52,8 @@ message.deleted (1) [conversation id]
     conversation_id, message_id, seq (the deletion's seq)
 message.pinned (1) [conversation id]
     conversation_id, message_id, seq, pinned (true: pinned, false: unpinned)
+message.read (1) [conversation id]
+    conversation_id, user_id, seq: the user's read marker moved forward to seq (chats.do_mark_read)
 reaction.added, reaction.removed (1) [conversation id]
     the message.created fields of the message as it is after the change, then seq (the
     reaction event's seq), user_id (who reacted), emoji
@@ -83,9 +85,19 @@ moderation.reported (1) [conversation id]
     report_id, conversation_id, message_id, reporter_id, reason
 moderation.resolved (1) [conversation id]
     report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id, reason
+moderation.held (1) [conversation id]
+    held_id, conversation_id, sender_id, kind (spam or abuse: the model that held it), scores
+    ({spam, abuse}): a send was held for review (chats.actions.held), once per held send
 moderation.held_approved, moderation.held_rejected (1) [conversation id]
     message_id (the message it became; for a rejection, the hold's id), conversation_id, kind (spam
     or abuse: the model that held it), text, moderator_id, reason
+
+notification.delivered, notification.failed (1) [user id]
+    notification_id, user_id, channel, device_kind, outcome (ok; or retry, gone, error), status_code:
+    one delivery attempt and how it went (notifications.delivery)
+
+presence.sampled (1) [presence]
+    sockets, users: the open sockets and the users who have one, counted by each presence sweep
 """
 
 import logging
@@ -118,6 +130,7 @@ EVENT_TYPES = {
     "message.edited": (1, "as message.created, with the new text"),
     "message.deleted": (1, "conversation_id, message_id, seq"),
     "message.pinned": (1, "conversation_id, message_id, seq, pinned"),
+    "message.read": (1, "conversation_id, user_id, seq"),
     "reaction.added": (1, "message fields, seq, user_id, emoji"),
     "reaction.removed": (1, "message fields, seq, user_id, emoji"),
     "member.joined": (1, "conversation_id, user_id, role, kind"),
@@ -135,8 +148,12 @@ EVENT_TYPES = {
     "graph.unblocked": (1, "blocker_id, blocked_id"),
     "moderation.reported": (1, "report_id, conversation_id, message_id, reporter_id, reason"),
     "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id, reason"),
+    "moderation.held": (1, "held_id, conversation_id, sender_id, kind, scores"),
     "moderation.held_approved": (1, "message_id, conversation_id, kind, text, moderator_id, reason"),
     "moderation.held_rejected": (1, "message_id (the hold's id), conversation_id, kind, text, moderator_id, reason"),
+    "notification.delivered": (1, "notification_id, user_id, channel, device_kind, outcome, status_code"),
+    "notification.failed": (1, "notification_id, user_id, channel, device_kind, outcome, status_code"),
+    "presence.sampled": (1, "sockets, users"),
 }
 
 # family -> Kafka topic (KAFKA_TOPIC_PREFIX goes in front). The one place that maps events to topics.
@@ -148,6 +165,8 @@ TOPICS = {
     "conversation": "chat.conversation",
     "graph": "chat.graph",
     "moderation": "chat.moderation",
+    "notification": "chat.notification",
+    "presence": "chat.presence",
     # Where a row whose family is no longer declared goes, rather than stalling the relay.
     "other": "chat.other",
 }

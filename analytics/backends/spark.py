@@ -75,7 +75,9 @@ class SparkEngine:
             frame = self.spark.createDataFrame([], self._schema())
         ts_ms = F.floor(F.unix_micros("occurred_at") / 1000).cast("long")
         staged = (
-            frame.dropDuplicates(["event_id"])
+            # The payload text is read by no query and written to no curated table: not cached.
+            frame.drop("payload")
+            .dropDuplicates(["event_id"])
             .withColumn("ts_ms", ts_ms)
             .withColumn("dn", F.floor(ts_ms / 86_400_000).cast("int"))
             .withColumn("hour", F.hour("occurred_at"))
@@ -108,6 +110,6 @@ class SparkEngine:
 
         out = raw.processed_dir(data) / "events"
         frame = self.staged.where(F.col("date").between(first.isoformat(), last.isoformat()))
-        frame.drop("payload").write.mode("overwrite").partitionBy("date").parquet(str(out))
+        frame.write.mode("overwrite").partitionBy("date").parquet(str(out))
         self.spark.catalog.dropTempView(VIEW)
         self.staged.unpersist()

@@ -14,6 +14,7 @@ from chats.actions.rules import refuse_blocked_peer, writable
 from chats.attachments import get_attachments
 from chats.models import HeldMessage
 from chatsite.api_errors import ApiError
+from streaming.events import emit
 
 State = HeldMessage.State
 
@@ -44,6 +45,20 @@ def hold(user, conversation, verdict, *, text, client_id, parent_id, attachment_
             "scores": verdict.scores.as_dict(),
         },
     )
+    if created:
+        emit(
+            "moderation.held",
+            key=conversation.pk,
+            actor=user,
+            payload={
+                "held_id": str(held.pk),
+                "conversation_id": str(conversation.pk),
+                "sender_id": user.pk,
+                # spam_suspected -> spam: the model's name, as moderation.held_* events carry it
+                "kind": verdict.code.removesuffix("_suspected"),
+                "scores": verdict.scores.as_dict(),
+            },
+        )
     if not created and held.state == State.REJECTED:
         raise rejected()
     return held

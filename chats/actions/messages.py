@@ -18,6 +18,7 @@ from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
 from ml import scoring as ml_scoring
+from streaming.events import emit
 
 User = get_user_model()
 
@@ -201,6 +202,9 @@ def do_mark_read(user, conversation_id, seq: int) -> int:
         membership = check_mark_read(user, conversation_id, seq)
         seq = min(seq, get_store().latest_seq(conversation_id))
         updated = type(membership).objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
+        if updated:  # analytics counts reads; a marker that did not move is no read
+            payload = {"conversation_id": str(conversation_id), "user_id": user.pk, "seq": seq}
+            emit("message.read", key=conversation_id, actor=user, payload=payload)
     if updated:
         fanout.push_receipt(conversation_id, user.pk, seq)
     return max(seq, membership.last_read_seq)
