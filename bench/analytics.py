@@ -252,12 +252,15 @@ def main():
     # local[2] has two cores: a few shuffle partitions keep tasks (and the streaming job's state
     # stores, one per partition and stateful step, each written every micro-batch) few.
     parser.add_argument("--shuffle-partitions", default="2")
+    parser.add_argument("--driver-memory", default="3g")
     args = parser.parse_args()
     os.environ.update(
         DJANGO_SETTINGS_MODULE="settings.test",
         DATABASE_URL=bench_database_url("chatsite_bench_analytics"),
         SPARK_MASTER="local[2]",
         SPARK_SHUFFLE_PARTITIONS=args.shuffle_partitions,
+        # 1g (the default) spills the cached 10M events to disk.
+        SPARK_DRIVER_MEMORY=args.driver_memory,
     )
     recreate_database(os.environ["DATABASE_URL"])
     sys.path.insert(0, str(ROOT))
@@ -308,7 +311,12 @@ def main():
         }
         print(f"bench: streaming lag at {args.stream_rate}/s: {lag_summary}", flush=True)
     command = "python -m bench.analytics " + " ".join(sys.argv[1:])
-    results = {"shuffle_partitions": int(args.shuffle_partitions), "batch": batch, "stream": lag_summary}
+    results = {
+        "shuffle_partitions": int(args.shuffle_partitions),
+        "driver_memory": args.driver_memory,
+        "batch": batch,
+        "stream": lag_summary,
+    }
     path = save(args.name, results, machine_note="(shared with other sessions; see load_average)")
     plot(batch, lags, args.name)
     write_targets(batch, lag_summary, command.strip())

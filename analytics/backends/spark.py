@@ -46,6 +46,9 @@ def session():
         # No _SUCCESS marker files among the raw day folders.
         .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
+    if settings.SPARK_DRIVER_MEMORY:
+        # Read when the JVM starts, which this builder does: it has to be set before getOrCreate.
+        builder = builder.config("spark.driver.memory", settings.SPARK_DRIVER_MEMORY)
     jars = connector_jars()
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
