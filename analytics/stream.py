@@ -12,6 +12,7 @@ and the sockets online (the highest presence.sampled of the minute: sockets, and
 """
 
 import logging
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +65,9 @@ def minute_counts(spark, starting_offsets="earliest"):
     events = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.KAFKA_BOOTSTRAP_SERVERS)
-        .option("subscribe", f"{topic_for(MESSAGE)},{topic_for(SAMPLE)}")
+        # A pattern, not a list: a topic that does not exist yet (no presence sample so far) is
+        # picked up when it appears, where a listed one fails the query.
+        .option("subscribePattern", f"{re.escape(topic_for(MESSAGE))}|{re.escape(topic_for(SAMPLE))}")
         .option("startingOffsets", starting_offsets)
         .option("failOnDataLoss", "false")
         # A job that starts behind (a restart, a backlog) catches up in bounded steps rather than
