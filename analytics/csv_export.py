@@ -3,9 +3,12 @@
 import csv
 import io
 
+from django.utils import timezone
+
 from analytics import selectors
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+LIVE_MINUTES = 120  # what the dashboard's live chart shows
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -24,6 +27,11 @@ def rows(chart, span):
         names = sorted(data["series"])
         body = [[label, *(data["series"][n][i] for n in names)] for i, label in enumerate(data["labels"])]
         return [["day", *names], *body]
+    if chart == "live":
+        data = selectors.live(timezone.now(), LIVE_MINUTES)
+        names = list(data["series"])
+        body = [[label, *(data["series"][n][i] for n in names)] for i, label in enumerate(data["labels"])]
+        return [["minute", *names], *body]
     if chart == "heatmap":
         grid = selectors.heatmap(first, last)
         return [["weekday", *range(24)], *([WEEKDAYS[i], *grid[i]] for i in range(7))]

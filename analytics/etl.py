@@ -30,6 +30,13 @@ COUNTS = {
     metrics.NEW_USERS: ("''", "type = 'user.registered'"),
     metrics.REPORTS_OPENED: ("''", "type = 'moderation.reported'"),
     metrics.REPORTS_RESOLVED: ("''", "type = 'moderation.resolved'"),
+    metrics.READS: ("''", "type = 'conversation.read'"),
+    # A held send's `kind` is the model that held it (spam or abuse), not a conversation kind.
+    metrics.HELD: ("COALESCE(kind, 'unknown')", "type = 'moderation.held'"),
+    metrics.HELD_APPROVED: ("''", "type = 'moderation.held_approved'"),
+    metrics.HELD_REJECTED: ("''", "type = 'moderation.held_rejected'"),
+    metrics.NOTIFICATIONS_DELIVERED: ("''", "type = 'notification.delivered'"),
+    metrics.NOTIFICATIONS_FAILED: ("''", "type = 'notification.failed'"),
 }
 # New users count people, not events: a replayed registration under a new id counts once.
 COUNTED = {metrics.NEW_USERS: "COUNT(DISTINCT user_id)"}
@@ -105,6 +112,17 @@ class Results:
     signups: list = field(default_factory=list)  # (user_id, day)
 
 
+def spam_rates(daily):
+    """spam_rate per day, from the day's counts: spam holds / (messages sent + sends held)."""
+    sends, spam = {}, {}
+    for day, metric, dim, value in daily:
+        if (metric, dim) == (metrics.MESSAGES, "") or metric == metrics.HELD:
+            sends[day] = sends.get(day, 0) + value
+        if (metric, dim) == (metrics.HELD, "spam"):
+            spam[day] = value
+    return [(day, metrics.SPAM_RATE, "", round(spam.get(day, 0) / total, 6)) for day, total in sends.items() if total]
+
+
 def compute(engine, first, last, data=None, step=lambda name: None):
     """Every metric of first..last on `engine`, as rows (nothing written to the tables)."""
     lo = first - timedelta(days=metrics.LOOKBACK_DAYS)
@@ -125,6 +143,7 @@ def compute(engine, first, last, data=None, step=lambda name: None):
     step("counts")
     for dn, metric, dim, value in engine.rows(COUNT_QUERY.format(**names)):
         out.daily.append((from_number(dn), metric, str(dim), float(value)))
+    out.daily.extend(spam_rates(out.daily))
     step("actives")
     for dn, *values in engine.rows(ACTIVES.format(**names)):
         for metric, value in zip((metrics.DAU, metrics.WAU, metrics.ACTIVES_15, metrics.MAU), values, strict=True):

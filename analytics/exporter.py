@@ -6,6 +6,7 @@ could otherwise commit an event behind the checkpoint. An event exported twice (
 the write and the checkpoint) is dropped by its id when the engines read the day.
 """
 
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -21,11 +22,25 @@ BATCH = 5000
 SETTLE_SECONDS = 60
 
 
-def _kinds(envelopes):
-    ids = {e["payload"].get("conversation_id") for e in envelopes if not e["payload"].get("kind")} - {None}
+def conversation_kinds(ids):
+    """{conversation id: kind} of the ids that name a conversation: message events carry no kind,
+    and the raw rows need it (messages by kind, channels). Shared with the Kafka landing job."""
+    ids = {str(i) for i in ids if i and _is_uuid(i)}
     if not ids:
         return {}
     return {str(pk): kind for pk, kind in all_conversations().filter(pk__in=ids).values_list("pk", "kind")}
+
+
+def _is_uuid(value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False  # a malformed id from the stream names no conversation
+    return True
+
+
+def _kinds(envelopes):
+    return conversation_kinds(e["payload"].get("conversation_id") for e in envelopes if not e["payload"].get("kind"))
 
 
 def export(now=None, settle_seconds=SETTLE_SECONDS, data=None):

@@ -99,8 +99,12 @@ class World:
                 for _ in range(self._poisson(expected)):
                     conversation = self.rng.choice(self.of_user[user])
                     at = self.moment(day)
+                    if self.rng.random() < 0.01:
+                        self._hold(at, user, conversation)
+                        continue
                     self.message(at, user, conversation)
                     self._maybe_reply(at, user, conversation)
+                    self._aftermath(at, user, conversation)
                     if self.rng.random() < 0.002:
                         self.event(
                             "moderation.reported", at + timedelta(minutes=5), user, conversation_id=conversation[0]
@@ -108,6 +112,27 @@ class World:
                         if self.rng.random() < 0.8:
                             later = at + timedelta(hours=self.rng.uniform(1, 30))
                             self.event("moderation.resolved", later, None, conversation_id=conversation[0])
+
+    def _hold(self, at, user, conversation):
+        """A send the models held (mostly as spam), and a moderator's decision on most of them."""
+        kind = "spam" if self.rng.random() < 0.7 else "abuse"
+        self.event("moderation.held", at, user, conversation_id=conversation[0], kind=kind)
+        if self.rng.random() < 0.8:
+            decision = "moderation.held_rejected" if self.rng.random() < 0.6 else "moderation.held_approved"
+            self.event(decision, at + timedelta(hours=self.rng.uniform(0.1, 8)), None, conversation_id=conversation[0])
+
+    def _aftermath(self, at, user, conversation):
+        """Someone else reads the message a while later; a direct message notifies its peer."""
+        others = [m for m in conversation[2] if m != user]
+        if not others:
+            return
+        if self.rng.random() < 0.5:
+            later = at + timedelta(seconds=self.rng.expovariate(1 / 1200))
+            reader = self.rng.choice(others)
+            self.event("conversation.read", later, reader, conversation_id=conversation[0], kind=conversation[1])
+        if conversation[1] == "direct":
+            outcome = "notification.failed" if self.rng.random() < 0.03 else "notification.delivered"
+            self.event(outcome, at + timedelta(seconds=2), None, user_id=others[0])
 
     def _maybe_reply(self, at, user, conversation):
         others = [m for m in conversation[2] if m != user]

@@ -10,7 +10,7 @@ from django.db.models.functions import TruncWeek
 
 from accounts.selectors import user_count
 from analytics import metrics, raw
-from analytics.models import DailyMetric, Signup, UserDay
+from analytics.models import DailyMetric, MinuteCount, Signup, UserDay
 from chats.selectors import all_conversations
 
 # Charts the API serves: name -> (metric, what the dimension means)
@@ -26,6 +26,13 @@ SERIES = {
     "reports_opened": (metrics.REPORTS_OPENED, None),
     "reports_resolved": (metrics.REPORTS_RESOLVED, None),
     "first_reply_median_s": (metrics.FIRST_REPLY_MEDIAN, None),
+    "reads": (metrics.READS, None),
+    "held_messages": (metrics.HELD, "model"),
+    "held_approved": (metrics.HELD_APPROVED, None),
+    "held_rejected": (metrics.HELD_REJECTED, None),
+    "spam_rate": (metrics.SPAM_RATE, None),
+    "notifications_delivered": (metrics.NOTIFICATIONS_DELIVERED, None),
+    "notifications_failed": (metrics.NOTIFICATIONS_FAILED, None),
 }
 # Counts add up over a week; the other series are levels (actives, medians): a week shows its last day.
 ADDITIVE = {
@@ -35,6 +42,12 @@ ADDITIVE = {
     metrics.NEW_USERS,
     metrics.REPORTS_OPENED,
     metrics.REPORTS_RESOLVED,
+    metrics.READS,
+    metrics.HELD,
+    metrics.HELD_APPROVED,
+    metrics.HELD_REJECTED,
+    metrics.NOTIFICATIONS_DELIVERED,
+    metrics.NOTIFICATIONS_FAILED,
 }
 
 
@@ -176,3 +189,20 @@ def me_versus_everyone(user_id, first, last):
             "average_active_user": [round(average.get(d, 0.0), 3) for d in days],
         },
     }
+
+
+# The streaming job's per-minute numbers (analytics.stream), in the order the dashboard draws them.
+LIVE_METRICS = ("messages", "senders", "sockets", "socket_users")
+
+
+def live(until, minutes):
+    """The `minutes` whole minutes up to `until` (UTC): {"labels": [ISO minute], "series": {metric:
+    [value, or None where the job wrote nothing for that minute]}}."""
+    last = until.replace(second=0, microsecond=0)
+    labels = [last - timedelta(minutes=n) for n in range(minutes - 1, -1, -1)]
+    position = {label: i for i, label in enumerate(labels)}
+    out = {metric: [None] * len(labels) for metric in LIVE_METRICS}
+    rows = MinuteCount.objects.filter(minute__range=(labels[0], last), metric__in=LIVE_METRICS)
+    for minute, metric, value in rows.values_list("minute", "metric", "value"):
+        out[metric][position[minute]] = value
+    return {"labels": [label.isoformat() for label in labels], "series": out}

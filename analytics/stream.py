@@ -1,5 +1,6 @@
-"""The streaming job (manage.py analytics_stream): Kafka's message events -> per-minute counts in
-the database, with Spark Structured Streaming.
+"""The streaming job (manage.py analytics_stream): Kafka's message events and presence samples ->
+per-minute numbers in the database, with Spark Structured Streaming: messages, distinct senders,
+and the sockets online (the highest presence.sampled of the minute: sockets, and users with one).
 
 - Late events: a 2-minute watermark on the event time; a minute's numbers may change until the
   watermark passes it, and the job writes them again each time they do (update mode).
@@ -11,6 +12,7 @@ the database, with Spark Structured Streaming.
 """
 
 import logging
+import re
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +26,14 @@ from streaming.events import topic_for
 
 log = logging.getLogger(__name__)
 
-QUERY = "minute-counts"
+# v2: the presence samples joined the aggregation. Spark refuses a checkpoint whose state has other
+# columns, so the query (and its checkpoint folder and batch-id row) has a new name.
+QUERY = "minute-counts-v2"
 WATERMARK = "2 minutes"
-MESSAGES, SENDERS = "messages", "senders"
+MESSAGES, SENDERS, SOCKETS, SOCKET_USERS = "messages", "senders", "sockets", "socket_users"
+METRICS = (MESSAGES, SENDERS, SOCKETS, SOCKET_USERS)
+MESSAGE, SAMPLE = "message.created", "presence.sampled"
+MAX_OFFSETS_PER_TRIGGER = 50_000
 
 
 def checkpoint_name():
@@ -38,7 +45,8 @@ def checkpoint_dir(data=None):
 
 
 def minute_counts(spark, starting_offsets="earliest"):
-    """The streaming DataFrame of (minute, messages, senders) from the message topic."""
+    """The streaming DataFrame of (minute, messages, senders, sockets, socket_users) from the message
+    and presence topics; a minute without presence samples has no socket numbers (NULL)."""
     from pyspark.sql import functions as F
     from pyspark.sql import types as T
 
@@ -48,24 +56,36 @@ def minute_counts(spark, starting_offsets="earliest"):
             T.StructField("type", T.StringType()),
             T.StructField("occurred_at", T.StringType()),
             T.StructField("actor", T.LongType()),
+            T.StructField(
+                "payload", T.StructType([T.StructField("sockets", T.LongType()), T.StructField("users", T.LongType())])
+            ),
         ]
     )
+    message, sample = F.col("type") == MESSAGE, F.col("type") == SAMPLE
     events = (
         spark.readStream.format("kafka")
         .option("kafka.bootstrap.servers", settings.KAFKA_BOOTSTRAP_SERVERS)
-        .option("subscribe", topic_for("message.created"))
+        # A pattern, not a list: a topic that does not exist yet (no presence sample so far) is
+        # picked up when it appears, where a listed one fails the query.
+        .option("subscribePattern", f"{re.escape(topic_for(MESSAGE))}|{re.escape(topic_for(SAMPLE))}")
         .option("startingOffsets", starting_offsets)
         .option("failOnDataLoss", "false")
+        # A job that starts behind (a restart, a backlog) catches up in bounded steps rather than
+        # one huge first batch that holds every minute back until it is done.
+        .option("maxOffsetsPerTrigger", str(MAX_OFFSETS_PER_TRIGGER))
         .load()
         .select(F.from_json(F.col("value").cast("string"), envelope).alias("e"))
         .select("e.*")
-        .where(F.col("type") == "message.created")
+        .where(message | sample)
         .withColumn("at", F.col("occurred_at").cast("timestamp"))
         .withWatermark("at", WATERMARK)
         .dropDuplicates(["id", "at"])
     )
     return events.groupBy(F.window("at", "1 minute").alias("w")).agg(
-        F.count("*").alias(MESSAGES), F.approx_count_distinct("actor", 0.01).alias(SENDERS)
+        F.count(F.when(message, 1)).alias(MESSAGES),
+        F.approx_count_distinct(F.when(message, F.col("actor")), 0.01).alias(SENDERS),
+        F.max(F.when(sample, F.col("payload.sockets"))).alias(SOCKETS),
+        F.max(F.when(sample, F.col("payload.users"))).alias(SOCKET_USERS),
     )
 
 
@@ -75,8 +95,13 @@ def write_batch(frame, batch_id):
     from pyspark.sql import functions as F
 
     # Epoch seconds, not timestamps: pyspark turns timestamps into the driver's local time.
-    picked = frame.select(F.unix_timestamp("w.start").alias("start"), MESSAGES, SENDERS).collect()
-    rows = [(datetime.fromtimestamp(row["start"], UTC), row[MESSAGES], row[SENDERS]) for row in picked]
+    picked = frame.select(F.unix_timestamp("w.start").alias("start"), *METRICS).collect()
+    rows = [
+        (datetime.fromtimestamp(row["start"], UTC), metric, row[metric])
+        for row in picked
+        for metric in METRICS
+        if row[metric] is not None
+    ]
     try:
         return _write_once(rows, batch_id)
     finally:
@@ -92,9 +117,13 @@ def _write_once(rows, batch_id):
         if batch_id <= last:
             log.info("streaming batch %s already written (last %s); skipped", batch_id, last)
             return False
-        for minute, messages, senders in rows:
-            for metric, value in ((MESSAGES, messages), (SENDERS, senders)):
-                MinuteCount.objects.update_or_create(minute=minute, metric=metric, defaults={"value": value})
+        # One statement for the batch: a minute seen again replaces its value (update mode).
+        MinuteCount.objects.bulk_create(
+            [MinuteCount(minute=minute, metric=metric, value=value) for minute, metric, value in rows],
+            update_conflicts=True,
+            unique_fields=["metric", "minute"],
+            update_fields=["value"],
+        )
         checkpoint.position = {"batch_id": batch_id}
         checkpoint.save(update_fields=["position", "updated_at"])
     return True

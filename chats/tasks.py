@@ -13,6 +13,7 @@ from pymongo.errors import ConnectionFailure
 from chats import selectors
 from chats.backends import get_store
 from gateway import fanout, presence
+from streaming.events import emit
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,10 @@ def sweep_presence():
         conversations = selectors.conversation_ids_by_user(changes)
         for user_id, status in changes.items():
             fanout.announce_presence(user_id, status, conversations.get(user_id, []))
+    # Sockets online over time (analytics): one sample per sweep, a gauge rather than an event per
+    # connect, so a thousand sockets opening cost nothing more.
+    sockets, users = presence.online()
+    emit("presence.sampled", key="presence", payload={"sockets": sockets, "users": users})
     return removed
 
 

@@ -84,6 +84,12 @@ class MemoryPresence:
                     changes[user_id] = status
             return removed, changes
 
+    def online(self):
+        now = time.time()
+        with self._lock:
+            live = [sum(1 for _, until in conns.values() if until > now) for conns in self._connections.values()]
+        return sum(live), sum(1 for n in live if n)
+
     def _settle(self, user_id):
         now = time.time()
         mine = {c: v for c, v in self._connections.get(user_id, {}).items() if v[1] > now}
@@ -209,6 +215,18 @@ class RedisPresence:
             removed += self._sweep_batch(batch, changes)
         return removed, changes
 
+    def online(self):
+        sockets = users = 0
+        batch = list(self.redis.sscan_iter(self.users_key, count=500))
+        for start in range(0, len(batch), 500):
+            pipe = self.redis.pipeline(transaction=False)
+            for raw in batch[start : start + 500]:
+                pipe.zcount(f"{self.PREFIX}conns:{int(raw)}", f"({time.time()}", "+inf")
+            for live in pipe.execute():
+                sockets += live
+                users += 1 if live else 0
+        return sockets, users
+
     def _sweep_batch(self, user_ids, changes):
         pipe = self.redis.pipeline(transaction=False)
         for user_id in user_ids:
@@ -278,6 +296,11 @@ def saw_conversation(user_id, conversation_id):
 def conversation_seen_at(user_id, conversation_id):
     """When (epoch seconds) a socket of the user last looked at the conversation, or None."""
     return backend().seen_at(user_id, str(conversation_id))
+
+
+def online():
+    """(open sockets, users with at least one): what analytics samples each sweep."""
+    return backend().online()
 
 
 def sweep_expired():

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from notifications import actions
 from notifications.backends import adapter_for
 from notifications.backends.base import GONE, OK, RETRY, Outcome
 from notifications.models import Channel, DeliveryAttempt, Notification, PushDevice
+from streaming.events import emit
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +100,30 @@ def payload_of(notification):
 
 
 def record(notification, outcome, started):
-    return DeliveryAttempt.objects.create(
-        notification=notification,
-        channel=notification.channel,
-        device_kind=notification.device.kind if notification.device_id else notification.channel,
-        outcome=outcome.result,
-        status_code=outcome.status_code,
-        latency_ms=max(int((time.monotonic() - started) * 1000), 0),
-        error=outcome.error,
-    )
+    with transaction.atomic():
+        attempt = DeliveryAttempt.objects.create(
+            notification=notification,
+            channel=notification.channel,
+            device_kind=notification.device.kind if notification.device_id else notification.channel,
+            outcome=outcome.result,
+            status_code=outcome.status_code,
+            latency_ms=max(int((time.monotonic() - started) * 1000), 0),
+            error=outcome.error,
+        )
+        # For analytics' deliveries and failures; the attempt row stays the operators' detail.
+        emit(
+            "notification.delivered" if outcome.result == OK else "notification.failed",
+            key=notification.user_id,
+            payload={
+                "notification_id": notification.pk,
+                "user_id": notification.user_id,
+                "channel": attempt.channel,
+                "device_kind": attempt.device_kind,
+                "outcome": attempt.outcome,
+                "status_code": attempt.status_code,
+            },
+        )
+    return attempt
 
 
 def retry_delay(outcome, tries):

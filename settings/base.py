@@ -182,6 +182,8 @@ ANALYTICS_ENGINE = env("ANALYTICS_ENGINE", default="sql")  # sql | spark
 ANALYTICS_DATA_DIR = env("ANALYTICS_DATA_DIR", default=str(BASE_DIR / "data"))
 SPARK_JARS_DIR = env("SPARK_JARS_DIR", default="")
 SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=8)
+# The driver's heap (local[*]: the whole job's): the staged events are cached there. Empty: Spark's 1g.
+SPARK_DRIVER_MEMORY = env("SPARK_DRIVER_MEMORY", default="")
 
 # --- Chat limits. ---
 MESSAGE_MAX_LENGTH = 4000

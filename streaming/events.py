@@ -89,9 +89,19 @@ moderation.reported (1) [conversation id]
     report_id, conversation_id, message_id, reporter_id, reason
 moderation.resolved (1) [conversation id]
     report_id, conversation_id, message_id, action (dismissed or actioned), moderator_id, reason
+moderation.held (1) [conversation id]
+    held_id, conversation_id, sender_id, kind (spam or abuse: the model that held it), scores
+    ({spam, abuse}): a send was held for review (chats.actions.held), once per held send
 moderation.held_approved, moderation.held_rejected (1) [conversation id]
     message_id (the message it became; for a rejection, the hold's id), conversation_id, kind (spam
     or abuse: the model that held it), text, moderator_id, reason
+
+notification.delivered, notification.failed (1) [user id]
+    notification_id, user_id, channel, device_kind, outcome (ok; or retry, gone, error), status_code:
+    one delivery attempt and how it went (notifications.delivery)
+
+presence.sampled (1) [presence]
+    sockets, users: the open sockets and the users who have one, counted by each presence sweep
 """
 
 import logging
@@ -144,8 +154,12 @@ EVENT_TYPES = {
     "graph.unblocked": (1, "blocker_id, blocked_id"),
     "moderation.reported": (1, "report_id, conversation_id, message_id, reporter_id, reason"),
     "moderation.resolved": (1, "report_id, conversation_id, message_id, action, moderator_id, reason"),
+    "moderation.held": (1, "held_id, conversation_id, sender_id, kind, scores"),
     "moderation.held_approved": (1, "message_id, conversation_id, kind, text, moderator_id, reason"),
     "moderation.held_rejected": (1, "message_id (the hold's id), conversation_id, kind, text, moderator_id, reason"),
+    "notification.delivered": (1, "notification_id, user_id, channel, device_kind, outcome, status_code"),
+    "notification.failed": (1, "notification_id, user_id, channel, device_kind, outcome, status_code"),
+    "presence.sampled": (1, "sockets, users"),
 }
 
 # family -> Kafka topic (KAFKA_TOPIC_PREFIX goes in front). The one place that maps events to topics.
@@ -157,6 +171,8 @@ TOPICS = {
     "conversation": "chat.conversation",
     "graph": "chat.graph",
     "moderation": "chat.moderation",
+    "notification": "chat.notification",
+    "presence": "chat.presence",
     # Where a row whose family is no longer declared goes, rather than stalling the relay.
     "other": "chat.other",
 }

@@ -16,6 +16,7 @@ from chatsite.strict import StrictSerializer, parse
 
 MAX_SPAN_DAYS = 731
 DEFAULT_SPAN_DAYS = 30
+MAX_LIVE_MINUTES = 1440
 
 
 class RangeIn(StrictSerializer):
@@ -151,6 +152,33 @@ class ExportView(APIView):
         name = f"{chart}-{span['first']}-{span['last']}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
+
+
+class LiveIn(StrictSerializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=MAX_LIVE_MINUTES, default=120)
+
+
+class LiveOut(serializers.Serializer):
+    labels = serializers.ListField(child=serializers.DateTimeField(), help_text="Whole minutes (UTC), oldest first.")
+    series = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField(allow_null=True)),
+        help_text=", ".join(selectors.LIVE_METRICS) + ": a value per minute, null where none was written.",
+    )
+
+
+class LiveView(APIView):
+    @extend_schema(
+        summary="The last minutes, from the streaming job",
+        description="Messages, distinct senders, open sockets and users with one, per minute (analytics_stream).",
+        parameters=[
+            OpenApiParameter("minutes", OpenApiTypes.INT, description=f"How many, 1-{MAX_LIVE_MINUTES}; default 120.")
+        ],
+        responses={200: LiveOut, **ERRORS},
+    )
+    def get(self, request):
+        require_staff(request)
+        minutes = parse(LiveIn, request.query_params.dict())["minutes"]
+        return Response(selectors.live(timezone.now(), minutes))
 
 
 class MeView(APIView):

@@ -40,7 +40,15 @@ def session():
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.adaptive.enabled", "true")
+        # Microsecond UTC timestamps, as pyarrow writes them (not Spark's legacy INT96): the raw files
+        # of the Kafka landing job and of the exporter must read back alike.
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        # No _SUCCESS marker files among the raw day folders.
+        .config("spark.hadoop.mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
     )
+    if settings.SPARK_DRIVER_MEMORY:
+        # Read when the JVM starts, which this builder does: it has to be set before getOrCreate.
+        builder = builder.config("spark.driver.memory", settings.SPARK_DRIVER_MEMORY)
     jars = connector_jars()
     if jars:
         builder = builder.config("spark.jars", ",".join(jars))
@@ -70,7 +78,9 @@ class SparkEngine:
             frame = self.spark.createDataFrame([], self._schema())
         ts_ms = F.floor(F.unix_micros("occurred_at") / 1000).cast("long")
         staged = (
-            frame.dropDuplicates(["event_id"])
+            # The payload text is read by no query and written to no curated table: not cached.
+            frame.drop("payload")
+            .dropDuplicates(["event_id"])
             .withColumn("ts_ms", ts_ms)
             .withColumn("dn", F.floor(ts_ms / 86_400_000).cast("int"))
             .withColumn("hour", F.hour("occurred_at"))
@@ -103,6 +113,6 @@ class SparkEngine:
 
         out = raw.processed_dir(data) / "events"
         frame = self.staged.where(F.col("date").between(first.isoformat(), last.isoformat()))
-        frame.drop("payload").write.mode("overwrite").partitionBy("date").parquet(str(out))
+        frame.write.mode("overwrite").partitionBy("date").parquet(str(out))
         self.spark.catalog.dropTempView(VIEW)
         self.staged.unpersist()

@@ -18,7 +18,7 @@ def at(day, hh, mm=0, ss=0):
     return datetime(day.year, day.month, day.day, hh, mm, ss, tzinfo=UTC)
 
 
-def row(type, when, actor, conversation=None, user=None, client=None, event_id=None):
+def row(type, when, actor, conversation=None, user=None, client=None, event_id=None, kind=None):
     return {
         "event_id": event_id or str(uuid.uuid4()),
         "type": type,
@@ -26,7 +26,7 @@ def row(type, when, actor, conversation=None, user=None, client=None, event_id=N
         "actor_id": actor,
         "conversation_id": conversation,
         "user_id": user,
-        "kind": KINDS.get(conversation),
+        "kind": kind or KINDS.get(conversation),
         "client": client,
         "payload": "{}",
     }
@@ -59,5 +59,17 @@ def events():
         row("moderation.reported", at(D0, 16), 2, CH1),
         msg(at(D1, 8), 4, CH1, "web"),
         row("moderation.resolved", at(D1, 9), 4, CH1),
+        # reads, holds and notifications, by people already active on the day (the actives stay)
+        row("conversation.read", at(D0, 9, 6), 2, DM1),
+        row("conversation.read", at(D0, 14, 1), 1, CH1),
+        row("conversation.read", at(D1, 8, 1), 4, CH1),
+        row("moderation.held", at(D0, 15, 30), 3, CH1, kind="spam"),
+        row("moderation.held", at(D0, 15, 31), 2, G1, kind="abuse"),
+        row("moderation.held", at(D1, 8, 30), 4, CH1, kind="spam"),
+        row("moderation.held_approved", at(D1, 10), 4, G1, kind="abuse"),
+        row("moderation.held_rejected", at(D1, 10, 5), 4, CH1, kind="spam"),
+        row("notification.delivered", at(D0, 9, 1), None, user=2),
+        row("notification.delivered", at(D0, 10, 2), None, user=3),
+        row("notification.failed", at(D0, 10, 3), None, user=3),
     ]
     return first, [dict(replayed)]

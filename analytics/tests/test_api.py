@@ -22,7 +22,7 @@ def staff(make_user, client_for):
 
 
 def test_site_metrics_are_for_staff_only(loaded, alice, client_for):
-    for path in ("summary", "series/messages", "heatmap", "top-channels", "retention", "export/messages.csv"):
+    for path in ("summary", "series/messages", "heatmap", "top-channels", "retention", "live", "export/messages.csv"):
         response = client_for(alice).get(f"/api/v1/analytics/site/{path}", SPAN)
         assert response.status_code == 403, path
         assert response.json()["error"]["code"] == "forbidden"
@@ -40,6 +40,41 @@ def test_series_by_day_week_and_cumulative(loaded, staff):
     assert kinds == {"direct": [5.0, 0.0], "channel": [3.0, 1.0], "group": [1.0, 0.0]}
     mau = staff.get("/api/v1/analytics/site/series/mau", {**SPAN, "grain": "week"}).json()
     assert mau["series"]["total"] == [6.0]  # a level: the week shows its last day
+
+
+def test_moderation_and_notification_series(loaded, staff):
+    held = staff.get("/api/v1/analytics/site/series/held_messages", SPAN).json()["series"]
+    assert held == {"spam": [1.0, 1.0], "abuse": [1.0, 0.0]}
+    spam = staff.get("/api/v1/analytics/site/series/spam_rate", SPAN).json()["series"]
+    assert spam == {"total": [round(1 / 11, 6), 0.5]}
+    failed = staff.get("/api/v1/analytics/site/series/notifications_failed", SPAN).json()["series"]
+    assert failed == {"total": [1.0, 0.0]}
+    reads = staff.get("/api/v1/analytics/site/series/reads", {**SPAN, "cumulative": "true"}).json()["series"]
+    assert reads == {"total": [2.0, 3.0]}
+
+
+def test_live_minutes_from_the_streaming_job(db, staff, monkeypatch):
+    from datetime import UTC, datetime
+
+    from analytics.api import views
+    from analytics.models import MinuteCount
+
+    monkeypatch.setattr(views.timezone, "now", lambda: datetime(2026, 3, 2, 9, 2, 30, tzinfo=UTC))
+    nine = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    MinuteCount.objects.create(minute=nine, metric="messages", value=3)
+    MinuteCount.objects.create(minute=nine, metric="sockets", value=7)
+    MinuteCount.objects.create(minute=nine.replace(minute=2), metric="sockets", value=5)
+    MinuteCount.objects.create(minute=nine.replace(hour=8), metric="sockets", value=99)  # before the span
+    body = staff.get("/api/v1/analytics/site/live", {"minutes": 3}).json()
+    assert body["labels"] == ["2026-03-02T09:00:00+00:00", "2026-03-02T09:01:00+00:00", "2026-03-02T09:02:00+00:00"]
+    assert body["series"]["messages"] == [3, None, None]
+    assert body["series"]["sockets"] == [7, None, 5]
+    assert body["series"]["socket_users"] == [None, None, None]
+    csv = staff.get("/api/v1/analytics/site/export/live.csv").content.decode().splitlines()
+    assert csv[0] == "minute,messages,senders,sockets,socket_users" and len(csv) == 121
+    for bad in ({"minutes": 0}, {"minutes": 100000}, {"minutes": "many"}, {"hours": 2}):
+        response = staff.get("/api/v1/analytics/site/live", bad)
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid", bad
 
 
 def test_heatmap_top_channels_retention_and_summary(loaded, staff):
@@ -106,5 +141,5 @@ def test_dashboard_page_is_for_staff(db, make_user, client):
 
 def test_analytics_endpoints_are_in_the_openapi_schema(db, staff):
     paths = staff.get("/api/schema/", {"format": "json"}).json()["paths"]
-    assert {"/api/v1/analytics/site/summary", "/api/v1/analytics/me"} <= set(paths)
+    assert {"/api/v1/analytics/site/summary", "/api/v1/analytics/site/live", "/api/v1/analytics/me"} <= set(paths)
     assert "/api/v1/analytics/site/series/{name}" in paths

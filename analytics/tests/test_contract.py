@@ -18,7 +18,18 @@ def test_spark_and_sql_compute_identical_aggregates_on_generated_activity(db, tm
     assert events > 500  # a world big enough that every metric has rows
     sql = etl.compute(get_engine("sql"), first, last, tmp_path)
     spark = etl.compute(get_engine("spark"), first, last, tmp_path)
-    assert {m for _, m, _, _ in sql.daily} >= {"messages", "dau", "mau", "first_reply_median_s", "reports_opened"}
+    assert {m for _, m, _, _ in sql.daily} >= {
+        "messages",
+        "dau",
+        "mau",
+        "first_reply_median_s",
+        "reports_opened",
+        "reads",
+        "held_messages",
+        "spam_rate",
+        "notifications_delivered",
+        "notifications_failed",
+    }
     assert sorted(spark.daily) == sorted(sql.daily)
     assert sorted(spark.user_days) == sorted(sql.user_days)
     assert sorted(spark.signups) == sorted(sql.signups)

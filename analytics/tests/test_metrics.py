@@ -97,9 +97,29 @@ def test_first_reply_in_direct_conversations_is_the_median_of_first_answers(comp
 
 def test_user_days_and_signups(computed):
     assert sorted(computed[0].user_days) == [
-        (w.D0, 1, 4, 4),
-        (w.D0, 2, 2, 4),
-        (w.D0, 3, 3, 4),
-        (w.D1, 4, 1, 2),
+        (w.D0, 1, 4, 5),
+        (w.D0, 2, 2, 6),
+        (w.D0, 3, 3, 5),
+        (w.D1, 4, 1, 6),
     ]
     assert sorted(computed[0].signups) == [(2, w.D0), (3, w.D0)]
+
+
+def test_reads_count_read_markers_that_moved(computed):
+    assert series(computed, metrics.READS) == {(w.D0, ""): 2, (w.D1, ""): 1}
+
+
+def test_held_messages_by_model_and_their_review(computed):
+    assert series(computed, metrics.HELD) == {(w.D0, "spam"): 1, (w.D0, "abuse"): 1, (w.D1, "spam"): 1}
+    assert series(computed, metrics.HELD_APPROVED) == {(w.D1, ""): 1}
+    assert series(computed, metrics.HELD_REJECTED) == {(w.D1, ""): 1}
+
+
+def test_spam_rate_is_spam_holds_over_all_sends(computed):
+    # D0: 9 messages sent and 2 held, 1 of them by the spam model; D1: 1 sent, 1 held as spam.
+    assert series(computed, metrics.SPAM_RATE) == {(w.D0, ""): round(1 / 11, 6), (w.D1, ""): 0.5}
+
+
+def test_notification_deliveries_and_failures(computed):
+    assert series(computed, metrics.NOTIFICATIONS_DELIVERED) == {(w.D0, ""): 2}
+    assert series(computed, metrics.NOTIFICATIONS_FAILED) == {(w.D0, ""): 1}

@@ -1,5 +1,5 @@
-"""The streaming job on real Kafka and Spark: per-minute counts appear, and neither a redelivered
-event nor a re-run micro-batch is counted twice."""
+"""The streaming job on real Kafka and Spark: per-minute counts and sockets online appear, and
+neither a redelivered event nor a re-run micro-batch is counted twice."""
 
 import json
 import uuid
@@ -32,6 +32,18 @@ def envelope(at, sender):
     }
 
 
+def sample(at, sockets, users):
+    return {
+        "id": str(uuid.uuid4()),
+        "type": "presence.sampled",
+        "version": 1,
+        "occurred_at": at.isoformat(),
+        "actor": None,
+        "key": "presence",
+        "payload": {"sockets": sockets, "users": users},
+    }
+
+
 def produce(events):
     producer = Producer(producer_config())
     for event in events:
@@ -56,15 +68,20 @@ def test_minute_counts_from_kafka_count_each_event_once(settings, tmp_path):
         envelope(NINE + timedelta(seconds=20), 2),
         envelope(NINE + timedelta(seconds=30), 1),
         envelope(NINE + timedelta(seconds=70), 3),
+        sample(NINE + timedelta(seconds=15), 5, 3),
+        sample(NINE + timedelta(seconds=45), 7, 4),  # the minute's highest
+        sample(NINE + timedelta(seconds=80), 2, 2),
     ]
     produce(first)
     stream.run(available_now=True)  # ends by itself once it has read what Kafka holds
     nine_one = NINE + timedelta(minutes=1)
+    sockets = {(NINE, "sockets"): 7, (NINE, "socket_users"): 4, (nine_one, "sockets"): 2, (nine_one, "socket_users"): 2}
     assert counts() == {
         (NINE, "messages"): 3,
         (NINE, "senders"): 2,
         (nine_one, "messages"): 1,
         (nine_one, "senders"): 1,
+        **sockets,
     }
 
     # Kafka delivers at least once: the same events again, and one new one.
@@ -75,12 +92,14 @@ def test_minute_counts_from_kafka_count_each_event_once(settings, tmp_path):
         (NINE, "senders"): 2,
         (nine_one, "messages"): 2,
         (nine_one, "senders"): 2,
+        **sockets,
     }
 
     # Spark runs a micro-batch again after a crash, under the same batch id: it is skipped.
     last = Checkpoint.objects.get(name=stream.checkpoint_name()).position["batch_id"]
     replayed = session().sql(
-        "SELECT named_struct('start', timestamp'2026-03-02 09:00:00') AS w, 99L AS messages, 99L AS senders"
+        "SELECT named_struct('start', timestamp'2026-03-02 09:00:00') AS w, 99L AS messages, 99L AS senders,"
+        " CAST(NULL AS BIGINT) AS sockets, CAST(NULL AS BIGINT) AS socket_users"
     )
     assert stream.write_batch(replayed, last) is False
     assert counts()[(NINE, "messages")] == 3

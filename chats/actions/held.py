@@ -15,6 +15,7 @@ from chats.actions.threads import check_thread_root
 from chats.attachments import get_attachments
 from chats.models import HeldMessage
 from chatsite.api_errors import ApiError
+from streaming.events import emit
 
 State = HeldMessage.State
 
@@ -48,6 +49,20 @@ def hold(
             "scores": verdict.scores.as_dict(),
         },
     )
+    if created:
+        emit(
+            "moderation.held",
+            key=conversation.pk,
+            actor=user,
+            payload={
+                "held_id": str(held.pk),
+                "conversation_id": str(conversation.pk),
+                "sender_id": user.pk,
+                # spam_suspected -> spam: the model's name, as moderation.held_* events carry it
+                "kind": verdict.code.removesuffix("_suspected"),
+                "scores": verdict.scores.as_dict(),
+            },
+        )
     if not created and held.state == State.REJECTED:
         raise rejected()
     return held

@@ -224,7 +224,7 @@ def do_mark_read(user, conversation_id, seq: int) -> int:
         membership = check_mark_read(user, conversation_id, seq)
         seq = min(seq, get_store().latest_seq(conversation_id))
         updated = type(membership).objects.filter(pk=membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
-        if updated:  # other devices' notifications of what is now read can be withdrawn
+        if updated:  # one fact for two readers: other devices' notifications are withdrawn, analytics counts reads
             emit("conversation.read", key=conversation_id, actor=user, payload=read_payload(conversation_id, user, seq))
     if updated:
         fanout.push_receipt(conversation_id, user.pk, seq)

@@ -218,6 +218,13 @@ def test_429_and_5xx_are_retried_after_retry_after_and_each_attempt_is_logged(
     wait_until(sent, "the push to go out after its retries")
     outcomes = list(DeliveryAttempt.objects.order_by("created_at").values_list("outcome", "status_code"))
     assert outcomes == [("retry", 429), ("retry", 503), ("ok", 201)]
+    # Each attempt is an event for analytics' deliveries and failures.
+    events = OutboxEvent.objects.filter(type__startswith="notification.").order_by("occurred_at")
+    assert [(e.type, e.payload["outcome"], e.payload["status_code"], e.payload["user_id"]) for e in events] == [
+        ("notification.failed", "retry", 429, bob.pk),
+        ("notification.failed", "retry", 503, bob.pk),
+        ("notification.delivered", "ok", 201, bob.pk),
+    ]
     assert len(pushed(push_server)) == 3
     assert all(a.latency_ms >= 0 and a.channel == "push" for a in DeliveryAttempt.objects.all())
 

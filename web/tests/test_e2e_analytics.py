@@ -34,7 +34,10 @@ def test_staff_dashboard_draws_the_known_week(tabs, known_week):
     expect(page.locator("#status")).to_have_text("Days 2026-03-02 to 2026-03-03 (UTC).")
     expect(page.locator("[data-tile=messages]")).to_have_text("10")
     expect(page.locator("[data-tile=mau]")).to_have_text("6")
-    expect(page.locator("[data-chart] canvas")).to_have_count(7)
+    expect(page.locator("[data-chart] canvas")).to_have_count(13)
+    expect(page.locator("[data-chart=held_messages] h2")).to_contain_text("held for review")
+    live = page.locator("[data-chart=live] h2 a").get_attribute("href")
+    assert live == "/api/v1/analytics/site/export/live.csv?"
     expect(page.locator("[data-table=top-channels] td").first).to_have_text(w.CH1)
     expect(page.locator("[data-table=heatmap] tbody tr")).to_have_count(7)
     href = page.locator("[data-chart=messages] h2 a").get_attribute("href")
@@ -63,8 +66,9 @@ def test_a_slow_first_load_never_paints_over_the_range_asked_for_since(tabs, kno
     held = []
 
     def hold_the_first_load(route):
-        # The page's own first load (the default range) waits; the range asked for goes through.
-        if asked in route.request.url:
+        # The page's own first load (the default range) waits; the range asked for goes through,
+        # and so does the live chart, which has no range.
+        if asked in route.request.url or "/site/live" in route.request.url:
             route.continue_()
         else:
             held.append(route)
@@ -80,7 +84,7 @@ def test_a_slow_first_load_never_paints_over_the_range_asked_for_since(tabs, kno
     page.get_by_role("button", name="Show").click()
     expect(page.locator("#status")).to_have_text("Days 2026-03-02 to 2026-03-03 (UTC).")
     assert held  # the first load really was in flight
-    with page.expect_response(lambda r: "/api/v1/analytics/" in r.url and asked not in r.url):
+    with page.expect_response(lambda r: "/api/v1/analytics/site/summary" in r.url and asked not in r.url):
         for route in held:
             route.continue_()
     page.wait_for_load_state("networkidle")

@@ -18,6 +18,11 @@
     new_users: ["new_users"],
     moderation: ["reports_opened", "reports_resolved"],
     first_reply_median_s: ["first_reply_median_s"],
+    reads: ["reads"],
+    held_messages: ["held_messages"],
+    held_review: ["held_approved", "held_rejected"],
+    spam_rate: ["spam_rate"],
+    notifications: ["notifications_delivered", "notifications_failed"],
   };
 
   function isoDay(date) {
@@ -90,6 +95,13 @@
     }
   }
 
+  function dataset(section, label, values, index) {
+    const colour = PALETTE[index % PALETTE.length];
+    // Stacked areas fill down to the series below them; lines do not fill.
+    const fill = "stacked" in section.dataset ? (index ? "-1" : "origin") : false;
+    return { label, data: values, borderColor: colour, backgroundColor: colour + "55", fill, pointRadius: 0, tension: 0.2 };
+  }
+
   async function lineChart(section, query) {
     const names = SERIES[section.dataset.chart];
     heading(section, names, query);
@@ -97,13 +109,22 @@
     const datasets = [];
     bodies.forEach((body, i) => {
       for (const [dim, values] of Object.entries(body.series)) {
-        const label = names.length > 1 ? names[i] : dim;
-        const colour = PALETTE[datasets.length % PALETTE.length];
-        // Stacked areas fill down to the series below them; lines do not fill.
-        const fill = "stacked" in section.dataset ? (datasets.length ? "-1" : "origin") : false;
-        datasets.push({ label, data: values, borderColor: colour, backgroundColor: colour + "55", fill, pointRadius: 0, tension: 0.2 });
+        datasets.push(dataset(section, names.length > 1 ? names[i] : dim, values, datasets.length));
       }
     });
+    draw(section, bodies[0].labels, datasets);
+  }
+
+  // The streaming job's last two hours, a point a minute (gaps where it wrote nothing).
+  async function liveChart(section) {
+    const query = new URLSearchParams({ minutes: "120" });
+    heading(section, ["live"], new URLSearchParams()); // its CSV holds the same two hours
+    const body = await get("site/live", query);
+    const datasets = Object.entries(body.series).map(([name, values], i) => dataset(section, name, values, i));
+    draw(section, body.labels.map((label) => label.slice(11, 16)), datasets);
+  }
+
+  function draw(section, labels, datasets) {
     let box = section.querySelector(".canvas-box");
     if (!box) {
       box = document.createElement("div");
@@ -114,7 +135,7 @@
       box.append(canvas);
       section.append(box);
     }
-    const data = { labels: bodies[0].labels, datasets };
+    const data = { labels, datasets };
     const key = section.dataset.chart;
     if (charts[key]) {
       charts[key].data = data;
@@ -199,7 +220,9 @@
     status.textContent = "Loading…";
     try {
       const jobs = [tiles(query)];
-      for (const section of document.querySelectorAll("[data-chart]")) jobs.push(lineChart(section, query));
+      for (const section of document.querySelectorAll("[data-chart]")) {
+        jobs.push(section.dataset.chart === "live" ? liveChart(section) : lineChart(section, query));
+      }
       for (const section of document.querySelectorAll("[data-table]")) jobs.push(TABLES[section.dataset.table](section, query));
       await Promise.all(jobs);
       if (mine !== generation) return;
