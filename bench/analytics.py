@@ -26,7 +26,7 @@ import time
 import uuid
 from datetime import date, timedelta
 
-from bench.common import RESULTS, ROOT, bench_database_url, percentile, recreate_database, save
+from bench.common import RESULTS, ROOT, bench_database_url, percentile, record_targets, recreate_database, save
 
 DAYS = 30
 END = date(2026, 1, 31)
@@ -235,10 +235,7 @@ def write_targets(batch, lag_summary, command):
                 "command": command,
             }
         )
-    path = RESULTS / "targets.json"
-    targets = json.loads(path.read_text()) if path.exists() else []
-    names = {e["name"] for e in entries}
-    path.write_text(json.dumps([t for t in targets if t["name"] not in names] + entries, indent=2) + "\n")
+    record_targets(entries)
 
 
 def main():

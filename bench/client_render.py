@@ -102,8 +102,8 @@ class Client:
         self.page.evaluate("() => window.__benchDone")
         return self.script_ms() - before
 
-    def open(self, title, last_text):
-        button = self.page.locator("button.conversation", has=self.page.locator(".name", has_text=title))
+    def open(self, conversation_id, title, last_text):
+        button = self.page.locator(f'button.conversation[data-conversation="{conversation_id}"]')
         shown = f"document.querySelector('#pane-title').textContent === {title!r}"
         test = f"() => {shown} && ({LAST_TEXT})() === {last_text!r}"
         return self.step(lambda: button.click(), test)
@@ -133,10 +133,10 @@ def measure(browser, base_url, account, repeats):
     # Open the nine 50-message conversations in turn, again and again: each open fetches its page.
     for round_ in range(repeats):
         for k, cid in enumerate(ids[1:10]):
-            opens.append(client.open(f"{prefix} team {k + 1:04}", f"{prefix} note {cid}-49"))
+            opens.append(client.open(cid, f"{prefix} team {k + 1:04}", f"{prefix} note {cid}-49"))
         log(f"{prefix}: open round {round_ + 1} of {repeats}, p50 {percentile(opens, 50):.1f} ms")
     # The big conversation, with its whole history loaded, then messages arriving into it.
-    client.open(f"{prefix} team 0000", f"{prefix} history {account['big'] - 1}")
+    client.open(ids[0], f"{prefix} team 0000", f"{prefix} history {account['big'] - 1}")
     loaded, took = client.load_history(account["big"])
     log(f"{prefix}: {loaded} messages loaded in {took:.1f} s")
     session = requests.Session()

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.metrics import f1_score, precision_score, recall_score
 from sklearn.model_selection import StratifiedKFold
 
-from bench.common import RESULTS, ROOT, save
+from bench.common import ROOT, record_targets, save
 from ml import datasets, pipeline
 
 COMMAND = "python -m bench.ml_spam_cv"
@@ -34,13 +34,6 @@ def cross_validate(build, texts, labels, folds):
     out["f1_folds"] = [round(float(v), 4) for v in scores["f1"]]
     out["seconds"] = round(time.perf_counter() - started, 1)
     return out
-
-
-def record_targets(entries):
-    path = RESULTS / "targets.json"
-    targets = json.loads(path.read_text()) if path.exists() else []
-    names = {e["name"] for e in entries}
-    path.write_text(json.dumps([t for t in targets if t["name"] not in names] + entries, indent=2) + "\n")
 
 
 def main():

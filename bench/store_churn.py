@@ -16,7 +16,6 @@ SQL store's acked sends/s) to bench/results/targets.json. FerretDB is not MongoD
 """
 
 import argparse
-import json
 import os
 import sys
 import threading
@@ -24,7 +23,7 @@ import time
 import uuid
 from itertools import pairwise
 
-from bench.common import RESULTS, ROOT, save, setup_both_stores
+from bench.common import ROOT, record_targets, save, setup_both_stores
 
 BENCH_DB = "chatsite_bench_churn"
 ROLL_BACK_EVERY = 20
@@ -187,15 +186,6 @@ def main():
         ]
     )
     print(f"bench: Mongo/SQL acked sends/s = {ratio}; wrote {path.relative_to(ROOT)} and bench/results/targets.json")
-
-
-def record_targets(entries):
-    """Replace this benchmark's entries in targets.json, keep the others'."""
-    path = RESULTS / "targets.json"
-    targets = json.loads(path.read_text()) if path.exists() else []
-    names = {e["name"] for e in entries}
-    targets = [t for t in targets if t["name"] not in names] + entries
-    path.write_text(json.dumps(targets, indent=2) + "\n")
 
 
 if __name__ == "__main__":
