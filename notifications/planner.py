@@ -61,7 +61,7 @@ def alert_for(user, conversation_id, message_id):
     notifications also work where no push service can be reached (the embedded default, a browser
     cut off from its vendor's push service); the tab uses the push's tag, so the two never show twice."""
     conversation, membership, message = chat_selectors.message_in(user, conversation_id, message_id)
-    if conversation.archived_at is not None or message.sender_id == user.pk or message.deleted:
+    if conversation.archived_at is not None or message.sender_id == user.pk or message.is_deleted:
         return None
     payload = {
         "seq": message.seq,

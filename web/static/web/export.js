@@ -6,6 +6,20 @@ import { $ } from "./dom.js";
 
 const POLL_MS = 1500;
 let timer = null;
+// Each request takes a number; an answer shows only if no newer request began meanwhile (the dialog's
+// first load, slow on a busy server, must not paint "nothing exported" over a just-started export).
+let latest = 0;
+
+async function load(request) {
+  const mine = (latest += 1);
+  clearTimeout(timer);
+  try {
+    const exported = await request();
+    if (mine === latest) show(exported);
+  } catch (error) {
+    if (mine === latest) $("#data-export-status").textContent = error.message;
+  }
+}
 
 function show(exported) {
   const status = $("#data-export-status");
@@ -33,34 +47,16 @@ function show(exported) {
   }
 }
 
-async function poll(id) {
-  clearTimeout(timer);
-  try {
-    show(await get(`me/exports/${id}`));
-  } catch (error) {
-    $("#data-export-status").textContent = error.message;
-  }
+function poll(id) {
+  return load(() => get(`me/exports/${id}`));
 }
 
-async function refresh() {
-  clearTimeout(timer);
-  try {
-    const [latest] = await get("me/exports");
-    show(latest);
-  } catch (error) {
-    $("#data-export-status").textContent = error.message;
-  }
+function refresh() {
+  return load(async () => (await get("me/exports"))[0]);
 }
 
 export function setupDataExport() {
-  $("#data-export-button").addEventListener("click", async () => {
-    clearTimeout(timer);
-    try {
-      show(await post("me/exports"));
-    } catch (error) {
-      $("#data-export-status").textContent = error.message;
-    }
-  });
+  $("#data-export-button").addEventListener("click", () => load(() => post("me/exports")));
   $("#me-button").addEventListener("click", refresh);
   $("#profile-dialog").addEventListener("close", () => clearTimeout(timer));
 }

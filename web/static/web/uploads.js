@@ -14,7 +14,8 @@ export function setupUploads() {
     picker.value = "";
   });
   const button = h("button", { type: "button", class: "attach", "aria-label": "Attach files", title: "Attach files", text: "📎", onclick: () => picker.click() });
-  $(".composer-row", form).prepend(button, picker);
+  // After the message box, beside the emoji button: Tab from the log still lands in the box.
+  $("#composer-text", form).after(button, picker);
   form.append(h("ul", { id: "upload-list", class: "upload-list", "aria-label": "Uploads" }));
 
   const pane = form.closest("main") || document.body;
