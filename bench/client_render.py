@@ -35,9 +35,12 @@ WAIT_FOR = """(test) => new Promise((resolve) => {
   const observer = new MutationObserver(() => { if (check()) { observer.disconnect(); done(); } });
   observer.observe(document.body, { childList: true, subtree: true, characterData: true });
 })"""
+# The text of the log's last message, found from the end: the check runs on every change of the
+# page, inside the measured script time, so it must not walk thousands of messages itself.
 LAST_TEXT = (
-    "() => { const t = [...document.querySelectorAll('#message-list .message .text')].pop(); "
-    "return t ? t.textContent : ''; }"
+    "() => { const items = document.getElementById('message-list').children; "
+    "for (let i = items.length - 1; i >= 0; i--) { if (items[i].classList.contains('message')) { "
+    "const t = items[i].querySelector('.text'); return t ? t.textContent : ''; } } return ''; }"
 )
 
 
@@ -49,6 +52,7 @@ def seed(prefix, conversations, big_messages):
     """A reader in `conversations` groups with one writer; the first group holds `big_messages`
     messages, the next nine 50 each (conversations to open). Returns (reader, writer token, ids)."""
     from django.contrib.auth import get_user_model
+    from django.db import transaction
     from knox.models import AuthToken
 
     from chats import actions
@@ -57,20 +61,25 @@ def seed(prefix, conversations, big_messages):
     reader = User.objects.create_user(f"{prefix}reader", password=PASSWORD)
     writer = User.objects.create_user(f"{prefix}writer", password=PASSWORD)
     ids = []
-    for i in range(conversations):
-        group = actions.do_create_conversation(
-            writer, kind="group", title=f"{prefix} team {i:04}", member_ids=[reader.pk]
-        )
-        ids.append(group.id)
-        if i % 100 == 99:
-            log(f"{prefix}: {i + 1} of {conversations} conversations")
-    for n in range(big_messages):
-        actions.do_send_message(writer, ids[0], text=f"{prefix} history {n}", client_id=f"{prefix}-h-{n}")
-        if n % 1000 == 999:
-            log(f"{prefix}: {n + 1} of {big_messages} messages")
-    for cid in ids[1:10]:
-        for n in range(50):
-            actions.do_send_message(writer, cid, text=f"{prefix} note {cid}-{n}", client_id=f"{prefix}-{cid}-{n}")
+    # Each action keeps its own transaction (a savepoint here); the outer one per batch only saves
+    # a commit per message, which on a loaded machine is most of the seeding time.
+    for start in range(0, conversations, 100):
+        with transaction.atomic():
+            for i in range(start, min(start + 100, conversations)):
+                group = actions.do_create_conversation(
+                    writer, kind="group", title=f"{prefix} team {i:04}", member_ids=[reader.pk]
+                )
+                ids.append(group.id)
+        log(f"{prefix}: {len(ids)} of {conversations} conversations")
+    for start in range(0, big_messages, 500):
+        with transaction.atomic():
+            for n in range(start, min(start + 500, big_messages)):
+                actions.do_send_message(writer, ids[0], text=f"{prefix} history {n}", client_id=f"{prefix}-h-{n}")
+        log(f"{prefix}: {min(start + 500, big_messages)} of {big_messages} messages")
+    with transaction.atomic():
+        for cid in ids[1:10]:
+            for n in range(50):
+                actions.do_send_message(writer, cid, text=f"{prefix} note {cid}-{n}", client_id=f"{prefix}-{cid}-{n}")
     return reader.username, AuthToken.objects.create(writer)[1], ids
 
 
@@ -88,6 +97,25 @@ class Client:
         self.page.wait_for_selector("#connection[data-state=online]")
         self.cdp = self.context.new_cdp_session(self.page)
         self.cdp.send("Performance.enable")
+
+    def start_profile(self):
+        self.cdp.send("Profiler.enable")
+        self.cdp.send("Profiler.setSamplingInterval", {"interval": 100})
+        self.cdp.send("Profiler.start")
+
+    def stop_profile(self, top=20):
+        """The functions with the most script time of their own since start_profile, in ms."""
+        profile = self.cdp.send("Profiler.stop")["profile"]
+        interval_ms = (profile["endTime"] - profile["startTime"]) / 1000 / max(1, len(profile.get("samples", [])))
+        own = {}
+        for node in profile["nodes"]:
+            frame = node["callFrame"]
+            if frame["functionName"] in ("(idle)", "(program)", "(root)"):
+                continue
+            name = frame["functionName"] or "(anonymous)"
+            where = f"{name} {frame['url'].rsplit('/', 1)[-1]}:{frame['lineNumber'] + 1}"
+            own[where] = own.get(where, 0) + node.get("hitCount", 0) * interval_ms
+        return sorted(own.items(), key=lambda item: -item[1])[:top]
 
     def script_ms(self):
         metrics = {m["name"]: m["value"] for m in self.cdp.send("Performance.getMetrics")["metrics"]}
@@ -123,22 +151,33 @@ class Client:
         return self.step(send, f"() => ({LAST_TEXT})() === {text!r}")
 
 
-def measure(browser, base_url, account, repeats):
+def print_profile(client, what):
+    for where, ms in client.stop_profile():
+        log(f"  {what}: {ms:8.1f} ms  {where}")
+
+
+def measure(browser, base_url, account, repeats, profile=False):
     import requests
 
     username, token, ids = account["reader"], account["token"], account["ids"]
     prefix = account["prefix"]
     client = Client(browser, base_url, username)
+    if profile:
+        client.start_profile()
     opens = []
     # Open the nine 50-message conversations in turn, again and again: each open fetches its page.
     for round_ in range(repeats):
         for k, cid in enumerate(ids[1:10]):
             opens.append(client.open(cid, f"{prefix} team {k + 1:04}", f"{prefix} note {cid}-49"))
         log(f"{prefix}: open round {round_ + 1} of {repeats}, p50 {percentile(opens, 50):.1f} ms")
+    if profile:
+        print_profile(client, f"{prefix} opens")
     # The big conversation, with its whole history loaded, then messages arriving into it.
     client.open(ids[0], f"{prefix} team 0000", f"{prefix} history {account['big'] - 1}")
     loaded, took = client.load_history(account["big"])
     log(f"{prefix}: {loaded} messages loaded in {took:.1f} s")
+    if profile:
+        client.start_profile()
     session = requests.Session()
     session.headers["Authorization"] = f"Token {token}"
     url = f"{base_url}/api/v1/conversations/{ids[0]}/messages"
@@ -151,6 +190,8 @@ def measure(browser, base_url, account, repeats):
 
         receives.append(client.receive(send, text))
     log(f"{prefix}: receive p50 {percentile(receives, 50):.1f} ms")
+    if profile:
+        print_profile(client, f"{prefix} receives")
     assert not client.errors, client.errors
     client.context.close()
     return {
@@ -175,6 +216,9 @@ def main():
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--profile", action="store_true", help="print the functions with the most script time (figures not recorded)"
+    )
     args = parser.parse_args()
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -206,8 +250,10 @@ def main():
     with server_processes(env) as (base_url, _), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
         for name in ("small", "big"):
-            results[name] = measure(browser, base_url, accounts[name], args.repeats)
+            results[name] = measure(browser, base_url, accounts[name], args.repeats, args.profile)
         browser.close()
+    if args.profile:
+        return  # the sampling profiler slows the page: these figures are not the target's
     load = os.getloadavg()[0]
     save("client_render", results, f"load average {load:.1f}")
     big, small = results["big"], results["small"]

@@ -382,7 +382,7 @@ export function renderMessages(mode = "keep") {
 
 const drawn = new Map(); // message id -> {key, node}
 const days = new Map(); // day label -> its separator
-const dayStrings = new WeakMap(); // message -> its local day
+const times = new WeakMap(); // message -> {ms, day}: its time parsed once, not at every redraw
 let drawnFor = null; // the conversation the nodes belong to
 const unreadLine = h("li", { id: "unread-line", class: "unread-line" }, h("span", { text: "New messages" }));
 const seenLine = h("p", { class: "seen" });
@@ -433,13 +433,18 @@ function drawnNotice(notice) {
   return node;
 }
 
-function dayOf(message) {
-  let day = dayStrings.get(message);
-  if (day === undefined) {
-    day = new Date(message.created_at).toDateString();
-    dayStrings.set(message, day);
+function timeOf(message) {
+  let time = times.get(message);
+  if (time === undefined) {
+    const date = new Date(message.created_at);
+    time = { ms: date.getTime(), day: date.toDateString() };
+    times.set(message, time);
   }
-  return day;
+  return time;
+}
+
+function dayOf(message) {
+  return timeOf(message).day;
 }
 
 // Keyed by today's date too: "Today" becomes "Yesterday" at midnight.
@@ -584,7 +589,7 @@ const RUN_GAP = 5 * 60 * 1000;
 function continues(previous, m) {
   if (!previous || previous.sender_id !== m.sender_id || previous.deleted) return false;
   if (m.parent_id || m.edited_at || m.pinned || m.deleted) return false;
-  return new Date(m.created_at) - new Date(previous.created_at) < RUN_GAP;
+  return timeOf(m).ms - timeOf(previous).ms < RUN_GAP;
 }
 
 export function initials(userId) {

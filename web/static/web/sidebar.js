@@ -1,21 +1,25 @@
 // The conversation list: newest activity first, unread badges, last message, presence dots.
+//
+// A redraw keeps the row of every conversation whose drawing is unchanged, and moves rows rather
+// than rebuilding the list: with a thousand conversations, a message that lifts one of them to the
+// top costs one new row and one move, not a thousand rows.
 
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
 import { activity, conversationName, store, userName } from "./state.js";
 
 let onOpen = () => {};
+const rows = new Map(); // conversation id -> {key, li}
 
 export function setupSidebar(open) {
   onOpen = open;
   arrowKeys($("#conversations"), "button.conversation");
 }
 
-function presenceDot(userId) {
+function presenceStatus(userId) {
   // Offline, what was known of others is stale: show nobody as around rather than a green dot.
   const known = store.connection && store.connection.online;
-  const status = known ? store.presence.get(userId) || "offline" : "unknown";
-  return h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status });
+  return known ? store.presence.get(userId) || "offline" : "unknown";
 }
 
 function lastLine(entry) {
@@ -26,36 +30,84 @@ function lastLine(entry) {
   return who + snippet(m.text, 60);
 }
 
-export function renderConversations() {
-  const entries = [...store.conversations.values()].sort((a, b) => activity(b).localeCompare(activity(a)));
-  const focusedId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.conversation;
-  $("#conversations").replaceChildren(
-    ...entries.map((entry) => {
-      const open = entry.id === store.openId;
-      const name = conversationName(entry);
-      const unread = open ? 0 : entry.unread;
-      return h(
-        "li",
-        {},
-        h(
-          "button",
-          {
-            type: "button",
-            class: `conversation${open ? " active" : ""}${unread ? " unread" : ""}`,
-            "aria-current": open ? "true" : null,
-            dataset: { conversation: entry.id },
-            onclick: () => onOpen(entry.id),
-          },
-          entry.peer ? presenceDot(entry.peer.id) : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
-          h("span", { class: "name", text: name }),
-          unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,
-          h("span", { class: "last", text: lastLine(entry) }),
-        ),
-      );
-    }),
+// What a row shows besides its entry's objects (each replaced, never changed in place, when it
+// changes): whether it is open, its unread count, the peer's presence and the names it shows.
+function rowKey(entry) {
+  const open = entry.id === store.openId;
+  return [
+    entry.conversation,
+    entry.last_message,
+    entry.peer,
+    open,
+    open ? 0 : entry.unread,
+    entry.peer ? presenceStatus(entry.peer.id) : null,
+    store.usersVersion,
+  ];
+}
+
+function row(entry, key) {
+  const [, , , open, unread, status] = key;
+  return h(
+    "li",
+    {},
+    h(
+      "button",
+      {
+        type: "button",
+        class: `conversation${open ? " active" : ""}${unread ? " unread" : ""}`,
+        "aria-current": open ? "true" : null,
+        dataset: { conversation: entry.id },
+        onclick: () => onOpen(entry.id),
+      },
+      entry.peer
+        ? h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status })
+        : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
+      h("span", { class: "name", text: conversationName(entry) }),
+      unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,
+      h("span", { class: "last", text: lastLine(entry) }),
+    ),
   );
+}
+
+function drawnRow(entry) {
+  const key = rowKey(entry);
+  const kept = rows.get(entry.id);
+  if (kept && kept.key.every((part, i) => part === key[i])) return kept.li;
+  const li = row(entry, key);
+  rows.set(entry.id, { key, li });
+  return li;
+}
+
+// The list's children become `nodes` in order, moving only what is out of place.
+function arrange(list, nodes) {
+  let at = list.firstElementChild;
+  for (const node of nodes) {
+    if (node === at) at = at.nextElementSibling;
+    else list.insertBefore(node, at);
+  }
+  while (at) {
+    const next = at.nextElementSibling;
+    at.remove();
+    at = next;
+  }
+}
+
+// Newest first. Activity times are ISO 8601 strings in UTC, so plain string order is time order
+// (and much cheaper than localeCompare over a thousand rows).
+function byActivity(a, b) {
+  const x = activity(a);
+  const y = activity(b);
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+export function renderConversations() {
+  const entries = [...store.conversations.values()].sort(byActivity);
+  for (const id of rows.keys()) if (!store.conversations.has(id)) rows.delete(id);
+  const focusedId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.conversation;
+  arrange($("#conversations"), entries.map(drawnRow));
   $("#conversations-empty").hidden = entries.length > 0;
-  if (focusedId) {
+  if (focusedId && document.activeElement?.dataset?.conversation !== focusedId) {
+    // A row moved or redrawn under the focus: give the focus back to its new button.
     const again = document.querySelector(`[data-conversation="${CSS.escape(focusedId)}"]`);
     if (again) again.focus();
   }

@@ -20,10 +20,11 @@ export const store = {
 const fetching = new Map();
 
 export function remember(user) {
-  if (user && user.id) {
-    store.users.set(user.id, user);
-    store.usersVersion += 1;
-  }
+  if (!user || !user.id) return;
+  const known = store.users.get(user.id);
+  store.users.set(user.id, user);
+  // Loading a member list remembers everyone in it again: only a real change makes drawn names stale.
+  if (!known || JSON.stringify(known) !== JSON.stringify(user)) store.usersVersion += 1;
 }
 
 export function userName(id) {
