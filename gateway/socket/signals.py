@@ -1,5 +1,5 @@
-"""Ephemeral signals on one socket: presence, typing and read receipts. None of them is stored,
-and none crosses a block, either way."""
+"""Ephemeral signals on one socket: presence, typing, read receipts and profile changes. None of
+them is stored, and none crosses a block, either way."""
 
 import asyncio
 import logging
@@ -82,6 +82,12 @@ class SignalsMixin:
         user_id = message["user_id"]
         if message["conversation_id"] in self.feeds and user_id != self.user.pk and not self._muted(user_id):
             self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
+
+    def chat_profile(self, message):
+        # It comes once per shared conversation (and once on the user's own group): one frame is
+        # enough, but a second costs the client a cached fetch only, so no de-duplication here.
+        if not self._muted(message["user_id"]):
+            self._emit(protocol.profile(message["user_id"]))
 
     def chat_presence(self, message):
         user_id = message["user_id"]

@@ -1,5 +1,6 @@
 // The conversation list: newest activity first, unread badges, last message, presence dots.
 
+import { avatar } from "./avatar.js";
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
 import { activity, conversationName, store, userName } from "./state.js";
@@ -46,7 +47,7 @@ export function renderConversations() {
             dataset: { conversation: entry.id },
             onclick: () => onOpen(entry.id),
           },
-          entry.peer ? presenceDot(entry.peer.id) : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
+          entry.peer ? [avatar(entry.peer.id, { variant: "inline" }), presenceDot(entry.peer.id)] : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
           h("span", { class: "name", text: name }),
           unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,
           h("span", { class: "last", text: lastLine(entry) }),

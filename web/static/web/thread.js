@@ -3,6 +3,7 @@
 // `thread_root` set: the main log leaves them out, and shows on each root its reply count instead.
 
 import { api, get, post, query } from "./api.js";
+import { avatar } from "./avatar.js";
 import { $, h, randomId } from "./dom.js";
 import { renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, store, userName } from "./state.js";
@@ -163,6 +164,7 @@ function replyItem(m) {
   return h(
     "li",
     { class: `message${m.sender_id === store.me.id ? " mine" : ""}${m.deleted ? " deleted" : ""}`, id: `t-${m.id}` },
+    avatar(m.sender_id),
     h(
       "div",
       { class: "meta" },
