@@ -118,7 +118,8 @@ class OptionalUrl(BlankAsNull, serializers.URLField):
 def avatar_path(user) -> str | None:
     """The uploaded picture's URL on this site, versioned so that it may be cached for good; None
     without a picture, or for an account that is banned or deactivated (its picture is not
-    served). Relative: the browser client loads it from its own origin (CSP img-src 'self')."""
+    served). Relative: the browser client loads it from its own origin (CSP img-src 'self').
+    The files app serves it; its route is found by name, so accounts imports nothing of files."""
     if not user.avatar_version or not user.is_active:
         return None
     return f"{reverse('files:user-avatar', args=[user.pk])}?v={user.avatar_version}"

@@ -113,7 +113,8 @@ def announce_presence(user_id, status, conversation_ids):
 def announce_profile(user_id, conversation_ids):
     """Tell the user's conversations, and the user's own other sockets, that their profile changed
     (from sync code, after the commit of the change)."""
-    message = {"type": "chat.profile", "user_id": user_id}
+    # A socket hears it once per shared conversation; the stamp lets it tell the user once.
+    message = {"type": "chat.profile", "user_id": user_id, "stamp": uuid.uuid4().hex}
     for group in [user_group(user_id), *(conversation_group(cid) for cid in conversation_ids)]:
         send_now(group, message)
 

@@ -18,6 +18,7 @@ class SignalsMixin:
     def _init_signals(self):
         self.blocked, self.blockers = set(), set()
         self.presence_stamps = {}
+        self.profile_stamps = {}
 
     def _muted(self, user_id):
         return user_id in self.blocked or user_id in self.blockers
@@ -84,10 +85,13 @@ class SignalsMixin:
             self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
 
     def chat_profile(self, message):
-        # It comes once per shared conversation (and once on the user's own group): one frame is
-        # enough, but a second costs the client a cached fetch only, so no de-duplication here.
-        if not self._muted(message["user_id"]):
-            self._emit(protocol.profile(message["user_id"]))
+        user_id = message["user_id"]
+        if self._muted(user_id) or self.profile_stamps.get(user_id) == message["stamp"]:
+            return
+        if len(self.profile_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
+            self.profile_stamps.clear()
+        self.profile_stamps[user_id] = message["stamp"]
+        self._emit(protocol.profile(user_id))
 
     def chat_presence(self, message):
         user_id = message["user_id"]

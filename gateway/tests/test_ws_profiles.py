@@ -26,6 +26,17 @@ async def test_a_name_or_picture_change_is_told_to_co_members_and_own_devices_on
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_change_is_told_once_however_many_conversations_are_shared(alice, bob, group):
+    from chats import actions as chat_actions
+
+    await in_thread(chat_actions.do_open_direct, alice, bob)
+    b = await connect(bob)
+    await in_thread(actions.do_update_profile, alice, {"status_text": "on holiday"})
+    await b.wait_for(is_profile_of(alice))
+    assert [f for f in await b.quiet() if f["type"] == "user"] == []
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_no_profile_hint_crosses_a_block(alice, bob, group):
     await in_thread(Block.objects.create, blocker=bob, blocked=alice)
     b = await connect(bob)

@@ -22,7 +22,7 @@ import {
   updateRoot,
   view,
 } from "./pane.js";
-import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, setThreadHooks, setupThreads, thread } from "./thread.js";
+import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, redrawThread, setThreadHooks, setupThreads, thread } from "./thread.js";
 import { permalink } from "./render.js";
 import { setupSecurity } from "./security.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -236,6 +236,7 @@ function redrawPeople() {
   renderConversations();
   renderHeader();
   if (store.openId) renderMessages();
+  redrawThread();
 }
 
 // Someone's name or picture changed (mine too, on another device): the socket only says who.

@@ -106,6 +106,11 @@ export function applyRoot(message) {
   }
 }
 
+// Someone's name or picture changed: the open panel draws its people again.
+export function redrawThread() {
+  render();
+}
+
 function markThreadRead() {
   const last = thread.replies.length ? thread.replies[thread.replies.length - 1].seq : 0;
   if (!thread.root || document.visibilityState !== "visible" || last <= thread.lastRead) return;
