@@ -252,7 +252,7 @@ def check_set_avatar(user: User, version: str) -> None:
 
 def do_set_avatar(user: User, version: str, *, actor=None) -> str:
     """Point the profile at an uploaded picture's `version` ("" for none); return the version it
-    replaced ("" if none). The caller (files.avatars) has stored the new bytes; the old ones are
+    replaced ("" if none). The caller (files.actions) has stored the new bytes; the old ones are
     removed after commit by the receiver of profile_changed, so a rollback keeps them."""
     with transaction.atomic():
         check_set_avatar(user, version)
