@@ -16,6 +16,7 @@ from rest_framework import status
 from accounts import passkeys, throttles, two_factor
 from accounts.models import PROFILE_FIELDS, Device, User
 from accounts.selectors import disabled_message
+from accounts.signals import profile_changed
 from chatsite.api_errors import ApiError
 from gateway import fanout
 from gateway.protocol import Close
@@ -240,7 +241,41 @@ def do_update_profile(user: User, changes: dict, *, actor=None) -> dict:
             setattr(user, name, value)
         user.save(update_fields=list(changed))
         emit("user.updated", key=user.pk, payload={"user_id": user.pk, "changed": changed}, actor=actor or user)
+        _announce_after_commit(user.pk, list(changed))
     return changed
+
+
+def check_set_avatar(user: User, version: str) -> None:
+    if not isinstance(version, str) or len(version) > User._meta.get_field("avatar_version").max_length:
+        raise ValueError(f"not a picture version: {version!r}")  # made by files.avatars, never by a person
+
+
+def do_set_avatar(user: User, version: str, *, actor=None) -> str:
+    """Point the profile at an uploaded picture's `version` ("" for none); return the version it
+    replaced ("" if none). The caller (files.actions) has stored the new bytes; the old ones are
+    removed after commit by the receiver of profile_changed, so a rollback keeps them."""
+    with transaction.atomic():
+        check_set_avatar(user, version)
+        previous = User.objects.select_for_update().filter(pk=user.pk).values_list("avatar_version", flat=True).get()
+        user.avatar_version = version
+        if previous == version:
+            return ""
+        User.objects.filter(pk=user.pk).update(avatar_version=version)
+        changed = {"avatar_version": version or None}
+        emit("user.updated", key=user.pk, payload={"user_id": user.pk, "changed": changed}, actor=actor or user)
+        _announce_after_commit(user.pk, ["avatar_version"], dropped_avatar=previous)
+    return previous
+
+
+def do_remove_avatar(user: User, *, actor=None) -> str:
+    """The user, or a moderator as `actor`, removes the picture: initials are shown again."""
+    return do_set_avatar(user, "", actor=actor)
+
+
+def _announce_after_commit(user_id, changed, *, dropped_avatar=""):
+    transaction.on_commit(
+        lambda: profile_changed.send(sender=User, user_id=user_id, changed=changed, dropped_avatar=dropped_avatar)
+    )
 
 
 # --- helpers ---

@@ -57,6 +57,11 @@ class User(AbstractUser):
     avatar_url = HttpUrlField(max_length=500, blank=True)
     bio = models.CharField(max_length=500, blank=True)
     status_text = models.CharField(max_length=140, blank=True)
+    # The uploaded picture's version (a hash of its bytes), "" for none. The bytes belong to the
+    # files app (files.avatars); the version lives on this row so that every user payload, lists
+    # included, builds its avatar URL from the row it already has: no query per user, and no import
+    # of files, which sits above accounts. A new picture is a new version, hence a new URL.
+    avatar_version = models.CharField(max_length=32, blank=True, editable=False)
     # Part of the session hash: raising it ends every browser session ("log out everywhere")
     # without touching the password.
     session_epoch = models.PositiveIntegerField(default=0, editable=False)

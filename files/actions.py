@@ -5,6 +5,7 @@ a row is written only once its bytes are there, and bytes whose row could not be
 removed again, so the quota counts what is stored.
 """
 
+import hashlib
 import io
 import logging
 from datetime import timedelta
@@ -14,8 +15,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import actions as account_actions
 from chatsite.api_errors import ApiError
-from files import images, names, selectors
+from files import avatars, images, names, selectors
 from files.backends import get_storage
 from files.models import PurgeRun, Upload
 from files.sniff import HEAD_BYTES, RASTER_IMAGES, sniff
@@ -174,6 +176,42 @@ def do_remove_upload(user, upload_id) -> None:
     """The owner takes back an upload they did not send (a cancelled attachment)."""
     with transaction.atomic():
         _forget(check_remove_upload(user, upload_id))
+
+
+# --- profile pictures ---
+
+
+def check_avatar(data) -> bytes:
+    """The bytes of a picture that may become an avatar: not empty, at most AVATAR_MAX_BYTES, and
+    a raster image by its bytes (an SVG can carry scripts; anything else is not a picture)."""
+    size = _size_of(data)
+    if size == 0:
+        raise ApiError("empty_file", "This file is empty.", 400)
+    if size > settings.AVATAR_MAX_BYTES:
+        raise ApiError("too_large", f"A picture is at most {settings.AVATAR_MAX_BYTES:,} bytes.", 413)
+    blob = data.read()
+    content_type = sniff(blob[:HEAD_BYTES])
+    if content_type not in RASTER_IMAGES:
+        raise ApiError("not_an_image", f"A picture is a PNG, JPEG, WebP or GIF image, not {content_type}.", 400)
+    return blob
+
+
+def do_set_avatar(user, data) -> None:
+    """Make an uploaded picture the user's avatar: a centred square at each of avatars.SIZES.
+    The bytes are stored before the profile points at them; the replaced picture's go after
+    commit (files.avatars.forget_dropped)."""
+    sizes = images.squares(check_avatar(data), avatars.SIZES)
+    version = hashlib.sha256(sizes[avatars.DEFAULT_SIZE]).hexdigest()[:16]
+    already = user.avatar_version == version  # the same picture again: its keys are in use
+    storage = get_storage()
+    for size, blob in sizes.items():
+        storage.put(avatars.key(user.pk, version, size), io.BytesIO(blob), avatars.CONTENT_TYPE)
+    try:
+        account_actions.do_set_avatar(user, version)
+    except BaseException:
+        if not already:
+            avatars.delete(user.pk, version)
+        raise
 
 
 # --- retention (beat jobs in files.tasks) ---

@@ -9,6 +9,11 @@ class FilesConfig(AppConfig):
     def ready(self):
         from django.conf import settings
 
+        from accounts.signals import profile_changed
+        from files import avatars
+
+        profile_changed.connect(avatars.forget_dropped, dispatch_uid="files.avatars.forget_dropped")
+
         if settings.STORAGE_URL:
             from chatsite import health
 

@@ -38,20 +38,29 @@ def too_large():
     )
 
 
-def process(data: bytes) -> ProcessedImage:
+def _decoded(data: bytes, work):
+    """`work(image)` on the opened image, once its header says it is not a decompression bomb;
+    the errors of a bomb or of bytes that are not a readable image as the API's."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             # The header alone gives the size: refuse before decoding a single pixel.
             if image.width * image.height > settings.IMAGE_MAX_PIXELS:
                 raise too_large()
-            animated = getattr(image, "n_frames", 1) > 1
-            original = _strip(image, data, animated)
-            still = ImageOps.exif_transpose(image.copy()) if not animated else image.copy()
+            return work(image)
     except Image.DecompressionBombError:
         raise too_large() from None
     except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError):
         # Truncated or corrupt: the sniffer saw an image header, the decoder found no image.
         raise ApiError("unreadable_image", "This image could not be read.", 400) from None
+
+
+def process(data: bytes) -> ProcessedImage:
+    def original_and_still(image):
+        animated = getattr(image, "n_frames", 1) > 1
+        still = ImageOps.exif_transpose(image.copy()) if not animated else image.copy()
+        return animated, _strip(image, data, animated), still
+
+    animated, original, still = _decoded(data, original_and_still)
     still = still.convert("RGBA" if _has_alpha(still) else "RGB")
     return ProcessedImage(
         original=original,
@@ -61,6 +70,25 @@ def process(data: bytes) -> ProcessedImage:
         placeholder=_placeholder(still),
         thumbnails={name: _thumbnail(still, edge) for name, edge in THUMBNAILS.items()},
     )
+
+
+def squares(data: bytes, edges) -> dict[int, bytes]:
+    """A profile picture: the centred square of the image (its first frame, if animated), upright
+    as its EXIF says, scaled to each edge and encoded as WebP. Only pixels are written, so no
+    metadata (EXIF, GPS, ICC, comments) survives."""
+
+    def first_frame(image):
+        image.seek(0)
+        return ImageOps.exif_transpose(image.copy())
+
+    still = _decoded(data, first_frame)
+    still = still.convert("RGBA" if _has_alpha(still) else "RGB")
+    out = {}
+    for edge in edges:
+        buffer = io.BytesIO()
+        ImageOps.fit(still, (edge, edge), Image.Resampling.LANCZOS).save(buffer, format="WEBP", quality=85)
+        out[edge] = buffer.getvalue()
+    return out
 
 
 def _strip(image, data, animated) -> bytes:

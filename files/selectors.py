@@ -4,10 +4,10 @@ from django.conf import settings
 from django.db.models import Sum
 from django.urls import reverse
 
-from accounts.selectors import blocked_ids
+from accounts.selectors import blocked_ids, visible_profile
 from chats.selectors import is_member
 from chatsite.api_errors import ApiError
-from files import signing
+from files import avatars, signing
 from files.models import LinkPreview, Upload
 from files.sniff import RASTER_IMAGES
 
@@ -67,3 +67,13 @@ def quota_used(user) -> int:
 def owned_uploads(user):
     """Every stored file the user uploaded, oldest first (their own data export)."""
     return Upload.objects.filter(owner=user, status=Upload.Status.READY).order_by("created_at", "id")
+
+
+def avatar_key(viewer, user_id, size: int) -> tuple[str, str]:
+    """(storage key, version) of the picture of a user the viewer may see, by the rule of their
+    profile (accounts.selectors.visible_profile: active, and not blocking the viewer). 404
+    otherwise, and for a user without a picture: a banned account's picture is not served."""
+    user = visible_profile(viewer.pk, user_id)
+    if not user.avatar_version:
+        raise ApiError("not_found", "This user has no picture.", 404)
+    return avatars.key(user.pk, user.avatar_version, size), user.avatar_version

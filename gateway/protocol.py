@@ -71,6 +71,8 @@ Server frames
 - ``presence``: ``{users: {user id: "online" | "away" | "offline"}}``: once after ``hello`` for the
   people you share a conversation with who are not offline, then on every change.
 - ``read``: ``{conversation_id, user_id, seq}``: a member read up to ``seq``.
+- ``user``: ``{user_id}``: the profile of someone you share a conversation with (or your own)
+  changed, e.g. a new name or picture; fetch ``GET /api/v1/users/<user_id>`` again.
 
 Order, gaps and resume
 ----------------------
@@ -318,6 +320,10 @@ def typing(conversation_id, user_id, expires_in):
 
 def presence(statuses):
     return {"type": "presence", "users": {str(user_id): status for user_id, status in statuses.items()}}
+
+
+def profile(user_id):
+    return {"type": "user", "user_id": user_id}
 
 
 def receipt(conversation_id, user_id, seq):

@@ -9,6 +9,7 @@ event, and the after-commit push that closes sockets or shows a tombstone.
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts import actions as account_actions
 from accounts import two_factor
 from accounts.actions import revoke_logins
 from accounts.models import User
@@ -30,6 +31,7 @@ DEACTIVATE_USER = "moderation.deactivate_user"
 DELETE_MESSAGE = "moderation.delete_message"
 RESOLVE_REPORT = "moderation.resolve_report"
 RESET_TWO_FACTOR = "moderation.reset_two_factor"
+REMOVE_AVATAR = "moderation.remove_avatar"
 
 
 # --- shared rules ---
@@ -203,6 +205,24 @@ def do_reset_two_factor(moderator, user, reason) -> None:
         _locked(user)
         two_factor.do_reset(user, actor=moderator, reason=reason)
         _audit(moderator, Action.RESET_TWO_FACTOR, Target.USER, user.pk, reason, username=user.username)
+
+
+def check_remove_avatar(moderator, user, reason) -> str:
+    check_permission(moderator, REMOVE_AVATAR)
+    reason = clean_reason(reason)
+    _check_account_target(moderator, user)
+    if not user.avatar_version:
+        raise ApiError("invalid", f"{user.username} has no picture.", 400)
+    return reason
+
+
+def do_remove_avatar(moderator, user, reason) -> None:
+    """An offensive picture goes; the account stays. Its bytes go after commit (files)."""
+    reason = check_remove_avatar(moderator, user, reason)
+    with transaction.atomic():
+        _locked(user)
+        account_actions.do_remove_avatar(user, actor=moderator)
+        _audit(moderator, Action.REMOVE_AVATAR, Target.USER, user.pk, reason, username=user.username)
 
 
 # --- messages ---

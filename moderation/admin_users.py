@@ -3,8 +3,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
+from django.utils.html import format_html
 
 from accounts.actions import do_create_user, do_update_profile
+from accounts.api.serializers import avatar_path
 from accounts.models import PROFILE_FIELDS, User
 from moderation import actions as moderation
 from moderation.admin_support import each_row, reason_action
@@ -34,7 +36,7 @@ def _can(permission):
 class ChatUserAdmin(UserAdmin):
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Profile", {"fields": PROFILE_FIELDS}),
+        ("Profile", {"fields": [*PROFILE_FIELDS, "picture"]}),
         ("Moderation", {"fields": ["ban_status"]}),
     )
     list_display = ("username", "display_name", "email", "is_active", "banned", "is_staff", "date_joined")
@@ -43,7 +45,7 @@ class ChatUserAdmin(UserAdmin):
     search_fields = ("username", "display_name", "email")
     # Accounts are disabled and enabled only by the moderation actions below, which also revoke
     # logins, close sockets, log and announce; a checkbox would do none of that.
-    readonly_fields = ("is_active", "ban_status")
+    readonly_fields = ("is_active", "ban_status", "picture")
     actions = [
         reason_action(
             "ban_users",
@@ -75,14 +77,28 @@ class ChatUserAdmin(UserAdmin):
             permission="reset_two_factor",
             apply=each_row(moderation.do_reset_two_factor, done="Two-factor sign-in reset"),
         ),
+        reason_action(
+            "remove_avatars",
+            description="Remove the profile picture of the selected users",
+            permission="remove_avatar",
+            apply=each_row(moderation.do_remove_avatar, done="Picture removed"),
+        ),
     ]
     has_ban_permission = _can(moderation.BAN_USER)
     has_deactivate_permission = _can(moderation.DEACTIVATE_USER)
     has_reset_two_factor_permission = _can(moderation.RESET_TWO_FACTOR)
+    has_remove_avatar_permission = _can(moderation.REMOVE_AVATAR)
 
     @admin.display(boolean=True)
     def banned(self, user):
         return hasattr(user, "ban")
+
+    @admin.display(description="uploaded picture")
+    def picture(self, user):
+        url = avatar_path(user)
+        if url is None:
+            return "none" if not user.avatar_version else "not shown: the account is disabled"
+        return format_html('<img src="{}&amp;size=64" width="64" height="64" alt="">', url)
 
     @admin.display(description="ban")
     def ban_status(self, user):

@@ -37,6 +37,7 @@ class AuditLog(models.Model):
         APPROVE_HELD = "approve_held", "approve held message"
         REJECT_HELD = "reject_held", "reject held message"
         RESET_TWO_FACTOR = "reset_two_factor", "reset two-factor sign-in"
+        REMOVE_AVATAR = "remove_avatar", "remove profile picture"
 
     class Target(models.TextChoices):
         USER = "user"
@@ -69,6 +70,7 @@ class AuditLog(models.Model):
             ("deactivate_user", "Can deactivate and reactivate users"),
             ("resolve_report", "Can resolve and dismiss reports"),
             ("reset_two_factor", "Can reset users' two-factor sign-in"),
+            ("remove_avatar", "Can remove users' profile pictures"),
         ]
 
     def __str__(self):

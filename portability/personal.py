@@ -1,16 +1,19 @@
 """A person's own data as a zip of JSON (GDPR): profile, memberships, the messages they sent,
-their reactions, and the files they uploaded (index in uploads.json, bytes under uploads/).
+their reactions, the files they uploaded (index in uploads.json, bytes under uploads/) and their
+profile picture (avatar.webp).
 
 Messages and reactions come from the conversations the person belongs to when the export runs.
 """
 
 import json
 import zipfile
+from contextlib import suppress
 
 from chats.backends import get_store
 from chats.selectors import conversation_ids_of, membership_of
 from chats.transfer import authored
 from chatsite.portable import plain
+from files import avatars
 from files.backends import get_storage
 from files.selectors import owned_uploads
 
@@ -72,6 +75,11 @@ def write_zip(user, target, progress) -> None:
                     out.write(block)
             progress(70 + 25 * i // len(uploads))
         z.writestr("uploads.json", _json(index))
+        if user.avatar_version:
+            # The picture as others see it, at its largest stored size; the uploaded file itself
+            # is not kept (files.images.squares).
+            with suppress(FileNotFoundError):
+                z.writestr("avatar.webp", storage.read(avatars.key(user.pk, user.avatar_version, avatars.DEFAULT_SIZE)))
 
 
 def _message(m) -> dict:

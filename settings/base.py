@@ -374,6 +374,7 @@ UPLOAD_ALLOWED_TYPES = env.list(
     ],
 )
 IMAGE_MAX_PIXELS = env.int("IMAGE_MAX_PIXELS", default=50_000_000)  # more is refused as a decompression bomb
+AVATAR_MAX_BYTES = env.int("AVATAR_MAX_BYTES", default=10 * 1024 * 1024)  # a profile picture as uploaded
 DOWNLOAD_URL_SECONDS = env.int("DOWNLOAD_URL_SECONDS", default=300)  # life of a download link
 PRESIGNED_UPLOAD_SECONDS = env.int("PRESIGNED_UPLOAD_SECONDS", default=900)  # life of a presigned upload URL
 # How long a person's own data export (portability) is offered for download; then its file is purged.

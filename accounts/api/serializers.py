@@ -2,6 +2,8 @@
 
 from collections.abc import Mapping
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import USERNAME_MAX_LENGTH, User
@@ -113,10 +115,37 @@ class OptionalUrl(BlankAsNull, serializers.URLField):
     pass
 
 
+def avatar_path(user) -> str | None:
+    """The uploaded picture's URL on this site, versioned so that it may be cached for good; None
+    without a picture, or for an account that is banned or deactivated (its picture is not
+    served). Relative: the browser client loads it from its own origin (CSP img-src 'self').
+    The files app serves it; its route is found by name, so accounts imports nothing of files."""
+    if not user.avatar_version or not user.is_active:
+        return None
+    return f"{reverse('files:user-avatar', args=[user.pk])}?v={user.avatar_version}"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "uri-reference",
+        "nullable": True,
+        "description": "The uploaded picture (a path on this site, versioned: add `&size=64` or "
+        "`&size=256`), else the http(s) URL set in the profile; null when neither.",
+    }
+)
+class AvatarUrl(serializers.Field):
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, user):
+        return avatar_path(user) or user.avatar_url or None
+
+
 class PublicProfileSerializer(serializers.ModelSerializer):
     """What anyone signed in may see of a user. Never the email."""
 
-    avatar_url = OptionalUrl(help_text="http(s) URL of the picture; null when unset.")
+    avatar_url = AvatarUrl()
 
     class Meta:
         model = User
@@ -126,7 +155,7 @@ class PublicProfileSerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.ModelSerializer):
     email = OptionalEmail(help_text="Null when unset.")
-    avatar_url = OptionalUrl(help_text="http(s) URL of the picture; null when unset.")
+    avatar_url = AvatarUrl()
 
     class Meta:
         model = User

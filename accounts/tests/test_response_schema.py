@@ -73,4 +73,5 @@ def test_the_schema_says_email_and_avatar_url_may_be_null(openapi):
     assert schemas["Me"]["properties"]["email"]["nullable"] is True
     assert schemas["Me"]["properties"]["avatar_url"]["nullable"] is True
     assert schemas["PublicProfile"]["properties"]["avatar_url"]["nullable"] is True
-    assert schemas["PublicProfile"]["properties"]["avatar_url"]["format"] == "uri"
+    # A path on this site for an uploaded picture, a full URL for one set by address.
+    assert schemas["PublicProfile"]["properties"]["avatar_url"]["format"] == "uri-reference"

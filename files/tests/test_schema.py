@@ -24,6 +24,8 @@ def test_the_files_api_schema_builds_without_warnings_and_validates():
         "/api/v1/files/{upload_id}": {"get"},
         "/api/v1/files/{upload_id}/link": {"get"},
         "/api/v1/previews/{preview_id}/image": {"get"},
+        "/api/v1/me/avatar": {"put", "delete"},
+        "/api/v1/users/{user_id}/avatar": {"get"},
     }
     # Signed links are plain views: their token is the permission, so they are not API operations.
     assert not any("media" in p or "blob" in p for p in built["paths"])

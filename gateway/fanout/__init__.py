@@ -5,7 +5,7 @@ gets the event again from the store (gateway.socket.feed).
 Groups: `conv.<id>` holds the sockets of a conversation's members; `user.<id>` holds one user's
 sockets, told when the user joins or leaves a conversation, changes their blocks, or loses access.
 Messages (the `type` names the socket's handler): chat.event, chat.receipt, chat.typing,
-chat.presence, chat.membership, chat.blocks, chat.disconnect.
+chat.presence, chat.profile, chat.membership, chat.blocks, chat.disconnect.
 
 The transport behind the port is the adapter that GATEWAY_FANOUT names (a module with the
 functions of gateway.fanout.hub: `hub()`, `publish`, `send_now`); the hub is the only one in
@@ -108,6 +108,15 @@ def announce_presence(user_id, status, conversation_ids):
     message = presence_message(user_id, status)
     for conversation_id in conversation_ids:
         send_now(conversation_group(conversation_id), message)
+
+
+def announce_profile(user_id, conversation_ids):
+    """Tell the user's conversations, and the user's own other sockets, that their profile changed
+    (from sync code, after the commit of the change)."""
+    # A socket hears it once per shared conversation; the stamp lets it tell the user once.
+    message = {"type": "chat.profile", "user_id": user_id, "stamp": uuid.uuid4().hex}
+    for group in [user_group(user_id), *(conversation_group(cid) for cid in conversation_ids)]:
+        send_now(group, message)
 
 
 def typing_message(conversation_id, user_id, expires_in):

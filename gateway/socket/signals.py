@@ -1,5 +1,5 @@
-"""Ephemeral signals on one socket: presence, typing and read receipts. None of them is stored,
-and none crosses a block, either way."""
+"""Ephemeral signals on one socket: presence, typing, read receipts and profile changes. None of
+them is stored, and none crosses a block, either way."""
 
 import asyncio
 import logging
@@ -18,6 +18,7 @@ class SignalsMixin:
     def _init_signals(self):
         self.blocked, self.blockers = set(), set()
         self.presence_stamps = {}
+        self.profile_stamps = {}
 
     def _muted(self, user_id):
         return user_id in self.blocked or user_id in self.blockers
@@ -82,6 +83,15 @@ class SignalsMixin:
         user_id = message["user_id"]
         if message["conversation_id"] in self.feeds and user_id != self.user.pk and not self._muted(user_id):
             self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
+
+    def chat_profile(self, message):
+        user_id = message["user_id"]
+        if self._muted(user_id) or self.profile_stamps.get(user_id) == message["stamp"]:
+            return
+        if len(self.profile_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
+            self.profile_stamps.clear()
+        self.profile_stamps[user_id] = message["stamp"]
+        self._emit(protocol.profile(user_id))
 
     def chat_presence(self, message):
         user_id = message["user_id"]

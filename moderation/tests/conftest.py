@@ -9,7 +9,7 @@ from moderation.tests.helpers import AdminBrowser
 VIEW = ["accounts.view_user", "chats.view_conversation", "moderation.view_messagereport", "moderation.view_message"]
 VIEW += ["chats.view_membership", "moderation.view_auditlog", "moderation.view_ban", "chats.view_heldmessage"]
 ACT = ["moderation.ban_user", "moderation.deactivate_user", "moderation.delete_message", "moderation.resolve_report"]
-ACT += ["moderation.reset_two_factor"]
+ACT += ["moderation.reset_two_factor", "moderation.remove_avatar"]
 
 
 def grant(user, codes):

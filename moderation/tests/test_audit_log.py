@@ -39,8 +39,11 @@ def test_every_action_leaves_its_own_kind_of_row(holding, moderator, alice, bob,
         actions.do_review_held(moderator, held.pk, decision, reason)
     turn_on_two_factor(carol)
     actions.do_reset_two_factor(moderator, carol, "0")
+    alice.avatar_version = "0123456789abcdef"  # a picture, as files.actions.do_set_avatar leaves it
+    alice.save(update_fields=["avatar_version"])
+    actions.do_remove_avatar(moderator, alice, "A")
     rows = AuditLog.objects.order_by("id")
-    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "1234567890", strict=True))
+    assert [(e.action, e.reason) for e in rows] == list(zip(AuditLog.Action.values, "1234567890A", strict=True))
     assert {e.moderator_id for e in rows} == {moderator.pk}
 
 

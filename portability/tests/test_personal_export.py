@@ -124,3 +124,15 @@ def test_an_export_is_offered_for_a_limited_time_then_its_file_is_purged(
 def test_a_second_request_while_one_is_being_built_is_refused(client_for, alice):
     assert client_for(alice).post(EXPORTS).status_code == 202
     assert_error(client_for(alice).post(EXPORTS), 409, "export_running")
+
+
+def test_my_profile_picture_is_in_the_zip_as_others_see_it(client_for, alice, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    picture = SimpleUploadedFile("me.png", samples.png((90, 60)), "image/png")
+    assert client_for(alice).put("/api/v1/me/avatar", {"file": picture}, format="multipart").status_code == 200
+
+    z = zip_of(client_for(alice), ask(client_for(alice), django_capture_on_commit_callbacks))
+    with Image.open(io.BytesIO(z.read("avatar.webp"))) as image:
+        assert image.format == "WEBP" and image.size == (256, 256)

@@ -3,6 +3,7 @@
 import { ApiError, api, get, post } from "./api.js";
 import { resetComposer, setComposerHooks, setMode, setupComposer } from "./composer.js";
 import { setupUploads } from "./uploads.js";
+import { setupPicture } from "./picture.js";
 import { openHistory, openProfile, openReport, setDialogHooks, setupDialogs, startDirect } from "./dialogs.js";
 import { $, showError } from "./dom.js";
 import { Outbox } from "./outbox.js";
@@ -21,7 +22,7 @@ import {
   updateRoot,
   view,
 } from "./pane.js";
-import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, setThreadHooks, setupThreads, thread } from "./thread.js";
+import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, redrawThread, setThreadHooks, setupThreads, thread } from "./thread.js";
 import { permalink } from "./render.js";
 import { setupSecurity } from "./security.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -229,6 +230,29 @@ function renderMe() {
   $("#me-button").setAttribute("aria-label", `Your profile: ${store.me.username}`);
 }
 
+// Where people are shown by name or picture: after a profile changed, here or elsewhere.
+function redrawPeople() {
+  renderMe();
+  renderConversations();
+  renderHeader();
+  if (store.openId) renderMessages();
+  redrawThread();
+}
+
+// Someone's name or picture changed (mine too, on another device): the socket only says who.
+async function profileChanged(userId) {
+  const mine = userId === store.me.id;
+  try {
+    const user = await get(mine ? "me" : `users/${userId}`);
+    if (mine) store.me = user;
+    remember(user);
+    redrawPeople();
+  } catch (error) {
+    // Hidden from me since (a block, a ban): the next load of that person says so.
+    console.warn(`The profile of user ${userId} could not be refreshed`, error);
+  }
+}
+
 async function refreshConversations() {
   const { results } = await get("conversations");
   const seen = new Set();
@@ -368,6 +392,8 @@ function frame(f) {
       return typing(f);
     case "read":
       return receipt(f);
+    case "user":
+      return profileChanged(f.user_id);
     case "resync":
       return resync(f);
     case "error":
@@ -611,7 +637,7 @@ setDialogHooks({
   open,
   refresh: refreshConversations,
   signOut: () => signOut(),
-  meChanged: renderMe,
+  meChanged: redrawPeople,
   // The server hides a blocked person's messages and presence: the open pane and the dots follow
   // at once, as the sidebar does.
   blocked: async (userId, blocked) => {
@@ -640,6 +666,7 @@ async function boot() {
   setupThreads();
   setupUploads();
   setupDialogs();
+  setupPicture(redrawPeople);
   setupDataExport();
   setupSecurity();
   setupNotifications({

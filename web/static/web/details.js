@@ -3,6 +3,7 @@
 // the other members (and back here).
 
 import { api, get, post, query } from "./api.js";
+import { avatar } from "./avatar.js";
 import { $, h, showError } from "./dom.js";
 import { canModerate, loadMembers, store, userName } from "./state.js";
 
@@ -64,6 +65,7 @@ async function renderMembers(fresh = false) {
         return h(
           "li",
           { class: "member" },
+          avatar(m.user.id, { variant: "inline" }),
           h("span", { class: "result-title", text: me ? `${name} (you)` : name }),
           h("span", { class: "role", text: m.role }),
           owner && !me && !direct && m.role !== "owner"

@@ -3,6 +3,7 @@
 
 import { api, get, post, query } from "./api.js";
 import { $, arrowKeys, h, showError } from "./dom.js";
+import { clearPictureMessages, showPicture } from "./picture.js";
 import { renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, remember, store, userName } from "./state.js";
 
@@ -269,9 +270,11 @@ export async function openProfile(userId) {
   $("#profile-form").hidden = !mine;
   $("#profile-actions").hidden = mine;
   $("#profile-facts").replaceChildren();
+  clearPictureMessages();
   try {
     const user = mine ? await get("me") : await get(`users/${userId}`);
     remember(user);
+    showPicture(user.id);
     if (mine) {
       store.me = user;
       $("#profile-display").value = user.display_name || "";

@@ -3,6 +3,7 @@
 
 import { api, get, query } from "./api.js";
 import { messageExtras } from "./attachments.js";
+import { avatar } from "./avatar.js";
 import { $, h } from "./dom.js";
 import { openPicker } from "./emoji.js";
 import { permalink, renderText, snippet } from "./render.js";
@@ -131,6 +132,7 @@ function subtitle(entry) {
 export function renderHeader() {
   const entry = store.conversations.get(view.id);
   $("#pane-title").textContent = entry ? conversationName(entry) : "Pick a conversation";
+  $("#pane-avatar").replaceChildren(entry && entry.peer ? avatar(entry.peer.id, { variant: "inline" }) : "");
   // Kept in the view, not only written once: any later redraw (the socket connecting) keeps it.
   $("#pane-topic").textContent = entry ? subtitle(entry) : view.notice;
   $("#pins-button").hidden = !entry;
@@ -590,18 +592,6 @@ function continues(previous, m) {
   if (!previous || previous.sender_id !== m.sender_id || previous.deleted) return false;
   if (m.parent_id || m.edited_at || m.pinned || m.deleted) return false;
   return timeOf(m).ms - timeOf(previous).ms < RUN_GAP;
-}
-
-export function initials(userId) {
-  const user = store.users.get(userId) || (store.me && store.me.id === userId ? store.me : null);
-  const name = (user && (user.display_name || user.username)) || "?";
-  const words = name.trim().split(/\s+/).filter(Boolean);
-  const letters = words.length > 1 ? words[0][0] + words[1][0] : name.slice(0, 2);
-  return letters.toUpperCase();
-}
-
-function avatar(userId) {
-  return h("span", { class: `avatar c${Math.abs(Number(userId) || 0) % 8}`, "aria-hidden": "true", text: initials(userId) });
 }
 
 function messageItem(m, grouped = false) {

@@ -4,6 +4,7 @@
 // than rebuilding the list: with a thousand conversations, a message that lifts one of them to the
 // top costs one new row and one move, not a thousand rows.
 
+import { avatar } from "./avatar.js";
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
 import { activity, conversationName, store, userName } from "./state.js";
@@ -60,7 +61,10 @@ function row(entry, key) {
         onclick: () => onOpen(entry.id),
       },
       entry.peer
-        ? h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status })
+        ? [
+            avatar(entry.peer.id, { variant: "inline" }),
+            h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status }),
+          ]
         : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
       h("span", { class: "name", text: conversationName(entry) }),
       unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,

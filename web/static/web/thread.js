@@ -3,6 +3,7 @@
 // `thread_root` set: the main log leaves them out, and shows on each root its reply count instead.
 
 import { api, get, post, query } from "./api.js";
+import { avatar } from "./avatar.js";
 import { $, h, randomId } from "./dom.js";
 import { renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, store, userName } from "./state.js";
@@ -105,6 +106,11 @@ export function applyRoot(message) {
   }
 }
 
+// Someone's name or picture changed: the open panel draws its people again.
+export function redrawThread() {
+  render();
+}
+
 function markThreadRead() {
   const last = thread.replies.length ? thread.replies[thread.replies.length - 1].seq : 0;
   if (!thread.root || document.visibilityState !== "visible" || last <= thread.lastRead) return;
@@ -163,6 +169,7 @@ function replyItem(m) {
   return h(
     "li",
     { class: `message${m.sender_id === store.me.id ? " mine" : ""}${m.deleted ? " deleted" : ""}`, id: `t-${m.id}` },
+    avatar(m.sender_id),
     h(
       "div",
       { class: "meta" },

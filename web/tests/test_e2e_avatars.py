@@ -1,0 +1,94 @@
+"""Profile pictures in the browser client: Alice uploads one from her profile, and Bob, in their
+shared conversation, sees it beside her messages without reloading; a refused file says why;
+removing it brings the initials back. At desktop and phone width, with axe on the dialog."""
+
+import pytest
+from playwright.sync_api import expect
+
+from chats import actions
+from testkit import files as samples
+from web.tests.browser import user
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+PHONE = {"width": 390, "height": 780}
+
+
+def open_my_profile(tab):
+    tab.page.locator("#me-button").click()
+    dialog = tab.page.get_by_role("dialog", name="Profile")
+    expect(dialog.locator("#profile-form")).to_be_visible()
+    return dialog
+
+
+def loaded(tab, img):
+    tab.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
+def test_alice_uploads_a_picture_and_bob_sees_it_live_beside_her_messages(tabs, tmp_path, axe, viewport):
+    alice, bob = user("alice"), user("bob")
+    conversation, _ = actions.do_open_direct(alice, bob)
+    actions.do_send_message(alice, conversation.id, text="hello bob", client_id="av-1")
+    b = tabs(viewport=viewport).sign_in("bob")
+    b.open_conversation("alice")
+    expect(b.message("hello bob").locator(".avatar")).to_have_text("AL")
+    expect(b.message("hello bob").locator(".avatar img")).to_have_count(0)
+
+    a = tabs(viewport=viewport).sign_in("alice")
+    dialog = open_my_profile(a)
+    assert axe(a.page) == []
+    not_a_picture = tmp_path / "notes.png"
+    not_a_picture.write_bytes(b"these are words, not pixels\n")
+    dialog.get_by_label("Upload picture").set_input_files(str(not_a_picture))
+    expect(dialog.locator("#picture-error")).to_contain_text("notes.png was not used")
+    expect(dialog.get_by_role("button", name="Remove picture")).to_be_hidden()
+
+    photo = tmp_path / "me.jpg"
+    photo.write_bytes(samples.jpeg_with_gps((400, 300)))
+    dialog.get_by_label("Upload picture").set_input_files(str(photo))
+    expect(dialog.locator("#picture-status")).to_have_text("Your picture is updated.")
+    expect(dialog.locator("#picture-error")).to_have_text("")
+    preview = dialog.locator("#profile-picture img")
+    loaded(a, preview)
+    expect(preview).to_have_attribute("alt", "")
+    assert axe(a.page) == []
+    a.shot(f"avatar-profile-{'phone' if viewport else 'desktop'}")
+
+    # Bob did nothing: the socket said Alice's profile changed.
+    picture = b.message("hello bob").locator(".avatar img")
+    expect(picture).to_have_attribute("src", f"/api/v1/users/{alice.pk}/avatar?v={_version(alice)}&size=64")
+    expect(picture).to_have_attribute("loading", "lazy")
+    loaded(b, picture)
+    b.shot(f"avatar-seen-{'phone' if viewport else 'desktop'}")
+
+    dialog.get_by_role("button", name="Remove picture").click()
+    expect(dialog.locator("#picture-status")).to_have_text("Your picture is removed.")
+    expect(dialog.get_by_label("Upload picture")).to_be_focused()
+    expect(b.message("hello bob").locator(".avatar img")).to_have_count(0)
+    expect(b.message("hello bob").locator(".avatar")).to_have_text("AL")
+
+
+def test_a_picture_that_fails_to_load_falls_back_to_initials(tabs, tmp_path):
+    carl, dina = user("carl"), user("dina")
+    conversation, _ = actions.do_open_direct(carl, dina)
+    actions.do_send_message(carl, conversation.id, text="hi dina", client_id="av-2")
+    c = tabs().sign_in("carl")
+    photo = tmp_path / "me.png"
+    photo.write_bytes(samples.png((120, 120), mode="RGB"))
+    open_my_profile(c).get_by_label("Upload picture").set_input_files(str(photo))
+    expect(c.page.locator("#picture-status")).to_have_text("Your picture is updated.")
+
+    d = tabs()
+    d.page.route("**/avatar?*", lambda route: route.abort())  # the picture cannot be fetched
+    d.sign_in("dina")
+    d.open_conversation("carl")
+    avatar = d.message("hi dina").locator(".avatar")
+    expect(avatar.locator("img")).to_have_count(0)
+    expect(avatar).to_have_text("CA")
+    expect(avatar).to_be_visible()
+
+
+def _version(person):
+    person.refresh_from_db()
+    return person.avatar_version
