@@ -1,0 +1,111 @@
+"""The hub on a Redis Cluster (FANOUT_REDIS_CLUSTER_URL): sharded pub/sub, one connection per shard
+that carries a local group, and a lost shard closes only the sockets of its groups."""
+
+import asyncio
+import itertools
+import uuid
+
+import pytest
+
+from gateway.fanout import health, lines
+from gateway.fanout import hub as fanout
+from testkit.services import async_wait_until, require_service
+from testkit.sockets import deadline
+
+pytestmark = pytest.mark.services
+
+
+class Socket:
+    """Stands in for a consumer: the hub calls hub_message, the watch layer_lost."""
+
+    def __init__(self):
+        self.received = []
+        self.lost = asyncio.Event()
+
+    def hub_message(self, message):
+        self.received.append(message["event"]["seq"])
+
+    async def layer_lost(self):
+        self.lost.set()
+
+
+@pytest.fixture
+def cluster_hub(settings):
+    require_service("redis-cluster")
+    settings.FANOUT_REDIS_CLUSTER_URL = settings.REDIS_CLUSTER_URL
+
+
+def event(seq):
+    return {"type": "chat.event", "event": {"conversation_id": "c", "seq": seq, "type": "message.created"}}
+
+
+async def shard_of(group):
+    return (await lines.cluster_client()).get_node_from_key(fanout.channel_prefix() + group)
+
+
+async def groups_on_shards(count):
+    """`count` fresh conversation groups, each on a different shard: {shard name: group}."""
+    found = {}
+    for _ in itertools.count():
+        group = f"conv.{uuid.uuid4()}"
+        found.setdefault((await shard_of(group)).name, group)
+        if len(found) == count:
+            return found
+
+
+async def test_on_a_cluster_each_shard_carries_its_own_conversations_to_their_sockets(cluster_hub):
+    hub = fanout.hub()
+    by_shard = await groups_on_shards(3)
+    sockets = {name: Socket() for name in by_shard}
+    for name, group in by_shard.items():
+        await hub.join(group, sockets[name])
+    assert set(hub.lines.lines) == set(by_shard)  # one connection per shard, only where a group lives
+
+    for seq in range(1, 21):
+        for group in by_shard.values():
+            await fanout.publish(group, event(seq))
+    for socket in sockets.values():
+        await async_wait_until(lambda s=socket: len(s.received) >= 20, "20 events on every shard")
+        assert socket.received == list(range(1, 21))  # once each, in order
+
+
+async def test_on_a_cluster_a_socket_leaving_its_last_group_on_a_shard_is_heard_no_more(cluster_hub):
+    hub = fanout.hub()
+    group = next(iter((await groups_on_shards(1)).values()))
+    socket, witness = Socket(), Socket()
+    await hub.join(group, socket)
+    await hub.join(group, witness)
+    await hub.leave(group, socket)
+    await fanout.publish(group, event(1))
+    await async_wait_until(lambda: witness.received, "the event at the socket still in the group")
+    assert socket.received == []
+
+
+async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_groups(cluster_hub):
+    import redis.asyncio as aioredis
+
+    hub = fanout.hub()
+    (lost_name, lost_group), (_, kept_group) = list((await groups_on_shards(2)).items())
+    hit, spared = Socket(), Socket()
+    for socket, group in ((hit, lost_group), (spared, kept_group)):
+        await health.watch().join(socket)
+        await hub.join(group, socket)
+
+    host, port = lost_name.rsplit(":", 1)
+    killer = aioredis.Redis(host=host, port=int(port))
+    try:
+        assert await killer.client_kill_filter(_type="pubsub") >= 1  # as a node restart or network loss would
+    finally:
+        await killer.aclose()
+
+    await asyncio.wait_for(hit.lost.wait(), deadline())
+    assert not spared.lost.is_set()
+    await fanout.publish(kept_group, event(1))
+    await async_wait_until(lambda: spared.received == [1], "the other shard's event")
+
+    # The closed socket resumes: its group is subscribed afresh, on the shard's new connection.
+    again = Socket()
+    await hub.join(lost_group, again)
+    await fanout.publish(lost_group, event(2))
+    await async_wait_until(lambda: again.received == [2], "an event on the shard joined again")
+    assert hit.received == []
