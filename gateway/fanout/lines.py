@@ -190,3 +190,22 @@ async def cluster_client():
             del _clusters[loop]  # the next caller tries again
         raise
     return found[1]
+
+
+def ping_cluster():
+    """Readiness (registered by the gateway app when the cluster is configured): the cluster
+    answers, and says that every slot is served. Raises otherwise."""
+    from chatsite import health
+
+    cluster = health.client("redis_cluster", settings.FANOUT_REDIS_CLUSTER_URL, _ping_client)
+    state = cluster.cluster_info()["cluster_state"]
+    if state != "ok":
+        raise ConnectionError(f"cluster_state is {state}")
+
+
+def _ping_client(url):
+    from redis.cluster import RedisCluster
+
+    from chatsite.health import PING_TIMEOUT
+
+    return RedisCluster.from_url(url, socket_timeout=PING_TIMEOUT, socket_connect_timeout=PING_TIMEOUT)

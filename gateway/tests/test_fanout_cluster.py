@@ -6,6 +6,9 @@ import itertools
 import uuid
 
 import pytest
+import redis
+from django.conf import settings
+from redis.cluster import RedisCluster, key_slot
 
 from gateway.fanout import health, lines
 from gateway.fanout import hub as fanout
@@ -41,6 +44,12 @@ def event(seq):
 
 async def shard_of(group):
     return (await lines.cluster_client()).get_node_from_key(fanout.channel_prefix() + group)
+
+
+def node_client(name):
+    """A client of one cluster node ("host:port"), for what a test does to that node alone."""
+    host, port = name.rsplit(":", 1)
+    return redis.Redis(host=host, port=int(port))
 
 
 async def groups_on_shards(count):
@@ -82,8 +91,6 @@ async def test_on_a_cluster_a_socket_leaving_its_last_group_on_a_shard_is_heard_
 
 
 async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_groups(cluster_hub):
-    import redis.asyncio as aioredis
-
     hub = fanout.hub()
     (lost_name, lost_group), (_, kept_group) = list((await groups_on_shards(2)).items())
     hit, spared = Socket(), Socket()
@@ -91,12 +98,8 @@ async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_gr
         await health.watch().join(socket)
         await hub.join(group, socket)
 
-    host, port = lost_name.rsplit(":", 1)
-    killer = aioredis.Redis(host=host, port=int(port))
-    try:
-        assert await killer.client_kill_filter(_type="pubsub") >= 1  # as a node restart or network loss would
-    finally:
-        await killer.aclose()
+    with node_client(lost_name) as killer:
+        assert killer.client_kill_filter(_type="pubsub") >= 1  # as a node restart or network loss would
 
     await asyncio.wait_for(hit.lost.wait(), deadline())
     assert not spared.lost.is_set()
@@ -109,3 +112,60 @@ async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_gr
     await fanout.publish(lost_group, event(2))
     await async_wait_until(lambda: again.received == [2], "an event on the shard joined again")
     assert hit.received == []
+
+
+def move_slot(slot, to):
+    """Give a slot (no keys: channels are not keys) to the primary `to`, telling it first, then the
+    others, as a resharding tool does once the keys have moved."""
+    with node_client(to) as new:
+        new_id = new.cluster("myid")
+        new.cluster("setslot", slot, "node", new_id)
+    for name in [n.name for n in cluster_primaries() if n.name != to]:
+        with node_client(name) as other:
+            other.cluster("setslot", slot, "node", new_id)
+
+
+def cluster_primaries():
+    client = RedisCluster.from_url(settings.REDIS_CLUSTER_URL)
+    try:
+        return client.get_primaries()
+    finally:
+        client.close()
+
+
+async def test_a_conversation_whose_slot_moves_to_another_shard_closes_its_sockets_and_follows_it(cluster_hub):
+    hub = fanout.hub()
+    by_shard = await groups_on_shards(2)
+    (old_owner, group), (new_owner, _) = list(by_shard.items())
+    slot = key_slot((fanout.channel_prefix() + group).encode())
+    socket = Socket()
+    await health.watch().join(socket)
+    await hub.join(group, socket)
+    try:
+        move_slot(slot, new_owner)  # the old owner drops its subscribers of the slot's channels
+        await asyncio.wait_for(socket.lost.wait(), deadline())
+
+        again = Socket()  # the socket resumed: its join reads the slot map again
+        await hub.join(group, again)
+        assert (await shard_of(group)).name == new_owner
+        await fanout.publish(group, event(1))
+        await async_wait_until(lambda: again.received == [1], "the event from the slot's new owner")
+        assert socket.received == []
+    finally:
+        move_slot(slot, old_owner)
+
+
+def test_readiness_counts_the_fanout_cluster_as_critical_and_sees_it_down(cluster_hub, settings):
+    from django.apps import apps
+
+    from chatsite import health as readiness
+
+    apps.get_app_config("gateway").ready()
+    try:
+        assert readiness.configured_probes()["redis_cluster"] == (lines.ping_cluster, True)
+        lines.ping_cluster()  # up: no error
+        settings.FANOUT_REDIS_CLUSTER_URL = "redis://127.0.0.1:1"  # nothing listens there
+        with pytest.raises(Exception, match="connect"):
+            lines.ping_cluster()
+    finally:
+        readiness._app_probes.pop("redis_cluster", None)
