@@ -155,6 +155,23 @@ async def test_a_conversation_whose_slot_moves_to_another_shard_closes_its_socke
         move_slot(slot, old_owner)
 
 
+async def test_a_join_on_a_stale_slot_map_fails_once_and_the_next_one_follows_the_slot(cluster_hub):
+    hub = fanout.hub()
+    (old_owner, group), (new_owner, _) = list((await groups_on_shards(2)).items())
+    slot = key_slot((fanout.channel_prefix() + group).encode())
+    await lines.cluster_client()  # this process has read the slot map ...
+    try:
+        move_slot(slot, new_owner)  # ... and is not told of the move: it subscribes where the slot was
+        with pytest.raises(ConnectionError):
+            await hub.join(group, Socket())  # MOVED: the socket would close, and resume
+        again = Socket()
+        await hub.join(group, again)
+        await fanout.publish(group, event(1))
+        await async_wait_until(lambda: again.received == [1], "the event from the slot's new owner")
+    finally:
+        move_slot(slot, old_owner)
+
+
 def test_readiness_counts_the_fanout_cluster_as_critical_and_sees_it_down(cluster_hub, settings):
     from django.apps import apps
 
