@@ -407,6 +407,9 @@ GRAPH_RANKER_HOLD_OUT = env.float("GRAPH_RANKER_HOLD_OUT", default=0.1)
 # and group, or straight to this process's sockets without Redis). The benchmark plugs its naive
 # baseline in here; production has no other.
 GATEWAY_FANOUT = env("GATEWAY_FANOUT", default="gateway.fanout.hub")
+# A Redis Cluster for the fan-out (a seed node's URL): group messages then cross it with sharded
+# pub/sub, one connection per shard. Presence, rate limits, the cache and Celery stay on REDIS_URL.
+FANOUT_REDIS_CLUSTER_URL = env("FANOUT_REDIS_CLUSTER_URL", default="")
 WS_MAX_FRAME_BYTES = env.int("WS_MAX_FRAME_BYTES", default=64 * 1024)
 WS_RATE_PER_SECOND = env.float("WS_RATE_PER_SECOND", default=20.0)  # client frames per socket, sustained
 WS_RATE_BURST = env.int("WS_RATE_BURST", default=60)

@@ -28,3 +28,6 @@ SPARK_SHUFFLE_PARTITIONS = env.int("SPARK_SHUFFLE_PARTITIONS", default=2)  # noq
 # Messages in other apps' tests carry URLs that must not be fetched from the internet; the link
 # preview tests turn previews on, with their own page server on loopback allowed just for them.
 LINK_PREVIEWS = env.bool("LINK_PREVIEWS", default=False)  # noqa: F405
+# The local Redis Cluster (`svc env`), for the tests that serve the fan-out on it; the suite's own
+# fan-out stays on REDIS_URL.
+REDIS_CLUSTER_URL = env("REDIS_CLUSTER_URL", default="")  # noqa: F405

@@ -20,6 +20,7 @@ SVC = ROOT / "scripts" / "services" / "svc"
 SERVICE_SETTINGS = {
     "postgres": "DATABASE_URL",
     "redis": "REDIS_URL",
+    "redis-cluster": "REDIS_CLUSTER_URL",
     "kafka": "KAFKA_BOOTSTRAP_SERVERS",
     "neo4j": "NEO4J_URL",
     "ferretdb": "MONGO_URL",

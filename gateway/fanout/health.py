@@ -43,10 +43,15 @@ class LayerWatch:
     def leave(self, consumer):
         self.sockets.discard(consumer)
 
-    async def lost(self, reason):
-        """Close every socket of this loop; they reconnect and resume."""
-        sockets, self.sockets = list(self.sockets), set()
-        self.epoch = None
+    async def lost(self, reason, sockets=None):
+        """Close every socket of this loop, or just `sockets` (those whose groups a cluster shard
+        carried); they reconnect and resume."""
+        if sockets is None:
+            sockets, self.sockets = list(self.sockets), set()
+            self.epoch = None
+        else:
+            sockets = [s for s in sockets if s in self.sockets]
+            self.sockets.difference_update(sockets)
         if sockets:
             log.warning("channel layer interrupted (%s): closing %d socket(s)", reason, len(sockets))
         await asyncio.gather(*(s.layer_lost() for s in sockets), return_exceptions=True)

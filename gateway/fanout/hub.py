@@ -7,7 +7,10 @@ subscribed to the groups that have a local socket. A message crosses Redis once 
 is decoded once, and a conversation event is turned into JSON text once, whatever the number of
 members; delivery calls each socket's handler directly.
 
-Without REDIS_URL the hub is the whole transport: publishers deliver straight to the loops of
+With FANOUT_REDIS_CLUSTER_URL the messages cross a Redis Cluster instead, with sharded pub/sub:
+one connection per shard that carries a local group (gateway.fanout.lines).
+
+Without either, the hub is the whole transport: publishers deliver straight to the loops of
 this process (the embedded default).
 
 Pub/sub keeps nothing: a message published while a process is not subscribed is not redelivered.
@@ -19,17 +22,21 @@ import asyncio
 import contextvars
 import logging
 import weakref
-from collections import defaultdict, deque
 from urllib.parse import urlparse
 
 import orjson
 from django.conf import settings
 
-from gateway.fanout import health, pusher
+from gateway.fanout import health, lines, pusher
 
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
+
+
+def remote():
+    """Whether group messages cross processes (through Redis or a Redis Cluster)."""
+    return bool(settings.FANOUT_REDIS_CLUSTER_URL or settings.REDIS_URL)
 
 
 def channel_prefix():
@@ -64,11 +71,9 @@ class Hub:
     def __init__(self, loop):
         self.loop = loop
         self.groups = {}  # group -> set of local consumers
-        self.subscribed = set()  # groups this process's pub/sub connection is subscribed to
+        self.subscribed = {}  # group -> the line (pub/sub connection) subscribed to it
         self.ready = {}  # group -> future of the confirmation of its latest SUBSCRIBE
-        self.unconfirmed = defaultdict(deque)  # channel -> futures, one per SUBSCRIBE sent
-        self.pubsub = None
-        self.reader = None
+        self.lines = None  # the pub/sub connections, made on the first join (gateway.fanout.lines)
         self.lock = asyncio.Lock()
         self.prefix = channel_prefix()
 
@@ -78,7 +83,7 @@ class Hub:
         """Add a socket to a group. Returns once Redis routes the group's messages here: a socket
         that reads the store after this misses nothing in between."""
         self.groups.setdefault(group, set()).add(consumer)
-        if settings.REDIS_URL:
+        if remote():
             await self._reconcile(group)
             ready = self.ready.get(group)
             if ready is not None and not ready.done():
@@ -91,7 +96,7 @@ class Hub:
         members.discard(consumer)
         if not members:
             del self.groups[group]
-            if settings.REDIS_URL:
+            if remote():
                 try:
                     await self._reconcile(group)
                 except Exception:
@@ -113,64 +118,39 @@ class Hub:
             wanted = group in self.groups
             if wanted == (group in self.subscribed):
                 return
-            if self.pubsub is None:
-                import redis.asyncio as aioredis
-
-                client = aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5)
-                self.pubsub = client.pubsub()
+            if self.lines is None:
+                self.lines = lines.for_settings(self._message, self._lost)
             channel = self.prefix + group
             if wanted:
-                confirmed = self.ready[group] = self.loop.create_future()
-                self.unconfirmed[channel].append(confirmed)
-                self.subscribed.add(group)
-                await self.pubsub.subscribe(channel)
-                if self.reader is None or self.reader.done():
-                    # A context of its own: the tasks that deliveries spawn must not inherit the
-                    # state of whichever socket subscribed first.
-                    self.reader = self.loop.create_task(self._read(), context=contextvars.Context())
+                line = await self.lines.line_for(channel)
+                self.ready[group] = line.expect(channel, self.loop)
+                self.subscribed[group] = line
+                await line.subscribe(channel, self.loop)
             else:
-                self.subscribed.discard(group)
+                line = self.subscribed.pop(group)
                 self.ready.pop(group, None)
-                await self.pubsub.unsubscribe(channel)
+                await line.unsubscribe(channel)
 
-    async def _read(self):
-        pubsub = self.pubsub
-        try:
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
-                if message is None:
-                    continue
-                channel = message["channel"].decode()
-                kind = message["type"]
-                if kind == "message":
-                    self.deliver(channel[len(self.prefix) :], share(orjson.loads(message["data"])))
-                elif kind == "subscribe" and self.unconfirmed[channel]:
-                    confirmed = self.unconfirmed[channel].popleft()
-                    if not confirmed.done():
-                        confirmed.set_result(None)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            await self._lost(exc)
+    def _message(self, channel, data):
+        self.deliver(channel[len(self.prefix) :], share(orjson.loads(data)))
 
-    async def _lost(self, exc):
-        """The pub/sub connection broke: whatever was published meanwhile is gone for this
-        process. Close its sockets (they resume) and start afresh on the next join."""
-        self.groups.clear()
-        self.subscribed.clear()
-        self.ready.clear()
-        for waiting in self.unconfirmed.values():
-            for confirmed in waiting:
-                if not confirmed.done():
-                    confirmed.set_exception(ConnectionError("pub/sub connection lost"))
-        self.unconfirmed.clear()
-        pubsub, self.pubsub = self.pubsub, None
-        if pubsub is not None:
-            try:
-                await pubsub.aclose()
-            except Exception:
-                log.debug("closing a broken pub/sub connection failed", exc_info=True)
-        await health.watch().lost(f"fan-out connection failed: {exc.__class__.__name__}")
+    async def _lost(self, line, exc):
+        """A pub/sub connection broke: whatever was published meanwhile is gone for the groups it
+        carried. Close their sockets (they resume) and subscribe afresh on the next join. With a
+        single Redis that is every socket of the process; in a cluster, those of one shard."""
+        if self.lines.whole_process:
+            sockets = None
+            self.groups.clear()
+            self.subscribed.clear()
+            self.ready.clear()
+        else:
+            sockets = set()
+            for group in [group for group, carrier in self.subscribed.items() if carrier is line]:
+                sockets |= self.groups.pop(group, set())
+                del self.subscribed[group]
+                self.ready.pop(group, None)
+        await self.lines.forget(line, exc)
+        await health.watch().lost(f"fan-out connection failed: {exc.__class__.__name__}", sockets)
 
 
 _hubs = weakref.WeakKeyDictionary()  # event loop -> Hub (a test may run several loops)
@@ -189,8 +169,12 @@ _publishers = weakref.WeakKeyDictionary()  # event loop -> Redis client
 
 async def publish(group, message):
     """Send to every socket in the group, in every process. From async code."""
-    if not settings.REDIS_URL:
+    if not remote():
         deliver_everywhere(group, message)
+        return
+    if settings.FANOUT_REDIS_CLUSTER_URL:
+        # SPUBLISH reaches the subscribers of the shard that owns the channel's slot.
+        await (await lines.cluster_client()).spublish(channel_prefix() + group, orjson.dumps(message))
         return
     loop = asyncio.get_running_loop()
     client = _publishers.get(loop)
@@ -225,7 +209,7 @@ def deliver_everywhere(group, message):
 def send_now(group, message):
     """From sync code, without waiting: through the push thread to Redis, or straight to this
     process's loops without Redis."""
-    if settings.REDIS_URL:
+    if remote():
         pusher.submit(publish, group, message)
     else:
         deliver_everywhere(group, message)

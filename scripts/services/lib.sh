@@ -26,7 +26,10 @@ NEO4J_PORT=${CHATSITE_NEO4J_PORT:-27687}
 FERRETDB_PORT=${CHATSITE_FERRETDB_PORT:-27027}
 # The S3 gateway; SeaweedFS's inner servers take the seven ports above it.
 S3_PORT=${CHATSITE_S3_PORT:-28333}
-for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT S3_PORT; do
+# The Redis Cluster's three nodes take this port and the next two; their cluster bus the three above.
+# By default 1000 above Redis's, so that a run that moves Redis (a parallel port set) moves it too.
+REDIS_CLUSTER_PORT=${CHATSITE_REDIS_CLUSTER_PORT:-$((${REDIS_PORT//[^0-9]/} + 1000))}
+for _port in PG_PORT REDIS_PORT KAFKA_PORT KAFKA_CONTROLLER_PORT NEO4J_PORT FERRETDB_PORT S3_PORT REDIS_CLUSTER_PORT; do
     [[ ${!_port} =~ ^[0-9]+$ ]] && ((${!_port} > 0 && ${!_port} < 65536)) ||
         { echo "svc: $_port (CHATSITE_$_port) is not a port number: ${!_port}" >&2; exit 2; }
 done
