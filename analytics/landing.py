@@ -17,13 +17,11 @@ either route the same way.
 
 import logging
 import re
-import threading
 
 from django.conf import settings
-from django.db import connection
 
 from analytics import raw
-from analytics.backends.spark import session
+from analytics.backends.spark import batch_connection, run_stream, session
 from analytics.exporter import conversation_kinds
 from streaming.events import TOPICS
 
@@ -100,13 +98,9 @@ def with_kinds(frame):
 
 def write_batch(frame, batch_id, data=None):
     """foreachBatch: the batch's rows appended to their days' folders."""
-    try:
+    with batch_connection():
         columns = [f.name for f in raw.SCHEMA] + ["date"]
         with_kinds(frame).select(*columns).write.mode("append").partitionBy("date").parquet(str(raw.raw_dir(data)))
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            # Spark calls this from its callback thread: a connection left open there outlives it.
-            connection.close()
 
 
 def run(*, available_now=False, trigger_seconds=30, data=None, timeout=None):
@@ -118,15 +112,4 @@ def run(*, available_now=False, trigger_seconds=30, data=None, timeout=None):
         .option("checkpointLocation", str(checkpoint_dir(data)))
         .queryName(QUERY)
     )
-    writer = (
-        writer.trigger(availableNow=True)
-        if available_now
-        else writer.trigger(processingTime=f"{trigger_seconds} seconds")
-    )
-    query = writer.start()
-    try:
-        query.awaitTermination(timeout)
-    finally:
-        if query.isActive:
-            query.stop()
-    return query
+    return run_stream(writer, available_now=available_now, trigger_seconds=trigger_seconds, timeout=timeout)

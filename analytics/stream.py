@@ -13,14 +13,13 @@ and the sockets online (the highest presence.sampled of the minute: sockets, and
 
 import logging
 import re
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
-from analytics.backends.spark import session
+from analytics.backends.spark import batch_connection, run_stream, session
 from analytics.models import Checkpoint, MinuteCount
 from streaming.events import topic_for
 
@@ -102,12 +101,8 @@ def write_batch(frame, batch_id):
         for metric in METRICS
         if row[metric] is not None
     ]
-    try:
+    with batch_connection():
         return _write_once(rows, batch_id)
-    finally:
-        if threading.current_thread() is not threading.main_thread():
-            # Spark calls this from its callback thread: a connection left open there outlives it.
-            connection.close()
 
 
 def _write_once(rows, batch_id):
@@ -142,15 +137,4 @@ def run(*, available_now=False, trigger_seconds=5, data=None, timeout=None):
         .option("checkpointLocation", str(checkpoint_dir(data)))
         .queryName(QUERY)
     )
-    writer = (
-        writer.trigger(availableNow=True)
-        if available_now
-        else writer.trigger(processingTime=f"{trigger_seconds} seconds")
-    )
-    query = writer.start()
-    try:
-        query.awaitTermination(timeout)
-    finally:
-        if query.isActive:
-            query.stop()
-    return query
+    return run_stream(writer, available_now=available_now, trigger_seconds=trigger_seconds, timeout=timeout)

@@ -5,11 +5,14 @@ reused by every job and test. The staged events are a temporary view; the curate
 computed day is written to data/processed/events as Parquet.
 """
 
+import contextlib
 import functools
 import logging
+import threading
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 
 from analytics import raw
 
@@ -24,6 +27,30 @@ def connector_jars():
     if not folder:
         return []
     return sorted(str(path) for path in Path(folder).glob("*.jar"))
+
+
+def run_stream(writer, *, available_now, trigger_seconds, timeout):
+    """Start a streaming query: with available_now it processes what the source holds and stops,
+    otherwise it runs a micro-batch every trigger_seconds until timeout (None: until stopped)."""
+    trigger = {"availableNow": True} if available_now else {"processingTime": f"{trigger_seconds} seconds"}
+    query = writer.trigger(**trigger).start()
+    try:
+        query.awaitTermination(timeout)
+    finally:
+        if query.isActive:
+            query.stop()
+    return query
+
+
+@contextlib.contextmanager
+def batch_connection():
+    """Around a foreachBatch callback: Spark calls it from its own thread, and a database
+    connection left open there would outlive the thread."""
+    try:
+        yield
+    finally:
+        if threading.current_thread() is not threading.main_thread():
+            connection.close()
 
 
 @functools.cache
