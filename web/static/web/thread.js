@@ -17,6 +17,7 @@ export const thread = {
   replies: [], // ascending seq
   hasOlder: false, // replies older than the first loaded one exist
   loading: false, // a page of older replies is on its way
+  failure: null, // {message, retry}: a load or a write of the panel that failed
   following: false,
   lastRead: 0,
   followed: [], // GET /threads rows: {root, last_read_seq, unread_count}
@@ -44,7 +45,7 @@ export function summaryText(message) {
 export async function openThread(root) {
   returnFocus = document.activeElement;
   const mine = ++opened;
-  Object.assign(thread, { root, replies: [], hasOlder: false, loading: true, following: false, lastRead: 0 });
+  Object.assign(thread, { root, replies: [], hasOlder: false, loading: true, failure: null, following: false, lastRead: 0 });
   const panel = $("#thread-panel");
   panel.hidden = false;
   document.body.classList.add("thread-open");
@@ -103,7 +104,8 @@ async function loadOlderReplies() {
   const mine = opened;
   if (!root || !thread.hasOlder || thread.loading || !thread.replies.length) return;
   thread.loading = true;
-  $("#thread-status").textContent = statusText();
+  thread.failure = null; // this try replaces the one that failed, if any
+  renderStatus();
   const before = thread.replies[0].seq;
   try {
     const path = `conversations/${root.conversation_id}/threads/${root.id}?${query({ limit: PAGE, before })}`;
@@ -134,11 +136,18 @@ export function closeThread() {
   if (returnFocus && returnFocus.isConnected) returnFocus.focus();
 }
 
+// Kept in the state, not only drawn: a redraw (a reply arriving, the connection coming back) keeps
+// the error and its Retry on screen until the retry.
 function failed(error, retry) {
-  $("#thread-status").replaceChildren(
-    h("span", { class: "form-error", text: `${error.message} ` }),
-    h("button", { type: "button", text: "Retry", onclick: retry }),
-  );
+  thread.failure = {
+    message: error.message,
+    retry: () => {
+      thread.failure = null;
+      renderStatus();
+      retry();
+    },
+  };
+  renderStatus();
 }
 
 // A reply from the socket (or my own ack): into the open panel if it is its thread; the root's
@@ -232,11 +241,17 @@ function replyItem(m) {
   );
 }
 
-// Between the root and the replies: what is loading, or that the thread starts here.
-function statusText() {
-  if (thread.loading) return thread.replies.length ? "Loading earlier replies…" : "Loading…";
-  if (thread.hasOlder) return "";
-  return thread.replies.length ? "This is the start of the thread." : "No replies yet.";
+// Between the root and the replies: what failed, what is loading, or that the thread starts here.
+function renderStatus() {
+  const status = $("#thread-status");
+  if (thread.failure) {
+    status.replaceChildren(
+      h("span", { class: "form-error", text: `${thread.failure.message} ` }),
+      h("button", { type: "button", text: "Retry", onclick: thread.failure.retry }),
+    );
+  } else if (thread.loading) status.textContent = thread.replies.length ? "Loading earlier replies…" : "Loading…";
+  else if (thread.hasOlder) status.textContent = "";
+  else status.textContent = thread.replies.length ? "This is the start of the thread." : "No replies yet.";
 }
 
 // `mode`: "bottom" shows the newest reply; "older" keeps in place what was on screen while older
@@ -255,8 +270,8 @@ export function render(mode = "keep") {
   // My replies the server has not confirmed yet follow the confirmed ones, as in the main log.
   const shown = new Set(thread.replies.filter((m) => m.sender_id === store.me.id).map((m) => m.client_id));
   const pending = store.outbox.forThread(root.id).filter((item) => !shown.has(item.client_id));
-  $("#thread-replies").replaceChildren(...thread.replies.map(replyItem), ...pending.map(hooks.pendingItem));
-  $("#thread-status").textContent = statusText();
+  $("#thread-replies").replaceChildren(...thread.replies.map(replyItem), ...pending.map((item) => hooks.pendingItem(item)));
+  renderStatus();
   const follow = $("#thread-follow");
   follow.textContent = thread.following ? "Unfollow" : "Follow";
   follow.setAttribute("aria-pressed", String(thread.following));
