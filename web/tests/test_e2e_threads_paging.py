@@ -1,6 +1,8 @@
 """Threads' loose ends in the browser: the main log's pages count top-level messages only, the thread
 panel pages back to the start of its thread, and a reply written offline is sent once on reconnect."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -63,6 +65,34 @@ def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
     expect(replies).to_have_count(120)
     expect(panel(k).locator("#thread-status")).to_have_text("This is the start of the thread.")
     assert replies.all_inner_texts() == [f"note {n}" for n in range(1, 121)]
+
+
+def test_an_older_page_that_fails_says_so_with_retry_through_later_redraws(tabs):
+    kim, lou = user("kim"), user("lou")
+    crew = actions.do_create_conversation(kim, kind="group", title="Crew", member_ids=[lou.pk])
+    root, _ = actions.do_send_message(kim, crew.id, text="Release notes?", client_id="root")
+    for n in range(1, 61):
+        actions.do_send_message(lou, crew.id, text=f"note {n}", client_id=f"note-{n}", thread_root=root.id)
+    k = tabs().sign_in("kim")
+    k.open_conversation("Crew")
+    k.message("Release notes?").locator(".thread-summary").click()
+    replies = panel(k).locator("#thread-replies .message .text")
+    expect(replies).to_have_count(50)
+
+    older = re.compile(r".*/threads/[0-9a-f-]+\?.*before=.*")
+    k.page.route(older, lambda route: route.abort())
+    to_top(k, "#thread-log")
+    status = panel(k).locator("#thread-status")
+    expect(status.locator(".form-error")).to_contain_text("can't be reached")
+    # A reply arriving redraws the panel: the error and its Retry stay.
+    actions.do_send_message(lou, crew.id, text="note 61", client_id="note-61", thread_root=root.id)
+    expect(replies).to_have_count(51)
+    expect(status.locator(".form-error")).to_contain_text("can't be reached")
+
+    k.page.unroute(older)
+    status.get_by_role("button", name="Retry").click()
+    expect(replies).to_have_count(61)
+    expect(status).to_have_text("This is the start of the thread.")
 
 
 def test_a_reply_written_offline_waits_in_the_panel_and_arrives_once_after_reconnect(tabs):
