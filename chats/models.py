@@ -194,6 +194,13 @@ class StoredMessage(models.Model):
             models.Index(
                 fields=["thread_root_id", "seq"], condition=Q(thread_root_id__isnull=False), name="message_thread_idx"
             ),
+            # The main log's pages (page(top_level=True)): only top-level rows, so a run of replies
+            # costs the page nothing. MySQL has no partial index; there it is the seq index's scan.
+            models.Index(
+                fields=["conversation_id", "seq"],
+                condition=Q(thread_root_id__isnull=True),
+                name="message_top_level_idx",
+            ),
         ]
 
     def __str__(self):

@@ -147,15 +147,16 @@ def public_channels(query="", limit=50):
     return list(channels.order_by("title")[:limit])
 
 
-def message_page(user, conversation_id, *, before=None, after=None, around=None, limit=50):
+def message_page(user, conversation_id, *, before=None, after=None, around=None, limit=50, top_level=False):
+    """A page of the conversation by seq; `top_level`: without thread replies (see MessageStore.page)."""
     conversation_for(user, conversation_id)
     store = get_store()
-    hidden = blocked_ids(user.pk)
+    common = {"hidden_senders": blocked_ids(user.pk), "top_level": top_level}
     if around is not None:
-        older = store.page(conversation_id, before=around + 1, limit=limit // 2 + 1, hidden_senders=hidden)
-        newer = store.page(conversation_id, after=around, limit=limit - len(older), hidden_senders=hidden)
+        older = store.page(conversation_id, before=around + 1, limit=limit // 2 + 1, **common)
+        newer = store.page(conversation_id, after=around, limit=limit - len(older), **common)
         return with_threads(older + newer)
-    return with_threads(store.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden))
+    return with_threads(store.page(conversation_id, before=before, after=after, limit=limit, **common))
 
 
 def events_after(user, conversation_id, seq, limit):

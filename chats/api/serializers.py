@@ -60,6 +60,12 @@ class PageQuery(serializers.Serializer):
     after = serializers.IntegerField(min_value=0, required=False, max_value=MAX_ID)
     around = serializers.IntegerField(min_value=1, required=False, max_value=MAX_ID)
     limit = serializers.IntegerField(min_value=1, max_value=100, default=50)
+    top_level = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Leave thread replies out (the main log): a page is then `limit` top-level messages. "
+        "Seqs still count replies, so before/after/around and the events by seq work as without it.",
+    )
 
     def validate(self, attrs):
         if sum(k in attrs for k in ("before", "after", "around")) > 1:

@@ -86,9 +86,12 @@ class MessageStore(ABC):
         after: int | None = None,
         limit: int,
         hidden_senders: set[int] = frozenset(),
+        top_level: bool = False,
     ) -> list[Message]:
         """Messages in seq order: the newest `limit` below `before`, or the oldest `limit` above
-        `after`, or the newest `limit` when neither is given."""
+        `after`, or the newest `limit` when neither is given. `top_level` leaves thread replies out
+        (the main log shows them in their thread), from an index, so a page is still `limit` messages
+        when the newest ones are mostly replies; seqs still count the replies."""
 
     @abstractmethod
     def thread_replies(

@@ -73,6 +73,7 @@ INDEXES = {
         IndexModel([("conversation", 1), ("sender", 1)], name="conversation_sender"),
         IndexModel([("tokens", 1)], name="tokens"),
         IndexModel([("root", 1), ("seq", 1)], name="root_seq"),
+        IndexModel([("conversation", 1), ("root", 1), ("seq", 1)], name="conversation_root_seq"),  # top-level pages
     ],
     "events": [IndexModel([("conversation", 1), ("seq", 1)], unique=True, name="conversation_seq")],
 }
@@ -402,14 +403,11 @@ class MongoMessageStore(MessageStore):
     def history(self, message_id):
         return self._read(reads.history(message_id))
 
-    def page(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
-        return self._read(
-            reads.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden_senders)
-        )
+    def page(self, conversation_id, **kwargs):
+        return self._read(reads.page(conversation_id, **kwargs))
 
-    async def apage(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
-        plan = reads.page(conversation_id, before=before, after=after, limit=limit, hidden_senders=hidden_senders)
-        return await self._aread(plan)
+    async def apage(self, conversation_id, **kwargs):
+        return await self._aread(reads.page(conversation_id, **kwargs))
 
     def thread_replies(self, conversation_id, root_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
         plan = reads.thread_replies(

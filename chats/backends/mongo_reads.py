@@ -265,7 +265,9 @@ def _spans(conversation, lo, hi, ascending, extra=None, unit=None):
         yield {"conversation": conversation, name: s, "seq": seqs, **(extra or {})}
 
 
-def page(conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+def page(conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset(), top_level=False):
+    """`top_level`: `root` null (also on documents from before threads), which MongoDB serves from the
+    (conversation, root, seq) index; FerretDB still moves at most a span per query."""
     c = key(conversation_id)
     top = (yield Tops([c])).get(c, 0)
     if after is not None:
@@ -275,7 +277,8 @@ def page(conversation_id, *, before=None, after=None, limit, hidden_senders=froz
     found = []
     if lo > hi or limit <= 0:
         return found
-    for filter in _spans(c, lo, hi, ascending, _not_from(hidden_senders)):
+    extra = {**_not_from(hidden_senders), **({"root": None} if top_level else {})}
+    for filter in _spans(c, lo, hi, ascending, extra):
         order = [("seq", 1 if ascending else -1)]
         found += yield Find("messages", filter, sort=order, limit=limit - len(found), projection=MESSAGE_FIELDS)
         if len(found) >= limit:

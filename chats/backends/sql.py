@@ -326,8 +326,10 @@ class SqlMessageStore(MessageStore):
     def history(self, message_id):
         return [Edit(e.text, e.replaced_at) for e in StoredEdit.objects.filter(message_id=message_id)]
 
-    def page(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset()):
+    def page(self, conversation_id, *, before=None, after=None, limit, hidden_senders=frozenset(), top_level=False):
         rows = StoredMessage.objects.filter(conversation_id=conversation_id).exclude(sender_id__in=hidden_senders)
+        if top_level:
+            rows = rows.filter(thread_root_id__isnull=True)  # message_top_level_idx
         if after is not None:
             rows = rows.filter(seq__gt=after).order_by("seq")
             return _with_reactions(rows[:limit])

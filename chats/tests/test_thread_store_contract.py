@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from chats.backends import mongo_reads
 from testkit.factories import store_send as send
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,40 @@ def test_the_last_message_of_a_conversation_is_its_newest_top_level_one(store, c
     root = send(store, conversation, text="root")
     send(store, conversation, sender=2, text="reply", thread_root_id=root.id)
     assert store.last_messages([conversation], set())[conversation].id == root.id
+
+
+def test_a_top_level_page_leaves_replies_out_and_is_still_full(store, conversation):
+    tops = [send(store, conversation, text=f"t{i}") for i in range(4)]
+    for i in range(6):  # the newest seqs are all replies
+        send(store, conversation, sender=2, text=f"r{i}", thread_root_id=tops[-1].id)
+
+    assert [m.text for m in store.page(conversation, limit=3, top_level=True)] == ["t1", "t2", "t3"]
+    assert [m.text for m in store.page(conversation, limit=3)] == ["r3", "r4", "r5"]  # replies count without it
+    older = store.page(conversation, before=tops[2].seq, limit=5, top_level=True)
+    assert [m.text for m in older] == ["t0", "t1"]
+    newer = store.page(conversation, after=tops[0].seq, limit=5, top_level=True)
+    assert [m.text for m in newer] == ["t1", "t2", "t3"]
+    # seqs still count the replies: the next top-level message comes after them
+    last = send(store, conversation, text="t4")
+    assert last.seq == tops[-1].seq + 7
+    assert [m.seq for m in store.page(conversation, after=tops[3].seq, limit=5, top_level=True)] == [last.seq]
+
+
+def test_a_top_level_page_reaches_past_a_run_of_replies_longer_than_a_page(store, conversation, monkeypatch):
+    # Mongo reads a page a span of seqs at a time: small spans, so that the run below crosses several.
+    monkeypatch.setattr(mongo_reads, "SPAN", 8)
+    first = send(store, conversation, text="first")
+    for i in range(30):
+        send(store, conversation, sender=2, text=f"r{i}", thread_root_id=first.id)
+    second = send(store, conversation, text="second")
+    assert [m.id for m in store.page(conversation, limit=10, top_level=True)] == [first.id, second.id]
+    assert [m.id for m in store.page(conversation, before=second.seq, limit=10, top_level=True)] == [first.id]
+    assert [m.id for m in store.page(conversation, after=first.seq, limit=10, top_level=True)] == [second.id]
+
+
+def test_a_top_level_page_hides_blocked_senders_and_keeps_tombstones(store, conversation):
+    kept, gone = send(store, conversation, text="kept"), send(store, conversation, text="gone")
+    send(store, conversation, sender=3, text="blocked")
+    store.delete(gone.id, 1)
+    page = store.page(conversation, limit=10, hidden_senders={3}, top_level=True)
+    assert [(m.id, m.is_deleted) for m in page] == [(kept.id, False), (gone.id, True)]

@@ -155,3 +155,23 @@ def test_a_thread_page_is_oldest_first_and_pages_back(client_for, alice, bob, gr
     older = thread(api, group, root, limit=2, before=replies[2].seq).json()["replies"]
     assert [m["text"] for m in older] == ["r0", "r1"]
     assert_error(thread(api, group, root, before=5, after=1), 400)
+
+
+def test_the_main_logs_page_leaves_replies_out_and_stays_full(client_for, alice, bob, group):
+    tops = [send(alice, group, f"t{i}") for i in range(5)]
+    replies = [send(bob, group, f"r{i}", thread_root=tops[-1]) for i in range(4)]  # the newest seqs
+    api = client_for(alice)
+    newest = api.get(url(group, "messages"), {"limit": 3, "top_level": 1}).json()["results"]
+    assert [(m["text"], m["reply_count"]) for m in newest] == [("t2", 0), ("t3", 0), ("t4", 4)]
+    older = api.get(url(group, "messages"), {"limit": 3, "top_level": "true", "before": tops[2].seq}).json()
+    assert [m["text"] for m in older["results"]] == ["t0", "t1"]
+    around = api.get(url(group, "messages"), {"limit": 4, "top_level": 1, "around": tops[3].seq}).json()
+    assert [m["text"] for m in around["results"]] == ["t1", "t2", "t3", "t4"]
+    # Without it the page is the log as it was, replies included; seqs count the replies either way.
+    everything = api.get(url(group, "messages"), {"limit": 3}).json()["results"]
+    assert [m["text"] for m in everything] == ["r1", "r2", "r3"]
+    assert send(alice, group, "t5").seq == replies[-1].seq + 1
+
+
+def test_a_top_level_flag_that_is_not_a_boolean_is_a_clear_error(client_for, alice, group):
+    assert_error(client_for(alice).get(url(group, "messages"), {"top_level": "maybe"}), 400)

@@ -56,3 +56,8 @@ export function query(params) {
   for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null) search.set(key, value);
   return search.toString();
 }
+
+// A page of a conversation's main log: top-level messages only (a reply lives in its thread's panel),
+// so a page stays full when the newest messages are replies. Seqs still count the replies.
+export const logPage = (conversationId, params) =>
+  get(`conversations/${conversationId}/messages?${query({ ...params, top_level: 1 })}`);

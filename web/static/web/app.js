@@ -12,6 +12,7 @@ import {
   closeConversation,
   latestSeq,
   openConversation,
+  pendingItem,
   renderHeader,
   renderMessages,
   setPaneHooks,
@@ -22,7 +23,19 @@ import {
   updateRoot,
   view,
 } from "./pane.js";
-import { applyReply, applyRoot, closeThread, isReply, loadFollowed, openThread, redrawThread, setThreadHooks, setupThreads, thread } from "./thread.js";
+import {
+  applyReply,
+  applyRoot,
+  closeThread,
+  isReply,
+  loadFollowed,
+  openThread,
+  render as renderThread,
+  replyOutboxChanged,
+  setThreadHooks,
+  setupThreads,
+  thread,
+} from "./thread.js";
 import { permalink } from "./render.js";
 import { setupSecurity } from "./security.js";
 import { setupShortcuts } from "./shortcuts.js";
@@ -70,6 +83,7 @@ function showState(name, detail = {}) {
     renderConversations();
     renderMessages();
     renderHeader();
+    renderThread();
   }
 }
 
@@ -236,7 +250,7 @@ function redrawPeople() {
   renderConversations();
   renderHeader();
   if (store.openId) renderMessages();
-  redrawThread();
+  renderThread();
 }
 
 // Someone's name or picture changed (mine too, on another device): the socket only says who.
@@ -342,10 +356,12 @@ function flushOutbox() {
           client_id: item.client_id,
           text: item.text,
           parent_id: item.parent_id,
+          thread_root: item.thread_root || null,
         })
         .then((result) => result.message),
     (item, message) => {
-      if (message) applyMessage(message, true);
+      if (item.thread_root) replyOutboxChanged(item, message);
+      else if (message) applyMessage(message, true);
       else if (item.conversation_id === view.id) renderMessages();
       showState(store.connection ? store.connection.state : "stopped");
     },
@@ -618,16 +634,23 @@ setPaneHooks({
   retry: (clientId) => {
     store.outbox.retry(clientId);
     renderMessages();
+    renderThread();
     flushOutbox();
   },
   discard: (clientId) => {
     store.outbox.remove(clientId);
     renderMessages();
+    renderThread();
   },
 });
 setComposerHooks({ send, edit, lastOwnMessage });
 setThreadHooks({
   rootChanged: updateRoot,
+  flush: () => {
+    showState(store.connection.state);
+    flushOutbox();
+  },
+  pendingItem,
   openFromList: async (root) => {
     await open(root.conversation_id);
     openThread(root);

@@ -1,6 +1,7 @@
 // Messages written but not yet confirmed by the server. Each keeps the client_id it was given when
 // it was written, so sending it again after a reconnect can never make a second message. Kept in
-// sessionStorage too, so a reload of the tab doesn't lose them.
+// sessionStorage too, so a reload of the tab doesn't lose them. A thread reply is one of them too,
+// with the root it replies to: the main log leaves it out, its thread's panel shows it.
 
 import { randomId } from "./dom.js";
 
@@ -25,12 +26,13 @@ export class Outbox {
     }
   }
 
-  add(conversationId, text, parentId) {
+  add(conversationId, text, parentId, threadRoot = null) {
     const item = {
       client_id: randomId("web-"),
       conversation_id: conversationId,
       text,
       parent_id: parentId || null,
+      thread_root: threadRoot,
       created_at: new Date().toISOString(),
       status: "pending",
       error: "",
@@ -40,8 +42,13 @@ export class Outbox {
     return item;
   }
 
+  // The main log's pending messages: not the replies (an item queued before threads has no thread_root).
   forConversation(conversationId) {
-    return this.items.filter((item) => item.conversation_id === conversationId);
+    return this.items.filter((item) => item.conversation_id === conversationId && !item.thread_root);
+  }
+
+  forThread(rootId) {
+    return this.items.filter((item) => item.thread_root === rootId);
   }
 
   remove(clientId) {

@@ -1,7 +1,7 @@
 // The message pane: a window of one conversation's messages, loaded a page at a time upward (and
 // downward after a jump to an old message), with day separators, replies, reactions and actions.
 
-import { api, get, query } from "./api.js";
+import { api, get, logPage } from "./api.js";
 import { messageExtras } from "./attachments.js";
 import { avatar } from "./avatar.js";
 import { $, h } from "./dom.js";
@@ -61,7 +61,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   renderMessages("bottom");
   let page;
   try {
-    page = await get(`conversations/${id}/messages?${query({ limit: PAGE, around: aroundSeq })}`);
+    page = await logPage(id, { limit: PAGE, around: aroundSeq });
     if (view.id !== id) return;
     // The join and leave lines of the seqs this page covers (to the newest event, when it is the end).
     const first = page.results.length ? page.results[0].seq : 1;
@@ -180,7 +180,7 @@ async function loadOlder() {
   $("#history-status").textContent = "Loading earlier messages…";
   try {
     const before = view.messages[0].seq;
-    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, before })}`);
+    const page = await logPage(id, { limit: PAGE, before });
     if (view.id !== id) return;
     const first = page.results.length ? page.results[0].seq : 1;
     await loadNotices(id, page.results.length === PAGE ? first - 1 : 0, before - 1);
@@ -205,7 +205,7 @@ async function loadNewer() {
   view.loading = true;
   try {
     const after = view.messages[view.messages.length - 1].seq;
-    const page = await get(`conversations/${id}/messages?${query({ limit: PAGE, after })}`);
+    const page = await logPage(id, { limit: PAGE, after });
     if (view.id !== id) return;
     await ensureUsers(page.results.map((m) => m.sender_id));
     const known = new Set(view.messages.map((m) => m.id));
@@ -496,7 +496,7 @@ function pendingState(item) {
   return "Sending…";
 }
 
-function pendingItem(item) {
+export function pendingItem(item) {
   const failed = item.status === "failed";
   const held = item.status === "held";
   const discard = () =>

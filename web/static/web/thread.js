@@ -1,10 +1,12 @@
 // Threads: the side panel with one thread (its root, its replies, its own composer), and the list of
 // threads I follow with their unread replies. Replies are ordinary messages of the conversation with
 // `thread_root` set: the main log leaves them out, and shows on each root its reply count instead.
+// The panel loads the newest replies and older ones as its top comes into view, like the main log;
+// a reply goes through the outbox, like any message, so one written offline is sent on reconnect.
 
 import { api, get, post, query } from "./api.js";
 import { avatar } from "./avatar.js";
-import { $, h, randomId } from "./dom.js";
+import { $, h } from "./dom.js";
 import { renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, store, userName } from "./state.js";
 
@@ -14,12 +16,18 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 export const thread = {
   root: null, // the open thread's root message, or null when the panel is closed
   replies: [], // ascending seq
+  hasOlder: false, // replies older than the first loaded one exist
+  loading: false, // a page of older replies is on its way
+  failure: null, // {message, retry}: a load or a write of the panel that failed
   following: false,
   lastRead: 0,
   followed: [], // GET /threads rows: {root, last_read_seq, unread_count}
 };
-let hooks = {}; // set by app.js: rootChanged(conversation id, root id, summary)
+// set by app.js: rootChanged(conversation id, root id, summary), openFromList(root), flush() (the
+// outbox), pendingItem(outbox item) (the main log's drawing of a message not yet sent)
+let hooks = {};
 let returnFocus = null;
+let opened = 0; // counts the panel's openings and closings: a load for an earlier one is dropped
 
 export function setThreadHooks(h) {
   hooks = h;
@@ -37,45 +45,110 @@ export function summaryText(message) {
 
 export async function openThread(root) {
   returnFocus = document.activeElement;
-  Object.assign(thread, { root, replies: [], following: false, lastRead: 0 });
+  const mine = ++opened;
+  Object.assign(thread, { root, replies: [], hasOlder: false, loading: true, failure: null, following: false, lastRead: 0 });
   const panel = $("#thread-panel");
   panel.hidden = false;
   document.body.classList.add("thread-open");
-  $("#thread-status").textContent = "Loading…";
-  render();
+  render("bottom");
   $("#thread-text").focus();
   let answer;
   try {
     answer = await get(`conversations/${root.conversation_id}/threads/${root.id}?${query({ limit: PAGE })}`);
   } catch (error) {
-    if (thread.root && thread.root.id === root.id) failed(error, () => openThread(root));
+    if (mine === opened) failed(error, () => openThread(root));
     return;
   }
-  if (!thread.root || thread.root.id !== root.id) return; // another thread was opened meanwhile
+  if (mine !== opened) return; // closed, or another thread opened meanwhile
   await ensureUsers([answer.root.sender_id, ...answer.replies.map((m) => m.sender_id)]);
+  if (mine !== opened) return;
+  // Replies that came live while the page was on its way, and are newer than it, stay.
+  const newest = answer.replies.length ? answer.replies[answer.replies.length - 1].seq : 0;
+  const known = new Set(answer.replies.map((m) => m.id));
+  const live = thread.replies.filter((m) => m.seq > newest && !known.has(m.id));
   Object.assign(thread, {
     root: answer.root,
-    replies: answer.replies,
+    replies: [...answer.replies, ...live],
+    hasOlder: answer.replies.length >= PAGE,
+    loading: false,
     following: answer.following,
     lastRead: answer.last_read_seq,
   });
-  $("#thread-status").textContent = answer.replies.length >= PAGE ? "Older replies are not shown." : "";
-  render();
+  render("bottom");
   markThreadRead();
+  observeTop();
+  // The observer speaks only when the trigger enters the view: one already in view needs a call.
+  if (triggerInView()) loadOlderReplies();
+}
+
+// --- older replies, loaded as the top of the panel comes into view ---
+
+let observer = null;
+function observeTop() {
+  if (observer) return;
+  observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && loadOlderReplies(), {
+    root: $("#thread-log"),
+    rootMargin: "200px 0px",
+  });
+  observer.observe($("#thread-status"));
+}
+
+// The same margin as the observer's: the trigger is near enough to the view to load more.
+function triggerInView() {
+  const log = $("#thread-log").getBoundingClientRect();
+  const trigger = $("#thread-status").getBoundingClientRect();
+  return thread.hasOlder && trigger.bottom > log.top - 200 && trigger.top < log.bottom + 200;
+}
+
+async function loadOlderReplies() {
+  const root = thread.root;
+  const mine = opened;
+  if (!root || !thread.hasOlder || thread.loading || !thread.replies.length) return;
+  thread.loading = true;
+  thread.failure = null; // this try replaces the one that failed, if any
+  renderStatus();
+  const before = thread.replies[0].seq;
+  try {
+    const path = `conversations/${root.conversation_id}/threads/${root.id}?${query({ limit: PAGE, before })}`;
+    const answer = await get(path);
+    if (mine !== opened) return; // closed, or another thread opened meanwhile
+    await ensureUsers(answer.replies.map((m) => m.sender_id));
+    if (mine !== opened) return;
+    const known = new Set(thread.replies.map((m) => m.id));
+    thread.replies = [...answer.replies.filter((m) => !known.has(m.id)), ...thread.replies];
+    thread.hasOlder = answer.replies.length >= PAGE;
+    thread.loading = false;
+    render("older");
+  } catch (error) {
+    if (mine === opened) failed(error, loadOlderReplies);
+    return;
+  } finally {
+    if (mine === opened) thread.loading = false;
+  }
+  // A short page may leave the trigger in view, where the observer says nothing more: go on.
+  if (triggerInView()) loadOlderReplies();
 }
 
 export function closeThread() {
+  opened += 1;
   thread.root = null;
   $("#thread-panel").hidden = true;
   document.body.classList.remove("thread-open");
   if (returnFocus && returnFocus.isConnected) returnFocus.focus();
 }
 
+// Kept in the state, not only drawn: a redraw (a reply arriving, the connection coming back) keeps
+// the error and its Retry on screen until the retry.
 function failed(error, retry) {
-  $("#thread-status").replaceChildren(
-    h("span", { class: "form-error", text: `${error.message} ` }),
-    h("button", { type: "button", text: "Retry", onclick: retry }),
-  );
+  thread.failure = {
+    message: error.message,
+    retry: () => {
+      thread.failure = null;
+      renderStatus();
+      retry();
+    },
+  };
+  renderStatus();
 }
 
 // A reply from the socket (or my own ack): into the open panel if it is its thread; the root's
@@ -106,11 +179,6 @@ export function applyRoot(message) {
   }
 }
 
-// Someone's name or picture changed: the open panel draws its people again.
-export function redrawThread() {
-  render();
-}
-
 function markThreadRead() {
   const last = thread.replies.length ? thread.replies[thread.replies.length - 1].seq : 0;
   if (!thread.root || document.visibilityState !== "visible" || last <= thread.lastRead) return;
@@ -134,34 +202,28 @@ async function toggleFollow() {
   }
 }
 
-async function sendReply(event) {
+// Into the outbox, as a message of the main log's composer: it shows as pending in the panel and is
+// sent when the socket is up, now or after a reconnect, once (its client_id makes a retry harmless).
+function sendReply(event) {
   event.preventDefault();
   const box = $("#thread-text");
   const text = box.value;
   if (!text.trim() || !thread.root) return;
-  const root = thread.root;
-  const frame = { type: "send", conversation_id: root.conversation_id, client_id: randomId("t"), text, thread_root: root.id };
   $("#thread-error").textContent = "";
-  try {
-    // Over the socket when it is up, REST otherwise; the client_id makes a second try harmless.
-    let message = null;
-    if (store.connection && store.connection.online) {
-      try {
-        message = (await store.connection.request(frame)).message;
-      } catch (error) {
-        if (error.code !== "disconnected") throw error;
-      }
-    }
-    if (!message) {
-      const { type: _type, conversation_id: _id, ...body } = frame;
-      message = await post(`conversations/${root.conversation_id}/messages`, body);
-    }
-    box.value = "";
-    thread.following = true; // replying follows the thread (the server did the same)
-    applyReply(message, null);
-  } catch (error) {
-    $("#thread-error").textContent = error.message;
+  store.outbox.add(thread.root.conversation_id, text, null, thread.root.id);
+  box.value = "";
+  render("bottom");
+  hooks.flush();
+}
+
+// The outbox sent a reply (`message`, the server's answer), or one of its replies changed state.
+export function replyOutboxChanged(item, message) {
+  if (!message) {
+    if (thread.root && thread.root.id === item.thread_root) render();
+    return;
   }
+  if (thread.root && thread.root.id === message.thread_root) thread.following = true; // as the server did
+  applyReply(message, null);
 }
 
 function replyItem(m) {
@@ -181,20 +243,42 @@ function replyItem(m) {
   );
 }
 
-function render() {
+// Between the root and the replies: what failed, what is loading, or that the thread starts here.
+function renderStatus() {
+  const status = $("#thread-status");
+  if (thread.failure) {
+    status.replaceChildren(
+      h("span", { class: "form-error", text: `${thread.failure.message} ` }),
+      h("button", { type: "button", text: "Retry", onclick: thread.failure.retry }),
+    );
+  } else if (thread.loading) status.textContent = thread.replies.length ? "Loading earlier replies…" : "Loading…";
+  else if (thread.hasOlder) status.textContent = "";
+  else status.textContent = thread.replies.length ? "This is the start of the thread." : "No replies yet.";
+}
+
+// `mode`: "bottom" shows the newest reply; "older" keeps in place what was on screen while older
+// replies went in above it; "keep" (the default) follows new replies only when already at the bottom.
+export function render(mode = "keep") {
   const root = thread.root;
   if (!root) return;
+  const log = $("#thread-log");
+  const fromBottom = log.scrollHeight - log.scrollTop;
+  const nearBottom = fromBottom - log.clientHeight < 80;
   const entry = store.conversations.get(root.conversation_id);
   $("#thread-where").textContent = entry ? conversationName(entry) : "";
   const rootItem = replyItem(root);
   rootItem.append(h("p", { class: "thread-count", text: summaryText(root) }));
   $("#thread-root").replaceChildren(rootItem);
-  $("#thread-replies").replaceChildren(...thread.replies.map(replyItem));
+  // My replies the server has not confirmed yet follow the confirmed ones, as in the main log.
+  const shown = new Set(thread.replies.filter((m) => m.sender_id === store.me.id).map((m) => m.client_id));
+  const pending = store.outbox.forThread(root.id).filter((item) => !shown.has(item.client_id));
+  $("#thread-replies").replaceChildren(...thread.replies.map(replyItem), ...pending.map((item) => hooks.pendingItem(item)));
+  renderStatus();
   const follow = $("#thread-follow");
   follow.textContent = thread.following ? "Unfollow" : "Follow";
   follow.setAttribute("aria-pressed", String(thread.following));
-  const log = $("#thread-log");
-  log.scrollTop = log.scrollHeight;
+  if (mode === "bottom" || (mode === "keep" && nearBottom)) log.scrollTop = log.scrollHeight;
+  else if (mode === "older") log.scrollTop = log.scrollHeight - fromBottom;
 }
 
 // --- the threads I follow ---
