@@ -58,7 +58,7 @@ ferretdb_start() {
         "--postgresql-url=postgres://postgres@127.0.0.1:$PG_PORT/ferretdb" \
         "--listen-addr=127.0.0.1:$FERRETDB_PORT" "--state-dir=$FERRETDB_HOME" \
         --telemetry=disable --debug-addr=-
-    wait_for ferretdb 30 "$(<"$(pid_file ferretdb)")" ferretdb_ready || { ferretdb_stop; return 1; }
+    wait_for ferretdb "$START_SECONDS" "$(<"$(pid_file ferretdb)")" ferretdb_ready || { ferretdb_stop; return 1; }
 }
 
 ferretdb_stop() { stop_pid ferretdb "$FERRETDB_PATTERN" 15; }

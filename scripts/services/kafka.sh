@@ -64,7 +64,7 @@ kafka_ready() {
 KAFKA_READY_SRC=$SVC_DIR/kafka/KafkaReady.java
 # How long a started broker may take until its coordinators answer; generous,
 # since a fresh broker on a loaded machine is exactly the slow case.
-KAFKA_READY_SECONDS=${CHATSITE_KAFKA_READY_SECONDS:-180}
+KAFKA_READY_SECONDS=${CHATSITE_KAFKA_READY_SECONDS:-$START_SECONDS}
 
 kafka_probe_classes() {
     local sum dest tmp
@@ -117,7 +117,7 @@ kafka_start() {
     kafka_format || return 1
     say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
     spawn kafka "$JAVA_BIN" "${KAFKA_JAVA_OPTS[@]}" -cp "$KAFKA_LIBS/*" kafka.Kafka "$KAFKA_HOME/server.properties"
-    wait_for kafka 90 "$(<"$(pid_file kafka)")" kafka_ready || { kafka_stop; return 1; }
+    wait_for kafka "$START_SECONDS" "$(<"$(pid_file kafka)")" kafka_ready || { kafka_stop; return 1; }
     kafka_wait_coordinators || { kafka_stop; return 1; }
 }
 

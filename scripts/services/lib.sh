@@ -121,6 +121,11 @@ start_failed() {
     return 1
 }
 
+# How long any service may take to come up: one setting for all of them. A loaded machine starts a
+# JVM in minutes, not seconds (three Neo4j servers starting at once beside a CPU stress job on two
+# cores needed more than 120 s).
+START_SECONDS=${CHATSITE_START_SECONDS:-300}
+
 # wait_for NAME TIMEOUT_SECONDS PID CHECK_CMD...
 # Polls CHECK_CMD until it succeeds. Gives up early if PID dies, since a
 # crashed process will never answer and waiting out the timeout wastes time.

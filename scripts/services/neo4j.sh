@@ -45,7 +45,7 @@ neo4j_start() {
     say "starting neo4j $NEO4J_VERSION, bolt on 127.0.0.1:$NEO4J_PORT"
     spawn neo4j "$JAVA_BIN" "${NEO4J_JAVA_OPTS[@]}" -cp "$NEO4J_LIBS/*" \
         org.neo4j.server.CommunityEntryPoint --home-dir="$NEO4J_HOME" --console-mode "${args[@]}"
-    wait_for neo4j 120 "$(<"$(pid_file neo4j)")" neo4j_ready || { neo4j_stop; return 1; }
+    wait_for neo4j "$START_SECONDS" "$(<"$(pid_file neo4j)")" neo4j_ready || { neo4j_stop; return 1; }
 }
 
 # Neo4j checkpoints on shutdown; that can take a while on a big store.

@@ -94,7 +94,7 @@ postgres_start() {
         return 1
     fi
     head -n 1 "$PG_DATA/postmaster.pid" >"$(pid_file postgres)"
-    wait_for postgres 30 "$(<"$(pid_file postgres)")" postgres_ready || { postgres_stop; return 1; }
+    wait_for postgres "$START_SECONDS" "$(<"$(pid_file postgres)")" postgres_ready || { postgres_stop; return 1; }
     postgres_create_databases
 }
 

@@ -23,7 +23,7 @@ redis_start() {
     # Test data is throwaway: no RDB snapshots, no AOF.
     spawn redis redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --protected-mode yes \
         --dir "$REDIS_DATA" --save "" --appendonly no --daemonize no --logfile ""
-    wait_for redis 10 "$(<"$(pid_file redis)")" redis_ready || { redis_stop; return 1; }
+    wait_for redis "$START_SECONDS" "$(<"$(pid_file redis)")" redis_ready || { redis_stop; return 1; }
 }
 
 redis_stop() { stop_pid redis "$REDIS_PATTERN" 10; }

@@ -33,7 +33,7 @@ rcluster_alive() {
 rcluster_wait_nodes() {
     local i=0 port
     for port in $(rcluster_ports); do
-        wait_for "redis-cluster-$i" 10 "$(<"$(pid_file "redis-cluster-$i")")" rcluster_node_up "$port" || return 1
+        wait_for "redis-cluster-$i" "$START_SECONDS" "$(<"$(pid_file "redis-cluster-$i")")" rcluster_node_up "$port" || return 1
         i=$((i + 1))
     done
 }
@@ -86,7 +86,7 @@ rcluster_create() {
     say "creating the redis cluster on ${nodes[*]}"
     run_logged "redis-cli --cluster create" redis-cli --cluster create "${nodes[@]}" \
         --cluster-replicas 0 --cluster-yes || return 1
-    wait_for redis-cluster-0 60 "$(<"$(pid_file redis-cluster-0)")" rcluster_ready
+    wait_for redis-cluster-0 "$START_SECONDS" "$(<"$(pid_file redis-cluster-0)")" rcluster_ready
 }
 
 redis_cluster_stop() {

@@ -75,7 +75,7 @@ s3_start() {
         "-filer.localSocket=$S3_HOME/filer.sock" \
         -s3 "-s3.port=$S3_PORT" "-s3.port.grpc=$S3_GRPC" -s3.port.iceberg=0 -s3.port.lance=0 \
         "-s3.localSocket=$S3_HOME/s3.sock" "-s3.config=$S3_HOME/s3.json"
-    wait_for s3 90 "$(<"$(pid_file s3)")" s3_ready || { s3_stop; return 1; }
+    wait_for s3 "$START_SECONDS" "$(<"$(pid_file s3)")" s3_ready || { s3_stop; return 1; }
 }
 
 s3_stop() { stop_pid s3 "$S3_PATTERN" 15; }
