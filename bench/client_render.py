@@ -83,6 +83,25 @@ def seed(prefix, conversations, big_messages):
     return reader.username, AuthToken.objects.create(writer)[1], ids
 
 
+def seeded(prefix):
+    """The account a previous run seeded (--reuse), or None: seeding a thousand conversations and
+    five thousand messages takes minutes on a loaded machine, and the figures don't depend on it."""
+    from django.contrib.auth import get_user_model
+    from knox.models import AuthToken
+
+    from chats.models import Conversation
+
+    User = get_user_model()
+    reader = User.objects.filter(username=f"{prefix}reader").first()
+    if reader is None:
+        return None
+    writer = User.objects.get(username=f"{prefix}writer")
+    ids = list(
+        Conversation.objects.filter(title__startswith=f"{prefix} team ").order_by("title").values_list("id", flat=True)
+    )
+    return reader.username, AuthToken.objects.create(writer)[1], ids
+
+
 class Client:
     def __init__(self, browser, base_url, username):
         self.context = browser.new_context(viewport={"width": 1200, "height": 800})
@@ -173,20 +192,23 @@ def measure(browser, base_url, account, repeats, profile=False):
     if profile:
         print_profile(client, f"{prefix} opens")
     # The big conversation, with its whole history loaded, then messages arriving into it.
-    client.open(ids[0], f"{prefix} team 0000", f"{prefix} history {account['big'] - 1}")
+    session = requests.Session()
+    session.headers["Authorization"] = f"Token {token}"
+    url = f"{base_url}/api/v1/conversations/{ids[0]}/messages"
+    newest = session.get(url, params={"top_level": 1}, timeout=60).json()["results"][-1]["text"]
+    client.open(ids[0], f"{prefix} team 0000", newest)
     loaded, took = client.load_history(account["big"])
     log(f"{prefix}: {loaded} messages loaded in {took:.1f} s")
     if profile:
         client.start_profile()
-    session = requests.Session()
-    session.headers["Authorization"] = f"Token {token}"
-    url = f"{base_url}/api/v1/conversations/{ids[0]}/messages"
     receives = []
+    run = int(time.time())  # a reused database keeps the messages of earlier runs
     for n in range(repeats * 3):
-        text = f"{prefix} live {n}"
+        text = f"{prefix} live {run}-{n}"
 
         def send(text=text, n=n):
-            session.post(url, json={"text": text, "client_id": f"{prefix}-live-{n}"}, timeout=60).raise_for_status()
+            client_id = f"{prefix}-live-{run}-{n}"
+            session.post(url, json={"text": text, "client_id": client_id}, timeout=60).raise_for_status()
 
         receives.append(client.receive(send, text))
     log(f"{prefix}: receive p50 {percentile(receives, 50):.1f} ms")
@@ -216,6 +238,7 @@ def main():
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="keep the accounts an earlier run seeded")
     parser.add_argument(
         "--profile", action="store_true", help="print the functions with the most script time (figures not recorded)"
     )
@@ -229,7 +252,8 @@ def main():
         DATABASE_URL=bench_database_url(DATABASE),
         LOG_LEVEL="WARNING",
     )
-    recreate_database(env["DATABASE_URL"])
+    if not args.reuse:
+        recreate_database(env["DATABASE_URL"])
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))
     import django
@@ -240,9 +264,9 @@ def main():
     call_command("migrate", verbosity=0)
     accounts = {}
     for name, conversations, big in (("small", 10, 50), ("big", args.conversations, args.messages)):
-        reader, token, ids = seed(name, conversations, big)
+        reader, token, ids = (args.reuse and seeded(name)) or seed(name, conversations, big)
         accounts[name] = {"prefix": name, "reader": reader, "token": token, "ids": ids, "big": big}
-        log(f"seeded the {name} account: {conversations} conversations, {big} messages in the first")
+        log(f"the {name} account: {len(ids)} conversations, {big} messages in the first")
 
     from playwright.sync_api import sync_playwright
 

@@ -44,18 +44,24 @@ def test_a_conversation_whose_newest_messages_are_replies_still_shows_a_full_pag
     assert i.texts() == [f"top {n}" for n in range(1, 71)]  # older pages: top-level too, none twice
 
 
-def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
+def open_long_thread(tabs, replies):
+    """Kim's question in Crew with `replies` notes from Lou in its thread, open in Kim's panel:
+    (Kim's tab, Lou, the conversation, the root, the panel's reply texts)."""
     kim, lou = user("kim"), user("lou")
     crew = actions.do_create_conversation(kim, kind="group", title="Crew", member_ids=[lou.pk])
     root, _ = actions.do_send_message(kim, crew.id, text="Release notes?", client_id="root")
-    for n in range(1, 121):
+    for n in range(1, replies + 1):
         actions.do_send_message(lou, crew.id, text=f"note {n}", client_id=f"note-{n}", thread_root=root.id)
-
     k = tabs().sign_in("kim")
     k.open_conversation("Crew")
     k.message("Release notes?").locator(".thread-summary").click()
-    replies = panel(k).locator("#thread-replies .message .text")
-    expect(replies).to_have_count(50)
+    texts = panel(k).locator("#thread-replies .message .text")
+    expect(texts).to_have_count(50)
+    return k, lou, crew, root, texts
+
+
+def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
+    k, _, _, _, replies = open_long_thread(tabs, 120)
     expect(panel(k).locator("#thread-status")).not_to_have_text("This is the start of the thread.")
     assert replies.all_inner_texts() == [f"note {n}" for n in range(71, 121)]
 
@@ -68,16 +74,7 @@ def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
 
 
 def test_an_older_page_that_fails_says_so_with_retry_through_later_redraws(tabs):
-    kim, lou = user("kim"), user("lou")
-    crew = actions.do_create_conversation(kim, kind="group", title="Crew", member_ids=[lou.pk])
-    root, _ = actions.do_send_message(kim, crew.id, text="Release notes?", client_id="root")
-    for n in range(1, 61):
-        actions.do_send_message(lou, crew.id, text=f"note {n}", client_id=f"note-{n}", thread_root=root.id)
-    k = tabs().sign_in("kim")
-    k.open_conversation("Crew")
-    k.message("Release notes?").locator(".thread-summary").click()
-    replies = panel(k).locator("#thread-replies .message .text")
-    expect(replies).to_have_count(50)
+    k, lou, crew, root, replies = open_long_thread(tabs, 60)
 
     older = re.compile(r".*/threads/[0-9a-f-]+\?.*before=.*")
     k.page.route(older, lambda route: route.abort())
