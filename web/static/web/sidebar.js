@@ -82,10 +82,21 @@ function drawnRow(entry) {
   return li;
 }
 
-// The list's children become `nodes` in order, moving only what is out of place.
+// The list's children become `nodes` in order, moving only what is out of place. A row that was
+// redrawn leaves its old node where it was: dropped on the way, it must not push every later row
+// into a move (a thousand moves, and a layout of the whole list, for one changed row).
 function arrange(list, nodes) {
+  const wanted = new Set(nodes);
   let at = list.firstElementChild;
+  const skipStale = () => {
+    while (at && !wanted.has(at)) {
+      const next = at.nextElementSibling;
+      at.remove();
+      at = next;
+    }
+  };
   for (const node of nodes) {
+    skipStale();
     if (node === at) at = at.nextElementSibling;
     else list.insertBefore(node, at);
   }
