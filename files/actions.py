@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 PURGE_BATCH = 200
 
 
-def too_big():
-    limit = settings.UPLOAD_MAX_BYTES
-    return ApiError("too_large", f"A file is at most {limit:,} bytes.", 413)
+def too_big(limit=None, what="A file"):
+    limit = settings.UPLOAD_MAX_BYTES if limit is None else limit
+    return ApiError("too_large", f"{what} is at most {limit:,} bytes.", 413)
 
 
 def check_size(user, size: int) -> None:
@@ -188,7 +188,7 @@ def check_avatar(data) -> bytes:
     if size == 0:
         raise ApiError("empty_file", "This file is empty.", 400)
     if size > settings.AVATAR_MAX_BYTES:
-        raise ApiError("too_large", f"A picture is at most {settings.AVATAR_MAX_BYTES:,} bytes.", 413)
+        raise too_big(settings.AVATAR_MAX_BYTES, "A picture")
     blob = data.read()
     content_type = sniff(blob[:HEAD_BYTES])
     if content_type not in RASTER_IMAGES:

@@ -13,10 +13,9 @@ from accounts.api.serializers import MeSerializer
 from chatsite.api_errors import ApiError, error_responses
 from chatsite.strict import parse
 from files import actions, avatars, selectors
+from files.api.views import refuse_big_body
 from files.backends import get_storage
 
-# Room for the multipart framing around the picture.
-MULTIPART_SLACK = 64 * 1024
 CACHED_FOR = 365 * 24 * 3600  # a versioned URL's bytes never change
 
 
@@ -39,10 +38,7 @@ class MyAvatarView(APIView):
         responses={200: MeSerializer, **error_responses(400, 401, 413)},
     )
     def put(self, request):
-        # Answer before reading a body that cannot be under the limit.
-        length = request.META.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > settings.AVATAR_MAX_BYTES + MULTIPART_SLACK:
-            raise ApiError("too_large", f"A picture is at most {settings.AVATAR_MAX_BYTES:,} bytes.", 413)
+        refuse_big_body(request, settings.AVATAR_MAX_BYTES, "A picture")
         data = parse(AvatarIn, request.data)
         actions.do_set_avatar(request.user, data["file"])
         return Response(MeSerializer(request.user).data)

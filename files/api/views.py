@@ -23,11 +23,12 @@ UPLOAD_ERRORS = error_responses(400, 401, 404, 409, 413, 415)
 MULTIPART_SLACK = 64 * 1024
 
 
-def _refuse_big_body(request):
-    """Answer before reading a body that cannot be under the limit."""
+def refuse_big_body(request, limit=None, what="A file"):
+    """Answer before reading a body that cannot be under the limit (UPLOAD_MAX_BYTES by default)."""
+    limit = settings.UPLOAD_MAX_BYTES if limit is None else limit
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > settings.UPLOAD_MAX_BYTES + MULTIPART_SLACK:
-        raise actions.too_big()
+    if length.isdigit() and int(length) > limit + MULTIPART_SLACK:
+        raise actions.too_big(limit, what)
 
 
 class UploadsView(APIView):
@@ -39,7 +40,7 @@ class UploadsView(APIView):
         responses={201: api.UploadSerializer, **UPLOAD_ERRORS},
     )
     def post(self, request):
-        _refuse_big_body(request)
+        refuse_big_body(request)
         data = parse(api.UploadIn, request.data)
         name = data.get("name") or data["file"].name
         upload = actions.do_upload(request.user, data["file"], name)
