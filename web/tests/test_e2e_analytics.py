@@ -45,6 +45,29 @@ def test_staff_dashboard_draws_the_known_week(tabs, known_week):
     tab.shot("analytics-dashboard")
 
 
+def test_a_range_typed_before_the_page_script_ran_is_kept(tabs, known_week):
+    # The dashboard's script is deferred: the form is on screen before it runs. Hold the script,
+    # type a range, then let it run; its defaults must not overwrite what was typed.
+    user("boss", is_staff=True)
+    tab = tabs()
+    page = tab.page
+    held = []
+    page.route("**/analytics/dashboard.js*", lambda route: held.append(route))
+    tab.open("/admin/login/?next=/admin/analytics/")
+    page.locator("#id_username").fill("boss")
+    page.locator("#id_password").fill(PASSWORD)
+    with page.expect_request("**/analytics/dashboard.js*"):
+        page.locator("input[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("Analytics")
+    page.locator("input[name=from]").fill(w.D0.isoformat())
+    page.locator("input[name=to]").fill(w.D1.isoformat())
+    assert held  # the script really had not run yet
+    held[0].continue_()
+    # Its own first load asks for the typed days.
+    expect(page.locator("#status")).to_have_text("Days 2026-03-02 to 2026-03-03 (UTC).")
+    expect(page.locator("[data-tile=messages]")).to_have_text("10")
+
+
 def test_the_dashboard_is_for_staff_only(tabs, known_week):
     user("member")
     tab = tabs()

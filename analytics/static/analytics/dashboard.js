@@ -29,11 +29,12 @@
     return date.toISOString().slice(0, 10);
   }
 
+  // The script is deferred, so a person (or a test) can type a range before it runs: a day already
+  // in a field is kept, and only an empty one gets the default (the 30 days up to yesterday).
   function defaults() {
-    const to = new Date(Date.now() - 86400000);
-    const from = new Date(to.getTime() - 29 * 86400000);
-    form.elements.to.value = isoDay(to);
-    form.elements.from.value = isoDay(from);
+    const { from, to } = form.elements;
+    if (!to.value) to.value = isoDay(new Date(Date.now() - 86400000));
+    if (!from.value) from.value = isoDay(new Date(Date.parse(to.value) - 29 * 86400000));
   }
 
   function params() {
