@@ -75,6 +75,27 @@ def test_drafts_are_kept_per_conversation_and_survive_a_reload(tabs):
     expect(box).to_have_value("")  # a sent message is no draft any more
 
 
+def test_the_composer_grows_with_its_text_up_to_a_cap_and_shrinks_after_sending(tabs):
+    ida, jo = user("ida"), user("jo")
+    actions.do_open_direct(ida, jo)
+    i = tabs().sign_in("ida")
+    i.open_conversation("jo")
+    box = i.page.locator("#composer-text")
+    empty = box.evaluate("el => el.offsetHeight")
+
+    def height_becomes(test):
+        # Waits (on the suite's deadline, the page's default timeout) until the height passes `test`.
+        i.page.wait_for_function(f"h => ({test})(document.getElementById('composer-text').offsetHeight, h)", arg=empty)
+
+    box.fill("one\ntwo\nthree\nfour")
+    height_becomes("(now, empty) => now > empty * 2")
+    box.fill("\n".join(f"line {n}" for n in range(40)))
+    height_becomes("(now) => now === 200")  # the cap; the rest scrolls
+    box.press("Enter")
+    expect(i.message("line 39")).to_have_count(1)
+    height_becomes("(now, empty) => now === empty")
+
+
 def test_a_paste_longer_than_the_limit_is_kept_counted_and_refused_with_a_reason(tabs):
     gus, hal = user("gus"), user("hal")
     conversation, _ = actions.do_open_direct(gus, hal)

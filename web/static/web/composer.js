@@ -282,7 +282,12 @@ function afterEdit(box) {
   box.focus();
 }
 
+// Where the browser sizes a textarea to its text (CSS field-sizing), nothing is done here; elsewhere
+// the height is measured, which forces a layout of the whole page.
+const SIZED_BY_CSS = window.CSS && CSS.supports("field-sizing", "content");
+
 function autosize() {
+  if (SIZED_BY_CSS) return;
   const box = textarea();
   box.style.height = "auto";
   box.style.height = `${Math.min(box.scrollHeight, 200)}px`;

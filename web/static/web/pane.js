@@ -85,17 +85,35 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   await Promise.all([ensureUsers(page.results.map((m) => m.sender_id)), loadMembers(id).catch(() => [])]);
   if (view.id !== id) return;
   renderMessages(aroundSeq === null ? "bottom" : "none");
-  if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
-  else {
-    // Open at the first unread message rather than the newest one.
-    const line = document.getElementById("unread-line");
-    if (line) line.scrollIntoView({ block: "start" });
-  }
   hooks.changed();
   observeEdges();
-  // The observer speaks only when its trigger enters the view: one that stayed in view through the
-  // switch would never load this conversation's older messages.
-  if (triggerInView()) loadOlder();
+  afterLayout(() => {
+    if (view.id !== id) return;
+    if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
+    else {
+      // Open at the first unread message rather than the newest one.
+      const line = document.getElementById("unread-line");
+      if (line) line.scrollIntoView({ block: "start" });
+    }
+    // The observer speaks only when its trigger enters the view: one that stayed in view through
+    // the switch would never load this conversation's older messages.
+    if (triggerInView()) loadOlder();
+  });
+}
+
+// Work that reads sizes (scrolling to the bottom, to a message) waits for the browser's own layout
+// of the next frame: a ResizeObserver reports after layout and before paint, so nothing is seen
+// unscrolled, and no script forces a layout of the whole page (a thousand sidebar rows) at once.
+// The root element always has a size while the page is shown; observing it anew reports once.
+const pendingLayout = [];
+const layoutWatch = new ResizeObserver(() => {
+  layoutWatch.disconnect();
+  for (const work of pendingLayout.splice(0)) work();
+});
+
+function afterLayout(work) {
+  pendingLayout.push(work);
+  if (pendingLayout.length === 1) layoutWatch.observe(document.documentElement);
 }
 
 // A load that failed says why, with a way to try again, instead of leaving the pane empty.
@@ -317,8 +335,9 @@ function activate(li) {
 export function renderMessages(mode = "keep") {
   const list = $("#message-list");
   const el = box();
-  const nearBottom = el.scrollHeight - el.scrollTop - el.clientHeight < 60;
-  const fromBottom = el.scrollHeight - el.scrollTop;
+  // Read only what the mode needs: each read forces a layout of the page as it is before the redraw.
+  const nearBottom = mode === "keep" && el.scrollHeight - el.scrollTop - el.clientHeight < 60;
+  const fromBottom = mode === "older" ? el.scrollHeight - el.scrollTop : 0;
   const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#message-list li");
   const focusKey = focused ? [focused.id, document.activeElement.dataset.act || ""] : null;
 
@@ -371,7 +390,8 @@ export function renderMessages(mode = "keep") {
         : "";
   $("#newer-status").textContent = view.hasNewer ? "Loading newer messages…" : "";
 
-  if (mode === "bottom" || (mode === "keep" && nearBottom)) el.scrollTop = el.scrollHeight;
+  if (mode === "bottom") afterLayout(() => (el.scrollTop = el.scrollHeight));
+  else if (mode === "keep" && nearBottom) el.scrollTop = el.scrollHeight;
   else if (mode === "older") el.scrollTop = el.scrollHeight - fromBottom;
   if (focusKey) {
     const li = document.getElementById(focusKey[0]);

@@ -4,7 +4,7 @@
 // than rebuilding the list: with a thousand conversations, a message that lifts one of them to the
 // top costs one new row and one move, not a thousand rows.
 
-import { avatar } from "./avatar.js";
+import { avatar, initials, pictureUrl } from "./avatar.js";
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
 import { activity, conversationName, store, userName } from "./state.js";
@@ -32,22 +32,28 @@ function lastLine(entry) {
 }
 
 // What a row shows besides its entry's objects (each replaced, never changed in place, when it
-// changes): whether it is open, its unread count, the peer's presence and the names it shows.
+// changes): whether it is open, its unread count, the peer's presence, and the texts and picture
+// it shows. The texts themselves, not a version of everyone's profiles: opening a conversation
+// learns its members' profiles, and that must not redraw a thousand rows that name none of them.
 function rowKey(entry) {
   const open = entry.id === store.openId;
+  const peer = entry.peer ? entry.peer.id : null;
   return [
     entry.conversation,
     entry.last_message,
     entry.peer,
     open,
     open ? 0 : entry.unread,
-    entry.peer ? presenceStatus(entry.peer.id) : null,
-    store.usersVersion,
+    peer === null ? null : presenceStatus(peer),
+    conversationName(entry),
+    lastLine(entry),
+    peer === null ? null : initials(peer),
+    peer === null ? null : pictureUrl(peer),
   ];
 }
 
 function row(entry, key) {
-  const [, , , open, unread, status] = key;
+  const [, , , open, unread, status, name, last] = key;
   return h(
     "li",
     {},
@@ -66,9 +72,9 @@ function row(entry, key) {
             h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status }),
           ]
         : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
-      h("span", { class: "name", text: conversationName(entry) }),
+      h("span", { class: "name", text: name }),
       unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,
-      h("span", { class: "last", text: lastLine(entry) }),
+      h("span", { class: "last", text: last }),
     ),
   );
 }
