@@ -96,3 +96,24 @@ def test_shortcodes_complete_in_the_composer_and_a_finished_one_becomes_its_emoj
     expect(box).to_have_value(re.compile("^well done 🎉 and 👍\ufe0f? :not_an_emoji_at_all:$"))
     box.press("Enter")
     expect(q.message("well done 🎉 and 👍")).to_have_count(1)
+
+
+def test_a_group_picked_while_the_emoji_list_is_still_loading_is_shown_when_it_arrives(tabs):
+    # On a slow line the list arrives after the first click: the click is kept, and nothing throws
+    # (the suite fails a test on any page error).
+    pia, quin = user("pia"), user("quin")
+    actions.do_open_direct(pia, quin)
+    p = tabs().sign_in("pia")
+    p.open_conversation("quin")
+    held = []
+    p.page.route("**/compact.json", lambda route: held.append(route))
+    with p.page.expect_request("**/compact.json"):
+        p.page.get_by_role("button", name="Insert an emoji").click()
+    picker = p.page.get_by_role("dialog", name="Insert an emoji")
+    expect(picker.get_by_role("status")).to_have_text("Loading emoji…")
+    picker.get_by_role("button", name="Animals and nature").click()
+    expect(picker.get_by_role("button", name="Animals and nature")).to_have_attribute("aria-pressed", "true")
+    assert held  # the list really was still on its way
+    held[0].continue_()
+    expect(picker.locator(".emoji-grid button").first).to_be_visible()
+    expect(picker.get_by_role("status")).to_have_text("")

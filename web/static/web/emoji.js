@@ -144,6 +144,8 @@ export function openPicker(opener, onPick, label = "Pick an emoji") {
 
   const draw = () => {
     for (const tab of tabs.children) tab.setAttribute("aria-pressed", String(tab.dataset.group === String(state.group)));
+    // A tab picked or a word typed before the list has arrived is kept: the load draws it then.
+    if (!catalogue) return;
     const query = search.value.trim();
     let cells;
     if (query) {
