@@ -94,9 +94,11 @@ def _poll_intervals(first=0.02, longest=0.5):
         interval = min(interval * 1.5, longest)
 
 
-def wait_until(predicate, what, *, seconds=None):
+def wait_until(predicate, what, *, seconds=None, seen=None):
     """Poll predicate() until it returns something truthy, and return that. After the deadline
-    (TEST_DEADLINE_SECONDS unless `seconds` is given) fail the test, saying what never happened."""
+    (TEST_DEADLINE_SECONDS unless `seconds` is given) fail the test, saying what never happened and,
+    when `seen` is given, what seen() finds then: a wait that fails once on a loaded machine must
+    leave enough behind to tell a race from slowness."""
     limit = deadline() if seconds is None else seconds
     end = time.monotonic() + limit
     for interval in _poll_intervals():
@@ -105,7 +107,8 @@ def wait_until(predicate, what, *, seconds=None):
             return result
         left = end - time.monotonic()
         if left <= 0:
-            pytest.fail(f"gave up after {limit:g} s (TEST_DEADLINE_SECONDS) waiting for {what}", pytrace=False)
+            found = f"; found instead: {seen()}" if seen else ""
+            pytest.fail(f"gave up after {limit:g} s (TEST_DEADLINE_SECONDS) waiting for {what}{found}", pytrace=False)
         time.sleep(min(interval, left))
 
 

@@ -34,13 +34,22 @@ class Tab:
         self.context.set_default_timeout(deadline() * 1000)
         self.page = self.context.new_page()
         self.errors = []
+        self.console = []  # every line the page logged, for a failed wait to show (Tab.seen)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
         self.base_url = base_url
 
     def _console(self, message):
+        self.console.append(f"{message.type}: {message.text}")
         if "Content Security Policy" in message.text:
             self.errors.append(message.text)
+
+    def seen(self, probe=None):
+        """What a failed wait reports: probe's answer (a page expression) and the page's console."""
+        found = {"console": self.console[-20:]}
+        if probe:
+            found["page"] = self.page.evaluate(probe)
+        return found
 
     def open(self, path="/"):
         self.page.goto(self.base_url + path)

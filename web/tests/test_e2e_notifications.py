@@ -146,12 +146,16 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
 
     # A direct message while another conversation is open: shown, with the push's tag and text.
     actions.do_send_message(lee, direct.id, text="lunch at noon?", client_id="alert-1")
-    wait_until(lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "lunch at noon?"]], "the alert")
+    wait_until(
+        lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "lunch at noon?"]],
+        "the alert",
+        seen=lambda: k.seen(listed),
+    )
 
     # A plain channel message notifies nobody at the default level; a mention does.
     actions.do_send_message(lee, lobby.id, text="deploy done", client_id="alert-2")
     actions.do_send_message(lee, lobby.id, text="@kai please check", client_id="alert-3")
-    wait_until(lambda: len(page.evaluate(listed)) == 2, "the mention's alert")
+    wait_until(lambda: len(page.evaluate(listed)) == 2, "the mention's alert", seen=lambda: k.seen(listed))
     assert [f"conversation-{lobby.id}", "lee in lobby", "@kai please check"] in page.evaluate(listed)
 
     # A conversation muted in the Alerts settings stays quiet.
@@ -168,4 +172,8 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
     actions.do_send_message(lee, direct.id, text="still there?", client_id="alert-4")
     actions.do_send_message(lee, lobby.id, text="@kai one more", client_id="alert-5")
     only_mention = [f"conversation-{lobby.id}"]
-    wait_until(lambda: [n[0] for n in page.evaluate(listed)] == only_mention, "only the mention's alert")
+    wait_until(
+        lambda: [n[0] for n in page.evaluate(listed)] == only_mention,
+        "only the mention's alert",
+        seen=lambda: k.seen(listed),
+    )
