@@ -11,7 +11,11 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from testkit.factories import PASSWORD, UserFactory, group_of
-from testkit.services import require_service
+from testkit.services import flush_survives_a_deadlock, require_service
+
+
+def pytest_configure(config):
+    flush_survives_a_deadlock()
 
 
 @pytest.fixture

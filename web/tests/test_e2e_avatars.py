@@ -89,6 +89,27 @@ def test_a_picture_that_fails_to_load_falls_back_to_initials(tabs, tmp_path):
     expect(avatar).to_be_visible()
 
 
+def test_a_rename_reaches_the_other_persons_sidebar_row_and_header_without_a_reload(tabs):
+    ella, finn = user("ella"), user("finn")
+    conversation, _ = actions.do_open_direct(ella, finn)
+    actions.do_send_message(ella, conversation.id, text="hi finn", client_id="av-3")
+    f = tabs().sign_in("finn")
+    row = f.conversation("ella")
+    expect(row.locator(".avatar")).to_have_text("EL")
+
+    e = tabs().sign_in("ella")
+    dialog = open_my_profile(e)
+    dialog.get_by_label("Display name").fill("Ella Stone")
+    dialog.get_by_role("button", name="Save profile").click()
+
+    # Finn did nothing: the socket said Ella's profile changed, and the row names her anew.
+    renamed = f.conversation("Ella Stone")
+    expect(renamed.locator(".avatar")).to_have_text("ES")
+    expect(renamed.locator(".last")).to_have_text("hi finn")
+    f.open_conversation("Ella Stone")
+    expect(f.page.locator("#pane-title")).to_have_text("Ella Stone")
+
+
 def _version(person):
     person.refresh_from_db()
     return person.avatar_version

@@ -234,6 +234,7 @@ async function startChat(me) {
   store.connection = new Connection(store.config, { hello, frame, state: showState, closed });
   store.connection.start();
   loadFollowed();
+  renderConversations({ now: true }); // the first row takes the focus
   const first = document.querySelector("button.conversation");
   (first || $("#new-button")).focus();
   await followRoute();
@@ -331,14 +332,28 @@ async function open(id, options = {}) {
   markRead();
 }
 
+// While a resume is on its way: the conversations a resync frame named (see resync below).
+let stale = null;
+
 // After `hello`: say where each conversation was left, so the server replays what was missed, then
 // send what was written meanwhile.
 async function hello(frame) {
   const seqs = {};
   for (const entry of store.conversations.values()) seqs[entry.id] = entry.seq;
-  const result = await store.connection.request({ type: "resume", conversations: seqs });
-  for (const [id, answer] of Object.entries(result.conversations)) {
-    if (answer === "not_member") store.conversations.delete(id);
+  stale = new Set();
+  let result;
+  try {
+    result = await store.connection.request({ type: "resume", conversations: seqs });
+  } finally {
+    const named = stale;
+    stale = null;
+    if (result) {
+      for (const [id, answer] of Object.entries(result.conversations)) {
+        if (answer === "not_member") store.conversations.delete(id);
+        if (answer === "resync") named.add(id);
+      }
+    }
+    catchUp(named);
   }
   if (frame.conversations.some((id) => !store.conversations.has(id))) refreshSoon();
   renderConversations();
@@ -437,6 +452,9 @@ function applyEvent(event) {
     return;
   }
   if (message) applyRoot(message);
+  // Someone this client has not met yet (their first words, in a conversation not open): the
+  // sidebar's last line names them once their profile is in, not as "User 12".
+  if (message) ensureUsers([message.sender_id]).then((changed) => changed && renderConversations());
   switch (event.type) {
     case "message.created": {
       entry.last_message = message;
@@ -501,11 +519,22 @@ function showNotice(event) {
   ensureUsers([event.data.user_id, event.actor_id]).then(() => renderMessages());
 }
 
-async function resync(f) {
+// The server could not replay a conversation (the resume came after its grace, or too much was
+// missed): the list is loaded again, and the log if it is the open one. A late resume brings such a
+// frame for every conversation with news, all before its answer: those wait for the answer, and one
+// load of the list serves them all (an account in a thousand conversations loads it once, not a
+// thousand times).
+function resync(f) {
   const entry = store.conversations.get(f.conversation_id);
   if (entry) entry.seq = Math.max(entry.seq, f.seq);
-  await refreshConversations();
-  if (store.openId === f.conversation_id) await openConversation(f.conversation_id);
+  if (stale) stale.add(f.conversation_id);
+  else catchUp(new Set([f.conversation_id]));
+}
+
+function catchUp(ids) {
+  if (!ids.size) return;
+  refreshSoon();
+  if (ids.has(store.openId)) openConversation(store.openId);
 }
 
 // A member read up to a seq. When it is me, on another device, this one follows: the badge and the

@@ -4,7 +4,7 @@
 // than rebuilding the list: with a thousand conversations, a message that lifts one of them to the
 // top costs one new row and one move, not a thousand rows.
 
-import { avatar, initials, pictureUrl } from "./avatar.js";
+import { avatar } from "./avatar.js";
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
 import { activity, conversationName, store, userName } from "./state.js";
@@ -31,29 +31,30 @@ function lastLine(entry) {
   return who + snippet(m.text, 60);
 }
 
-// What a row shows besides its entry's objects (each replaced, never changed in place, when it
-// changes): whether it is open, its unread count, the peer's presence, and the texts and picture
-// it shows. The texts themselves, not a version of everyone's profiles: opening a conversation
-// learns its members' profiles, and that must not redraw a thousand rows that name none of them.
+// Everything a row's drawing depends on, each compared by identity: the entry's objects (replaced,
+// never changed in place, when they change), whether it is open, its unread count, the peer's
+// presence, and the profiles its texts come from (the last message's sender, the peer; `remember`
+// keeps an unchanged profile's object). No text is computed here: a redraw compares a thousand keys,
+// and opening a conversation, which learns its members' profiles, must not redraw rows naming none.
 function rowKey(entry) {
   const open = entry.id === store.openId;
   const peer = entry.peer ? entry.peer.id : null;
+  const last = entry.last_message;
   return [
     entry.conversation,
-    entry.last_message,
+    last,
     entry.peer,
     open,
     open ? 0 : entry.unread,
     peer === null ? null : presenceStatus(peer),
-    conversationName(entry),
-    lastLine(entry),
-    peer === null ? null : initials(peer),
-    peer === null ? null : pictureUrl(peer),
+    last ? store.users.get(last.sender_id) : null,
+    peer === null ? null : store.users.get(peer),
+    store.me,
   ];
 }
 
 function row(entry, key) {
-  const [, , , open, unread, status, name, last] = key;
+  const [, , , open, unread, status] = key;
   return h(
     "li",
     {},
@@ -72,9 +73,9 @@ function row(entry, key) {
             h("span", { class: `dot ${status}`, role: "img", "aria-label": status, title: status }),
           ]
         : h("span", { class: "kind", "aria-hidden": "true", text: entry.conversation.kind === "channel" ? "#" : "⁂" }),
-      h("span", { class: "name", text: name }),
+      h("span", { class: "name", text: conversationName(entry) }),
       unread ? h("span", { class: "badge", "aria-label": `${unread} unread`, text: unread > 99 ? "99+" : String(unread) }) : null,
-      h("span", { class: "last", text: last }),
+      h("span", { class: "last", text: lastLine(entry) }),
     ),
   );
 }
@@ -121,7 +122,29 @@ function byActivity(a, b) {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
-export function renderConversations() {
+// Changes come in bursts (a reload of the list, a page of replayed events, presence for many
+// people): each asks for a redraw, and the list is drawn once, before the next paint. A hidden tab
+// gets no frames, and its title must still count unread messages: there a redraw happens at once.
+let queued = false;
+
+export function renderConversations({ now = false } = {}) {
+  if (now || document.visibilityState !== "visible") {
+    queued = false;
+    draw();
+    return;
+  }
+  if (queued) return;
+  queued = true;
+  requestAnimationFrame(() => {
+    if (queued) renderConversations({ now: true });
+  });
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (queued && document.visibilityState !== "visible") renderConversations({ now: true });
+});
+
+function draw() {
   const entries = [...store.conversations.values()].sort(byActivity);
   for (const id of rows.keys()) if (!store.conversations.has(id)) rows.delete(id);
   const focusedId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.conversation;

@@ -19,12 +19,19 @@ export const store = {
 
 const fetching = new Map();
 
+// `fresh`, or `known` when the two hold the same: what the store keeps from a reload. Views tell a
+// real change by identity (the sidebar compares a thousand rows that way), so data loaded again
+// unchanged (a member list, the conversation list after a resync) must not look new to them.
+function kept(known, fresh) {
+  return known && fresh && JSON.stringify(known) === JSON.stringify(fresh) ? known : fresh;
+}
+
 export function remember(user) {
   if (!user || !user.id) return;
   const known = store.users.get(user.id);
+  if (kept(known, user) === known) return;
   store.users.set(user.id, user);
-  // Loading a member list remembers everyone in it again: only a real change makes drawn names stale.
-  if (!known || JSON.stringify(known) !== JSON.stringify(user)) store.usersVersion += 1;
+  store.usersVersion += 1;
 }
 
 export function userName(id) {
@@ -61,7 +68,11 @@ export async function loadMembers(conversationId, fresh = false) {
 
 export function conversationName(entry) {
   const c = entry.conversation;
-  if (c.kind === "direct") return entry.peer ? entry.peer.display_name || entry.peer.username : "Direct message";
+  if (c.kind === "direct") {
+    // The newest profile known (a rename seen since the list was loaded), else the list's own copy.
+    const peer = entry.peer && (store.users.get(entry.peer.id) || entry.peer);
+    return peer ? peer.display_name || peer.username : "Direct message";
+  }
   return c.kind === "channel" ? `#${c.title}` : c.title;
 }
 
@@ -75,12 +86,12 @@ export function upsertConversation(row) {
   remember(row.peer);
   store.conversations.set(id, {
     id,
-    conversation: row.conversation,
+    conversation: kept(old && old.conversation, row.conversation),
     role: row.role,
     last_read_seq: row.last_read_seq,
     unread: row.unread_count,
-    last_message: row.last_message,
-    peer: row.peer,
+    last_message: kept(old && old.last_message, row.last_message),
+    peer: kept(old && old.peer, row.peer),
     // The highest event seq applied: never moves back, so a refresh can't replay what was seen.
     seq: Math.max(old ? old.seq : 0, row.last_message ? row.last_message.seq : 0),
   });

@@ -1,0 +1,80 @@
+"""The client when its resume reaches the server after the grace: the server has gone live without it
+and answers with a `resync` frame for every conversation whose news the resume's seqs did not
+cover, all at once, before its answer. One load of the conversation list serves the whole burst
+(an account in a thousand conversations must not load its list a thousand times), and what it
+shows is right, down to the name of a sender whose profile the page had not loaded yet."""
+
+import pytest
+from playwright.sync_api import expect
+
+from chats import actions
+from testkit.services import wait_until
+from web.tests.browser import PASSWORD, user
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+ROOMS = 12
+
+
+def test_a_late_resume_answered_by_a_burst_of_resyncs_loads_the_conversation_list_once(tabs):
+    zoe, yan = user("zoe"), user("yan")
+    rooms = [
+        actions.do_create_conversation(yan, kind="group", title=f"Room {i:02}", member_ids=[zoe.pk])
+        for i in range(ROOMS)
+    ]
+    z = tabs()
+    page = z.page
+    held, server, delivered, opened = [], {}, [], []
+
+    def route(ws):
+        # Between the page and the server: the page's first `resume` waits here until released, and
+        # what the server sends is noted on its way to the page.
+        opened.append(ws)
+        server["socket"] = ws.connect_to_server()
+
+        def from_server(frame):
+            delivered.append(str(frame))
+            ws.send(frame)
+
+        server["socket"].on_message(from_server)
+
+        def from_page(frame):
+            if not held and '"resume"' in str(frame):
+                held.append(frame)
+            else:
+                server["socket"].send(frame)
+
+        ws.on_message(from_page)
+
+    page.route_web_socket("**/ws/v1/", route)
+    list_loads = []
+    page.on(
+        "request",
+        lambda r: list_loads.append(r.url) if r.method == "GET" and r.url.endswith("/api/v1/conversations") else None,
+    )
+    z.open()
+    page.get_by_label("Username").first.fill("zoe")
+    page.locator("#login-password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    # Each predicate calls into the page, so that the route's handlers run while it waits.
+    wait_until(lambda: page.evaluate("true") and held, "the page's resume, held back")
+    loads_before = len(list_loads)
+
+    # News in every room while the resume waits: past the grace the server sends it live. The page
+    # gives a resume REQUEST_TIMEOUT (15 s) before it drops the socket, so only this is done meanwhile.
+    for i, room in enumerate(rooms):
+        actions.do_send_message(yan, room.id, text=f"news {i:02}", client_id=f"rs-{i}")
+    last = f"news {ROOMS - 1:02}"
+    wait_until(lambda: page.evaluate("true") and any(last in f for f in delivered), "the news sent live")
+
+    # The resume arrives now, with the seqs the page had before that news: a resync for every room.
+    server["socket"].send(held[0])
+    expect(page.locator("#connection")).to_have_attribute("data-state", "online")
+    wait_until(lambda: page.evaluate("true") and len(list_loads) > loads_before, "the list loaded again")
+    z.open_conversation("Room 07")
+    expect(z.message("news 07")).to_be_visible()
+    assert len(list_loads) - loads_before == 1, list_loads[loads_before:]
+    assert len(opened) == 1, "the page kept its one socket throughout"
+    for i in (0, 7, ROOMS - 1):
+        expect(z.conversation(f"Room {i:02}").locator(".last")).to_have_text(f"yan: news {i:02}")
+    expect(z.conversation("Room 00")).to_have_class("conversation unread")
