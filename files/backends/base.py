@@ -7,6 +7,22 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from rest_framework import status
+
+from chatsite.api_errors import ApiError
+
+
+class StorageUnavailable(ApiError):
+    """The object store did not answer (stopped, unreachable, timed out). The request gets a 503
+    it may retry, in the API's one error shape, instead of a 500 with a traceback in the log."""
+
+    def __init__(self):
+        super().__init__(
+            "storage_unavailable",
+            "File storage cannot be reached right now. Try again in a moment.",
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+
 
 @dataclass
 class PresignedUpload:

@@ -2,16 +2,30 @@
 boto3. Big files go up in parts (boto3's managed transfer), reads of a file's head are range reads,
 and clients upload big files straight to the store with a presigned PUT."""
 
-from contextlib import closing
+import logging
+from contextlib import closing, contextmanager
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import ConnectionError as UnreachableError
 from storages.backends.s3 import S3Storage as DjangoS3Storage
 
-from files.backends.base import ObjectStorage, PresignedUpload
+from files.backends.base import ObjectStorage, PresignedUpload, StorageUnavailable
 
 MISSING = {"404", "NoSuchKey", "NotFound"}
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def answering():
+    """Around every call to the store: one that cannot be reached (after boto3's own retries) is
+    StorageUnavailable, logged once here."""
+    try:
+        yield
+    except (UnreachableError, ReadTimeoutError) as error:
+        log.warning("the object store did not answer: %s", error)
+        raise StorageUnavailable() from error
 
 
 class S3Storage(ObjectStorage):
@@ -68,10 +82,12 @@ class S3Storage(ObjectStorage):
         except ClientError:
             self.client.create_bucket(Bucket=self.bucket_name)
 
+    @answering()
     def put(self, key, data, content_type):
         # upload_fileobj switches to a multipart upload above its threshold (8 MB).
         self.client.upload_fileobj(data, self.bucket_name, self._key(key), ExtraArgs={"ContentType": content_type})
 
+    @answering()
     def open(self, key):
         try:
             return self.client.get_object(Bucket=self.bucket_name, Key=self._key(key))["Body"]
@@ -80,6 +96,7 @@ class S3Storage(ObjectStorage):
                 raise FileNotFoundError(key) from e
             raise
 
+    @answering()
     def open_range(self, key, start, end):
         try:
             args = {"Bucket": self.bucket_name, "Key": self._key(key), "Range": f"bytes={start}-{end}"}
@@ -89,6 +106,7 @@ class S3Storage(ObjectStorage):
                 raise FileNotFoundError(key) from e
             raise
 
+    @answering()
     def read(self, key, limit=None):
         args = {"Bucket": self.bucket_name, "Key": self._key(key)}
         if limit is not None:
@@ -101,6 +119,7 @@ class S3Storage(ObjectStorage):
                 raise FileNotFoundError(key) from e
             raise
 
+    @answering()
     def size(self, key):
         try:
             return self.client.head_object(Bucket=self.bucket_name, Key=self._key(key))["ContentLength"]
@@ -109,6 +128,7 @@ class S3Storage(ObjectStorage):
                 return None
             raise
 
+    @answering()
     def delete(self, key):
         self.client.delete_object(Bucket=self.bucket_name, Key=self._key(key))
 
