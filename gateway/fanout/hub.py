@@ -32,6 +32,7 @@ from gateway.fanout import health, lines, pusher
 log = logging.getLogger(__name__)
 
 SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
+SUBSCRIBE_ATTEMPTS = 3  # a join follows two MOVED replies; a slot moving on and on is a fault
 
 
 def remote():
@@ -83,11 +84,19 @@ class Hub:
         """Add a socket to a group. Returns once Redis routes the group's messages here: a socket
         that reads the store after this misses nothing in between."""
         self.groups.setdefault(group, set()).add(consumer)
-        if remote():
+        if not remote():
+            return
+        for _ in range(SUBSCRIBE_ATTEMPTS):
             await self._reconcile(group)
             ready = self.ready.get(group)
-            if ready is not None and not ready.done():
+            if ready is None:
+                return
+            try:
                 await asyncio.wait_for(asyncio.shield(ready), SUBSCRIBE_TIMEOUT)
+                return
+            except lines.Redirected as redirected:
+                await self._redirected(group, ready, redirected.moved)
+        raise ConnectionError(f"the slot of {group} moved at each of {SUBSCRIBE_ATTEMPTS} subscriptions")
 
     async def leave(self, group, consumer):
         members = self.groups.get(group)
@@ -130,6 +139,15 @@ class Hub:
                 line = self.subscribed.pop(group)
                 self.ready.pop(group, None)
                 await line.unsubscribe(channel)
+
+    async def _redirected(self, group, ready, moved):
+        """A subscription answered MOVED: it never started. Forget it (once, whichever of the
+        sockets waiting on it comes first) and learn where the slot lives now."""
+        async with self.lock:
+            if self.ready.get(group) is ready:
+                del self.ready[group]
+                del self.subscribed[group]
+            await self.lines.follow(moved)
 
     def _message(self, channel, data):
         self.deliver(channel[len(self.prefix) :], share(orjson.loads(data)))

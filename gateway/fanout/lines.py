@@ -6,9 +6,13 @@ that shard's primary, and SPUBLISH goes only there, so a conversation's events s
 and in order. A process holds a line only to the shards that carry one of its groups.
 
 A line that breaks, or whose shard gives a slot away (a failover or resharding sends an
-unasked-for SUNSUBSCRIBE, a stale slot map gets MOVED), has lost whatever was published
-meanwhile: the hub closes the sockets of the groups it carried, and they resume from the store.
-On a cluster line nothing reconnects quietly (no retries): a silent reconnect would hide the gap.
+unasked-for SUNSUBSCRIBE), has lost whatever was published meanwhile: the hub closes the sockets
+of the groups it carried, and they resume from the store. On a cluster line nothing reconnects
+quietly (no retries): a silent reconnect would hide the gap.
+
+A subscription sent with a stale slot map is answered MOVED. Nothing was lost there (the socket
+has not read the store yet), so only that subscription fails, with Redirected; the line and its
+other groups stay, and the hub subscribes again on the shard that the MOVED reply names.
 """
 
 import asyncio
@@ -18,12 +22,22 @@ import weakref
 from collections import Counter, defaultdict, deque
 
 from django.conf import settings
+from redis.crc import key_slot
+from redis.exceptions import MovedError
 
 log = logging.getLogger(__name__)
 
 
 class SlotMoved(Exception):
     """The shard stopped carrying a channel that this process did not leave."""
+
+
+class Redirected(ConnectionError):
+    """A subscription reached a shard that no longer owns the channel's slot (MOVED)."""
+
+    def __init__(self, moved):
+        super().__init__(f"slot {moved.slot_id} is served by {moved.host}:{moved.port}")
+        self.moved = moved
 
 
 class Line:
@@ -66,7 +80,11 @@ class Line:
         pubsub = self.pubsub
         try:
             while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                try:
+                    message = await pubsub.get_message(ignore_subscribe_messages=False, timeout=1.0)
+                except MovedError as moved:
+                    self._redirect(moved)
+                    continue
                 if message is None:
                     continue
                 channel = message["channel"].decode()
@@ -85,6 +103,17 @@ class Line:
             raise
         except Exception as exc:
             await self.on_lost(self, exc)
+
+    def _redirect(self, moved):
+        """Fail the waiting subscription that the MOVED reply answers (replies come in order, and
+        every waiting channel of that slot gets its own). A MOVED that answers none is a fault."""
+        for channel, waiting in self.unconfirmed.items():
+            if waiting and key_slot(channel.encode()) == moved.slot_id:
+                confirmed = waiting.popleft()
+                if not confirmed.done():
+                    confirmed.set_exception(Redirected(moved))
+                return
+        raise moved
 
     async def close(self, exc):
         """Fail the subscriptions still waiting for confirmation, and hang up."""
@@ -152,6 +181,11 @@ class ShardedCluster:
             )
             line = self.lines[node.name] = Line(client, True, self.on_message, self.on_lost)
         return line
+
+    async def follow(self, moved):
+        """Take the slot's owner from a MOVED reply: it is fresher than a slot map read again,
+        which a node not yet told of the move could still answer."""
+        await (await cluster_client()).nodes_manager.move_slot(moved)
 
     async def forget(self, line, exc):
         self.lines = {name: kept for name, kept in self.lines.items() if kept is not line}

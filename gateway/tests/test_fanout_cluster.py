@@ -62,6 +62,18 @@ async def groups_on_shards(count):
     pytest.fail(f"200 groups never covered {count} shards: {sorted(found)}")
 
 
+async def two_groups_on(shard):
+    """Two fresh conversation groups in different slots of one shard."""
+    by_slot = {}
+    for _ in range(200):  # one time in three on the shard; two slots alike are a rare chance
+        group = f"conv.{uuid.uuid4()}"
+        if (await shard_of(group)).name == shard:
+            by_slot.setdefault(key_slot((fanout.channel_prefix() + group).encode()), group)
+        if len(by_slot) == 2:
+            return list(by_slot.values())
+    pytest.fail(f"200 groups never gave two slots of {shard}")
+
+
 async def test_on_a_cluster_each_shard_carries_its_own_conversations_to_their_sockets(cluster_hub):
     hub = fanout.hub()
     by_shard = await groups_on_shards(3)
@@ -155,19 +167,39 @@ async def test_a_conversation_whose_slot_moves_to_another_shard_closes_its_socke
         move_slot(slot, old_owner)
 
 
-async def test_a_join_on_a_stale_slot_map_fails_once_and_the_next_one_follows_the_slot(cluster_hub):
+async def test_a_join_on_a_stale_slot_map_follows_the_moved_reply_to_the_slots_new_owner(cluster_hub):
     hub = fanout.hub()
     (old_owner, group), (new_owner, _) = list((await groups_on_shards(2)).items())
     slot = key_slot((fanout.channel_prefix() + group).encode())
     await lines.cluster_client()  # this process has read the slot map ...
     try:
         move_slot(slot, new_owner)  # ... and is not told of the move: it subscribes where the slot was
-        with pytest.raises(ConnectionError):
-            await hub.join(group, Socket())  # MOVED: the socket would close, and resume
-        again = Socket()
-        await hub.join(group, again)
+        socket = Socket()
+        await health.watch().join(socket)
+        await hub.join(group, socket)  # MOVED, then subscribed on the new owner: nothing to resume
+        assert hub.subscribed[group] is hub.lines.lines[new_owner]
         await fanout.publish(group, event(1))
-        await async_wait_until(lambda: again.received == [1], "the event from the slot's new owner")
+        await async_wait_until(lambda: socket.received == [1], "the event from the slot's new owner")
+        assert not socket.lost.is_set()
+    finally:
+        move_slot(slot, old_owner)
+
+
+async def test_a_moved_join_keeps_the_other_conversations_of_the_shard_it_asked(cluster_hub):
+    hub = fanout.hub()
+    old_owner, new_owner = [node.name for node in cluster_primaries()][:2]
+    staying, moving = await two_groups_on(old_owner)
+    slot = key_slot((fanout.channel_prefix() + moving).encode())
+    neighbour = Socket()
+    await health.watch().join(neighbour)
+    await hub.join(staying, neighbour)
+    try:
+        move_slot(slot, new_owner)
+        await hub.join(moving, Socket())  # answered MOVED on the line that carries `staying`
+        await fanout.publish(staying, event(1))
+        await async_wait_until(lambda: neighbour.received == [1], "the event of the group that stayed")
+        assert not neighbour.lost.is_set()
+        assert hub.subscribed[staying] is hub.lines.lines[old_owner]
     finally:
         move_slot(slot, old_owner)
 
