@@ -78,3 +78,57 @@ def test_a_late_resume_answered_by_a_burst_of_resyncs_loads_the_conversation_lis
     for i in (0, 7, ROOMS - 1):
         expect(z.conversation(f"Room {i:02}").locator(".last")).to_have_text(f"yan: news {i:02}")
     expect(z.conversation("Room 00")).to_have_class("conversation unread")
+
+
+def test_a_message_that_a_list_load_brought_before_its_frame_still_reaches_the_open_conversation(tabs):
+    zoe, yan = user("zoe"), user("yan")
+    room = actions.do_create_conversation(yan, kind="group", title="Room", member_ids=[zoe.pk])
+    side = actions.do_create_conversation(yan, kind="group", title="Side", member_ids=[zoe.pk])
+    actions.do_send_message(yan, room.id, text="hello", client_id="ov-0")
+    z = tabs()
+    page = z.page
+    held, server = [], {}
+
+    def route(ws):
+        # Frames from the server that carry the held text wait here until released.
+        server["page"], server["socket"] = ws, ws.connect_to_server()
+
+        def from_server(frame):
+            if "overtaken" in str(frame) and not server.get("released"):
+                held.append(frame)
+            else:
+                ws.send(frame)
+
+        server["socket"].on_message(from_server)
+        ws.on_message(lambda frame: server["socket"].send(frame))
+
+    page.route_web_socket("**/ws/v1/", route)
+    list_loads = []
+    page.on(
+        "request",
+        lambda r: list_loads.append(r.url) if r.method == "GET" and r.url.endswith("/api/v1/conversations") else None,
+    )
+    z.sign_in("zoe")
+    z.open_conversation("Room")
+    expect(z.message("hello")).to_be_visible()
+
+    actions.do_send_message(yan, room.id, text="overtaken", client_id="ov-1")
+    actions.do_send_message(yan, side.id, text="overtaken aside", client_id="ov-2")
+    wait_until(lambda: page.evaluate("true") and len(held) == 2, "the messages' frames, held back")
+    # Meanwhile the list is loaded (here because a new conversation came), and it already has the message.
+    loads_before = len(list_loads)
+    actions.do_create_conversation(yan, kind="group", title="Other", member_ids=[zoe.pk])
+    wait_until(lambda: page.evaluate("true") and len(list_loads) > loads_before, "the list loaded again")
+    expect(z.conversation("Room").locator(".last")).to_have_text("yan: overtaken")
+    expect(z.conversation("Side").locator(".badge")).to_have_text("1")
+
+    # The frames arrive now, after the list that covered their messages: the other room's first, so
+    # that it has been applied once the open room's message shows.
+    server["released"] = True
+    for frame in reversed(held):
+        server["page"].send(frame)
+    expect(z.message("overtaken")).to_be_visible()
+    assert z.texts() == ["hello", "overtaken"]
+    # The other room's frame counted nothing that the list had counted already.
+    expect(z.conversation("Side").locator(".badge")).to_have_text("1")
+    expect(z.conversation("Side").locator(".last")).to_have_text("yan: overtaken aside")

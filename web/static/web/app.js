@@ -49,7 +49,7 @@ import { alertLocally, setupNotifications, withdraw } from "./notify.js";
 import { setupDataExport } from "./export.js";
 import { usePasskey } from "./passkeys.js";
 import { Connection } from "./socket.js";
-import { ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
+import { changed, ensureUsers, loadMembers, remember, store, upsertConversation, userName } from "./state.js";
 
 const codes = store.config.close_codes;
 // Whatever name the moderation close code gets, any of these means "the account was suspended".
@@ -80,7 +80,7 @@ function showState(name, detail = {}) {
   line.textContent = text;
   if (store.me && store.connection) {
     // Presence dots and the state of queued messages depend on being connected.
-    renderConversations();
+    changed();
     renderMessages();
     renderHeader();
     renderThread();
@@ -234,7 +234,7 @@ async function startChat(me) {
   store.connection = new Connection(store.config, { hello, frame, state: showState, closed });
   store.connection.start();
   loadFollowed();
-  renderConversations({ now: true }); // the first row takes the focus
+  renderConversations(); // drawn now: the first row takes the focus
   const first = document.querySelector("button.conversation");
   (first || $("#new-button")).focus();
   await followRoute();
@@ -248,7 +248,7 @@ function renderMe() {
 // Where people are shown by name or picture: after a profile changed, here or elsewhere.
 function redrawPeople() {
   renderMe();
-  renderConversations();
+  changed();
   renderHeader();
   if (store.openId) renderMessages();
   renderThread();
@@ -275,7 +275,7 @@ async function refreshConversations() {
   for (const id of [...store.conversations.keys()]) if (!seen.has(id)) store.conversations.delete(id);
   await ensureUsers(results.flatMap((r) => (r.last_message ? [r.last_message.sender_id] : [])));
   if (store.openId && !store.conversations.has(store.openId)) leaveOpen();
-  renderConversations();
+  changed();
   renderWelcome();
 }
 
@@ -320,13 +320,14 @@ async function open(id, options = {}) {
   if (!options.fromHistory) go(permalink(id, options.aroundSeq ?? null));
   // The open conversation changes first, so that everything drawn from here on (the typing line,
   // the composer's draft) is the new one's.
+  const was = store.openId;
   store.openId = id;
   view.notice = "";
   if (thread.root && thread.root.conversation_id !== id) closeThread();
   renderWelcome();
   resetComposer(id);
   entry.unread = 0;
-  renderConversations();
+  changed({ conversations: [was, id] });
   renderTyping();
   await openConversation(id, { aroundSeq: options.aroundSeq ?? null });
   markRead();
@@ -356,7 +357,7 @@ async function hello(frame) {
     catchUp(named);
   }
   if (frame.conversations.some((id) => !store.conversations.has(id))) refreshSoon();
-  renderConversations();
+  changed();
   flushOutbox();
 }
 
@@ -416,7 +417,7 @@ function frame(f) {
   switch (f.type) {
     case "presence":
       for (const [id, status] of Object.entries(f.users)) store.presence.set(Number(id), status);
-      renderConversations();
+      changed();
       renderHeader();
       return;
     case "typing":
@@ -440,7 +441,7 @@ function applyEvent(event) {
     refreshSoon(); // a conversation I was just added to
     return;
   }
-  if (event.seq <= entry.seq) return; // seen already (a replay overlapping a refresh)
+  if (event.seq <= entry.seq) return; // applied already (a replay overlapping what this page applied)
   entry.seq = event.seq;
   const message = event.message;
   const mine = event.actor_id === store.me.id;
@@ -448,19 +449,20 @@ function applyEvent(event) {
     // A reply lives in its thread: it moves its root's count, not the conversation's unread or preview.
     applyReply(message, event.data.thread);
     if (event.type === "message.created") stopTyping(entry.id, message.sender_id);
-    renderConversations();
+    changed({ conversations: [entry.id] });
     return;
   }
   if (message) applyRoot(message);
   // Someone this client has not met yet (their first words, in a conversation not open): the
   // sidebar's last line names them once their profile is in, not as "User 12".
-  if (message) ensureUsers([message.sender_id]).then((changed) => changed && renderConversations());
+  if (message) ensureUsers([message.sender_id]).then((learned) => learned && changed({ users: true }));
   switch (event.type) {
     case "message.created": {
-      entry.last_message = message;
+      const listed = event.seq <= entry.listed; // a list loaded since has it: counted and shown there
+      if (!listed) entry.last_message = message;
       stopTyping(entry.id, message.sender_id);
       const seen = entry.id === store.openId && document.visibilityState === "visible" && atBottom();
-      if (!mine && !seen) entry.unread += 1;
+      if (!mine && !seen && !listed) entry.unread += 1;
       // Not for the conversation on screen, even scrolled up: its "New messages below" says it.
       if (!mine && (entry.id !== store.openId || document.visibilityState !== "visible")) alertLocally(message);
       applyMessage(message, true);
@@ -505,13 +507,13 @@ function applyEvent(event) {
         .then((conversation) => {
           entry.conversation = conversation;
           if (entry.id === store.openId) renderHeader();
-          renderConversations();
+          changed({ conversations: [entry.id] });
         })
         .catch((error) => failed(error, refreshSoon));
       break;
     default: // hidden: a blocked sender's event keeps its seq and shows nothing
   }
-  renderConversations();
+  changed({ conversations: [entry.id] });
 }
 
 function showNotice(event) {
@@ -553,7 +555,7 @@ function receipt(f) {
   // Only messages count as unread: read up to the newest message is all read.
   if (f.seq >= (entry.last_message ? entry.last_message.seq : 0)) entry.unread = 0;
   else refreshSoon(); // read part of it: the server counts what is left
-  renderConversations();
+  changed({ conversations: [entry.id] });
 }
 
 // --- typing ---
@@ -564,7 +566,7 @@ function typing(f) {
   // with, whose presence the server sends only on their next change.
   if (store.presence.get(f.user_id) !== "online") {
     store.presence.set(f.user_id, "online");
-    renderConversations();
+    changed();
   }
   if (!store.typing.has(f.conversation_id)) store.typing.set(f.conversation_id, new Map());
   const people = store.typing.get(f.conversation_id);
@@ -620,7 +622,7 @@ function markRead() {
         failed(error, markRead);
       });
     }
-    renderConversations();
+    changed({ conversations: [entry.id] });
   }, 300);
 }
 
@@ -659,7 +661,7 @@ setPaneHooks({
   history: openHistory,
   thread: openThread,
   openConversation: open,
-  changed: renderConversations,
+  changed: () => changed({ users: true }),
   retry: (clientId) => {
     store.outbox.retry(clientId);
     renderMessages();
@@ -705,12 +707,12 @@ async function boot() {
   setupDetails({
     changed: () => {
       renderHeader();
-      renderConversations();
+      changed();
     },
     left: (id) => {
       store.conversations.delete(id);
       if (store.openId === id) leaveOpen();
-      renderConversations();
+      changed();
     },
   });
   setupAuth();
@@ -745,6 +747,7 @@ async function boot() {
     const was = store.openId;
     go("/");
     leaveOpen();
+    changed({ conversations: [was] });
     renderConversations();
     const current = was && document.querySelector(`[data-conversation="${CSS.escape(was)}"]`);
     if (current) current.focus();

@@ -7,13 +7,14 @@
 import { avatar } from "./avatar.js";
 import { $, arrowKeys, h } from "./dom.js";
 import { snippet } from "./render.js";
-import { activity, conversationName, store, userName } from "./state.js";
+import { activity, conversationName, store, subscribe, userName } from "./state.js";
 
 let onOpen = () => {};
 const rows = new Map(); // conversation id -> {key, li}
 
 export function setupSidebar(open) {
   onOpen = open;
+  subscribe(heard);
   arrowKeys($("#conversations"), "button.conversation");
 }
 
@@ -122,39 +123,97 @@ function byActivity(a, b) {
   return x < y ? 1 : x > y ? -1 : 0;
 }
 
-// Changes come in bursts (a reload of the list, a page of replayed events, presence for many
-// people): each asks for a redraw, and the list is drawn once, before the next paint. A hidden tab
-// gets no frames, and its title must still count unread messages: there a redraw happens at once.
-let queued = false;
+// The drawn order, newest activity first: conversation ids, one per row of the list.
+let order = [];
+// The profiles' version when every row was last compared: rows name people, and a profile learned
+// since then may change any of them.
+let drawnUsers = -1;
+// What to redraw at the next frame: null (nothing), "all", or a Set of conversation ids.
+let pending = null;
+let framed = false;
 
-export function renderConversations({ now = false } = {}) {
-  if (now || document.visibilityState !== "visible") {
-    queued = false;
-    draw();
-    return;
+// Changes come in bursts (a reload of the list, a page of replayed events, presence for many
+// people): each one is noted, and the list is drawn once, before the next paint. A hidden tab gets
+// no frames, and its title must still count unread messages: there the list is drawn at once.
+function heard(what) {
+  if (what.users) {
+    if (store.usersVersion === drawnUsers) return; // profiles loaded again, none new
+    pending = "all";
+  } else if (what.conversations && pending !== "all") {
+    pending = pending || new Set();
+    for (const id of what.conversations) if (id) pending.add(id);
+  } else {
+    pending = "all";
   }
-  if (queued) return;
-  queued = true;
-  requestAnimationFrame(() => {
-    if (queued) renderConversations({ now: true });
-  });
+  if (document.visibilityState !== "visible") {
+    renderConversations();
+  } else if (!framed) {
+    framed = true;
+    requestAnimationFrame(() => {
+      framed = false;
+      renderConversations();
+    });
+  }
 }
 
 document.addEventListener("visibilitychange", () => {
-  if (queued && document.visibilityState !== "visible") renderConversations({ now: true });
+  if (pending !== null && document.visibilityState !== "visible") renderConversations();
 });
 
-function draw() {
-  const entries = [...store.conversations.values()].sort(byActivity);
-  for (const id of rows.keys()) if (!store.conversations.has(id)) rows.delete(id);
-  const focusedId = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.conversation;
-  arrange($("#conversations"), entries.map(drawnRow));
-  $("#conversations-empty").hidden = entries.length > 0;
+// Draws what is pending now, without waiting for a frame (a first row must exist to take the focus).
+export function renderConversations() {
+  const what = pending;
+  pending = null;
+  if (what === null) return;
+  const focusedId = document.activeElement?.dataset?.conversation;
+  if (what === "all" || store.usersVersion !== drawnUsers || !redrawRows(what)) drawAll();
   if (focusedId && document.activeElement?.dataset?.conversation !== focusedId) {
     // A row moved or redrawn under the focus: give the focus back to its new button.
     const again = document.querySelector(`[data-conversation="${CSS.escape(focusedId)}"]`);
     if (again) again.focus();
   }
-  const total = entries.reduce((sum, e) => sum + (e.id === store.openId ? 0 : e.unread), 0);
+  $("#conversations-empty").hidden = store.conversations.size > 0;
+  let total = 0;
+  for (const entry of store.conversations.values()) if (entry.id !== store.openId) total += entry.unread;
   document.title = total ? `(${total}) chatsite` : "chatsite";
+}
+
+function drawAll() {
+  const entries = [...store.conversations.values()].sort(byActivity);
+  for (const id of rows.keys()) if (!store.conversations.has(id)) rows.delete(id);
+  arrange($("#conversations"), entries.map(drawnRow));
+  order = entries.map((entry) => entry.id);
+  drawnUsers = store.usersVersion;
+}
+
+// Only the named conversations changed: redraw their rows, and put each back where its activity
+// sorts among the others, whose order stands (a binary search, and at most one move). False when a
+// conversation came or went: then the whole list is drawn.
+function redrawRows(ids) {
+  for (const id of ids) if (!store.conversations.has(id) || !rows.has(id)) return false;
+  const list = $("#conversations");
+  order = order.filter((id) => !ids.has(id));
+  for (const id of ids) {
+    const entry = store.conversations.get(id);
+    const before = rows.get(id).li;
+    const li = drawnRow(entry);
+    if (li !== before) before.replaceWith(li);
+    const to = insertionPoint(entry);
+    order.splice(to, 0, id);
+    const next = to + 1 < order.length ? rows.get(order[to + 1]).li : null;
+    if (li.nextElementSibling !== next) list.insertBefore(li, next);
+  }
+  return true;
+}
+
+// Where `entry` goes in `order`: after every conversation as new as it or newer.
+function insertionPoint(entry) {
+  let low = 0;
+  let high = order.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (byActivity(store.conversations.get(order[middle]), entry) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -1,5 +1,6 @@
 // The client's memory: who I am, my conversations, the people I have seen, presence and typing.
-// Views read it; app.js changes it from REST answers and socket frames.
+// Views read it; app.js changes it from REST answers and socket frames, and says what it changed
+// (`changed`) to the views that subscribed, which draw at most once per frame.
 
 import { get } from "./api.js";
 
@@ -7,7 +8,7 @@ export const store = {
   config: JSON.parse(document.getElementById("chatsite-config").textContent),
   me: null,
   users: new Map(), // id -> public profile
-  conversations: new Map(), // id -> {id, conversation, role, last_read_seq, unread, last_message, peer, seq}
+  conversations: new Map(), // id -> {id, conversation, role, last_read_seq, unread, last_message, peer, seq, listed}
   members: new Map(), // conversation id -> [membership]
   presence: new Map(), // user id -> "online" | "away" | "offline"
   typing: new Map(), // conversation id -> Map(user id -> timeout handle)
@@ -18,6 +19,20 @@ export const store = {
 };
 
 const fetching = new Map();
+const subscribers = new Set();
+
+// A view's way to hear of changes: `listener(what)` with `what` as given to `changed`.
+export function subscribe(listener) {
+  subscribers.add(listener);
+}
+
+// Say what changed in the store: `changed()` when anything may have (a reload, a reconnection),
+// `changed({ conversations: [ids] })` when only those entries did (opening, reading, a message),
+// `changed({ users: true })` after profiles were loaded, which may or may not be new ones.
+// Naming the entries is what lets the sidebar of a thousand conversations redraw two rows.
+export function changed(what = { all: true }) {
+  for (const listener of subscribers) listener(what);
+}
 
 // `fresh`, or `known` when the two hold the same: what the store keeps from a reload. Views tell a
 // real change by identity (the sidebar compares a thousand rows that way), so data loaded again
@@ -83,6 +98,7 @@ export function canModerate(entry) {
 export function upsertConversation(row) {
   const id = row.conversation.id;
   const old = store.conversations.get(id);
+  const listed = row.last_message ? row.last_message.seq : 0;
   remember(row.peer);
   store.conversations.set(id, {
     id,
@@ -92,8 +108,12 @@ export function upsertConversation(row) {
     unread: row.unread_count,
     last_message: kept(old && old.last_message, row.last_message),
     peer: kept(old && old.peer, row.peer),
-    // The highest event seq applied: never moves back, so a refresh can't replay what was seen.
-    seq: Math.max(old ? old.seq : 0, row.last_message ? row.last_message.seq : 0),
+    // The highest event seq the socket applied, where a resume starts. A list loaded later does not
+    // move it: its frames may still be on their way, and must not be taken for seen ones then.
+    seq: old ? old.seq : listed,
+    // What the list already counted (unread) and showed (last message): a frame up to here adds
+    // its message to the log and alerts, but counts nothing twice.
+    listed,
   });
   return store.conversations.get(id);
 }
