@@ -177,3 +177,33 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
         "only the mention's alert",
         seen=lambda: k.seen(listed),
     )
+
+
+def test_the_first_message_of_a_conversation_someone_starts_alerts_before_the_list_knows_it(tabs, base_url):
+    kai, lee = user("kai"), user("lee")
+    actions.do_create_conversation(kai, kind="group", title="Crew", member_ids=[lee.pk])
+    k = tabs()
+    k.context.grant_permissions(["notifications"], origin=base_url)
+    k.sign_in("kai")
+    page = k.page
+    k.open_conversation("Crew")
+    listed = (
+        "navigator.serviceWorker.getRegistration('/').then((r) => r ? r.getNotifications() : [])"
+        ".then((all) => all.map((n) => [n.tag, n.title, n.body]))"
+    )
+    # The page's next load of its conversation list waits here: the message's frame comes first.
+    held, released = [], []
+    page.route("**/api/v1/conversations", lambda route: route.continue_() if released else held.append(route))
+
+    direct, _ = actions.do_open_direct(lee, kai)
+    actions.do_send_message(lee, direct.id, text="got a minute?", client_id="alert-new-1")
+    wait_until(
+        lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "got a minute?"]],
+        "the alert of a conversation the page has not listed yet",
+        seen=lambda: k.seen(listed),
+    )
+    wait_until(lambda: page.evaluate("true") and held, "the list's load, held")
+    released.append(True)
+    for route in held:
+        route.continue_()
+    expect(k.conversation("lee").locator(".last")).to_have_text("got a minute?")

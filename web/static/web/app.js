@@ -438,7 +438,10 @@ function frame(f) {
 function applyEvent(event) {
   const entry = store.conversations.get(event.conversation_id);
   if (!entry) {
-    refreshSoon(); // a conversation I was just added to
+    // A conversation I was just added to: the list is loaded again, and will have this message
+    // already, so the page takes it as known. Its alert is due now.
+    if (event.type === "message.created" && event.actor_id !== store.me.id) alertLocally(event.message);
+    refreshSoon();
     return;
   }
   if (event.seq <= entry.seq) return; // applied already (a replay overlapping what this page applied)
