@@ -188,8 +188,9 @@ function drawAll() {
 
 // Only the named conversations changed: redraw their rows, and put each back where its activity
 // sorts among the others, whose order stands (a binary search, and at most one move). False when a
-// conversation came or went: then the whole list is drawn.
+// conversation came or went, named or not: then the whole list is drawn.
 function redrawRows(ids) {
+  if (store.conversations.size !== order.length) return false;
   for (const id of ids) if (!store.conversations.has(id) || !rows.has(id)) return false;
   const list = $("#conversations");
   order = order.filter((id) => !ids.has(id));
