@@ -106,12 +106,16 @@ def members(conversation_id):
 def conversation_list(user):
     """The user's conversations, newest activity first, each with its last message and unread count.
 
-    Queries: memberships, DM peers, last messages, unread counts, blocks: fixed whatever the count.
+    Queries: memberships, DM peers, latest seqs, last messages, unread counts, blocks: fixed
+    whatever the count.
     """
     memberships = list(Membership.objects.filter(user=user).select_related("conversation"))
     hidden = blocked_ids(user.pk)
     ids = [m.conversation_id for m in memberships]
     store = get_store()
+    # Read first: whatever is committed meanwhile is above it, so a client resuming from here gets
+    # it from the socket (counted twice at worst, never missed).
+    seqs = store.latest_seqs(ids)
     last = store.last_messages(ids, hidden)
     unread = store.unread_counts(user.pk, {m.conversation_id: m.last_read_seq for m in memberships}, hidden)
     direct_ids = [m.conversation_id for m in memberships if m.conversation.kind == Conversation.Kind.DIRECT]
@@ -126,6 +130,7 @@ def conversation_list(user):
             "last_message": last.get(m.conversation_id),
             "unread_count": unread.get(m.conversation_id, 0),
             "peer": peers.get(m.conversation_id),
+            "seq": seqs[m.conversation_id],
         }
         for m in memberships
     ]

@@ -111,6 +111,10 @@ class ConversationListItemSerializer(serializers.Serializer):
     unread_count = serializers.IntegerField()
     last_message = MessageSerializer(allow_null=True)
     peer = PublicProfileSerializer(allow_null=True, help_text="The other person, in a direct conversation.")
+    seq = serializers.IntegerField(
+        help_text="The conversation's latest event seq when the list was read: where a client that "
+        "knew nothing of it resumes (its last message's seq may be far older, or there may be none)."
+    )
 
 
 class ThreadFollowSerializer(serializers.Serializer):

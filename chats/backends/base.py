@@ -124,6 +124,10 @@ class MessageStore(ABC):
     def latest_seq(self, conversation_id: UUID) -> int: ...
 
     @abstractmethod
+    def latest_seqs(self, conversation_ids: list[UUID]) -> dict[UUID, int]:
+        """`latest_seq` of each conversation (0 for one without events), in a fixed number of queries."""
+
+    @abstractmethod
     def last_messages(self, conversation_ids: list[UUID], hidden_senders: set[int]) -> dict[UUID, Message]:
         """The newest visible top-level message of each conversation (a thread reply is not one), in a
         fixed number of queries."""

@@ -433,6 +433,9 @@ class MongoMessageStore(MessageStore):
     async def alatest_seq(self, conversation_id):
         return await self._aread(reads.latest_seq(conversation_id))
 
+    def latest_seqs(self, conversation_ids):
+        return self._read(reads.latest_seqs(conversation_ids))
+
     def last_messages(self, conversation_ids, hidden_senders):
         return self._read(reads.last_messages(conversation_ids, hidden_senders))
 

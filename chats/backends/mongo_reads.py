@@ -334,8 +334,12 @@ def pinned(conversation_id, hidden_senders=frozenset()):
 
 
 def latest_seq(conversation_id):
-    c = key(conversation_id)
-    return (yield Tops([c])).get(c, 0)
+    return (yield from latest_seqs([conversation_id]))[conversation_id]
+
+
+def latest_seqs(conversation_ids):
+    tops = (yield Tops([key(c) for c in conversation_ids])) if conversation_ids else {}
+    return {c: tops.get(key(c), 0) for c in conversation_ids}
 
 
 def events_after(conversation_id, seq, limit):

@@ -374,6 +374,10 @@ class SqlMessageStore(MessageStore):
     def latest_seq(self, conversation_id):
         return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
 
+    def latest_seqs(self, conversation_ids):
+        found = dict(SeqCounter.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq"))
+        return {c: found.get(c, 0) for c in conversation_ids}
+
     def last_messages(self, conversation_ids, hidden_senders):
         live = StoredMessage.objects.filter(
             conversation_id__in=conversation_ids, deleted_at__isnull=True, thread_root_id__isnull=True

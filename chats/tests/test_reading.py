@@ -1,6 +1,7 @@
 import pytest
 
 from chats import actions
+from chats.backends import get_store
 from testkit.factories import send
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +76,18 @@ def test_the_list_shows_the_last_message_and_the_dm_peer(client_for, alice, bob,
     assert rows[0]["last_message"]["text"] == "latest"
     assert rows[0]["peer"]["username"] == "bob"
     assert rows[1]["peer"] is None
+
+
+def test_each_listed_conversation_says_its_latest_event_seq_where_a_client_resumes(client_for, alice, bob, group):
+    quiet = actions.do_create_conversation(bob, kind="group", title="quiet", member_ids=[alice.pk])
+    message = send(bob, group, "hello")
+    actions.do_react(alice, group.id, message.id, "👍")  # an event after the last message
+    rows = {r["conversation"]["id"]: r for r in client_for(alice).get("/api/v1/conversations").json()["results"]}
+    store = get_store()
+    assert rows[str(group.id)]["seq"] == store.latest_seq(group.id) > rows[str(group.id)]["last_message"]["seq"]
+    # No message at all, but the joins are events: a client resuming from 0 would be replayed them.
+    assert rows[str(quiet.id)]["last_message"] is None
+    assert rows[str(quiet.id)]["seq"] == store.latest_seq(quiet.id) > 0
 
 
 def test_the_conversation_list_costs_a_fixed_number_of_queries(

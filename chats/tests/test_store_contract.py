@@ -356,6 +356,17 @@ def test_last_messages_are_the_newest_visible_ones(store):
     assert store.last_messages([], hidden_senders=set()) == {}
 
 
+def test_latest_seqs_are_each_conversations_newest_event_and_zero_without_any(store):
+    talked, only_joins, unknown = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    store.add_reaction(send(store, talked, text="hi").id, 2, "👍")
+    joined(store, only_joins)
+    joined(store, only_joins, 2)
+    seqs = store.latest_seqs([talked, only_joins, unknown])
+    assert seqs == {talked: 2, only_joins: 2, unknown: 0}
+    assert seqs[talked] == store.latest_seq(talked)
+    assert store.latest_seqs([]) == {}
+
+
 def test_unread_counts_are_others_live_messages_after_the_read_mark(store):
     group, other, read_all = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     mark = send(store, group, sender=2).seq
@@ -384,8 +395,9 @@ def test_the_list_reads_cost_the_same_for_3_and_30_conversations(store, round_tr
         marks = dict.fromkeys(ids, 1)
         last, n_last = round_trips(lambda s: s.last_messages(ids, {3}))
         unread, n_unread = round_trips(lambda s: s.unread_counts(1, marks, {3}))
-        assert len(last) == len(unread) == len(ids)
-        return n_last, n_unread
+        seqs, n_seqs = round_trips(lambda s: s.latest_seqs(ids))
+        assert len(last) == len(unread) == len(seqs) == len(ids)
+        return n_last, n_unread, n_seqs
 
     assert cost(conversations(3)) == cost(conversations(30))
 

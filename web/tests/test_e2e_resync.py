@@ -4,10 +4,13 @@ cover, all at once, before its answer. One load of the conversation list serves 
 (an account in a thousand conversations must not load its list a thousand times), and what it
 shows is right, down to the name of a sender whose profile the page had not loaded yet."""
 
+import json
+
 import pytest
 from playwright.sync_api import expect
 
 from chats import actions
+from chats.backends import get_store
 from testkit.services import wait_until
 from web.tests.browser import PASSWORD, user
 
@@ -132,3 +135,45 @@ def test_a_message_that_a_list_load_brought_before_its_frame_still_reaches_the_o
     # The other room's frame counted nothing that the list had counted already.
     expect(z.conversation("Side").locator(".badge")).to_have_text("1")
     expect(z.conversation("Side").locator(".last")).to_have_text("yan: overtaken aside")
+
+
+def test_a_page_resumes_each_conversation_from_the_latest_event_of_the_list_so_nothing_is_replayed(tabs):
+    zoe, yan = user("zoe"), user("yan")
+    # Conversations without a message still have events (the joins): the last message's seq is 0.
+    quiet = [
+        actions.do_create_conversation(yan, kind="group", title=f"Quiet {i}", member_ids=[zoe.pk]) for i in range(3)
+    ]
+    z = tabs()
+    page = z.page
+    resumes, replayed = [], []
+
+    def route(ws):
+        server = ws.connect_to_server()
+
+        def from_server(frame):
+            if '"member.joined"' in str(frame):
+                replayed.append(frame)
+            ws.send(frame)
+
+        def from_page(frame):
+            if '"resume"' in str(frame):
+                resumes.append(json.loads(frame))
+            server.send(frame)
+
+        server.on_message(from_server)
+        ws.on_message(from_page)
+
+    page.route_web_socket("**/ws/v1/", route)
+    z.sign_in("zoe")
+    wait_until(lambda: page.evaluate("true") and resumes, "the page's resume")
+    store = get_store()
+    latest = {str(c.id): store.latest_seq(c.id) for c in quiet}
+    assert all(seq > 0 for seq in latest.values())
+    assert resumes[0]["conversations"] == latest
+
+    # A message in each room, after the resume: each arrives, and no join came before it.
+    for i, room in enumerate(quiet):
+        actions.do_send_message(yan, room.id, text=f"ping {i}", client_id=f"q-{i}")
+    for i in range(3):
+        expect(z.conversation(f"Quiet {i}").locator(".last")).to_have_text(f"yan: ping {i}")
+    assert replayed == []

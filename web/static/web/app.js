@@ -501,7 +501,8 @@ function applyEvent(event) {
     // falls through: the member list changed as it does for a role
     case "member.role_changed":
       store.members.delete(entry.id);
-      if (event.data.user_id === store.me.id) refreshSoon();
+      // My role is in the list. My own join is news only to a page without the conversation (above).
+      if (event.data.user_id === store.me.id && event.type === "member.role_changed") refreshSoon();
       if (entry.id === store.openId) loadMembers(entry.id).catch((error) => failed(error, () => loadMembers(entry.id)));
       break;
     case "conversation.updated":

@@ -98,7 +98,8 @@ export function canModerate(entry) {
 export function upsertConversation(row) {
   const id = row.conversation.id;
   const old = store.conversations.get(id);
-  const listed = row.last_message ? row.last_message.seq : 0;
+  // The conversation's latest event when the list was read (its last message may be far older).
+  const listed = row.seq;
   remember(row.peer);
   store.conversations.set(id, {
     id,
