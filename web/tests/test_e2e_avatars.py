@@ -5,8 +5,11 @@ removing it brings the initials back. At desktop and phone width, with axe on th
 import pytest
 from playwright.sync_api import expect
 
+from accounts import actions as accounts_actions
+from accounts.models import User
 from chats import actions
 from testkit import files as samples
+from testkit.services import wait_until
 from web.tests.browser import user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -113,3 +116,62 @@ def test_a_rename_reaches_the_other_persons_sidebar_row_and_header_without_a_rel
 def _version(person):
     person.refresh_from_db()
     return person.avatar_version
+
+
+def test_a_rename_made_while_the_socket_was_down_shows_once_it_is_back(tabs):
+    # The socket's word on a profile is a hint that nothing replays: a page that was offline when it
+    # went out must read the names again when it reconnects, or it shows the old one until a reload.
+    ella, finn = user("ella"), user("finn")
+    direct, _ = actions.do_open_direct(ella, finn)
+    crew = actions.do_create_conversation(finn, kind="group", title="Crew", member_ids=[ella.pk])
+    actions.do_send_message(ella, direct.id, text="hi finn", client_id="down-1")
+    actions.do_send_message(ella, crew.id, text="hi crew", client_id="down-2")
+    f = tabs()
+    link = {"down": False, "sockets": []}
+
+    def route(ws):
+        if link["down"]:
+            ws.close()  # the network is out: every attempt fails until it is back
+            return
+        link["sockets"].append((ws, ws.connect_to_server()))
+
+    f.page.route_web_socket("**/ws/v1/", route)
+    f.sign_in("finn")
+    f.open_conversation("Crew")
+    expect(f.message("hi crew").locator(".sender")).to_have_text("ella")
+
+    link["down"] = True
+    page_side, server_side = link["sockets"][-1]
+    server_side.close()
+    page_side.close()
+    expect(f.page.locator("#connection")).not_to_have_attribute("data-state", "online")
+    accounts_actions.do_update_profile(ella, {"display_name": "Ella Stone"})
+    link["down"] = False
+
+    expect(f.page.locator("#connection")).to_have_attribute("data-state", "online")
+    expect(f.conversation("Ella Stone").locator(".last")).to_have_text("hi finn")
+    expect(f.message("hi crew").locator(".sender")).to_have_text("Ella Stone")
+
+
+def test_the_profile_fields_wait_for_the_saved_values_so_nothing_typed_meanwhile_is_overwritten(tabs):
+    user("gus", display_name="Gus Grey", status_text="on call")
+    g = tabs().sign_in("gus")
+    page = g.page
+    held = []
+    page.route("**/api/v1/me", lambda route: held.append(route) if route.request.method == "GET" else route.continue_())
+    page.locator("#me-button").click()
+    dialog = page.get_by_role("dialog", name="Profile")
+    wait_until(lambda: page.evaluate("true") and held, "the dialog's load of the profile, held")
+    # Typing now would be lost when the saved values arrive: the fields do not take it yet.
+    expect(dialog.get_by_label("Display name")).to_be_disabled()
+    expect(dialog.get_by_role("button", name="Save profile")).to_be_disabled()
+
+    held[0].continue_()
+    page.unroute("**/api/v1/me")
+    expect(dialog.get_by_label("Display name")).to_have_value("Gus Grey")
+    expect(dialog.get_by_label("Status")).to_have_value("on call")
+    dialog.get_by_label("Display name").fill("Gus Green")
+    dialog.get_by_role("button", name="Save profile").click()
+    expect(page.locator("#me-button")).to_have_text("Gus Green")
+    assert User.objects.get(username="gus").display_name == "Gus Green"
+    assert User.objects.get(username="gus").status_text == "on call"

@@ -218,6 +218,7 @@ function stopChat() {
   store.members.clear();
   store.openId = null;
   view.id = null;
+  greeted = false;
 }
 
 // --- the chat screen ---
@@ -335,6 +336,8 @@ async function open(id, options = {}) {
 
 // While a resume is on its way: the conversations a resync frame named (see resync below).
 let stale = null;
+// Whether this sign-in had a hello already: the next one is a reconnect.
+let greeted = false;
 
 // After `hello`: say where each conversation was left, so the server replays what was missed, then
 // send what was written meanwhile.
@@ -356,9 +359,18 @@ async function hello(frame) {
     }
     catchUp(named);
   }
-  if (frame.conversations.some((id) => !store.conversations.has(id))) refreshSoon();
+  // A hello after the first is a reconnect: the socket was deaf meanwhile, and what it says of names
+  // and pictures is never replayed. The list brings the direct peers again, the members the open
+  // conversation's people; a first hello only needs the list if it names a conversation it lacks.
+  if (greeted || frame.conversations.some((id) => !store.conversations.has(id))) refreshSoon();
+  if (greeted && store.openId) refreshPeopleOf(store.openId);
+  greeted = true;
   changed();
   flushOutbox();
+}
+
+function refreshPeopleOf(id) {
+  loadMembers(id, true).then(redrawPeople, (error) => failed(error, () => refreshPeopleOf(id)));
 }
 
 function flushOutbox() {

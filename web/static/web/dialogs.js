@@ -271,6 +271,8 @@ export async function openProfile(userId) {
   $("#profile-actions").hidden = mine;
   $("#profile-facts").replaceChildren();
   clearPictureMessages();
+  // The fields stay disabled until they hold the saved values: what is typed sooner would be overwritten.
+  $("#profile-fields").disabled = true;
   try {
     const user = mine ? await get("me") : await get(`users/${userId}`);
     remember(user);
@@ -280,6 +282,7 @@ export async function openProfile(userId) {
       $("#profile-display").value = user.display_name || "";
       $("#profile-status").value = user.status_text || "";
       $("#profile-bio").value = user.bio || "";
+      $("#profile-fields").disabled = false;
     }
     const facts = [
       ["Name", user.display_name || user.username],
