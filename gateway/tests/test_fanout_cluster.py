@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster, key_slot
 
 from gateway.fanout import health, lines
 from gateway.fanout import hub as fanout
-from testkit.services import async_wait_until, require_service
+from testkit.services import async_wait_until, require_service, wait_until
 from testkit.sockets import deadline
 
 pytestmark = pytest.mark.services
@@ -126,15 +126,43 @@ async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_gr
     assert hit.received == []
 
 
+def node_id(name):
+    with node_client(name) as node:
+        return node.cluster("myid").decode()
+
+
+def slot_owner(slot, via):
+    """The id of the primary that the node `via` believes owns `slot`."""
+    with node_client(via) as node:
+        for start, end, primary, *_ in node.execute_command("CLUSTER", "SLOTS"):
+            if start <= slot <= end:
+                return primary[2].decode()
+    return None
+
+
 def move_slot(slot, to):
-    """Give a slot (no keys: channels are not keys) to the primary `to`, telling it first, then the
-    others, as a resharding tool does once the keys have moved."""
-    with node_client(to) as new:
-        new_id = new.cluster("myid")
-        new.cluster("setslot", slot, "node", new_id)
-    for name in [n.name for n in cluster_primaries() if n.name != to]:
-        with node_client(name) as other:
-            other.cluster("setslot", slot, "node", new_id)
+    """Give a slot to the primary `to` the way a resharding tool does (no keys to move: channels are
+    not keys). The new owner imports it and the old one migrates it first, so that taking it bumps
+    the new owner's config epoch: a bare SETSLOT NODE left the new claim at a lower epoch than the
+    old one, and gossip still carrying the old claim could give the slot back, each node answering
+    MOVED to the other. Returns once every primary names the new owner."""
+    ids = {name: node_id(name) for name in [n.name for n in cluster_primaries()]}
+    new_id, old_id = ids[to], slot_owner(slot, to)
+    old = next(name for name, found in ids.items() if found == old_id)
+    if old != to:
+        with node_client(to) as new, node_client(old) as previous:
+            new.cluster("setslot", slot, "importing", old_id)
+            previous.cluster("setslot", slot, "migrating", new_id)
+            new.cluster("setslot", slot, "node", new_id)
+            previous.cluster("setslot", slot, "node", new_id)
+        for name in ids.keys() - {to, old}:
+            with node_client(name) as other:
+                other.cluster("setslot", slot, "node", new_id)
+
+    def agreed():
+        return all(slot_owner(slot, name) == new_id for name in ids)
+
+    wait_until(agreed, f"every primary to give slot {slot} to {to}")
 
 
 def cluster_primaries():
