@@ -1,6 +1,7 @@
 """What the browser tests share: Debian's Chromium, one user's tab with the steps a person takes, and
 users made straight in the database."""
 
+import re
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -35,9 +36,24 @@ class Tab:
         self.page = self.context.new_page()
         self.errors = []
         self.console = []  # every line the page logged, for a failed wait to show (Tab.seen)
+        # What crossed the wire, for the same report: a wait that failed tells whether the frame
+        # came, and what the API answered after it, apart from what the page made of them.
+        self.traffic = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", self._console)
+        self.page.on("response", self._response)
+        self.page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
         self.base_url = base_url
+
+    def _response(self, response):
+        if "/api/" in response.url:
+            self.traffic.append(f"{response.status} {response.request.method} {response.url.split('/api/', 1)[1]}")
+
+    def _frame(self, payload):
+        text = payload if isinstance(payload, str) else "(binary)"
+        kind = re.search(r'"type":\s*"([^"]+)"', text)
+        seq = re.search(r'"seq":\s*(\d+)', text)
+        self.traffic.append(f"frame {kind[1] if kind else '?'}" + (f" seq {seq[1]}" if seq else ""))
 
     def _console(self, message):
         self.console.append(f"{message.type}: {message.text}")
@@ -45,8 +61,9 @@ class Tab:
             self.errors.append(message.text)
 
     def seen(self, probe=None):
-        """What a failed wait reports: probe's answer (a page expression) and the page's console."""
-        found = {"console": self.console[-20:]}
+        """What a failed wait reports: probe's answer (a page expression), the page's console and
+        its latest traffic."""
+        found = {"console": self.console[-20:], "traffic": self.traffic[-30:]}
         if probe:
             found["page"] = self.page.evaluate(probe)
         return found
