@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 
-from testkit.services import deadline
+from testkit.services import deadline, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -20,6 +20,29 @@ CHROMIUM_FLAGS = [
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PASSWORD = "correct-horse-battery-9"
+
+
+# Chromium forgets a notification whose showNotification() overlaps a getNotifications() call (the
+# client takes its own calls in turn: notify.js). A test's look at what is up is such a call too, so
+# it looks only once the shows it caused are over. This wrapper, run in a page (an init script) or
+# in the service worker, counts the shows that finished.
+COUNT_SHOWS = """(() => {
+  if (self.__shows !== undefined) return;
+  self.__shows = 0;
+  const show = ServiceWorkerRegistration.prototype.showNotification;
+  ServiceWorkerRegistration.prototype.showNotification = function (...args) {
+    return show.apply(this, args).then((result) => {
+      self.__shows += 1;
+      return result;
+    });
+  };
+})()"""
+
+
+def wait_shows(target, count, what, seen=None):
+    """Wait until `count` showNotification() calls made in `target` (a page or a worker running
+    COUNT_SHOWS) have finished."""
+    wait_until(lambda: target.evaluate("self.__shows") >= count, what, seen=seen)
 
 
 def user(username, **fields):
@@ -67,6 +90,11 @@ class Tab:
         if probe:
             found["page"] = self.page.evaluate(probe)
         return found
+
+    def count_shows(self):
+        """From the next page on, count the page's finished notification shows (wait_shows)."""
+        self.context.add_init_script(COUNT_SHOWS)
+        return self
 
     def open(self, path="/"):
         self.page.goto(self.base_url + path)

@@ -17,7 +17,7 @@ from notifications import delivery
 from notifications.actions import preferences_of
 from notifications.models import Notification
 from testkit.services import wait_until
-from web.tests.browser import user
+from web.tests.browser import COUNT_SHOWS, user, wait_shows
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -56,6 +56,8 @@ class PushedTab:
         page.locator("#notify-push-on").click()
         assert page.evaluate("navigator.serviceWorker.ready.then((r) => r.active.scriptURL)") == f"{base_url}/sw.js"
         self.worker = wait_until(self._workers, "the service worker in Playwright")[0]
+        self.worker.evaluate(COUNT_SHOWS)
+        self.shows = 0  # pushes delivered that show a notification
         page.keyboard.press("Escape")
 
         # The tab goes to the background (another tab in front) before any push arrives.
@@ -76,6 +78,8 @@ class PushedTab:
         return [r for r in self._registrations if r["scopeURL"] == f"{self.base_url}/"]
 
     def push(self, payload):
+        if payload.get("type") != "withdraw":
+            self.shows += 1
         target = {"origin": self.base_url, "registrationId": self.registration["registrationId"]}
         self.cdp.send("ServiceWorker.deliverPushMessage", {**target, "data": json.dumps(payload)})
 
@@ -91,7 +95,9 @@ class PushedTab:
             "navigator.serviceWorker.getRegistration('/').then((r) => r ? r.getNotifications() : [])"
             ".then((ns) => ns.map((n) => [n.title, n.body, n.tag]))"
         )
-        wait_until(lambda: sorted(self.shown()) == sorted(expected), what, seen=lambda: self.tab.seen(page_view))
+        seen = lambda: self.tab.seen(page_view)  # noqa: E731
+        wait_shows(self.worker, self.shows, f"the worker's shows before {what}", seen=seen)
+        wait_until(lambda: sorted(self.shown()) == sorted(expected), what, seen=seen)
 
 
 def test_a_pushed_direct_message_shows_while_in_the_background_and_its_click_opens_it(tabs, base_url):
@@ -160,7 +166,7 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
     actions.do_create_conversation(kai, kind="group", title="Crew", member_ids=[lee.pk])
     lobby = actions.do_create_conversation(kai, kind="channel", title="lobby", member_ids=[lee.pk])
     direct, _ = actions.do_open_direct(lee, kai)
-    k = tabs()
+    k = tabs().count_shows()
     k.context.grant_permissions(["notifications"], origin=base_url)
     k.sign_in("kai")
     page = k.page
@@ -175,6 +181,7 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
 
     # A direct message while another conversation is open: shown, with the push's tag and text.
     actions.do_send_message(lee, direct.id, text="lunch at noon?", client_id="alert-1")
+    wait_shows(page, 1, "the alert's show", seen=lambda: k.seen(state))
     wait_until(
         lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "lunch at noon?"]],
         "the alert",
@@ -184,6 +191,7 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
     # A plain channel message notifies nobody at the default level; a mention does.
     actions.do_send_message(lee, lobby.id, text="deploy done", client_id="alert-2")
     actions.do_send_message(lee, lobby.id, text="@kai please check", client_id="alert-3")
+    wait_shows(page, 2, "the mention's show", seen=lambda: k.seen(listed))
     wait_until(lambda: len(page.evaluate(listed)) == 2, "the mention's alert", seen=lambda: k.seen(listed))
     assert [f"conversation-{lobby.id}", "lee in lobby", "@kai please check"] in page.evaluate(listed)
 
@@ -201,6 +209,7 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
     actions.do_send_message(lee, direct.id, text="still there?", client_id="alert-4")
     actions.do_send_message(lee, lobby.id, text="@kai one more", client_id="alert-5")
     only_mention = [f"conversation-{lobby.id}"]
+    wait_shows(page, 3, "the second mention's show", seen=lambda: k.seen(listed))
     wait_until(
         lambda: [n[0] for n in page.evaluate(listed)] == only_mention,
         "only the mention's alert",
@@ -211,7 +220,7 @@ def test_an_open_tab_shows_a_notification_itself_by_the_push_rules_without_any_p
 def test_the_first_message_of_a_conversation_someone_starts_alerts_before_the_list_knows_it(tabs, base_url):
     kai, lee = user("kai"), user("lee")
     actions.do_create_conversation(kai, kind="group", title="Crew", member_ids=[lee.pk])
-    k = tabs()
+    k = tabs().count_shows()
     k.context.grant_permissions(["notifications"], origin=base_url)
     k.sign_in("kai")
     page = k.page
@@ -226,6 +235,7 @@ def test_the_first_message_of_a_conversation_someone_starts_alerts_before_the_li
 
     direct, _ = actions.do_open_direct(lee, kai)
     actions.do_send_message(lee, direct.id, text="got a minute?", client_id="alert-new-1")
+    wait_shows(page, 1, "the alert's show", seen=lambda: k.seen(listed))
     wait_until(
         lambda: page.evaluate(listed) == [[f"conversation-{direct.id}", "lee", "got a minute?"]],
         "the alert of a conversation the page has not listed yet",
@@ -236,3 +246,34 @@ def test_the_first_message_of_a_conversation_someone_starts_alerts_before_the_li
     for route in held:
         route.continue_()
     expect(k.conversation("lee").locator(".last")).to_have_text("got a minute?")
+
+
+def test_alerts_shown_while_the_tab_withdraws_others_stay_listed_so_that_a_later_read_closes_them(tabs, base_url):
+    # Chromium forgets a notification whose show overlaps a getNotifications() call (a withdrawal
+    # makes one): it stays on screen, but no read can close it any more. The tab takes its shows
+    # and withdrawals in turn, so none is lost however the two interleave. (Without that, about one
+    # show in six overlapping withdrawals is lost here: this test then fails nearly every time.)
+    kai, lee = user("kai"), user("lee")
+    sent = []
+    for n in range(20):
+        group = actions.do_create_conversation(lee, kind="group", title=f"Group {n}", member_ids=[kai.pk])
+        message, _ = actions.do_send_message(lee, group.id, text=f"ping {n}", client_id=f"interleaved-{n}")
+        sent.append({"conversation_id": str(group.id), "id": str(message.id)})
+    k = tabs()
+    k.context.grant_permissions(["notifications"], origin=base_url)
+    k.sign_in("kai")
+    k.page.evaluate(
+        """async (sent) => {
+             const notify = await import("/static/web/notify.js");
+             let done = false;
+             const withdrawing = [1, 2, 3].map(async () => {
+               while (!done) await notify.withdraw("another");
+             });
+             for (const message of sent) await notify.alertLocally(message);
+             done = true;
+             await Promise.all(withdrawing);
+           }""",
+        sent,
+    )
+    tags = "navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((ns) => ns.map((n) => n.tag))"
+    assert sorted(k.page.evaluate(tags)) == sorted(f"conversation-{m['conversation_id']}" for m in sent)

@@ -7,6 +7,17 @@ import { $, showError } from "./dom.js";
 
 let hooks = {}; // open(url)
 
+// Chromium drops a notification from the site's list (what getNotifications() answers, and so what a
+// later read can close) when a getNotifications() call overlaps its showNotification(): the call
+// forgets whatever was not on display yet when it began. So this tab shows and looks up its
+// notifications one at a time.
+let turn = Promise.resolve();
+function inTurn(task) {
+  const done = turn.then(task);
+  turn = done.catch(() => {});
+  return done;
+}
+
 function urlKey(base64) {
   const padded = (base64 + "===".slice((base64.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
@@ -44,13 +55,15 @@ export async function alertLocally(message) {
   try {
     const alert = await get(`conversations/${message.conversation_id}/messages/${message.id}/alert`);
     if (!alert.notify) return;
-    const reg = (await navigator.serviceWorker.getRegistration("/")) || (await registration());
-    await navigator.serviceWorker.ready;
-    await reg.showNotification(alert.title, {
-      body: alert.body,
-      tag: `conversation-${message.conversation_id}`,
-      renotify: true,
-      data: { url: `/c/${message.conversation_id}`, conversation_id: message.conversation_id },
+    await inTurn(async () => {
+      const reg = (await navigator.serviceWorker.getRegistration("/")) || (await registration());
+      await navigator.serviceWorker.ready;
+      await reg.showNotification(alert.title, {
+        body: alert.body,
+        tag: `conversation-${message.conversation_id}`,
+        renotify: true,
+        data: { url: `/c/${message.conversation_id}`, conversation_id: message.conversation_id },
+      });
     });
   } catch (error) {
     // Nothing the person could do about it here; the message itself is in the list.
@@ -61,9 +74,11 @@ export async function alertLocally(message) {
 // A conversation read here: its notification on this device goes (the others' go by their own reads).
 export async function withdraw(conversationId) {
   if (!pushSupported() || Notification.permission !== "granted") return;
-  const reg = await navigator.serviceWorker.getRegistration("/");
-  if (!reg) return;
-  for (const n of await reg.getNotifications({ tag: `conversation-${conversationId}` })) n.close();
+  await inTurn(async () => {
+    const reg = await navigator.serviceWorker.getRegistration("/");
+    if (!reg) return;
+    for (const n of await reg.getNotifications({ tag: `conversation-${conversationId}` })) n.close();
+  });
 }
 
 function pushStatus() {
