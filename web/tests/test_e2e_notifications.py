@@ -251,8 +251,8 @@ def test_the_first_message_of_a_conversation_someone_starts_alerts_before_the_li
 def test_alerts_shown_while_the_tab_withdraws_others_stay_listed_so_that_a_later_read_closes_them(tabs, base_url):
     # Chromium forgets a notification whose show overlaps a getNotifications() call (a withdrawal
     # makes one): it stays on screen, but no read can close it any more. The tab takes its shows
-    # and withdrawals in turn, so none is lost however the two interleave. (Without that, about one
-    # show in six overlapping withdrawals is lost here: this test then fails nearly every time.)
+    # and withdrawals in turn, so none is lost however the two interleave. (Without that, some of
+    # the 20 went missing in each of three runs.)
     kai, lee = user("kai"), user("lee")
     sent = []
     for n in range(20):
