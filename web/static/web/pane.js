@@ -20,6 +20,7 @@ export const view = {
   hasOlder: false,
   hasNewer: false, // after a jump: the newest messages are not loaded yet
   loading: false,
+  settled: false, // the open's first page is laid out and scrolled: the edges may load more
   palette: null, // message id whose reaction palette is open
   confirmDelete: null,
   active: null, // element id of the message whose controls are in the tab order
@@ -52,7 +53,17 @@ function dayLabel(date) {
 export async function openConversation(id, { aroundSeq = null } = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
-  Object.assign(view, { id, messages: [], hasOlder: false, hasNewer: false, palette: null, loading: true, active: null, highlight: null });
+  Object.assign(view, {
+    id,
+    messages: [],
+    hasOlder: false,
+    hasNewer: false,
+    palette: null,
+    loading: true,
+    settled: false,
+    active: null,
+    highlight: null,
+  });
   view.readMark = entry.last_read_seq;
   $("#new-below").hidden = true;
   store.openId = id;
@@ -89,6 +100,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   observeEdges();
   afterLayout(() => {
     if (view.id !== id) return;
+    view.settled = true;
     if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
     else {
       // Open at the first unread message rather than the newest one.
@@ -96,8 +108,9 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
       if (line) line.scrollIntoView({ block: "start" });
     }
     // The observer speaks only when its trigger enters the view: one that stayed in view through
-    // the switch would never load this conversation's older messages.
+    // the switch would never load this conversation's older (or newer) messages.
     if (triggerInView()) loadOlder();
+    else if (newerInView()) loadNewer();
   });
 }
 
@@ -169,26 +182,43 @@ export function renderHeader() {
 
 // --- loading more ---
 
+const EDGE_MARGIN = 200; // px from the log's view at which an edge loads the next page
 let observer = null;
 function observeEdges() {
   if (observer) return;
   observer = new IntersectionObserver(
+    // An entry tells where its trigger was when it was measured, and the log may have moved since:
+    // a conversation's first page is scrolled to its end after layout, and on a busy machine an
+    // entry measured before that can arrive after it. So nothing loads before the open settles,
+    // and then only if the trigger is still near the view.
     (entries) => {
+      if (!view.settled) return;
       for (const entry of entries) {
-        if (!entry.isIntersecting) continue;
+        if (!nearView(entry.target)) continue;
         if (entry.target.id === "history-status") loadOlder();
         else loadNewer();
       }
     },
-    { root: box(), rootMargin: "200px 0px" },
+    { root: box(), rootMargin: `${EDGE_MARGIN}px 0px` },
   );
   observer.observe($("#history-status"));
   observer.observe($("#newer-status"));
 }
 
+// The observer's test, made now: whether an edge's trigger is within the margin of the log's view.
+function nearView(trigger) {
+  const frame = box().getBoundingClientRect();
+  const at = trigger.getBoundingClientRect();
+  return at.bottom >= frame.top - EDGE_MARGIN && at.top <= frame.bottom + EDGE_MARGIN;
+}
+
 // The same margin as the observer's: the top of the log is near enough to load more.
 function triggerInView() {
-  return view.hasOlder && box().scrollTop < 200;
+  return view.hasOlder && box().scrollTop < EDGE_MARGIN;
+}
+
+function newerInView() {
+  return view.hasNewer && nearView($("#newer-status"));
 }
 
 async function loadOlder() {
