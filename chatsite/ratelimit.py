@@ -2,6 +2,7 @@
 processes). django-ratelimit wants a request; sends also arrive over the WebSocket, so the
 rule lives here, called from the action both paths share."""
 
+import math
 import re
 import time
 
@@ -27,7 +28,8 @@ def hit(key, rate):
     now = time.time()
     if _count(f"rl:{key}:{int(now // period)}", period) <= limit:
         return None
-    return max(1, int(period - now % period + 0.999))
+    # Rounded up, so a client that waits exactly this long lands in the next window.
+    return max(1, math.ceil(period - now % period))
 
 
 def _count(bucket, period):

@@ -1,0 +1,27 @@
+"""The fixed-window limiter: its Retry-After is the wait that really ends the window."""
+
+import time
+
+import pytest
+
+from chatsite import ratelimit
+
+
+@pytest.mark.parametrize("into_the_second", [0.0, 0.25, 0.9995, 0.99999])
+def test_a_client_that_waits_retry_after_is_let_through(monkeypatch, into_the_second):
+    # Start in a minute no other test touches, at a fraction of a second that rounding used to get wrong.
+    now = [(int(time.time()) // 60 + 10_000 + int(into_the_second * 1e5)) * 60 + 8 + into_the_second]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    key = f"test-retry-after-{into_the_second}"
+    assert [ratelimit.hit(key, "2/m") for _ in range(2)] == [None, None]
+    retry_after = ratelimit.hit(key, "2/m")
+    assert isinstance(retry_after, int) and 1 <= retry_after <= 60
+    now[0] += retry_after - 1
+    assert ratelimit.hit(key, "2/m") is not None  # a second less would not have been enough
+    now[0] += 1
+    assert ratelimit.hit(key, "2/m") is None
+
+
+def test_a_rate_that_does_not_parse_names_the_expected_shape():
+    with pytest.raises(ValueError, match="30/10s"):
+        ratelimit.parse_rate("thirty a minute")
