@@ -118,6 +118,24 @@ def test_the_keyboard_reaches_everything_without_a_tab_stop_per_message_button(t
     assert direct  # sam's DM is the oldest row
 
 
+def test_a_message_arriving_leaves_the_keyboard_focus_on_the_link_it_was_on(tabs):
+    vic, wes = user("vic"), user("wes")
+    crew = actions.do_create_conversation(vic, kind="group", title="Crew", member_ids=[wes.pk])
+    actions.do_send_message(wes, crew.id, text="first", client_id="f-1")
+    v = tabs().sign_in("vic")
+    page = v.page
+    v.open_conversation("Crew")
+    v.message("first").locator("a.permalink").focus()
+    expect(page.locator(":focus")).to_have_class("permalink")
+    # Each arrival redraws the log; the reader's place in it must not jump back to the message.
+    for n in range(3):
+        actions.do_send_message(wes, crew.id, text=f"more {n}", client_id=f"m-{n}")
+        expect(v.message(f"more {n}")).to_be_visible()
+        expect(page.locator(":focus")).to_have_class("permalink")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("React")
+
+
 def test_a_conversation_opens_at_a_new_messages_line_and_news_below_waits_for_the_reader(tabs):
     tom, uma = user("tom"), user("uma")
     crew = actions.do_create_conversation(tom, kind="group", title="Crew", member_ids=[uma.pk])

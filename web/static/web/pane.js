@@ -368,8 +368,9 @@ export function renderMessages(mode = "keep") {
   // Read only what the mode needs: each read forces a layout of the page as it is before the redraw.
   const nearBottom = mode === "keep" && el.scrollHeight - el.scrollTop - el.clientHeight < 60;
   const fromBottom = mode === "older" ? el.scrollHeight - el.scrollTop : 0;
-  const focused = document.activeElement && document.activeElement.closest && document.activeElement.closest("#message-list li");
-  const focusKey = focused ? [focused.id, document.activeElement.dataset.act || ""] : null;
+  const had = document.activeElement;
+  const focused = had && had.closest && had.closest("#message-list li");
+  const focusKey = focused ? [focused.id, focusSelector(had, focused)] : null;
 
   index = null;
   if (drawnFor !== view.id) {
@@ -423,11 +424,19 @@ export function renderMessages(mode = "keep") {
   if (mode === "bottom") afterLayout(() => (el.scrollTop = el.scrollHeight));
   else if (mode === "keep" && nearBottom) el.scrollTop = el.scrollHeight;
   else if (mode === "older") el.scrollTop = el.scrollHeight - fromBottom;
-  if (focusKey) {
+  // Give the focus back only if the redraw took it: a focus that survived stays where the reader put it.
+  if (focusKey && document.activeElement !== had) {
     const li = document.getElementById(focusKey[0]);
-    const target = li && (focusKey[1] ? li.querySelector(`[data-act="${focusKey[1]}"]`) : li);
+    const target = li && ((focusKey[1] && li.querySelector(focusKey[1])) || li);
     if (target) target.focus();
   }
+}
+
+// How to find the focused control again in its message's new node: its action, or its class.
+function focusSelector(el, li) {
+  if (el === li) return "";
+  if (el.dataset.act) return `[data-act="${CSS.escape(el.dataset.act)}"]`;
+  return el.classList.length ? `.${CSS.escape(el.classList[0])}` : "";
 }
 
 // --- the drawn nodes, kept while what they show is unchanged ---
