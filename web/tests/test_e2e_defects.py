@@ -268,3 +268,30 @@ def test_a_short_conversation_opened_after_a_long_one_still_says_where_it_starts
     expect(k.page.locator("#message-list .message")).to_have_count(50)
     k.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
     expect(k.page.locator("#message-list .message")).to_have_count(100)
+
+
+def test_a_reader_back_at_the_top_in_the_frame_an_older_page_lands_still_gets_the_next_one(tabs):
+    mo, ned = user("mo"), user("ned")
+    long = actions.do_create_conversation(mo, kind="group", title="Long", member_ids=[ned.pk])
+    for n in range(1, 161):
+        actions.do_send_message(ned, long.id, text=f"entry {n}", client_id=f"long-{n}")
+    m = tabs().sign_in("mo")
+    m.open_conversation("Long")
+    expect(m.page.locator("#message-list .message")).to_have_count(50)
+    # The older page is drawn with the view kept where it was; before the next frame the reader is
+    # at the top again. The trigger never left the view as the page's observer sees it.
+    m.page.evaluate(
+        """() => {
+            const list = document.getElementById("message-list");
+            const log = document.getElementById("messages");
+            const watch = new MutationObserver(() => {
+                if (list.querySelectorAll(".message").length < 100) return;
+                watch.disconnect();
+                log.scrollTop = 0;
+            });
+            watch.observe(list, { childList: true });
+            log.scrollTop = 0;
+        }"""
+    )
+    expect(m.page.locator("#message-list .message")).to_have_count(150)
+

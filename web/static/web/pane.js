@@ -203,6 +203,19 @@ function observeEdges() {
   );
   observer.observe($("#history-status"));
   observer.observe($("#newer-status"));
+  // The observer speaks only when a trigger's state changes between two frames. A reader back at an
+  // edge in the frame the last page was drawn (the log grew, and was scrolled back before the next
+  // frame) leaves the trigger in view as far as it knows, and nothing would load: a scroll near an
+  // edge loads as well.
+  box().addEventListener(
+    "scroll",
+    () => {
+      if (!view.settled || view.loading) return;
+      if (triggerInView()) loadOlder();
+      else if (newerInView()) loadNewer();
+    },
+    { passive: true },
+  );
 }
 
 // The observer's test, made now: whether an edge's trigger is within the margin of the log's view.
