@@ -16,6 +16,7 @@ import {
   renderHeader,
   renderMessages,
   setPaneHooks,
+  setupMessageActions,
   setupMessageKeys,
   setupNewBelow,
   showNewBelow,
@@ -747,6 +748,7 @@ async function boot() {
   });
   setupSidebar(open);
   setupMessageKeys();
+  setupMessageActions();
   setupNewBelow(markRead);
   setupShortcuts({
     open,

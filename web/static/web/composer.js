@@ -73,6 +73,9 @@ export function resetComposer(conversationId = null) {
   $("#composer-error").textContent = "";
 }
 
+// Number.toLocaleString("en") makes a formatter at each call, and the count is drawn at every open and keystroke.
+const countFormat = new Intl.NumberFormat("en");
+
 // A counter once the text nears the limit; past it the box is marked invalid and sending is refused
 // (the textarea has no maxlength, which would cut a long paste silently).
 function renderCount() {
@@ -81,7 +84,7 @@ function renderCount() {
   const count = $("#composer-count");
   const over = length > max;
   count.hidden = length < max * 0.9;
-  count.textContent = `${length.toLocaleString("en")} / ${max.toLocaleString("en")}`;
+  if (!count.hidden) count.textContent = `${countFormat.format(length)} / ${countFormat.format(max)}`;
   count.classList.toggle("over", over);
   if (over) textarea().setAttribute("aria-invalid", "true");
   else textarea().removeAttribute("aria-invalid");
@@ -98,7 +101,7 @@ function tooLong(length) {
   const error = $("#composer-error");
   error.dataset.kind = "length";
   error.textContent =
-    `This message is ${length.toLocaleString("en")} characters long; the limit is ${max.toLocaleString("en")}. ` +
+    `This message is ${countFormat.format(length)} characters long; the limit is ${countFormat.format(max)}. ` +
     "Shorten it or split it into several messages. Nothing was sent.";
 }
 

@@ -4,7 +4,7 @@
 import { api, get, post, query } from "./api.js";
 import { $, arrowKeys, h, showError } from "./dom.js";
 import { clearPictureMessages, showPicture } from "./picture.js";
-import { renderText, snippet } from "./render.js";
+import { fullTime, renderText, snippet } from "./render.js";
 import { conversationName, ensureUsers, remember, store, userName } from "./state.js";
 
 let hooks = {}; // open(conversation id, {aroundSeq}), refresh(), signOut()
@@ -110,7 +110,7 @@ function messageResult(m, dialogId) {
         },
       },
       h("span", { class: "result-title", text: `${entry ? conversationName(entry) : "Conversation"} · ${userName(m.sender_id)}` }),
-      h("time", { datetime: m.created_at, text: new Date(m.created_at).toLocaleString() }),
+      h("time", { datetime: m.created_at, text: fullTime(m.created_at) }),
       h("span", { class: "result-text", text: snippet(m.text, 140) }),
     ),
   );
@@ -373,7 +373,7 @@ export async function openHistory(message) {
         "li",
         { class: "version" },
         h("span", { class: "result-title", text: label }),
-        when ? h("time", { datetime: when, text: new Date(when).toLocaleString() }) : null,
+        when ? h("time", { datetime: when, text: fullTime(when) }) : null,
         h("div", { class: "text" }, renderText(text)),
       );
     list.replaceChildren(

@@ -3,6 +3,7 @@
 
 import { get, post } from "./api.js";
 import { $ } from "./dom.js";
+import { fullTime } from "./render.js";
 
 const POLL_MS = 1500;
 let timer = null;
@@ -36,7 +37,7 @@ function show(exported) {
     button.disabled = true;
     timer = setTimeout(() => poll(exported.id), POLL_MS);
   } else if (exported.status === "ready") {
-    const until = new Date(exported.expires_at).toLocaleString();
+    const until = fullTime(exported.expires_at);
     status.textContent = `Ready. The link works until ${until}.`;
     link.href = exported.download_url;
     link.hidden = false;

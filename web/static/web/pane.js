@@ -6,7 +6,7 @@ import { messageExtras } from "./attachments.js";
 import { avatar } from "./avatar.js";
 import { $, h } from "./dom.js";
 import { openPicker } from "./emoji.js";
-import { permalink, renderText, snippet } from "./render.js";
+import { fullTime, permalink, renderText, snippet } from "./render.js";
 import { canModerate, conversationName, ensureUsers, loadMembers, store, userName } from "./state.js";
 import { isReply, summaryText } from "./thread.js";
 import { loadNotices, noticeItem, noticesBetween } from "./notices.js";
@@ -368,6 +368,59 @@ export function setupMessageKeys() {
   });
 }
 
+// One click listener for the whole log rather than one per control of every message (about ten
+// a message, made again at each open): a control names its action in data-act, and its message is
+// the one its item shows.
+const MESSAGE_ACTIONS = {
+  sender: (m) => hooks.profile(m.sender_id),
+  history: (m) => hooks.history(m),
+  "open-thread": (m) => hooks.thread(m),
+  react: (m) => {
+    view.palette = view.palette === m.id ? null : m.id;
+    renderMessages();
+    const first = document.querySelector(`#m-${m.id} .palette button`);
+    if (first) first.focus();
+  },
+  reply: (m) => hooks.reply(m),
+  thread: (m) => hooks.thread(m),
+  edit: (m) => hooks.edit(m),
+  delete: (m) => remove(m),
+  pin: (m) => pin(m),
+  report: (m) => hooks.report(m),
+  "more-emoji": (m, control) => openPicker(control, (emoji) => pickReaction(m, emoji), "React with an emoji"),
+};
+
+export function setupMessageActions() {
+  $("#message-list").addEventListener("click", (event) => {
+    const control = event.target.closest("[data-act], a.permalink");
+    const li = control && control.closest("#message-list li.message[data-id]");
+    const m = li && view.messages.find((message) => message.id === li.dataset.id);
+    if (!m) return; // not a message's control, or one that draws itself (a pending send, a quote)
+    if (!control.dataset.act) {
+      // A message's time is its permalink: a plain click opens it here, a modified one as the browser would.
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
+      event.preventDefault();
+      hooks.openConversation(m.conversation_id, { aroundSeq: m.seq });
+      return;
+    }
+    const act = control.dataset.act;
+    if (act.startsWith("reaction-")) toggleReaction(m, act.slice("reaction-".length));
+    else if (act.startsWith("add-")) pickReaction(m, act.slice("add-".length));
+    else if (MESSAGE_ACTIONS[act]) MESSAGE_ACTIONS[act](m, control);
+  });
+}
+
+// A reaction is added, or taken back if it was already mine.
+function toggleReaction(m, emoji) {
+  react(m, emoji, !((m.reactions || {})[emoji] || []).includes(store.me.id));
+}
+
+// An emoji picked from a message's palette or the full picker, which then closes.
+function pickReaction(m, emoji) {
+  view.palette = null;
+  toggleReaction(m, emoji);
+}
+
 function activate(li) {
   const old = view.active && document.getElementById(view.active);
   if (old) for (const el of old.querySelectorAll("button, a")) el.tabIndex = -1;
@@ -440,7 +493,7 @@ export function renderMessages(mode = "keep") {
   // Give the focus back only if the redraw took it: a focus that survived stays where the reader put it.
   if (focusKey && document.activeElement !== had) {
     const li = document.getElementById(focusKey[0]);
-    const target = li && ((focusKey[1] && li.querySelector(focusKey[1])) || li);
+    const target = li && (focusKey[1] ? li.querySelector(focusKey[1]) : li);
     if (target) target.focus();
   }
 }
@@ -683,19 +736,14 @@ function messageItem(m, grouped = false) {
     h(
       "div",
       { class: "meta" },
-      h("button", { type: "button", class: "sender link", "data-act": "sender", text: userName(m.sender_id), onclick: () => hooks.profile(m.sender_id) }),
+      h("button", { type: "button", class: "sender link", "data-act": "sender", text: userName(m.sender_id) }),
       " ",
       h(
         "a",
         {
           class: "permalink",
           href: permalink(m.conversation_id, m.seq),
-          title: `${created.toLocaleString()} (link to this message)`,
-          onclick: (event) => {
-            if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
-            event.preventDefault();
-            hooks.openConversation(m.conversation_id, { aroundSeq: m.seq });
-          },
+          title: `${fullTime(created)} (link to this message)`,
         },
         h("time", { datetime: m.created_at, text: timeFormat.format(created) }),
       ),
@@ -704,9 +752,8 @@ function messageItem(m, grouped = false) {
             type: "button",
             class: "edited link",
             "data-act": "history",
-            title: `Edited ${new Date(m.edited_at).toLocaleString()}: show earlier versions`,
+            title: `Edited ${fullTime(m.edited_at)}: show earlier versions`,
             text: "(edited)",
-            onclick: () => hooks.history(m),
           })
         : null,
       m.pinned ? h("span", { class: "pin-mark", text: " 📌 pinned" }) : null,
@@ -721,7 +768,6 @@ function messageItem(m, grouped = false) {
         "data-act": "open-thread",
         "aria-label": `Open thread: ${summaryText(m)}`,
         text: summaryText(m),
-        onclick: () => hooks.thread(m),
       }),
     );
   }
@@ -747,7 +793,6 @@ function messageItem(m, grouped = false) {
             "aria-label": `${emoji} ${users.length}: ${users.map(userName).join(", ")}`,
             title: users.map(userName).join(", "),
             text: `${emoji} ${users.length}`,
-            onclick: () => react(m, emoji, !pressed),
           });
         }),
       ),
@@ -755,26 +800,19 @@ function messageItem(m, grouped = false) {
   }
 
   const canPin = entry && (entry.conversation.kind === "direct" || canModerate(entry));
-  const act = (name, label, handler) => h("button", { type: "button", "data-act": name, text: label, onclick: handler });
+  const act = (name, label) => h("button", { type: "button", "data-act": name, text: label });
   const confirming = view.confirmDelete === m.id;
   li.append(
     h(
       "div",
       { class: `message-actions${view.palette === m.id || confirming ? " visible" : ""}`, role: "group", "aria-label": "Message actions" },
-      act("react", "React", () => {
-        view.palette = view.palette === m.id ? null : m.id;
-        renderMessages();
-        const first = document.querySelector(`#m-${m.id} .palette button`);
-        if (first) first.focus();
-      }),
-      act("reply", "Reply", () => hooks.reply(m)),
-      act("thread", "Reply in thread", () => hooks.thread(m)),
-      mine ? act("edit", "Edit", () => hooks.edit(m)) : null,
-      mine || (entry && canModerate(entry))
-        ? act("delete", confirming ? "Really delete?" : "Delete", () => remove(m))
-        : null,
-      canPin ? act("pin", m.pinned ? "Unpin" : "Pin", () => pin(m)) : null,
-      mine ? null : act("report", "Report", () => hooks.report(m)),
+      act("react", "React"),
+      act("reply", "Reply"),
+      act("thread", "Reply in thread"),
+      mine ? act("edit", "Edit") : null,
+      mine || (entry && canModerate(entry)) ? act("delete", confirming ? "Really delete?" : "Delete") : null,
+      canPin ? act("pin", m.pinned ? "Unpin" : "Pin") : null,
+      mine ? null : act("report", "Report"),
     ),
   );
   if (view.palette === m.id) {
@@ -788,10 +826,6 @@ function messageItem(m, grouped = false) {
             "data-act": `add-${emoji}`,
             "aria-label": `React with ${emoji}`,
             text: emoji,
-            onclick: () => {
-              view.palette = null;
-              react(m, emoji, !(m.reactions[emoji] || []).includes(store.me.id));
-            },
           }),
         ),
         h("button", {
@@ -799,15 +833,6 @@ function messageItem(m, grouped = false) {
           "data-act": "more-emoji",
           "aria-label": "More emoji",
           text: "…",
-          onclick: (event) =>
-            openPicker(
-              event.currentTarget,
-              (emoji) => {
-                view.palette = null;
-                react(m, emoji, !(m.reactions[emoji] || []).includes(store.me.id));
-              },
-              "React with an emoji",
-            ),
         }),
       ),
     );

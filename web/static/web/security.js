@@ -5,6 +5,7 @@
 import { get, post } from "./api.js";
 import { $, h, showError } from "./dom.js";
 import { createPasskey } from "./passkeys.js";
+import { fullTime } from "./render.js";
 
 let removing = null; // the passkey whose removal waits for the password
 
@@ -109,7 +110,7 @@ async function proveAndChange(action) {
 }
 
 function passkeyItem(passkey) {
-  const used = passkey.last_used_at ? `last used ${new Date(passkey.last_used_at).toLocaleString()}` : "not used yet";
+  const used = passkey.last_used_at ? `last used ${fullTime(passkey.last_used_at)}` : "not used yet";
   return h(
     "li",
     { class: "passkey" },
