@@ -130,6 +130,24 @@ class Tab:
     def texts(self):
         return self.page.locator("#message-list .message .text").all_inner_texts()
 
+    def to_top_and_back_as_a_page_lands(self, log, items, count):
+        """Scroll `log` to its top, and again in the task that draws its `count`th item (`items`
+        selects them), before the next frame: the log grew and the reader is back at the top, while
+        an IntersectionObserver that checks once a frame saw its top trigger in view throughout."""
+        self.page.evaluate(
+            """([log, items, count]) => {
+                const box = document.querySelector(log);
+                const watch = new MutationObserver(() => {
+                    if (box.querySelectorAll(items).length < count) return;
+                    watch.disconnect();
+                    box.scrollTop = 0;
+                });
+                watch.observe(box, { childList: true, subtree: true });
+                box.scrollTop = 0;
+            }""",
+            [log, items, count],
+        )
+
     def shot(self, name):
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 

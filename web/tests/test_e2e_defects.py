@@ -278,20 +278,5 @@ def test_a_reader_back_at_the_top_in_the_frame_an_older_page_lands_still_gets_th
     m = tabs().sign_in("mo")
     m.open_conversation("Long")
     expect(m.page.locator("#message-list .message")).to_have_count(50)
-    # The older page is drawn with the view kept where it was; before the next frame the reader is
-    # at the top again. The trigger never left the view as the page's observer sees it.
-    m.page.evaluate(
-        """() => {
-            const list = document.getElementById("message-list");
-            const log = document.getElementById("messages");
-            const watch = new MutationObserver(() => {
-                if (list.querySelectorAll(".message").length < 100) return;
-                watch.disconnect();
-                log.scrollTop = 0;
-            });
-            watch.observe(list, { childList: true });
-            log.scrollTop = 0;
-        }"""
-    )
+    m.to_top_and_back_as_a_page_lands("#messages", "#message-list .message", 100)
     expect(m.page.locator("#message-list .message")).to_have_count(150)
-

@@ -73,6 +73,12 @@ def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
     assert replies.all_inner_texts() == [f"note {n}" for n in range(1, 121)]
 
 
+def test_a_reader_back_at_the_top_of_a_thread_in_the_frame_a_page_lands_still_gets_the_next_one(tabs):
+    k, _, _, _, replies = open_long_thread(tabs, 160)
+    k.to_top_and_back_as_a_page_lands("#thread-log", "#thread-replies .message", 100)
+    expect(replies).to_have_count(150)
+
+
 def test_an_older_page_that_fails_says_so_with_retry_through_later_redraws(tabs):
     k, lou, crew, root, replies = open_long_thread(tabs, 60)
 

@@ -91,6 +91,11 @@ function observeTop() {
     rootMargin: "200px 0px",
   });
   observer.observe($("#thread-status"));
+  // As in the main log: a reader back at the top in the frame a page was drawn leaves the trigger in
+  // view as far as the observer knows, so a scroll near the top loads as well.
+  $("#thread-log").addEventListener("scroll", () => thread.hasOlder && !thread.loading && triggerInView() && loadOlderReplies(), {
+    passive: true,
+  });
 }
 
 // The same margin as the observer's: the trigger is near enough to the view to load more.
