@@ -172,10 +172,20 @@ class Client:
         while True:
             loaded = self.page.locator("#message-list .message").count()
             if loaded >= count:
-                return loaded, time.monotonic() - started
+                self.settle_at_bottom()
+                return self.page.locator("#message-list .message").count(), time.monotonic() - started
             self.page.evaluate("() => { document.querySelector('#messages').scrollTop = 0; }")
             self.page.wait_for_function(f"() => document.querySelectorAll('#message-list .message').length > {loaded}")
             self.page.evaluate("() => { document.querySelector('#messages').scrollTop = 0; }")
+
+    def settle_at_bottom(self):
+        """Back at the newest message with no page on its way. Left at the top, the log would load
+        one more page (older messages remain when the database is reused), and its drawing would be
+        counted in the first arriving message's figure."""
+        to_bottom = "() => { const log = document.querySelector('#messages'); log.scrollTop = log.scrollHeight; }"
+        self.page.evaluate(to_bottom)
+        self.page.wait_for_function("() => !/^Loading/.test(document.querySelector('#history-status').textContent)")
+        self.page.evaluate(to_bottom)
 
     def receive(self, send, text):
         return self.step(send, f"() => ({LAST_TEXT})() === {text!r}")
@@ -307,7 +317,8 @@ def main():
                 "command": COMMAND,
             },
             {
-                "name": f"Client: script time to show an arriving message, {big['loaded_messages']:,} loaded (p95)",
+                # Named by the history asked for: a reused database has a page or so more.
+                "name": f"Client: script time to show an arriving message, {args.messages:,} loaded (p95)",
                 "goal": f"<= {GOAL_MS} ms (small account in the same run: p95 {small['receive_ms']['p95']} ms)",
                 "measured": big["receive_ms"]["p95"],
                 "unit": "ms",
