@@ -109,8 +109,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
     }
     // The observer speaks only when its trigger enters the view: one that stayed in view through
     // the switch would never load this conversation's older (or newer) messages.
-    if (triggerInView()) loadOlder();
-    else if (newerInView()) loadNewer();
+    loadNearEdges();
   });
 }
 
@@ -210,9 +209,7 @@ function observeEdges() {
   box().addEventListener(
     "scroll",
     () => {
-      if (!view.settled || view.loading) return;
-      if (triggerInView()) loadOlder();
-      else if (newerInView()) loadNewer();
+      if (view.settled && !view.loading) loadNearEdges();
     },
     { passive: true },
   );
@@ -232,6 +229,12 @@ function triggerInView() {
 
 function newerInView() {
   return view.hasNewer && nearView($("#newer-status"));
+}
+
+// The next page at whichever edge is near the view, if any: older first, as the reader scrolls up.
+function loadNearEdges() {
+  if (triggerInView()) loadOlder();
+  else if (newerInView()) loadNewer();
 }
 
 async function loadOlder() {
