@@ -1,73 +1,40 @@
 """Several compiled models scored in one pass over a message: what the send path runs.
 
-The spam and abuse models analyse a message alike (word 1-2-grams, character 2-5-grams within
-words), so their vocabularies are merged: one n-gram id space per analysis, and per id a row of
-every model's idf x coefficient and idf squared (zero where a model does not know the n-gram). A
-message then costs one count of its n-gram ids per analysis and a few numpy operations whatever the
-number of models, where a model at a time cost about twenty small numpy calls each; small numpy
-calls, not arithmetic, were the time.
+With ml.features' per-occurrence TF-IDF, a model's decision for a message is its intercept plus,
+per analysis (word 1-2-grams; character n-grams within words), W / sqrt(Q): W sums idf x
+coefficient and Q sums idf squared over the occurrences of the n-grams the model knows. Both are
+plain sums, so one row per n-gram holds every model's W and Q for its analysis (zeros elsewhere),
+and a message's totals are the column sums of its n-grams' rows.
 
-The numbers are those of scikit-learn's predict_proba (the tests hold them to 1e-9): for each
-model, the dot product of the sublinear tf x idf row with the coefficients, over the row's l2 norm
-sqrt(sum tf^2 idf^2), plus the intercept.
+Neither character n-grams nor word tokens cross a space, so most of a message's rows belong to one
+of its words: their sum, and the word's first and last token, are worked out once per distinct
+(lowercased) word and remembered. A message then costs a lookup per word, one per word bigram
+across its spaces, and one column sum, whatever the number of models.
+
+The numbers are those of scikit-learn's predict_proba (the tests hold them to 1e-9).
 """
 
 import math
-from functools import lru_cache
+from itertools import chain, pairwise
 
-import numpy as np
-
-# Distinct words whose n-gram ids each character analysis remembers: chat vocabulary is Zipfian,
-# so after warm-up nearly every word of a message is a hit.
+# Distinct words remembered, in two generations: when the young one fills up it becomes the old
+# one, and a word found there moves back. Chat vocabulary is Zipfian, so after warm-up nearly every
+# word of a message is a hit.
 WORD_CACHE_SIZE = 65536
-# Sublinear term frequency 1 + log(count) and its square, looked up rather than computed for
-# counts below this (a message's n-gram can occur at most once per character of it).
-TF_TABLE_SIZE = 8192
 
 
-def _tf_table(sublinear: bool) -> np.ndarray:
-    counts = np.arange(TF_TABLE_SIZE, dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        tf = 1.0 + np.log(counts) if sublinear else counts
-    tf[0] = 0.0
-    return np.stack([tf, tf * tf], axis=1)
-
-
-class _Analysis:
-    """One way of cutting a message into n-grams, shared by the models that cut alike, with their
-    merged vocabulary: n-gram -> id, the ids counting up from `first`."""
-
-    def __init__(self, blocks, first: int):
-        block = blocks[0][1]
-        self.cut, self.word_grams, self.per_word = block.cut, block.word_grams, block.per_word
-        self.ids = {}
-        for _, block in blocks:
-            for gram in block.vocabulary:
-                self.ids.setdefault(gram, first + len(self.ids))
-        if self.per_word:
-            self.word_ids = lru_cache(maxsize=WORD_CACHE_SIZE)(self._known_ids)
-
-    def _known_ids(self, word) -> np.ndarray:
-        get = self.ids.get
-        return np.array([i for i in map(get, self.word_grams(word)) if i is not None], dtype=np.intp)
-
-    def known_ids(self, text) -> list:
-        """The ids of the message's n-grams that some model knows, once per occurrence, in parts."""
-        if self.per_word:
-            # char_wb n-grams never cross a space: a message's are the union of its words'.
-            return list(map(self.word_ids, text.split()))
-        get = self.ids.get
-        found = [i for i in map(get, self.cut(text)) if i is not None]
-        return [found] if found else []
+def _column_sums(rows):
+    return tuple(map(sum, zip(*rows, strict=True)))
 
 
 class JointScorer:
     """LinearScorers compiled together: scores(text) -> [probability of class 1 per scorer].
 
-    All analyses share one id space, and row `id` of `rows` holds, for the analysis the n-gram
-    belongs to, each model's idf x coefficient and idf squared (zeros elsewhere). So a message is
-    one count of its n-gram ids and one (2 x ids) @ (ids x columns) product: per analysis and model,
-    tf . (idf x coef) and tf^2 . idf^2, which give the model's share of the decision function."""
+    Analysis a owns columns 2·M·a to 2·M·(a + 1) of a message's sums, M being the number of models:
+    each model's W, then each model's Q. An n-gram's row holds its analysis' columns only.
+
+    Pure Python on purpose: a few small numpy calls per message cost more than the sums, most of
+    all with the CPU caches cold from the rest of a send."""
 
     def __init__(self, scorers):
         self.intercepts = [scorer.intercept for scorer in scorers]
@@ -75,49 +42,92 @@ class JointScorer:
         by_key = {}
         for model, scorer in enumerate(scorers):
             for block in scorer.blocks:
+                # Blocks with the same key cut a text into the same n-grams: one analysis.
                 by_key.setdefault(block.key, []).append((model, block))
-        self.analyses, size = [], 0
-        for blocks in by_key.values():
-            self.analyses.append(_Analysis(blocks, size))
-            size += len(self.analyses[-1].ids)
-        self.rows = np.zeros((size, 2 * self.models * len(self.analyses)), dtype=np.float64)
-        sublinear = set()
-        for number, (analysis, blocks) in enumerate(zip(self.analyses, by_key.values(), strict=True)):
-            for model, block in blocks:
-                count = len(block.vocabulary)
-                ids = np.fromiter(map(analysis.ids.__getitem__, block.vocabulary), dtype=np.intp, count=count)
-                columns = np.fromiter(block.vocabulary.values(), dtype=np.intp, count=count)
-                self.rows[ids, self._weight(number, model)] = block.weight[columns]
-                self.rows[ids, self._squared(number, model)] = block.idf_squared[columns]
-                sublinear.add(block.sublinear)
-        if len(sublinear) > 1:
-            raise ValueError("JointScorer expects every block's tf alike (all sublinear or none)")
-        self.sublinear = sublinear.pop() if sublinear else True
-        self.tf = _tf_table(self.sublinear)
+        self.analyses = len(by_key)
+        self.zero = (0.0,) * (2 * self.models)
+        self.char_grams, self.word_tokens, self.whole = [], [], []
+        for number, blocks in enumerate(by_key.values()):
+            rows, block = self._rows(blocks), blocks[0][1]
+            if block.per_word:
+                self.char_grams.append((number, block.word_grams, rows))
+            elif block.tokens is not None:
+                self.word_tokens.append((number, block.tokens, block.bigrams, rows))
+            else:
+                self.whole.append((number, block.analyze, rows))
+        # The analyses whose 2-grams join the last token of a word to the first of the next.
+        self.across = [(number, rows) for number, _, bigrams, rows in self.word_tokens if bigrams]
+        self.young, self.old = {}, {}
 
-    def _weight(self, analysis: int, model: int) -> int:
-        return 2 * self.models * analysis + model
+    def _rows(self, blocks) -> dict:
+        """n-gram -> (each model's idf x coefficient, then each model's idf squared), for one
+        analysis; zero where a model does not know the n-gram."""
+        models, table = self.models, {}
+        for model, block in blocks:
+            weights, squares = block.weight.tolist(), block.idf_squared.tolist()
+            for gram, column in block.vocabulary.items():
+                row = table.setdefault(gram, list(self.zero))
+                row[model], row[models + model] = weights[column], squares[column]
+        return {gram: tuple(row) for gram, row in table.items()}
 
-    def _squared(self, analysis: int, model: int) -> int:
-        return 2 * self.models * analysis + self.models + model
+    @staticmethod
+    def _sums(rows, grams):
+        found = list(filter(None, map(rows.get, grams)))
+        return _column_sums(found) if found else None
+
+    def _word(self, word):
+        """(the sums of the word's own n-grams, every analysis' columns; (first, last) token per
+        analysis in `across`, None where the word has none)."""
+        parts, ends = [self.zero] * self.analyses, []
+        for number, grams, rows in self.char_grams:
+            parts[number] = self._sums(rows, grams(word)) or self.zero
+        for number, tokens_of, bigrams, rows in self.word_tokens:
+            tokens = tokens_of(word)
+            if bigrams:
+                ends.append((tokens[0], tokens[-1]) if tokens else None)
+                tokens = [*tokens, *map(" ".join, pairwise(tokens))]
+            parts[number] = self._sums(rows, tokens) or self.zero
+        return tuple(chain.from_iterable(parts)), tuple(ends)
+
+    def _learn(self, words) -> dict:
+        """Remember every word of a message, from the old generation or cut now. The young
+        generation that holds them all, which another thread's swap cannot take from the caller."""
+        if len(self.young) >= WORD_CACHE_SIZE:
+            self.old, self.young = self.young, {}
+        young, old = self.young, self.old
+        for word in words:
+            if word not in young:
+                young[word] = old.get(word) or self._word(word)
+        return young
+
+    def _add(self, sums: list, number: int, rows, grams):
+        found = self._sums(rows, grams)
+        if found:
+            start = 2 * self.models * number
+            for offset, value in enumerate(found):
+                sums[start + offset] += value
 
     def decisions(self, text: str) -> list[float]:
-        totals = list(self.intercepts)
-        parts = [part for analysis in self.analyses for part in analysis.known_ids(text)]
-        if not parts:
-            return totals
-        ids, occurrences = np.unique(np.concatenate(parts), return_counts=True)
-        if len(text) * 3 + 3 < TF_TABLE_SIZE:  # no count can reach the table's end
-            tf = self.tf[occurrences]
+        # The analyses lowercase, and a lowercased text's words are its words lowercased.
+        words, young = text.lower().split(), self.young
+        if not all(map(young.__contains__, words)):
+            young = self._learn(words)
+        remembered = list(map(young.__getitem__, words))
+        if remembered:
+            sums = list(_column_sums([sums for sums, _ in remembered]))
         else:
-            tf = 1.0 + np.log(occurrences) if self.sublinear else occurrences.astype(np.float64)
-            tf = np.stack([tf, tf * tf], axis=1)
-        dots, squares = (tf.T @ self.rows[ids]).tolist()
-        for analysis in range(len(self.analyses)):
-            for model in range(self.models):
-                squared = squares[self._squared(analysis, model)]
-                if squared > 0.0:  # a model that knows none of these n-grams has a zero row here
-                    totals[model] += dots[self._weight(analysis, model)] / math.sqrt(squared)
+            sums = [0.0] * (2 * self.models * self.analyses)
+        for position, (number, rows) in enumerate(self.across):
+            ends = [edges[position] for _, edges in remembered if edges[position] is not None]
+            self._add(sums, number, rows, map(" ".join, ((left[1], right[0]) for left, right in pairwise(ends))))
+        for number, analyze, rows in self.whole:
+            self._add(sums, number, rows, analyze(text))
+        totals, models = list(self.intercepts), self.models
+        for start in range(0, len(sums), 2 * models):
+            for model in range(models):
+                squared = sums[start + models + model]
+                if squared > 0.0:  # a model that knows none of the analysis' n-grams here adds nothing
+                    totals[model] += sums[start + model] / math.sqrt(squared)
         return totals
 
     def scores(self, text: str) -> list[float]:

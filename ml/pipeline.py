@@ -2,16 +2,17 @@
 regression; and a compiled form of it that scores one message without scikit-learn's plumbing.
 
 scikit-learn's own transform of one short text costs about a millisecond of validation and sparse
-matrix plumbing; the send path has a budget of 0.2 ms. A linear model over TF-IDF features is a
-sum of weights, so `LinearScorer` keeps, per n-gram, its idf and its idf x coefficient, and
-ml.joint adds up the message's n-grams: the same number as `predict_proba`, checked by the tests.
-Character n-grams, most of the work, are looked up once per distinct word and remembered.
+matrix plumbing; the send path has a budget of 0.2 ms. The features are ml.features' per-occurrence
+TF-IDF, so a linear model's decision is two sums over the message's n-gram occurrences (idf x
+coefficient, and idf squared): `LinearScorer` keeps both per n-gram, and ml.joint adds them up,
+word by remembered word. The same number as `predict_proba`, checked by the tests.
 """
 
 import math
 import re
 from collections import Counter
-from itertools import chain, pairwise
+from functools import lru_cache
+from itertools import pairwise
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -19,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ml.features import DEFAULT_TOKEN_PATTERN, OccurrenceTfidf
 from ml.joint import JointScorer
 
 # Chosen by 5-fold cross-validation on the SMS Spam Collection (bench/ml_spam_cv.py).
@@ -35,11 +37,11 @@ def build(params=None) -> Pipeline:
     p = {**DEFAULT_PARAMS, **(params or {})}
     features = FeatureUnion(
         [
-            ("words", TfidfVectorizer(ngram_range=tuple(p["word_ngrams"]), sublinear_tf=True)),
+            ("words", OccurrenceTfidf(ngram_range=tuple(p["word_ngrams"]), norm=None)),
             (
                 "chars",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), min_df=p["char_min_df"], sublinear_tf=True
+                OccurrenceTfidf(
+                    analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), min_df=p["char_min_df"], norm=None
                 ),
             ),
         ]
@@ -58,12 +60,15 @@ def params_of(params=None) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in p.items()}
 
 
-def _plain_word_cut(vectorizer):
-    """For the plain word 1-2-gram analysis `build` makes, a cut that yields the same n-grams as
-    scikit-learn's analyzer (the tests compare the scores), with no Python loop per n-gram."""
+def _plain_word_tokens(vectorizer):
+    """For a plain word analysis of 1-grams, or 1- and 2-grams (what `build` makes), the tokens of a
+    text as scikit-learn's analyzer finds them, with no per-call plumbing; None for any other.
+    The default token pattern never matches across a space, so a text's tokens are its words'
+    tokens end to end: what lets ml.joint remember them per word."""
     plain = (
         vectorizer.analyzer == "word"
-        and tuple(vectorizer.ngram_range) == (1, 2)
+        and tuple(vectorizer.ngram_range) in {(1, 1), (1, 2)}
+        and vectorizer.token_pattern == DEFAULT_TOKEN_PATTERN
         and vectorizer.lowercase
         and vectorizer.input == "content"
         and vectorizer.preprocessor is None
@@ -74,18 +79,14 @@ def _plain_word_cut(vectorizer):
     if not plain:
         return None
     findall = re.compile(vectorizer.token_pattern).findall
-
-    def cut(text):
-        tokens = findall(text.lower())
-        return chain(tokens, map(" ".join, pairwise(tokens)))
-
-    return cut
+    return lambda text: findall(text.lower())
 
 
 def _plain_word_char_grams(vectorizer):
     """For the plain char_wb analysis `build` makes, one word's character n-grams as
     scikit-learn's analyzer cuts them (padded with a space each side; a word shorter than n
-    counts once, whole), without its per-call plumbing: what a word the cache has not seen costs."""
+    counts once, whole), without its per-call plumbing: what a word the cache has not seen costs.
+    The windows are slices made once per padded length, so the cutting loop runs in C."""
     plain = (
         vectorizer.analyzer == "char_wb"
         and vectorizer.lowercase
@@ -97,16 +98,17 @@ def _plain_word_char_grams(vectorizer):
         return None
     low, high = vectorizer.ngram_range
 
+    @lru_cache(maxsize=256)
+    def windows(size):
+        # scikit-learn stops at the first n that reaches the padded word's length, which it
+        # counts once, whole.
+        if size <= low:
+            return (slice(None),)
+        return tuple(slice(i, i + n) for n in range(low, min(high, size) + 1) for i in range(size - n + 1))
+
     def grams(word):
         padded = f" {word.lower()} "
-        size = len(padded)
-        found = []
-        for n in range(low, high + 1):
-            if n >= size:
-                found.append(padded)
-                break
-            found += [padded[i : i + n] for i in range(size - n + 1)]
-        return found
+        return map(padded.__getitem__, windows(len(padded)))
 
     return grams
 
@@ -116,16 +118,20 @@ class _Block:
     its idf squared and its idf x coefficient."""
 
     def __init__(self, vectorizer, coef):
-        if vectorizer.norm != "l2" or not vectorizer.use_idf:
-            raise ValueError("LinearScorer expects l2-normalised TF-IDF features")
+        if not isinstance(vectorizer, OccurrenceTfidf):
+            # Models trained before the features were summable (l2 rows of sublinear counts).
+            raise ValueError("LinearScorer expects per-occurrence TF-IDF features: retrain with manage.py ml_train")
+        vectorizer.check()
         self.analyze = vectorizer.build_analyzer()
-        self.cut = _plain_word_cut(vectorizer) or self.analyze
+        # How ml.joint cuts a text: tokens (plus pairs of neighbours when `bigrams`) per word,
+        # character n-grams per word, or else the whole text through scikit-learn's analyzer.
+        self.tokens = _plain_word_tokens(vectorizer)
+        self.bigrams = tuple(vectorizer.ngram_range) == (1, 2)
         self.word_grams = _plain_word_char_grams(vectorizer) or self.analyze
         self.vocabulary = {gram: int(index) for gram, index in vectorizer.vocabulary_.items()}
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.idf_squared = self.idf * self.idf
         self.weight = self.idf * coef
-        self.sublinear = vectorizer.sublinear_tf
         # Blocks with the same key cut a text into the same n-grams (ml.joint merges them).
         self.key = (
             vectorizer.analyzer,
@@ -135,6 +141,13 @@ class _Block:
         )
         # char_wb n-grams never cross a space, so they can be found word by word, and remembered.
         self.per_word = vectorizer.analyzer == "char_wb"
+
+    def cut(self, text):
+        """The text's n-grams, as the analyzer finds them (the fast way where there is one)."""
+        if self.tokens is None:
+            return self.analyze(text)
+        tokens = self.tokens(text)
+        return [*tokens, *map(" ".join, pairwise(tokens))] if self.bigrams else tokens
 
 
 class LinearScorer:
@@ -176,10 +189,7 @@ class LinearScorer:
                 continue
             columns = np.array([column for _, column, _ in known], dtype=np.int64)
             tf = np.array([n for _, _, n in known], dtype=np.float64)
-            if block.sublinear:
-                tf = 1.0 + np.log(tf)
-            values = tf * block.idf[columns]
-            norm = math.sqrt(float(values @ values))
+            norm = math.sqrt(float(tf @ block.idf_squared[columns]))
             contributions = tf * block.weight[columns] / norm
             found += [(gram, float(c)) for (gram, _, _), c in zip(known, contributions, strict=True)]
         found.sort(key=lambda item: item[1], reverse=True)

