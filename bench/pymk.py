@@ -229,9 +229,12 @@ def load(train):
 
 
 def copy_to_neo4j():
-    from graph.backends.neo4j_nodes import drop_space
+    from graph.backends.neo4j_nodes import drop_space, install_schema
     from graph.rebuild import progress_bar, rebuild
 
+    # As `manage.py rebuild_graph` does: without the unique key constraints every MERGE and every
+    # lookup by key scans all nodes of its label (a newly formatted Neo4j has none).
+    install_schema()
     drop_space(SPACE)
     rebuild(SPACE, batch_size=5_000, progress=progress_bar, log=lambda line: None)
 

@@ -31,7 +31,8 @@ def test_readyz_pings_every_configured_service(client):
     for name in ("redis", "kafka", "neo4j", "ferretdb", "s3"):
         require_service(name)
     body = client.get("/readyz", **DETAIL).json()
-    assert set(body["backends"]) == {"database", "redis", "kafka", "neo4j", "mongo", "ml_models", "storage"}
+    services = {"database", "redis", "kafka", "neo4j", "neo4j_schema", "mongo", "ml_models", "storage"}
+    assert set(body["backends"]) == services
     assert {b["status"] for b in body["backends"].values()} == {"up"}
 
 

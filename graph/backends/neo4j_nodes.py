@@ -160,6 +160,38 @@ def install_schema(stdout=None):
             raise GraphUnavailable(f"Neo4j refused the schema: {error}") from error
 
 
+def expected_indexes(node_classes=NODE_CLASSES) -> set[tuple[str, str]]:
+    """(label, property) of every index the node classes declare, unique or not."""
+    return {
+        (node_class.__label__, name)
+        for node_class in node_classes
+        for name, prop in node_class.defined_properties(aliases=False, rels=False).items()
+        if prop.unique_index or prop.index
+    }
+
+
+def missing_indexes(expected=None) -> list[str]:
+    """ "Label.property" of each expected index the server lacks. Without them every MERGE and every
+    lookup by key scans all nodes of the label: a newly formatted Neo4j has none until
+    `manage.py graph_schema` (or `rebuild_graph`) runs."""
+    rows = cypher("SHOW INDEXES YIELD labelsOrTypes, properties RETURN labelsOrTypes, properties")
+    present = {(labels[0], props[0]) for labels, props in rows if labels and props and len(props) == 1}
+    return sorted(f"{label}.{name}" for label, name in (expected or expected_indexes()) - present)
+
+
+class SchemaMissing(Exception):
+    """The Neo4j mirror lacks indexes: it answers, but every query scans."""
+
+
+def schema_probe():
+    """/readyz's check of the mirror's schema (degraded, never critical), when Neo4j serves the graph."""
+    if settings.GRAPH_BACKEND != "neo4j":
+        return
+    missing = missing_indexes()
+    if missing:
+        raise SchemaMissing(f"missing indexes {', '.join(missing)}: run manage.py graph_schema")
+
+
 def drop_space(space):
     """Delete every node of one space (a test's, the benchmark's), leaving other spaces alone."""
     for label in ("User", "Conversation", "GraphRebuild"):
