@@ -704,7 +704,11 @@ def write_targets(name, results):
     command = "make bench" if name == "ws_load" else "python -m bench.ws_load --full"
     entries = target_entries(results, command)
     path = RESULTS / "targets.json"
-    kept = [e for e in (json.loads(path.read_text()) if path.exists() else []) if e["command"] != command]
+    # One entry per target: this command's earlier entries go, and so does a target of the same name
+    # that a partial run (--scenarios) recorded under another command.
+    names = {e["name"] for e in entries}
+    earlier = json.loads(path.read_text()) if path.exists() else []
+    kept = [e for e in earlier if e["command"] != command and e["name"] not in names]
     path.write_text(json.dumps(kept + entries, indent=2) + "\n")
     lines = ["", "## Targets", "", "| target | goal | measured | unit | met | previous design | note |"]
     lines.append("|---|---|---|---|---|---|---|")
