@@ -12,7 +12,6 @@ import math
 import re
 from collections import Counter
 from functools import lru_cache
-from itertools import pairwise
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -141,13 +140,6 @@ class _Block:
         )
         # char_wb n-grams never cross a space, so they can be found word by word, and remembered.
         self.per_word = vectorizer.analyzer == "char_wb"
-
-    def cut(self, text):
-        """The text's n-grams, as the analyzer finds them (the fast way where there is one)."""
-        if self.tokens is None:
-            return self.analyze(text)
-        tokens = self.tokens(text)
-        return [*tokens, *map(" ".join, pairwise(tokens))] if self.bigrams else tokens
 
 
 class LinearScorer:
