@@ -134,7 +134,8 @@ def read_metadata(row: ModelVersion) -> dict:
 class Loaded:
     """The process's scorers, one per model name, refreshed when the active version changes."""
 
-    def __init__(self):
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock  # seconds, for the reload period (tests move it by hand)
         self._lock = threading.Lock()
         self._scorers = {}  # name -> (version pk, sha256, LinearScorer or None)
         self._checked = {}  # name -> monotonic time of the last look at the registry
@@ -144,7 +145,7 @@ class Loaded:
 
     def scorer(self, name: str):
         """(ModelVersion-ish tuple (pk, version), LinearScorer), or (None, None) with no usable model."""
-        now, every = time.monotonic(), ml_settings().reload_seconds
+        now, every = self.clock(), ml_settings().reload_seconds
         if name not in self._checked or now - self._checked[name] >= every:
             self._refresh(name)
             self._checked[name] = now
@@ -155,13 +156,16 @@ class Loaded:
 
     def joint(self, names):
         """({name: version}, JointScorer) for the usable models among `names`, compiled together
-        once per combination of loaded versions; ({}, None) with none. Asked again within
-        ML_RELOAD_SECONDS, the same answer without a look at each name (the send path's case)."""
-        now, remembered = time.monotonic(), self._joint_answer
+        once per combination of loaded versions; ({}, None) with none. Until one of the names is due
+        for its next look at the registry, the same answer without a look at each (the send path's
+        case): a promotion elsewhere is scored within ML_RELOAD_SECONDS, as with no such answer."""
+        now, remembered = self.clock(), self._joint_answer
         if remembered is not None and remembered[0] == names and now < remembered[1]:
             return remembered[2]
         answer = self._compile(names)
-        self._joint_answer = (names, now + ml_settings().reload_seconds, answer)
+        every = ml_settings().reload_seconds
+        due = min((self._checked.get(name, now) + every for name in names), default=now)
+        self._joint_answer = (names, due, answer)
         return answer
 
     def _compile(self, names):

@@ -82,3 +82,19 @@ def test_a_missing_model_allows_every_message(db):
     verdict = scoring.check_message(SPAMMY)
     assert verdict.allowed and verdict.scores.spam is None
     assert scoring.status() == {"spam": {"state": "absent"}, "abuse": {"state": "absent"}}
+
+
+def test_a_promotion_in_another_process_is_scored_within_one_reload_period(spam_model, settings, monkeypatch):
+    """Here do_train's forget() never runs (nothing commits in a test), as for a promotion made by
+    another process: this one sees it at its next look at the registry, ML_RELOAD_SECONDS after
+    the last, even when the compiled answer was made later than that look."""
+    settings.ML_RELOAD_SECONDS = 30
+    now = [1000.0]
+    monkeypatch.setattr(registry.loaded, "clock", lambda: now[0])
+    assert scoring.status()["spam"] == {"state": "ok", "version": 1}  # a look at the registry
+    now[0] += 29
+    assert scoring.score(SPAMMY).versions == {"spam": 1}  # the answer is compiled a period later
+    _, promoted, _ = actions.do_train("spam", data=spam_dataset(seed=1))
+    assert promoted
+    now[0] += 1
+    assert scoring.score(SPAMMY).versions == {"spam": 2}
