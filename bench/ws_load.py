@@ -368,9 +368,9 @@ def prepare_stages(stack, args, sockets, log):
         tree = Stage.trees["previous"] = stack.enter_context(checkout())
         previous_env = server_env(DESIGNS["previous"])
         Stage.rooms["previous"] = prepare(
-            tree, previous_env, kind="rooms", rooms=args.rooms, members=args.members, prefix="load"
+            tree, previous_env, kind="rooms", rooms=count, members=args.members, prefix="load"
         )
-        log(f"checked out {COMMIT} as the previous design; prepared its {args.rooms} rooms")
+        log(f"checked out {COMMIT} as the previous design; prepared its {count} rooms")
 
 
 def run(args, seconds, sockets, log):
@@ -412,16 +412,23 @@ def run_matrix(args, seconds, sockets, log, results, plots):
         log(f"matrix    {label}: {step}")
 
 
+def compared(args):
+    """(design, its results key): chatsite, and the previous design when the run measures it."""
+    return [("chatsite", "")] + ([("previous", "_previous")] if "previous" in args.designs else [])
+
+
 def run_storm(args, seconds, sockets, log, results, plots):
-    stage = Stage("chatsite", args.rooms)
-    step, _ = one_step(stage, 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
-    results["storm"] = step
-    log(f"storm     {step}")
+    for design, suffix in compared(args):
+        step, _ = one_step(Stage(design, args.rooms), 2000 / args.members, seconds + 5, args.client_procs, drop_at=2)
+        results[f"storm{suffix}"] = step
+        log(f"storm     {design}: {step}")
 
 
 def run_capacity(args, seconds, sockets, log, results, plots):
-    stage = Stage("chatsite")
-    results["capacity"] = capacity("chatsite", stage, stage.all_rooms[: math.ceil(sockets / args.members)], 4, log)
+    for design, suffix in compared(args):
+        stage = Stage(design)
+        rooms = stage.all_rooms[: math.ceil(sockets / args.members)]
+        results[f"capacity{suffix}"] = capacity(design, stage, rooms, 4, log)
 
 
 def run_rest(args, seconds, sockets, log, results, plots):
@@ -482,26 +489,33 @@ def report(name, results, plots):
             f"**{r['throughput_ratio']}x**.",
             "",
         ]
-    if "storm" in results:
-        s = results["storm"]
-        lines += [
-            "## Reconnect storm",
-            "",
-            f"{s['storm']['clients']} clients dropped at once while {s['offered_sends_per_s']:g} sends/s went on, "
-            f"then reconnected with resume: all reconnected in {s['storm']['reconnected_s']} s and caught up in "
-            f"{s['storm']['caught_up_s']} s; lost {s['lost']}, duplicated {s['duplicated']}.",
-            "",
-        ]
-    if "capacity" in results:
-        c = results["capacity"]
-        lines += [
-            "## Capacity",
-            "",
-            f"{c['sockets']} idle authenticated sockets ({c['server']}): all connected in {c['connect_all_s']} s; "
-            f"RSS per worker {c['rss_mb_per_worker_before']} MB before, {c['rss_mb_per_worker_after']} MB after "
-            f"(the first is uvicorn's supervisor); {c['kb_per_socket']} KB per socket.",
-            "",
-        ]
+    storms = [
+        (d, results[f"storm{x}"]) for d, x in (("chatsite", ""), ("previous", "_previous")) if f"storm{x}" in results
+    ]
+    if storms:
+        lines += ["## Reconnect storm", ""]
+        for design, s in storms:
+            lines += [
+                f"{design}: {s['storm']['clients']} clients dropped at once while {s['offered_sends_per_s']:g} sends/s "
+                f"went on, then reconnected with resume: all reconnected in {s['storm']['reconnected_s']} s and caught "
+                f"up in {s['storm']['caught_up_s']} s; lost {s['lost']}, duplicated {s['duplicated']}.",
+                "",
+            ]
+    capacities = [
+        (d, results[f"capacity{x}"])
+        for d, x in (("chatsite", ""), ("previous", "_previous"))
+        if f"capacity{x}" in results
+    ]
+    if capacities:
+        lines += ["## Capacity", ""]
+        for design, c in capacities:
+            lines += [
+                f"{design}: {c['sockets']} idle authenticated sockets ({c['server']}): all connected in "
+                f"{c['connect_all_s']} s; RSS per worker {c['rss_mb_per_worker_before']} MB before, "
+                f"{c['rss_mb_per_worker_after']} MB after (the first is uvicorn's supervisor); "
+                f"{c['kb_per_socket']} KB per socket.",
+                "",
+            ]
     if "rest" in results:
         lines += ["## REST send", "", "| design | clients | messages/s | p50 ms | p95 ms | p99 ms |"]
         lines.append("|---|---|---|---|---|---|")
@@ -582,6 +596,10 @@ def ws_sends(results, design):
     return (round(top["acked"] / seconds, 1), top["ack_p99_ms"]) if top else (0, None)
 
 
+def connect_rate(capacity):
+    return round(capacity["sockets"] / capacity["connect_all_s"]) if capacity["connect_all_s"] else 0
+
+
 def fanout_at(results, design, p99_limit=100):
     """(deliveries/s, p99 ms) at the busiest sustained ramp step with p99 within the limit."""
     ok = [s for s in _steps(results, design) if sustained(s) and s["p99_ms"] <= p99_limit]
@@ -637,16 +655,18 @@ def target_entries(results, command):
         before,
         f"p99 {p99} ms at that step",
     )
-    capacity = results.get("capacity")
+    capacity, old = results.get("capacity"), results.get("capacity_previous")
     if capacity:
-        rate = round(capacity["sockets"] / capacity["connect_all_s"]) if capacity["connect_all_s"] else 0
+        rate = connect_rate(capacity)
         add(
             "Connections: authenticated connects/s",
             ">= 2000",
             rate,
             "connects/s",
             rate >= 2000,
-            note=f"{capacity['sockets']} sockets in {capacity['connect_all_s']} s",
+            old and connect_rate(old),
+            note=f"{capacity['sockets']} sockets in {capacity['connect_all_s']} s"
+            + (f" (previous: {old['sockets']} in {old['connect_all_s']} s)" if old else ""),
         )
         add(
             "Connections: 10,000 sockets connected",
@@ -654,6 +674,7 @@ def target_entries(results, command):
             capacity["connect_all_s"],
             "s",
             capacity["sockets"] >= 10000 and capacity["connect_all_s"] <= 5,
+            old and old["connect_all_s"],
             note=f"this run opened {capacity['sockets']} sockets",
         )
         add(
@@ -662,6 +683,7 @@ def target_entries(results, command):
             capacity["kb_per_socket"],
             "KB",
             capacity["kb_per_socket"] <= 20,
+            old and old["kb_per_socket"],
         )
         add(
             "Connections: idle sockets held on this machine",
@@ -671,7 +693,7 @@ def target_entries(results, command):
             capacity["sockets"] >= 50000,
             note="as many as this run tried",
         )
-    storm = results.get("storm")
+    storm, old = results.get("storm"), results.get("storm_previous")
     if storm:
         s = storm["storm"]
         add(
@@ -680,7 +702,9 @@ def target_entries(results, command):
             s["caught_up_s"],
             "s",
             s["clients"] >= 1000 and s["caught_up_s"] <= 2,
-            note=f"lost {storm['lost']}, duplicated {storm['duplicated']}",
+            old and old["storm"]["caught_up_s"],
+            note=f"lost {storm['lost']}, duplicated {storm['duplicated']}"
+            + (f" (previous: lost {old['lost']}, duplicated {old['duplicated']})" if old else ""),
         )
     add(
         "Reconnect storm: 10,000 clients caught up",

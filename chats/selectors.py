@@ -182,6 +182,10 @@ async def areplay_page(user, conversation_id, after, limit, hidden, *, bound=Non
             return None, (latest, "ahead")
         if latest - after > bound:
             return None, (latest, "too_far_behind")
+        if after == latest:
+            # Caught up (the usual resume): nothing to read, so no access check is needed either.
+            # What commits after `latest` was read reaches the socket as a live push.
+            return [], None
     await database_sync_to_async(conversation_for)(user, conversation_id)
     events = hide_blocked(await get_store().aevents_after(conversation_id, after, limit), hidden)
     if any(e.message for e in events):

@@ -232,7 +232,7 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # --- REST API. ---
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # A bot's token does only what its scopes allow (accounts.bots).
@@ -428,6 +428,9 @@ PRESENCE_HEARTBEAT = env.float("PRESENCE_HEARTBEAT", default=20.0)
 # Seconds a user's last socket may be gone before others hear "offline": a reconnect within it
 # (a blip, a reload) changes nothing for them.
 PRESENCE_OFFLINE_GRACE = env.float("PRESENCE_OFFLINE_GRACE", default=8.0)
+# Seconds a socket gathers the presence changes it hears into one frame: a wave of connects (a
+# deploy, a reconnect storm) would otherwise cost each socket a frame per person.
+PRESENCE_BATCH_SECONDS = env.float("PRESENCE_BATCH_SECONDS", default=0.05)
 TYPING_EXPIRES = env.float("TYPING_EXPIRES", default=6.0)  # how long a client shows "typing"
 TYPING_MIN_INTERVAL = env.float("TYPING_MIN_INTERVAL", default=3.0)  # repeats sooner than this are dropped
 

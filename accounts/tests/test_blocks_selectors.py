@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from accounts.models import Block
-from accounts.selectors import blocked_ids, blocker_ids, either_blocked, is_blocked
+from accounts.selectors import block_lists, blocked_ids, blocker_ids, either_blocked, is_blocked
 from chatsite.api_errors import ApiError
 from graph.actions import check_block, do_block, do_unblock
 from streaming.models import OutboxEvent
@@ -109,3 +109,14 @@ def test_blocks_go_with_either_user(users):
     do_block(cat, ann)
     ann.delete()
     assert not Block.objects.exists()
+
+
+def test_block_lists_are_whom_the_user_blocked_and_who_blocked_the_user(users):
+    ann, ben, cat, dan = users
+    do_block(ann, ben)
+    do_block(cat, ann)
+    do_block(ann, dan)
+    do_block(dan, ann)
+    do_block(ben, cat)  # not ann's
+    assert block_lists(ann.id) == ({ben.id, dan.id}, {cat.id, dan.id})
+    assert block_lists(ann.id) == (blocked_ids(ann.id), blocker_ids(ann.id))

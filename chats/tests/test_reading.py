@@ -151,3 +151,23 @@ def test_events_fill_a_gap_in_order(client_for, alice, group):
     events = client_for(alice).get(f"/api/v1/conversations/{group.id}/events", {"after": 4, "limit": 2}).json()
     assert [e["seq"] for e in events["results"]] == [5, 6]
     assert events["results"][0]["message"]["text"] == "m2"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_resuming_where_the_log_ends_reads_nothing_more_than_the_latest_seq(monkeypatch, alice, busy):
+    from asgiref.sync import async_to_sync
+
+    from chats import selectors
+
+    latest = get_store().latest_seq(busy.id)
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("a caught-up resume read the conversation")
+
+    monkeypatch.setattr(selectors, "conversation_for", no_read)
+    monkeypatch.setattr(type(get_store()), "aevents_after", no_read)
+    assert async_to_sync(selectors.areplay_page)(alice, busy.id, latest, 200, set(), bound=1000) == ([], None)
+    # One behind: the event is read, after the access check.
+    monkeypatch.undo()
+    events, resync = async_to_sync(selectors.areplay_page)(alice, busy.id, latest - 1, 200, set(), bound=1000)
+    assert resync is None and [e.seq for e in events] == [latest]

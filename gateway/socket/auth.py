@@ -4,10 +4,10 @@ from urllib.parse import urlparse
 
 from channels.security.websocket import OriginValidator
 from django.conf import settings
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts import bots
+from accounts.tokens import TokenAuthentication
 from gateway import fanout
 from gateway.protocol import SUBPROTOCOL, TOKEN_SUBPROTOCOL_PREFIX
 

@@ -18,6 +18,7 @@ class SignalsMixin:
     def _init_signals(self):
         self.blocked, self.blockers = set(), set()
         self.presence_stamps = {}
+        self.presence_batch = {}  # user id -> status heard, not yet sent (chat_presence)
         self.profile_stamps = {}
 
     def _muted(self, user_id):
@@ -100,7 +101,16 @@ class SignalsMixin:
         if len(self.presence_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
             self.presence_stamps.clear()
         self.presence_stamps[user_id] = message["stamp"]
-        self._emit(protocol.presence({user_id: message["status"]}))
+        if not self.presence_batch:
+            asyncio.get_running_loop().call_later(settings.PRESENCE_BATCH_SECONDS, self._send_presence_batch)
+        self.presence_batch[user_id] = message["status"]  # a later change of the same person wins
+
+    def _send_presence_batch(self):
+        batch, self.presence_batch = self.presence_batch, {}
+        # Muted again here: a block may have arrived while the batch waited.
+        statuses = {u: s for u, s in batch.items() if not self._muted(u)}
+        if statuses:
+            self._emit(protocol.presence(statuses))
 
 
 async def _publish_status(user_id, status, groups):

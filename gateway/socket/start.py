@@ -19,7 +19,7 @@ class Start:
 
 
 def blocks_of(user):
-    return account_selectors.blocked_ids(user.pk), account_selectors.blocker_ids(user.pk)
+    return account_selectors.block_lists(user.pk)
 
 
 def bootstrap(user):
