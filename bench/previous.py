@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-COMMIT = os.environ.get("BENCH_PREVIOUS", "9064692")
+DEFAULT_COMMIT = "9064692"
+COMMIT = os.environ.get("BENCH_PREVIOUS", DEFAULT_COMMIT)
 
 
 @contextmanager

@@ -416,9 +416,13 @@ def run_matrix(args, seconds, sockets, log, results, plots):
         log(f"matrix    {label}: {step}")
 
 
+# The designs whose storm and capacity are measured: (design, the suffix of its results key).
+COMPARED = (("chatsite", ""), ("previous", "_previous"))
+
+
 def compared(args):
-    """(design, its results key): chatsite, and the previous design when the run measures it."""
-    return [("chatsite", "")] + ([("previous", "_previous")] if "previous" in args.designs else [])
+    """chatsite, and the previous design when the run measures it."""
+    return [(design, suffix) for design, suffix in COMPARED if design == "chatsite" or design in args.designs]
 
 
 def run_storm(args, seconds, sockets, log, results, plots):
@@ -493,33 +497,33 @@ def report(name, results, plots):
             f"**{r['throughput_ratio']}x**.",
             "",
         ]
-    storms = [
-        (d, results[f"storm{x}"]) for d, x in (("chatsite", ""), ("previous", "_previous")) if f"storm{x}" in results
-    ]
-    if storms:
-        lines += ["## Reconnect storm", ""]
-        for design, s in storms:
-            lines += [
-                f"{design}: {s['storm']['clients']} clients dropped at once while {s['offered_sends_per_s']:g} sends/s "
+    paragraphs = {
+        "storm": (
+            "## Reconnect storm",
+            lambda s: (
+                f"{s['storm']['clients']} clients dropped at once while {s['offered_sends_per_s']:g} sends/s "
                 f"went on, then reconnected with resume: all reconnected in {s['storm']['reconnected_s']} s and caught "
-                f"up in {s['storm']['caught_up_s']} s; lost {s['lost']}, duplicated {s['duplicated']}.",
-                "",
-            ]
-    capacities = [
-        (d, results[f"capacity{x}"])
-        for d, x in (("chatsite", ""), ("previous", "_previous"))
-        if f"capacity{x}" in results
-    ]
-    if capacities:
-        lines += ["## Capacity", ""]
-        for design, c in capacities:
-            lines += [
-                f"{design}: {c['sockets']} idle authenticated sockets ({c['server']}): all connected in "
+                f"up in {s['storm']['caught_up_s']} s; lost {s['lost']}, duplicated {s['duplicated']}."
+            ),
+        ),
+        "capacity": (
+            "## Capacity",
+            lambda c: (
+                f"{c['sockets']} idle authenticated sockets ({c['server']}): all connected in "
                 f"{c['connect_all_s']} s; RSS per worker {c['rss_mb_per_worker_before']} MB before, "
                 f"{c['rss_mb_per_worker_after']} MB after (the first is uvicorn's supervisor); "
-                f"{c['kb_per_socket']} KB per socket.",
-                "",
-            ]
+                f"{c['kb_per_socket']} KB per socket."
+            ),
+        ),
+    }
+    for scenario, (title, sentence) in paragraphs.items():
+        runs = [
+            (design, results[f"{scenario}{suffix}"]) for design, suffix in COMPARED if f"{scenario}{suffix}" in results
+        ]
+        if runs:
+            lines += [title, ""]
+            for design, run in runs:
+                lines += [f"{design}: {sentence(run)}", ""]
     if "rest" in results:
         lines += ["## REST send", "", "| design | clients | messages/s | p50 ms | p95 ms | p99 ms |"]
         lines.append("|---|---|---|---|---|---|")
@@ -730,7 +734,10 @@ def target_entries(results, command):
 
 def write_targets(name, results):
     command = "make bench" if name == "ws_load" else "python -m bench.ws_load --full"
-    if results.get("previous_commit") and os.environ.get("BENCH_PREVIOUS"):
+    from bench.previous import DEFAULT_COMMIT
+
+    # The command that repeats the run names the previous design it was compared with.
+    if results.get("previous_commit") not in (None, DEFAULT_COMMIT):
         command = f"BENCH_PREVIOUS={results['previous_commit']} {command}"
     entries = target_entries(results, command)
     path = RESULTS / "targets.json"
