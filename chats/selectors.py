@@ -1,6 +1,7 @@
 """Reads shared by the REST API and the WebSocket consumer. Lists cost a fixed number of queries."""
 
 from dataclasses import replace
+from uuid import UUID
 
 from channels.db import database_sync_to_async
 from django.db.models import Q
@@ -169,6 +170,13 @@ def events_after(user, conversation_id, seq, limit):
     log as bare "hidden" entries, so that the reader sees no gap and no content."""
     conversation_for(user, conversation_id)
     return with_thread_events(hide_blocked(get_store().events_after(conversation_id, seq, limit), blocked_ids(user.pk)))
+
+
+def log_ends(conversation_ids):
+    """{conversation id (str): its latest seq}, for conversations the caller knows the reader is in
+    (a socket's feeds), in one store read."""
+    ends = get_store().latest_seqs([UUID(str(c)) for c in conversation_ids])
+    return {str(c): seq for c, seq in ends.items()}
 
 
 async def areplay_page(user, conversation_id, after, limit, hidden, *, bound=None):

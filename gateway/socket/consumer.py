@@ -272,7 +272,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         return None
 
     async def _do_resume(self, conversations):
-        return self.resume(conversations)
+        return await self.resume(conversations)
 
     async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=(), thread_root=None):
         message, created = await in_thread(chat_actions.do_send_message)(

@@ -63,7 +63,17 @@ class DeliveryMixin:
 
     # --- resume ---
 
-    def resume(self, conversations):
+    async def resume(self, conversations):
+        # Where each held log ends, in one read for all of them: after a blip or a deploy most
+        # clients have seen everything, and those conversations go live without a replay's reads.
+        held = [str(c) for c in conversations if str(c) in self.feeds and self.feeds[str(c)].held]
+        try:
+            ends = await in_thread(chat_selectors.log_ends)(held) if held else {}
+        except Exception:
+            # Then every one replays: the replay reads the store again, and closes the socket for
+            # a resume if it cannot.
+            log.warning("reading where the logs end failed; replaying instead", exc_info=True)
+            ends = {}
         answer = {}
         for conversation_id, seq in conversations.items():
             cid = str(conversation_id)
@@ -78,7 +88,10 @@ class DeliveryMixin:
                 self._emit(protocol.resync(cid, feed.last, "already_live"))
                 answer[cid] = "resync"
                 continue
-            self._after_release(cid, feed.release(resume_after=seq))
+            if feed.held and ends.get(cid) == seq:
+                self._after_release(cid, feed.release_at_end(seq))
+            else:
+                self._after_release(cid, feed.release(resume_after=seq))
             answer[cid] = "replay"
         return {"conversations": answer}
 

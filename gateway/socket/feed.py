@@ -58,6 +58,16 @@ class Feed:
             return frames, True
         return frames, False
 
+    def release_at_end(self, seq):
+        """The client saw up to `seq`, which was the end of the log when read after this socket
+        joined the conversation's group: live from there, with no read from the store. What
+        committed after that read is pushed; a gap among the frames kept meanwhile asks for a fill."""
+        overflowed = self._held_from is not None
+        released = self.release(resume_after=seq)
+        if overflowed:
+            return released  # frames were forgotten while held: the store gives them again
+        return self.caught_up()
+
     def from_store(self, frames):
         """A page read from the store after `last`, in seq order -> the frames to send."""
         out = []

@@ -100,3 +100,36 @@ def test_a_held_feed_that_overflows_replays_from_its_first_kept_seq(monkeypatch)
         feed.live(frame(seq))
     assert feed.release() == ([], True)
     assert feed.last == 29
+
+
+def test_a_feed_resumed_at_the_end_of_the_log_goes_live_without_a_read():
+    feed = Feed(held=True)
+    assert feed.release_at_end(17) == ([], False)
+    assert not feed.filling and feed.last == 17
+    assert seqs(feed.live(frame(18))[0]) == [18]
+
+
+def test_a_feed_resumed_at_the_end_sends_what_was_pushed_meanwhile_in_order():
+    feed = Feed(held=True)
+    feed.live(frame(19))  # committed after the end was read, pushed before the resume was answered
+    feed.live(frame(18))
+    frames, fill = feed.release_at_end(17)
+    assert seqs(frames) == [18, 19] and fill is False
+
+
+def test_a_feed_resumed_at_the_end_with_a_gap_after_it_reads_the_store():
+    feed = Feed(held=True)
+    feed.live(frame(19))  # 18's push was lost
+    assert feed.release_at_end(17) == ([], True)
+    assert seqs(feed.from_store([frame(18), frame(19)])) == [18, 19]
+    assert feed.caught_up() == ([], False)
+
+
+def test_a_feed_that_overflowed_while_held_reads_the_store_even_at_the_end(monkeypatch):
+    monkeypatch.setattr(ws_feed, "PENDING_MAX", 2)
+    feed = Feed(held=True)
+    for seq in (18, 19, 20):
+        feed.live(frame(seq))
+    assert feed.release_at_end(17) == ([], True)
+    assert feed.last == 17
+    assert seqs(feed.from_store([frame(18), frame(19), frame(20)])) == [18, 19, 20]

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from chats import actions
 from chats.backends import get_store
-from testkit.factories import send
+from testkit.factories import group_of, send
 from testkit.sockets import connect, in_thread, send_message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -87,6 +87,27 @@ async def test_resume_after_a_disconnect_delivers_exactly_the_missed_messages_in
     live = await send_message(b, group.id, "and now live")
     [after] = await b.events(group.id, 1)
     assert after["seq"] == live["seq"] == last_seen["seq"] + 51
+
+
+async def test_resume_of_one_conversation_seen_to_the_end_and_one_behind_replays_only_what_was_missed(
+    store, alice, bob, group
+):
+    other = await in_thread(group_of, alice, bob, title="Other")
+    await in_thread(send, alice, group, "seen")
+    await in_thread(send, alice, other, "seen too")
+    ends = {c.id: await in_thread(store.latest_seq, c.id) for c in (group, other)}
+    for i in range(3):
+        await in_thread(send, alice, other, f"missed {i}")
+
+    b = await connect(bob, resume=ends)
+    missed = await b.events(other.id, 3)
+    assert [f["message"]["text"] for f in missed] == ["missed 0", "missed 1", "missed 2"]
+    assert seqs(missed) == list(range(ends[other.id] + 1, ends[other.id] + 4))
+    assert await b.quiet() == []  # nothing of the conversation seen to the end, nothing twice
+
+    await in_thread(send, alice, group, "live")
+    [live] = await b.events(group.id, 1)
+    assert live["seq"] == ends[group.id] + 1 and live["message"]["text"] == "live"
 
 
 async def test_resume_while_messages_keep_arriving_has_no_gap_and_no_duplicate(store, settings, alice, bob, group):
