@@ -83,6 +83,10 @@ class Client(WSListener):
     def on_ws_disconnected(self, transport):
         if not self.closed.done():
             self.closed.set_result(None)
+        if self.hello is not None and not self.hello.done():
+            # Closed before hello (the server refused it for now): the open fails at once and is
+            # tried again, as a real client does, instead of waiting out the hello timeout.
+            self.hello.set_exception(ConnectionError("closed before hello"))
         self.worker.lost_socket(self)
 
 
@@ -287,7 +291,7 @@ def run_worker(plan, pipe):
             command = await asyncio.get_running_loop().run_in_executor(None, pipe.recv)
             try:
                 if command == "connect":
-                    pipe.send({"connected_s": await worker.connect()})
+                    pipe.send({"connected_s": await worker.connect(), "connect_retries": worker.retries})
                 elif isinstance(command, dict):  # a load step
                     pipe.send(await worker.go(command))
                 elif command == "stop":

@@ -27,6 +27,7 @@ class LayerWatch:
         self.task = None
         self.epoch = None
         self.client = None
+        self.reading = None  # the epoch read the sockets joining now all wait for
 
     async def join(self, consumer):
         """Watch over a socket. Call before it subscribes to groups: a restart after this is seen.
@@ -35,7 +36,7 @@ class LayerWatch:
             # With no socket open, nothing of this process lives in Redis: whatever happened to it
             # meanwhile (a restart, a flush) is the new normal, not a loss to act on.
             if self.epoch is None or not self.sockets:
-                self.epoch = await self._read_epoch()
+                self.epoch = await self._shared_epoch_read()
             if self.task is None or self.task.done():
                 self.task = asyncio.get_running_loop().create_task(self._watch())
         self.sockets.add(consumer)
@@ -55,6 +56,19 @@ class LayerWatch:
         if sockets:
             log.warning("channel layer interrupted (%s): closing %d socket(s)", reason, len(sockets))
         await asyncio.gather(*(s.layer_lost() for s in sockets), return_exceptions=True)
+
+    async def _shared_epoch_read(self):
+        # A burst of connects to a process with no socket yet (a start, a deploy, a storm) would
+        # otherwise read once per socket, at once, and exhaust the Redis client's connections.
+        if self.reading is None:
+            self.reading = asyncio.ensure_future(self._read_epoch())
+            self.reading.add_done_callback(self._read_done)
+        return await asyncio.shield(self.reading)
+
+    def _read_done(self, task):
+        self.reading = None
+        if not task.cancelled():
+            task.exception()  # retrieved: each waiter gets it raised, none is left unobserved
 
     async def _read_epoch(self):
         if self.client is None:
