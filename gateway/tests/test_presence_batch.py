@@ -13,15 +13,15 @@ class Socket(SignalsMixin):
     def __init__(self, user_id):
         self.user = type("User", (), {"pk": user_id})()
         self.frames = []
+        self.emitted = asyncio.Event()
         self._init_signals()
 
     def _emit(self, frame):
         self.frames.append(frame)
+        self.emitted.set()
 
     async def next_frames(self):
-        until = asyncio.get_running_loop().time() + deadline()
-        while not self.frames and asyncio.get_running_loop().time() < until:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(self.emitted.wait(), deadline())
         return self.frames
 
 
