@@ -77,9 +77,22 @@ class EventSerializer(serializers.Serializer):
     message = MessageSerializer(allow_null=True)
 
 
-def event_frame(event):
+# DRF builds a new serializer's fields by deep-copying the declared ones: about 0.7 ms for an event
+# with its message, paid per event of a replay, per live push and per send's answer. These shapes
+# come from one instance each instead, whose fields are built once: to_representation keeps no
+# state between calls, so the instances are shared by every thread.
+_EVENT = EventSerializer()
+_MESSAGE = MessageSerializer()
+
+
+def event_frame(event) -> dict:
     """A conversation event's wire shape, the same for REST, live pushes and WebSocket replay."""
-    return dict(EventSerializer(event).data)
+    return dict(_EVENT.to_representation(event))
+
+
+def message_data(message) -> dict:
+    """A message's wire shape (MessageSerializer), as an action's answer over REST or the socket."""
+    return dict(_MESSAGE.to_representation(message))
 
 
 class EditSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from chats.serializers import (
     MessageSerializer,
     ThreadFollowSerializer,
     ThreadSerializer,
+    message_data,
 )
 from chatsite.api_errors import ErrorSerializer, error_responses
 from chatsite.strict import parse
@@ -187,7 +188,7 @@ class MessagesView(APIView):
     def post(self, request, conversation_id):
         data = parse(api.SendIn, request.data)
         message, created = actions.do_send_message(request.user, conversation_id, **data)
-        return Response(MessageSerializer(message).data, status=201 if created else 200)
+        return Response(message_data(message), status=201 if created else 200)
 
 
 class HeldView(APIView):
@@ -220,13 +221,13 @@ class MessageView(APIView):
     )
     def get(self, request, conversation_id, message_id):
         message = selectors.message_with_thread(request.user, conversation_id, message_id)
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
     @extend_schema(summary="Edit your message", request=api.EditIn, responses={200: MessageSerializer, **ERRORS})
     def patch(self, request, conversation_id, message_id):
         data = parse(api.EditIn, request.data)
         message = actions.do_edit_message(request.user, conversation_id, message_id, data["text"])
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
     @extend_schema(
         summary="Delete a message (sender, admin or owner); leaves a tombstone",
@@ -234,7 +235,7 @@ class MessageView(APIView):
     )
     def delete(self, request, conversation_id, message_id):
         message = actions.do_delete_message(request.user, conversation_id, message_id)
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
 
 class HistoryView(APIView):
@@ -249,22 +250,22 @@ class ReactionView(APIView):
     @extend_schema(summary="Add your reaction (idempotent)", request=None, responses={200: MessageSerializer, **ERRORS})
     def put(self, request, conversation_id, message_id, emoji):
         message = actions.do_react(request.user, conversation_id, message_id, emoji, add=True)
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
     @extend_schema(summary="Remove your reaction (idempotent)", responses={200: MessageSerializer, **ERRORS})
     def delete(self, request, conversation_id, message_id, emoji):
         message = actions.do_react(request.user, conversation_id, message_id, emoji, add=False)
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
 
 class PinView(APIView):
     @extend_schema(summary="Pin a message", request=None, responses={200: MessageSerializer, **ERRORS})
     def put(self, request, conversation_id, message_id):
-        return Response(MessageSerializer(actions.do_set_pinned(request.user, conversation_id, message_id, True)).data)
+        return Response(message_data(actions.do_set_pinned(request.user, conversation_id, message_id, True)))
 
     @extend_schema(summary="Unpin a message", responses={200: MessageSerializer, **ERRORS})
     def delete(self, request, conversation_id, message_id):
-        return Response(MessageSerializer(actions.do_set_pinned(request.user, conversation_id, message_id, False)).data)
+        return Response(message_data(actions.do_set_pinned(request.user, conversation_id, message_id, False)))
 
 
 class PreviewsView(APIView):
@@ -274,7 +275,7 @@ class PreviewsView(APIView):
     )
     def delete(self, request, conversation_id, message_id):
         message = actions.do_remove_previews(request.user, conversation_id, message_id)
-        return Response(MessageSerializer(message).data)
+        return Response(message_data(message))
 
 
 class PinsView(APIView):

@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chats import actions as chat_actions
-from chats.serializers import MessageSerializer
+from chats.serializers import message_data
 from chatsite import strict
 from chatsite.api_errors import ApiError
 from gateway import fanout, presence, protocol
@@ -285,19 +285,19 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             thread_root=thread_root,
         )
         await self._saw(conversation_id)
-        return {"message": MessageSerializer(message).data, "created": created}
+        return {"message": message_data(message), "created": created}
 
     async def _do_edit(self, conversation_id, message_id, text):
         message = await in_thread(chat_actions.do_edit_message)(self.user, conversation_id, message_id, text)
-        return {"message": MessageSerializer(message).data}
+        return {"message": message_data(message)}
 
     async def _do_delete(self, conversation_id, message_id):
         message = await in_thread(chat_actions.do_delete_message)(self.user, conversation_id, message_id)
-        return {"message": MessageSerializer(message).data}
+        return {"message": message_data(message)}
 
     async def _do_react(self, conversation_id, message_id, emoji, add=True):
         message = await in_thread(chat_actions.do_react)(self.user, conversation_id, message_id, emoji, add=add)
-        return {"message": MessageSerializer(message).data}
+        return {"message": message_data(message)}
 
     async def _do_unreact(self, conversation_id, message_id, emoji):
         return await self._do_react(conversation_id, message_id, emoji, add=False)
