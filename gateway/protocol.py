@@ -235,11 +235,18 @@ CLIENT_FRAMES = {
 }
 
 
+# One instance per frame type, shared by every frame: DRF builds a new serializer's fields by
+# deep-copying the declared ones (about 0.2 ms of a send frame's 0.28), while run_validation keeps
+# nothing on the instance. Frames are parsed on the event loop's thread, one at a time.
+_FRAME_VALIDATORS = {kind: frame_class() for kind, frame_class in CLIENT_FRAMES.items()}
+_REQUEST_ID = RequestIdField()
+
+
 def request_id_of(raw):
     """The frame's id if it is a valid one, so that even a refused frame is answered under it."""
     value = raw.get("id") if isinstance(raw, dict) else None
     try:
-        return RequestIdField().to_internal_value(value) if value is not None else None
+        return _REQUEST_ID.to_internal_value(value) if value is not None else None
     except serializers.ValidationError:
         return None
 
@@ -254,13 +261,11 @@ def parse(raw):
         raise FrameError("invalid", "A frame needs a type.", {"type": ["This field is required."]}, request_id)
     if kind not in CLIENT_FRAMES:
         raise FrameError("unknown_type", f"Unknown frame type {kind[:40]!r}.", {"type": ["Unknown."]}, request_id)
-    serializer = CLIENT_FRAMES[kind](data=raw)
     try:
-        serializer.is_valid(raise_exception=True)
+        data = dict(_FRAME_VALIDATORS[kind].run_validation(raw))
     except serializers.ValidationError as exc:
         body = exception_handler(exc, {}).data["error"]
         raise FrameError(body["code"], body["message"], body["fields"], request_id) from None
-    data = dict(serializer.validated_data)
     data.pop("type")
     data.pop("id", None)
     return kind, request_id, data
