@@ -13,7 +13,10 @@ first held-out friend within the top 10, 0 if none). Side by side, on the same s
   2009) over friends of friends, and personalized PageRank (Page et al., networkx, alpha 0.85).
 
 What users are shown goes through the product path too: the nightly batch (graph.batch) stores the
-sampled users' candidates and graph.selectors.suggestions serves them; it must equal the live walk.
+sampled users' candidates and graph.selectors.suggestions serves them. With the linear walk it must
+equal the live walk; the learned ranker (graph.ranker: LambdaRank trees over the walk's features,
+degrees and personalized PageRank) is trained as the nightly task trains it, on the training graph
+only, and serves the users through the same path if its check against the walk promotes it.
 The Neo4j adapter answers the same users and must return the same suggestions. Latency of both
 adapters' live walk (now the batch's cost per user) is recorded; the request path's latency at
 10,000 users is `--latency`'s (bench.pymk_latency). `--fit` refits the shipped weights on other seeds of both families.
@@ -260,9 +263,11 @@ def product_path(users, ids, node_of, model=None):
 
 
 def learned(train):
-    """graph.ranker trained as `graph_train_ranker` trains it, on the training graph only: a
-    further 10% of its edges held out at random (generated graphs have no history to take the
-    newest from) as the positives. The evaluation's held-out edges are never seen."""
+    """(the model the batch would use, or None; training's report): graph.ranker trained as
+    `graph_train_ranker` trains it, on the training graph only, with a further 10% of its edges
+    held out at random (generated graphs have no history to take the newest from) as the
+    positives, and the same check against the linear walk. The evaluation's held-out edges are
+    never seen."""
     from graph import features, ranker
     from graph.backends.base import RankerWeights
 
@@ -270,8 +275,9 @@ def learned(train):
     graph = features.Graph()
     for a, b in inner.edges():
         graph.befriend(a, b)
-    x, y = ranker.rows(graph, inner_held, via=RankerWeights().via)
-    return ranker.fit(x, y)
+    walk = RankerWeights()
+    model, report = ranker.train(graph, inner_held, via=walk.via, walk=walk)
+    return (model if report["promoted"] else None), report
 
 
 def plot(results):
@@ -373,10 +379,11 @@ def main():
             if label.startswith("chatsite (shipped"):
                 sql_answers = answers
         served = product_path(users, ids, node_of)
-        rankers["chatsite (nightly batch + request path)"] = served
+        rankers["chatsite (linear walk, batch + request path)"] = served
         started = time.perf_counter()
-        model = learned(train)
+        model, training = learned(train)
         learn_seconds = time.perf_counter() - started
+        print(f"bench: {family}: learned ranker's check against the walk: {training}", flush=True)
         rankers["chatsite (learned ranker, batch + request path)"] = product_path(users, ids, node_of, model=model)
         print(f"bench: {family}: learned ranker trained in {learn_seconds:.0f}s", flush=True)
         stale = [u for u in users if served[u] != rankers["chatsite (shipped weights)"][u]]
@@ -420,6 +427,7 @@ def main():
             "fitted_weights": fitted.__dict__,
             "fit_seconds": round(fit_seconds, 1),
             "learned_ranker_train_seconds": round(learn_seconds, 1),
+            "learned_ranker_training": training,
             "rankers": scored,
             "latency_per_call": latency,
             "sql_and_neo4j_agree": agree,
@@ -442,33 +450,35 @@ def write_targets(results):
     for family, r in results.items():
         best_hit = max(r["rankers"][n]["hit@10"] for n in baseline_names)
         best_mrr = max(r["rankers"][n]["mrr"] for n in baseline_names)
+        # The learned ranker is what the nightly batch serves once its check promotes it: the target.
+        # The linear walk's rows are measured beside it.
         for label in (
-            "chatsite (nightly batch + request path)",
             "chatsite (learned ranker, batch + request path)",
+            "chatsite (linear walk, batch + request path)",
             "chatsite (shipped weights)",
             "chatsite (weights fitted on this graph)",
         ):
-            m = r["rankers"][label]
-            entries.append(
-                {
-                    "name": f"pymk {family}: {label} hit@10, 0.02 above the best baseline",
-                    "goal": f">= {best_hit + 0.02:.3f} (best baseline {best_hit:.3f})",
-                    "measured": m["hit@10"],
-                    "unit": "hit@10",
-                    "met": m["hit@10"] >= best_hit + 0.02 - 1e-9,
-                    "command": command,
-                }
-            )
-            entries.append(
-                {
-                    "name": f"pymk {family}: {label} MRR above the best baseline's",
-                    "goal": f"> {best_mrr:.3f}",
-                    "measured": m["mrr"],
-                    "unit": "MRR",
-                    "met": m["mrr"] > best_mrr,
-                    "command": command,
-                }
-            )
+            m, target = r["rankers"][label], label.startswith("chatsite (learned")
+            for metric, unit, goal, met in (
+                (
+                    "hit@10",
+                    "hit@10",
+                    f">= {best_hit + 0.02:.3f} (best baseline {best_hit:.3f})",
+                    m["hit@10"] >= best_hit + 0.02 - 1e-9,
+                ),
+                ("mrr", "MRR", f"> {best_mrr:.3f}", m["mrr"] > best_mrr),
+            ):
+                what = "0.02 above the best baseline" if metric == "hit@10" else "above the best baseline's"
+                entries.append(
+                    {
+                        "name": f"pymk {family}: {label} {unit} {what}",
+                        "goal": goal if target else f"none: measured beside it, for comparison (the target: {goal})",
+                        "measured": m[metric],
+                        "unit": unit,
+                        "met": met if target else None,
+                        "command": command,
+                    }
+                )
         entries.append(
             {
                 "name": f"pymk {family}: users served other suggestions (batch + request) than the live walk's",

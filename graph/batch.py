@@ -8,6 +8,7 @@ graph (graph.snapshot); without one, with the linear walk of the adapter GRAPH_B
 (so on Neo4j that walk runs in Neo4j).
 """
 
+import logging
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from graph.backends import GraphBackend, get_backend
 from graph.backends.base import SCORE_DECIMALS
 from graph.models import StoredSuggestion, SuggestionRun
 
+logger = logging.getLogger(__name__)
+
 LOAD = object()  # compute_for's default model: the stored artefact, if any
 
 
@@ -29,7 +32,13 @@ def compute_for(
     """Recompute and store the candidates of these users. Returns how many users were stored."""
     backend = backend or get_backend()
     stored = stored or settings.GRAPH_SUGGESTIONS_STORED
-    model = ranker.load() if model is LOAD else model
+    if model is LOAD:
+        try:
+            model = ranker.load()
+        except ranker.ArtefactError:
+            # Altered, or made for other features: the walk ranks until training stores a new one.
+            logger.exception("graph batch: the stored ranker is refused; ranking by the linear walk")
+            model = None
     if model is None:
         return sum(_walked(user_id, backend, stored) for user_id in user_ids)
     # Read before the snapshot: a friendship made after it is newer, so the request path merges it.
@@ -37,8 +46,7 @@ def compute_for(
     graph = snapshot.graph_of(snapshot.friendships_oldest_first())
     refused, active = snapshot.refused_pairs(), snapshot.active_user_ids()
     done = 0
-    for user_id in user_ids:
-        candidates, matrix, mutual = features.of_user(graph, user_id, backend.weights.via)
+    for user_id, candidates, matrix, mutual in features.of_users(graph, user_ids, backend.weights.via):
         scores = ranker.score(model, matrix)
         order = sorted(range(len(candidates)), key=lambda i: (-round(scores[i], SCORE_DECIMALS), candidates[i]))
         mine = graph.conversations.get(user_id, set())
@@ -85,16 +93,17 @@ def run(*, backend: GraphBackend | None = None, stored: int | None = None, model
 
 
 def train(*, path=None):
-    """Train the ranker on the truth's history and store it; returns its metadata, or None when
-    the graph has too little history to learn from (the linear walk then stays in use)."""
-    via = get_backend().weights.via
+    """Train the ranker on the truth's history and store it if it ranks at least as well as the
+    linear walk (graph.ranker.train); returns its report, or None when the graph has too little
+    history to learn from. A refused model leaves the artefact in place untouched."""
+    walk = get_backend().weights
     edges = snapshot.friendships_oldest_first()
     kept, held = ranker.hold_out_newest(edges, settings.GRAPH_RANKER_HOLD_OUT)
     graph = snapshot.graph_of(kept)
-    x, y = ranker.rows(graph, held, via=via, negatives=snapshot.refused_pairs())
-    model = ranker.fit(x, y)
+    model, report = ranker.train(graph, held, via=walk.via, walk=walk, negatives=snapshot.refused_pairs())
     if model is None:
         return None
-    meta = ranker.metadata(len(graph.friends), len(edges), len(held), y)
-    ranker.save(model, meta, path)
+    meta = ranker.metadata(len(graph.friends), len(edges), len(held), report)
+    if report["promoted"]:
+        ranker.save(model, meta, path)
     return meta

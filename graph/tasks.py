@@ -18,6 +18,8 @@ from graph.backends import GraphUnavailable
     time_limit=3 * 3600 + 300,
 )
 def suggest_batch():
-    """Recompute every active user's stored suggestions, with the learned ranker if one was
-    trained (`manage.py graph_train_ranker`, opt-in: it does not beat the linear walk yet)."""
+    """Retrain the learned ranker on the newest history (stored only if it ranks at least as well
+    as the linear walk on users it did not learn from), then recompute every active user's stored
+    suggestions with whichever ranks best."""
+    batch.train()
     return batch.run()

@@ -397,8 +397,9 @@ LINK_PREVIEW_MAX_BYTES = env.int("LINK_PREVIEW_MAX_BYTES", default=1024 * 1024) 
 GRAPH_NEO4J_SPACE = env("GRAPH_NEO4J_SPACE", default="main")
 # People you may know: how many candidates the nightly batch stores per user (graph.batch).
 GRAPH_SUGGESTIONS_STORED = env.int("GRAPH_SUGGESTIONS_STORED", default=50)
-# The learned ranker (graph.ranker): its skops artefact, and the newest share of friendships training holds out.
-GRAPH_RANKER_PATH = Path(env("GRAPH_RANKER_PATH", default=str(BASE_DIR / ".state" / "graph" / "ranker.skops")))
+# The learned ranker (graph.ranker): its artefact (LightGBM text), and the newest share of
+# friendships its training holds out.
+GRAPH_RANKER_PATH = Path(env("GRAPH_RANKER_PATH", default=str(BASE_DIR / ".state" / "graph" / "ranker.txt")))
 GRAPH_RANKER_HOLD_OUT = env.float("GRAPH_RANKER_HOLD_OUT", default=0.1)
 
 # --- WebSocket gateway ---

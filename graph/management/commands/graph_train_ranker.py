@@ -8,7 +8,9 @@ from graph import batch
 
 
 class Command(BaseCommand):
-    help = "Train the suggestions ranker (newest friendships held out as positives) and store it with skops."
+    help = (
+        "Train the suggestions ranker (newest friendships held out as positives) and store it (LightGBM's text format)."
+    )
 
     def handle(self, *args, **options):
         meta = batch.train()
