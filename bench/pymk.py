@@ -286,7 +286,7 @@ def plot(results):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.5))
     for ax, metric in zip(axes, ("hit@10", "mrr"), strict=True):
         graphs = list(results)
         names = list(results[graphs[0]]["rankers"])
@@ -297,9 +297,11 @@ def plot(results):
         ax.set_xticks([x + 0.4 - width / 2 for x in range(len(graphs))], graphs)
         ax.set_title(metric)
         ax.grid(True, axis="y", alpha=0.3)
-    axes[0].legend(fontsize=7)
+    # Below both charts, where it hides no bar.
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8)
     fig.suptitle("People you may know: 5,000 users, 10% of friendships held out, 500 users")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
     path = RESULTS / "pymk.png"
     fig.savefig(path, dpi=100)
     return path
