@@ -211,3 +211,12 @@ def test_the_batch_ranks_by_the_walk_when_the_stored_model_is_refused(tmp_path, 
     assert batch.compute_for([town[0].id]) == 1
     assert "the stored ranker is refused" in caplog.text
     assert StoredSuggestion.objects.filter(user_id=town[0].id).exists()
+
+
+def test_above_the_size_limit_pagerank_is_left_at_zero(monkeypatch):
+    graph = features.Graph()
+    for a, b in [(1, 2), (2, 3), (3, 4)]:
+        graph.befriend(a, b)
+    monkeypatch.setattr(features, "PAGERANK_MAX_USERS", 3)  # four users with friends
+    [(_, candidates, matrix, _)] = features.of_users(graph, [1], via=10)
+    assert candidates == [3, 4] and not matrix[:, features.NAMES.index("pagerank")].any()
