@@ -320,6 +320,10 @@ async function open(id, options = {}) {
   const entry = store.conversations.get(id);
   if (!entry) return;
   if (!options.fromHistory) go(permalink(id, options.aroundSeq ?? null));
+  // A read mark still waiting for the conversation being left would be made against this one
+  // (it reads store.openId when it fires), in the middle of its load, forcing a layout to ask
+  // whether the log is at its bottom: this open asks for its own mark once it is drawn.
+  clearTimeout(readTimer);
   // The open conversation changes first, so that everything drawn from here on (the typing line,
   // the composer's draft) is the new one's.
   const was = store.openId;

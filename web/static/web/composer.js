@@ -6,7 +6,7 @@
 import { $, h } from "./dom.js";
 import { emojiForCode, emojiLoaded, loadEmoji, openPicker, shortcodeMatches } from "./emoji.js";
 import { snippet } from "./render.js";
-import { commandOption, commandSuggestions, isCommand, loadCommands, runCommand } from "./slash.js";
+import { commandOption, commandSuggestions, isCommand, loadCommands, mayBeCommand, runCommand } from "./slash.js";
 import { store, userName } from "./state.js";
 
 const MENTION_AT_CARET = /(?:^|[\s(])@([A-Za-z0-9_.-]{0,32})$/;
@@ -66,7 +66,6 @@ export function setMode(kind, message = null) {
 // Show the conversation just opened with its own draft (and no reply, edit or error of another).
 export function resetComposer(conversationId = null) {
   Object.assign(mode, { kind: "new", message: null, wasEditing: false });
-  loadCommands(conversationId, (id) => id === store.openId && document.activeElement === textarea() && suggest());
   textarea().value = store.drafts ? store.drafts.get(conversationId) : "";
   setMode("new");
   closeMentions();
@@ -105,10 +104,27 @@ function tooLong(length) {
     "Shorten it or split it into several messages. Nothing was sent.";
 }
 
+// A line sent before the conversation's commands came (typed and sent at once, or pasted) waits
+// for them rather than going out as a message; the box keeps it meanwhile, and an Enter pressed
+// again during the wait sends nothing twice. False when the conversation changed meanwhile.
+let waitingForCommands = false;
+async function commandsKnown() {
+  if (waitingForCommands) return false;
+  const openId = store.openId;
+  waitingForCommands = true;
+  try {
+    await loadCommands(openId);
+  } finally {
+    waitingForCommands = false;
+  }
+  return store.openId === openId;
+}
+
 async function submit() {
   const text = textarea().value;
   if (!text.trim() || !store.openId) return;
   if (text.length > store.config.message_max_length) return tooLong(text.length);
+  if (mode.kind === "new" && mayBeCommand(text) && !(await commandsKnown())) return;
   if (mode.kind === "new" && isCommand(store.openId, text)) {
     try {
       await runCommand(store.openId, text);
@@ -192,6 +208,9 @@ function suggest() {
     // `:tada:` typed out in full becomes 🎉, as in the other chat clients.
     pick({ replace: (text) => text.slice(0, text.length - finished[1].length - 2) + known.emoji });
     return;
+  }
+  if (mode.kind === "new" && textarea().value.startsWith("/")) {
+    loadCommands(store.openId, (id) => id === store.openId && suggest());
   }
   const commands = mode.kind === "new" ? commandSuggestions(store.openId, textarea().value) : null;
   const mention = !commands && before.match(MENTION_AT_CARET);

@@ -70,14 +70,16 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   document.body.classList.add("pane-open");
   renderHeader();
   renderMessages("bottom");
+  // The members ("Seen by", @mentions) are asked for beside the page rather than once it came.
+  const members = loadMembers(id).catch(() => []);
   let page;
   try {
-    page = await logPage(id, { limit: PAGE, around: aroundSeq });
+    page = aroundSeq === null ? await pageBefore(id) : await logPage(id, { limit: PAGE, around: aroundSeq });
     if (view.id !== id) return;
     // The join and leave lines of the seqs this page covers (to the newest event, when it is the end).
     const first = page.results.length ? page.results[0].seq : 1;
     const last = page.results.length ? page.results[page.results.length - 1].seq : 0;
-    const olderLeft = page.results.length > 0 && first > 1;
+    const olderLeft = page.results.length > 0 && (page.older ?? first > 1);
     await loadNotices(id, olderLeft ? first - 1 : 0, aroundSeq === null ? Math.max(last, entry.seq) : last);
   } catch (error) {
     if (view.id !== id) return; // left meanwhile (or signed out): nothing to say here
@@ -90,10 +92,10 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   const known = new Set(page.results.map((m) => m.id));
   const live = aroundSeq === null ? view.messages.filter((m) => m.seq > newest && !known.has(m.id)) : [];
   view.messages = [...page.results, ...live];
-  view.hasOlder = page.results.length > 0 && page.results[0].seq > 1;
+  view.hasOlder = page.results.length > 0 && (page.older ?? page.results[0].seq > 1);
   view.hasNewer = aroundSeq !== null && page.results.length >= PAGE / 2;
   view.loading = false;
-  await Promise.all([ensureUsers(page.results.map((m) => m.sender_id)), loadMembers(id).catch(() => [])]);
+  await Promise.all([ensureUsers(page.results.map((m) => m.sender_id)), members]);
   if (view.id !== id) return;
   renderMessages(aroundSeq === null ? "bottom" : "none");
   hooks.changed();
@@ -237,6 +239,16 @@ function loadNearEdges() {
   else if (newerInView()) loadNewer();
 }
 
+// The PAGE messages before `before` (the newest when it is null), and whether older ones remain.
+// One more is asked for than is shown: whether it came answers that, where a guess from the seqs
+// could not (a conversation's first seqs are the events of its creation, so a short log's first
+// message is never seq 1), and each open of a short conversation asked for an empty older page.
+async function pageBefore(id, before = null) {
+  const page = await logPage(id, { limit: PAGE + 1, before });
+  const older = page.results.length > PAGE;
+  return { results: older ? page.results.slice(1) : page.results, older };
+}
+
 async function loadOlder() {
   if (!view.hasOlder || view.loading || !view.messages.length) return;
   const id = view.id;
@@ -244,13 +256,13 @@ async function loadOlder() {
   $("#history-status").textContent = "Loading earlier messages…";
   try {
     const before = view.messages[0].seq;
-    const page = await logPage(id, { limit: PAGE, before });
+    const page = await pageBefore(id, before);
     if (view.id !== id) return;
     const first = page.results.length ? page.results[0].seq : 1;
-    await loadNotices(id, page.results.length === PAGE ? first - 1 : 0, before - 1);
+    await loadNotices(id, page.older ? first - 1 : 0, before - 1);
     await ensureUsers(page.results.map((m) => m.sender_id));
     view.messages = [...page.results, ...view.messages];
-    view.hasOlder = page.results.length === PAGE;
+    view.hasOlder = page.older;
     view.loading = false;
     renderMessages("older");
   } catch (error) {
@@ -394,6 +406,9 @@ const MESSAGE_ACTIONS = {
 };
 
 export function setupMessageActions() {
+  // A pointer (a mouse's hover, a finger's tap) over a message builds its toolbar before the
+  // :hover rule shows it; the focus does the same in activate().
+  $("#message-list").addEventListener("pointerover", (event) => equip(event.target.closest("#message-list li.message[data-id]")));
   $("#message-list").addEventListener("click", (event) => {
     const control = event.target.closest("[data-act], a.permalink");
     const li = control && control.closest("#message-list li.message[data-id]");
@@ -428,6 +443,7 @@ function activate(li) {
   const old = view.active && document.getElementById(view.active);
   if (old) for (const el of old.querySelectorAll("button, a")) el.tabIndex = -1;
   view.active = li.id;
+  equip(li); // the keyboard reaches the actions of the message it is on
   for (const el of li.querySelectorAll("button, a")) el.removeAttribute("tabindex");
 }
 
@@ -549,6 +565,9 @@ function drawnItem(m, grouped) {
   const node = messageItem(m, grouped);
   // Only the message that has the focus puts its buttons and links in the tab order.
   if (node.id !== view.active) for (const el of node.querySelectorAll("button, a")) el.tabIndex = -1;
+  // A redrawn message keeps the toolbar its old node had: the pointer may rest on it, with no new
+  // pointerover to come, and the focus may be on one of its buttons (given back below).
+  if (node.id === view.active || (kept && kept.node.querySelector(":scope > .message-actions"))) equip(node);
   drawn.set(m.id, { key, node });
   return node;
 }
@@ -724,14 +743,14 @@ function continues(previous, m) {
 
 function messageItem(m, grouped = false) {
   const mine = m.sender_id === store.me.id;
-  const entry = store.conversations.get(m.conversation_id);
   const created = new Date(m.created_at);
+  const clock = timeFormat.format(created); // said twice (label, time), formatted once
   const li = h("li", {
     class: `message${grouped ? " grouped" : ""}${mine ? " mine" : ""}${m.deleted ? " deleted" : ""}${m.pinned ? " pinned" : ""}${view.highlight === m.id ? " highlight" : ""}`,
     id: `m-${m.id}`,
     tabindex: "-1",
     dataset: { id: m.id, seq: m.seq },
-    "aria-label": `${userName(m.sender_id)}, ${timeFormat.format(created)}`,
+    "aria-label": `${userName(m.sender_id)}, ${clock}`,
   });
   li.append(avatar(m.sender_id));
   if (m.parent_id) li.append(parentQuote(m));
@@ -748,7 +767,7 @@ function messageItem(m, grouped = false) {
           href: permalink(m.conversation_id, m.seq),
           title: `${fullTime(created)} (link to this message)`,
         },
-        h("time", { datetime: m.created_at, text: timeFormat.format(created) }),
+        h("time", { datetime: m.created_at, text: clock }),
       ),
       m.edited_at && !m.deleted
         ? h("button", {
@@ -802,22 +821,8 @@ function messageItem(m, grouped = false) {
     );
   }
 
-  const canPin = entry && (entry.conversation.kind === "direct" || canModerate(entry));
-  const act = (name, label) => h("button", { type: "button", "data-act": name, text: label });
-  const confirming = view.confirmDelete === m.id;
-  li.append(
-    h(
-      "div",
-      { class: `message-actions${view.palette === m.id || confirming ? " visible" : ""}`, role: "group", "aria-label": "Message actions" },
-      act("react", "React"),
-      act("reply", "Reply"),
-      act("thread", "Reply in thread"),
-      mine ? act("edit", "Edit") : null,
-      mine || (entry && canModerate(entry)) ? act("delete", confirming ? "Really delete?" : "Delete") : null,
-      canPin ? act("pin", m.pinned ? "Unpin" : "Pin") : null,
-      mine ? null : act("report", "Report"),
-    ),
-  );
+  // A toolbar someone is using is drawn with its message; the others wait for a pointer or the focus.
+  if (view.palette === m.id || view.confirmDelete === m.id) li.append(messageActions(m));
   if (view.palette === m.id) {
     li.append(
       h(
@@ -841,6 +846,42 @@ function messageItem(m, grouped = false) {
     );
   }
   return li;
+}
+
+// A message's actions (react, reply, edit, delete, pin, report...). They are hidden until the
+// message is hovered or holds the focus, yet built for every message they were a third of the
+// elements an open drew (fifty toolbars, seven buttons each, none of them seen): so a toolbar is
+// built when its message first has the pointer over it or the focus in it (see equip), before
+// the :hover or :focus-within rule shows it.
+function messageActions(m) {
+  const mine = m.sender_id === store.me.id;
+  const entry = store.conversations.get(m.conversation_id);
+  const canPin = entry && (entry.conversation.kind === "direct" || canModerate(entry));
+  const act = (name, label) => h("button", { type: "button", "data-act": name, text: label });
+  const confirming = view.confirmDelete === m.id;
+  return h(
+    "div",
+    { class: `message-actions${view.palette === m.id || confirming ? " visible" : ""}`, role: "group", "aria-label": "Message actions" },
+    act("react", "React"),
+    act("reply", "Reply"),
+    act("thread", "Reply in thread"),
+    mine ? act("edit", "Edit") : null,
+    mine || (entry && canModerate(entry)) ? act("delete", confirming ? "Really delete?" : "Delete") : null,
+    canPin ? act("pin", m.pinned ? "Unpin" : "Pin") : null,
+    mine ? null : act("report", "Report"),
+  );
+}
+
+// Gives a drawn message its toolbar if it has none yet (a deleted message has none to give), in
+// the place the full drawing has it: before the reaction palette and the "Seen by" line. Its
+// buttons join the tab order only when the message is the active one, as its other controls do.
+function equip(li) {
+  if (!li || li.querySelector(":scope > .message-actions") || li.classList.contains("deleted")) return;
+  const m = view.messages.find((message) => message.id === li.dataset.id);
+  if (!m || m.deleted) return;
+  const toolbar = messageActions(m);
+  if (li.id !== view.active) for (const el of toolbar.querySelectorAll("button")) el.tabIndex = -1;
+  li.insertBefore(toolbar, li.querySelector(":scope > .palette, :scope > .seen"));
 }
 
 function report(error) {

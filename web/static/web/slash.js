@@ -7,18 +7,26 @@ import { h, randomId } from "./dom.js";
 
 const NAME_AT_START = /^\/([a-z0-9_-]{0,32})$/;
 const COMMAND_LINE = /^\/([a-z0-9_-]{1,32})(?:\s|$)/;
-const lists = new Map(); // conversation id -> its commands
+const lists = new Map(); // conversation id -> its commands (none yet while they are on their way)
+const requests = new Map(); // conversation id -> the request for its commands, while on its way
 
-// `loaded` runs when the list arrives, so that a "/" typed before then is offered its commands.
-export function loadCommands(conversationId, loaded) {
-  if (!conversationId || lists.has(conversationId)) return;
+// A conversation's commands are asked for when its box first starts with "/", not when it is
+// opened: most opens never use one, and each request is work on the open's path (a thousand
+// conversations, each first opened once, asked a thousand times). `loaded` runs when the list
+// arrives, so that the "/" typed meanwhile is offered its commands. Resolves once it is known.
+export function loadCommands(conversationId, loaded = () => {}) {
+  if (!conversationId) return Promise.resolve();
+  if (lists.has(conversationId)) return requests.get(conversationId) || Promise.resolve();
   lists.set(conversationId, []);
-  get(`conversations/${conversationId}/commands`)
+  const request = get(`conversations/${conversationId}/commands`)
     .then((list) => {
       lists.set(conversationId, list);
       loaded(conversationId);
     })
-    .catch(() => lists.delete(conversationId)); // asked again when the conversation is opened again
+    .catch(() => lists.delete(conversationId)) // asked again at the next "/"
+    .finally(() => requests.delete(conversationId));
+  requests.set(conversationId, request);
+  return request;
 }
 
 // The commands to offer for what is typed, or null when the box does not start a command.
@@ -27,6 +35,9 @@ export function commandSuggestions(conversationId, text) {
   if (!match) return null;
   return (lists.get(conversationId) || []).filter((c) => c.name.startsWith(match[1])).slice(0, 8);
 }
+
+// Whether the line may name a command, so that its sending must wait for the list (loadCommands).
+export const mayBeCommand = (text) => COMMAND_LINE.test(text);
 
 export function isCommand(conversationId, text) {
   const match = text.match(COMMAND_LINE);
