@@ -17,7 +17,6 @@ import threading
 import time
 from pathlib import Path
 
-import skops.io as sio
 from django.conf import settings
 from django.utils import timezone
 
@@ -37,6 +36,15 @@ TRUSTED_TYPES = frozenset({"ml.features.OccurrenceTfidf"})
 
 class ArtefactError(Exception):
     """An artefact that is missing, altered since it was registered, or holds untrusted types."""
+
+
+def _skops():
+    """skops.io, imported where a model is written or read, not with this module: its import scans
+    every loaded module (over a second in a Django process), and every web worker, Celery worker and
+    manage.py command imports this module through the send path, most of them never reading a model."""
+    import skops.io
+
+    return skops.io
 
 
 def version_dir(name: str, version: int) -> Path:
@@ -98,6 +106,7 @@ def write_artefact(name: str, version: int, pipeline, metadata: dict) -> str:
     shutil.rmtree(temporary, ignore_errors=True)
     temporary.mkdir(parents=True)
     vocabularies = _split_vocabularies(pipeline)
+    sio = _skops()
     try:
         model = sio.dumps(pipeline)
     finally:
@@ -120,6 +129,7 @@ def load_pipeline(row: ModelVersion):
         raise ArtefactError(f"{row}: cannot read the artefact: {exc}") from None
     if artefact_digest(model, vocabularies) != row.sha256:
         raise ArtefactError(f"{row}: the artefact's hash does not match the registry")
+    sio = _skops()
     untrusted = set(sio.get_untrusted_types(data=model)) - TRUSTED_TYPES
     if untrusted:
         raise ArtefactError(f"{row}: untrusted types in the artefact: {sorted(untrusted)}")

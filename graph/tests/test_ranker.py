@@ -220,3 +220,26 @@ def test_above_the_size_limit_pagerank_is_left_at_zero(monkeypatch):
     monkeypatch.setattr(features, "PAGERANK_MAX_USERS", 3)  # four users with friends
     [(_, candidates, matrix, _)] = features.of_users(graph, [1], via=10)
     assert candidates == [3, 4] and not matrix[:, features.NAMES.index("pagerank")].any()
+
+
+def test_the_train_command_says_whether_it_stored_the_model(tmp_path, town, settings, monkeypatch):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    settings.GRAPH_RANKER_PATH = tmp_path / "r.txt"
+    out = io.StringIO()
+    call_command("graph_train_ranker", stdout=out)
+    assert "Trained and stored" in out.getvalue() and settings.GRAPH_RANKER_PATH.exists()
+
+    settings.GRAPH_RANKER_PATH = tmp_path / "other.txt"
+    refused = {"promoted": False, "hit@10": 0.1, "walk_hit@10": 0.2}
+    monkeypatch.setattr(ranker, "train", lambda *a, **k: (Fixed(lambda m: np.zeros(len(m))), refused))
+    out = io.StringIO()
+    call_command("graph_train_ranker", stdout=out)
+    assert "Not stored" in out.getvalue() and "0.100" in out.getvalue()
+    assert not settings.GRAPH_RANKER_PATH.exists()
+
+    monkeypatch.setattr(ranker, "train", lambda *a, **k: (None, {"promoted": False}))
+    with pytest.raises(CommandError, match="Too little history"):
+        call_command("graph_train_ranker", stdout=io.StringIO())
