@@ -35,6 +35,14 @@ $(STAMP): requirements/pip.txt requirements/base.txt requirements/dev.txt
 	$(PIP_INSTALL) -r requirements/dev.txt
 	@touch $@ $(BASE_STAMP)
 
+# The send path's scorer in C (ml/native/joint.c), built against the venv's Python. Without a C
+# compiler or Python's headers it is left unbuilt, with a warning, and scoring runs in Python (the
+# same numbers, slower); the stamp is then not written, so the next make tries again.
+NATIVE_STAMP := $(VENV)/.built-native-scorer
+$(NATIVE_STAMP): ml/native/joint.c ml/native/build.sh $(BASE_STAMP)
+	@if ml/native/build.sh $(PY); then touch $@; \
+	else echo "warning: the C scorer was not built; spam and abuse scoring runs in Python"; fi
+
 # The Spark engine (pyspark, ~320 MB) is its own set: the tests install it, `make run` does not.
 SPARK_STAMP := $(VENV)/.installed-spark
 $(SPARK_STAMP): $(STAMP) requirements/spark.txt
@@ -66,13 +74,13 @@ $(WEB_VENDOR): web/static_src/package-lock.json
 	cp web/static_src/node_modules/qrcode-generator/dist/qrcode.mjs web/static/web/vendor/qrcode.mjs
 	@touch $@
 
-run: $(BASE_STAMP) $(CHARTJS) $(WEB_VENDOR)
+run: $(BASE_STAMP) $(NATIVE_STAMP) $(CHARTJS) $(WEB_VENDOR)
 	$(EMBEDDED) $(PY) manage.py migrate --noinput
 	$(EMBEDDED) $(PY) manage.py seed_demo
 	$(EMBEDDED) $(PY) manage.py analytics_generate --users 40 --days 45 --if-empty
 	$(EMBEDDED) $(PY) manage.py runserver 127.0.0.1:8000
 
-test: $(STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) $(WEB_VENDOR) services-start test-services test-embedded
+test: $(STAMP) $(NATIVE_STAMP) $(SPARK_STAMP) $(CHROMIUM) $(AXE) $(CHARTJS) $(WEB_VENDOR) services-start test-services test-embedded
 
 # The browser tests' accessibility checks use axe-core from npm (web/tests/package-lock.json pins it
 # with its integrity hash); npm from Debian when the machine has none. Nothing from npm is served.
@@ -132,12 +140,12 @@ format: $(STAMP)
 # A short run of every WebSocket load scenario (about 5 minutes on an idle machine) beside the
 # naive baseline and the previous design (a temporary git worktree of an older commit); results
 # in bench/results/ws_load.{json,md,*.png} and the performance targets in targets.json.
-bench: $(STAMP) services-start
+bench: $(STAMP) $(NATIVE_STAMP) services-start
 	$(PIP_INSTALL) -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.ws_load
 
 # The long run (10,000 sockets, 15 s steps, every server x fan-out pair; about 20 minutes).
-bench-full: $(STAMP) services-start
+bench-full: $(STAMP) $(NATIVE_STAMP) services-start
 	$(PIP_INSTALL) -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.ws_load --full
 

@@ -28,11 +28,20 @@ def checkout(commit=COMMIT):
     tree = parent / "previous"
     git = ["git", "-C", str(ROOT), "worktree"]
     subprocess.run([*git, "add", "--detach", "--quiet", str(tree), commit], check=True)  # nosec B603
+    build_native(tree)
     try:
         yield tree
     finally:
         subprocess.run([*git, "remove", "--force", str(tree)], check=False)  # nosec B603
         shutil.rmtree(parent, ignore_errors=True)
+
+
+def build_native(tree):
+    """The older tree's C parts, as `make` builds them here (git keeps no build), so that it is
+    measured as it would run; a tree from before them has none."""
+    script = tree / "ml" / "native" / "build.sh"
+    if script.exists():
+        subprocess.run([str(script), sys.executable], check=True, capture_output=True)  # nosec B603
 
 
 _PREPARE = """

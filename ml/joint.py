@@ -12,10 +12,16 @@ of its words: their sum, and the word's first and last token, are worked out onc
 across its spaces, and one column sum, whatever the number of models.
 
 The numbers are those of scikit-learn's predict_proba (the tests hold them to 1e-9).
+
+For the layout ml.pipeline.build makes (one word analysis, one char_wb analysis), the same sums
+are made in C when the library is built (ml.native): a message is then one pass with one lookup
+per n-gram, and the word cache below is not used.
 """
 
 import math
 from itertools import chain, pairwise
+
+from ml import native as native_scorer
 
 # Distinct words remembered, in two generations: when the young one fills up it becomes the old
 # one, and a word found there moves back. Chat vocabulary is Zipfian, so after warm-up nearly every
@@ -33,10 +39,11 @@ class JointScorer:
     Analysis a owns columns 2·M·a to 2·M·(a + 1) of a message's sums, M being the number of models:
     each model's W, then each model's Q. An n-gram's row holds its analysis' columns only.
 
-    Pure Python on purpose: a few small numpy calls per message cost more than the sums, most of
-    all with the CPU caches cold from the rest of a send."""
+    In Python, no numpy: a few small numpy calls per message cost more than the sums, most of all
+    with the CPU caches cold from the rest of a send. `native=False` keeps it in Python even where
+    the C scorer could serve (the tests compare the two)."""
 
-    def __init__(self, scorers):
+    def __init__(self, scorers, native=True):
         self.intercepts = [scorer.intercept for scorer in scorers]
         self.models = len(scorers)
         by_key = {}
@@ -46,11 +53,12 @@ class JointScorer:
                 by_key.setdefault(block.key, []).append((model, block))
         self.analyses = len(by_key)
         self.zero = (0.0,) * (2 * self.models)
-        self.char_grams, self.word_tokens, self.whole = [], [], []
+        self.char_grams, self.word_tokens, self.whole, char_ranges = [], [], [], []
         for number, blocks in enumerate(by_key.values()):
             rows, block = self._rows(blocks), blocks[0][1]
             if block.per_word:
                 self.char_grams.append((number, block.word_grams, rows))
+                char_ranges.append(block.char_range)
             elif block.tokens is not None:
                 self.word_tokens.append((number, block.tokens, block.bigrams, rows))
             else:
@@ -58,6 +66,14 @@ class JointScorer:
         # The analyses whose 2-grams join the last token of a word to the first of the next.
         self.across = [(number, rows) for number, _, bigrams, rows in self.word_tokens if bigrams]
         self.young, self.old = {}, {}
+        self.native = self._native(char_ranges) if native else None
+
+    def _native(self, char_ranges):
+        """The C scorer, for one plain word analysis and one plain char_wb analysis; else None."""
+        if self.whole or len(self.word_tokens) != 1 or len(char_ranges) != 1 or char_ranges[0] is None:
+            return None
+        (_, _, bigrams, word_rows), (_, _, char_rows) = self.word_tokens[0], self.char_grams[0]
+        return native_scorer.build(self.intercepts, word_rows, bigrams, char_rows, char_ranges[0])
 
     def _rows(self, blocks) -> dict:
         """n-gram -> (each model's idf x coefficient, then each model's idf squared), for one
@@ -108,6 +124,8 @@ class JointScorer:
                 sums[start + offset] += value
 
     def decisions(self, text: str) -> list[float]:
+        if self.native is not None:
+            return self.native.decisions(text)
         # The analyses lowercase, and a lowercased text's words are its words lowercased.
         words, young = text.lower().split(), self.young
         if not all(map(young.__contains__, words)):

@@ -126,7 +126,10 @@ class _Block:
         # character n-grams per word, or else the whole text through scikit-learn's analyzer.
         self.tokens = _plain_word_tokens(vectorizer)
         self.bigrams = tuple(vectorizer.ngram_range) == (1, 2)
-        self.word_grams = _plain_word_char_grams(vectorizer) or self.analyze
+        plain_chars = _plain_word_char_grams(vectorizer)
+        self.word_grams = plain_chars or self.analyze
+        # The n-gram sizes of a plain char_wb cut, which ml.native's C scorer can make; else None.
+        self.char_range = tuple(vectorizer.ngram_range) if plain_chars else None
         self.vocabulary = {gram: int(index) for gram, index in vectorizer.vocabulary_.items()}
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float64)
         self.idf_squared = self.idf * self.idf

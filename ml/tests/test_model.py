@@ -81,7 +81,7 @@ def test_scores_stay_exact_while_the_word_cache_turns_over(monkeypatch):
     """Words move between the cache's two generations and are cut again once forgotten."""
     monkeypatch.setattr(joint_module, "WORD_CACHE_SIZE", 8)
     model = training.fit(spam_dataset(300, seed=18))
-    joint = JointScorer([pipeline.LinearScorer(model)])
+    joint = JointScorer([pipeline.LinearScorer(model)], native=False)
     probe = [*spam_dataset(40, seed=19).texts, *PROBE_EDGES]
     expected = model.predict_proba(probe)[:, 1]
     for _ in range(2):  # the second round finds some words remembered, some forgotten
