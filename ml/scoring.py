@@ -5,7 +5,6 @@ is missing or fails to load scores None, and None always allows. The active vers
 from the registry at most every ML_RELOAD_SECONDS per process.
 """
 
-import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,7 +15,6 @@ from ml.models import KINDS
 from ml.registry import loaded
 
 ALLOW, HOLD, REJECT = "allow", "hold", "reject"
-LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,6 @@ class Scores:
     spam: float | None = None
     abuse: float | None = None
     versions: dict = field(default_factory=dict)  # name -> version that scored
-    links: int = 0
 
     def get(self, kind):
         return getattr(self, kind)
@@ -73,7 +70,7 @@ def score(text: str, context: Context | None = None) -> Scores:
             values = {kind: round(p, 4) for kind, p in zip(versions, joint.scores(text), strict=True)}
     except Exception:  # never let a model break a send
         values, versions = {}, {}
-    return Scores(spam=values.get("spam"), abuse=values.get("abuse"), versions=versions, links=len(LINK.findall(text)))
+    return Scores(spam=values.get("spam"), abuse=values.get("abuse"), versions=versions)
 
 
 def thresholds(context: Context | None) -> dict:
