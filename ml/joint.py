@@ -124,8 +124,7 @@ class JointScorer:
                 sums[start + offset] += value
 
     def decisions(self, text: str) -> list[float]:
-        if self.native is not None:
-            return self.native.decisions(text)
+        """Each model's decision, summed in Python."""
         # The analyses lowercase, and a lowercased text's words are its words lowercased.
         words, young = text.lower().split(), self.young
         if not all(map(young.__contains__, words)):
@@ -149,6 +148,8 @@ class JointScorer:
         return totals
 
     def scores(self, text: str) -> list[float]:
+        if self.native is not None:
+            return self.native.scores(text)
         return [logistic(z) for z in self.decisions(text)]
 
 

@@ -49,13 +49,13 @@ def bitmaps() -> tuple[bytes, bytes]:
 
 
 class NativeJoint:
-    """decisions(text) -> each model's decision, as JointScorer.decisions computes them."""
+    """scores(text) -> each model's probability of class 1, as JointScorer.scores gives them."""
 
     def __init__(self, scorer):
-        self._scorer, self._decide = scorer, _joint.decisions
+        self._scorer, self._scores = scorer, _joint.scores
 
-    def decisions(self, text: str) -> list[float]:
-        return self._decide(self._scorer, text.lower())
+    def scores(self, text: str) -> list[float]:
+        return self._scores(self._scorer, text.lower())
 
 
 def _table(scorer, which: int, rows: dict, width: int) -> bool:

@@ -24,17 +24,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define CODE_POINTS 0x110000
 #define BITMAP_BYTES (CODE_POINTS / 8)
 #define MAX_MODELS 16
 #define SPACE 0x20u
 
+/* Open addressing with linear probes. A slot is its key (0: empty) then its row of `width`
+   doubles, side by side, so that a lookup that finds its key has its row in the same cache line or
+   the next. */
 typedef struct {
-    uint64_t *keys; /* 0 = empty slot */
-    double *rows;   /* slot * width doubles */
+    uint64_t *slots;
     uint64_t mask;
-    int width;      /* 2 x models */
+    int width;    /* 2 x models */
+    int stride;   /* 1 + width, in 8-byte words */
+    void *region; /* the mapping the slots live in, and its size */
+    size_t bytes;
 } table_t;
 
 typedef struct {
@@ -85,18 +91,20 @@ static inline int has(const uint8_t *bits, uint32_t c) {
     return c < CODE_POINTS && (bits[c >> 3] >> (c & 7)) & 1;
 }
 
+static inline uint64_t *slot_at(const table_t *t, uint64_t slot) { return t->slots + slot * (uint64_t)t->stride; }
+
 static const double *find(const table_t *t, uint64_t key) {
-    if (!t->keys) return NULL;
+    if (!t->slots) return NULL;
     for (uint64_t slot = key & t->mask;; slot = (slot + 1) & t->mask) {
-        uint64_t found = t->keys[slot];
-        if (found == key) return t->rows + slot * (uint64_t)t->width;
-        if (!found) return NULL;
+        const uint64_t *entry = slot_at(t, slot);
+        if (*entry == key) return (const double *)(entry + 1);
+        if (!*entry) return NULL;
     }
 }
 
-/* Lookups go in batches: every slot of a batch is asked of memory before the first is read, and
-   every row found before the first is added. After a send has evicted the tables from the CPU
-   caches, each lookup is a wait on memory; a batch overlaps those waits instead of queueing them. */
+/* Lookups go in batches: every slot of a batch is asked of memory before the first is read. After
+   a send has evicted the tables from the CPU caches, each lookup is a wait on memory; a batch
+   overlaps those waits instead of queueing them. */
 #define BATCH 128
 
 typedef struct {
@@ -108,16 +116,17 @@ typedef struct {
 
 static void flush(batch_t *b) {
     const table_t *t = b->table;
-    const double *rows[BATCH];
-    if (t->keys)
-        for (int i = 0; i < b->count; i++) __builtin_prefetch(t->keys + (b->keys[i] & t->mask));
+    if (t->slots)
+        for (int i = 0; i < b->count; i++) {
+            const uint64_t *entry = slot_at(t, b->keys[i] & t->mask);
+            __builtin_prefetch(entry);
+            __builtin_prefetch(entry + t->stride - 1); /* the slot's end, when it crosses a line */
+        }
     for (int i = 0; i < b->count; i++) {
-        rows[i] = find(t, b->keys[i]);
-        if (rows[i]) __builtin_prefetch(rows[i]);
+        const double *row = find(t, b->keys[i]);
+        if (row)
+            for (int j = 0; j < t->width; j++) b->sums[j] += row[j];
     }
-    for (int i = 0; i < b->count; i++)
-        if (rows[i])
-            for (int j = 0; j < t->width; j++) b->sums[j] += rows[i][j];
     b->count = 0;
 }
 
@@ -139,50 +148,72 @@ static void *jc_new(int models, const double *intercepts, const uint8_t *word_ch
     s->char_high = char_high;
     s->word_bigrams = word_bigrams;
     s->words.width = s->chars.width = 2 * models;
+    s->words.stride = s->chars.stride = 1 + 2 * models;
     return s;
 }
 
-/* which: 0 the word analysis, 1 the character one. keys: every n-gram's code points end to end,
-   n-gram i being keys[starts[i]:starts[i + 1]]; rows: count x (2 x models) doubles.
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* A table's memory: zeroed, and in 2 MB pages where the kernel grants them (transparent huge
+   pages on request). A lookup lands on a random page of several megabytes; with 4 KB pages each
+   one also misses the TLB, and after a send the page tables themselves are out of the caches,
+   which under a hypervisor's nested paging costs more than the lookup. */
+static void *region(size_t bytes, void **aligned) {
+    void *base = mmap(NULL, bytes + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return NULL;
+    *aligned = (void *)(((uintptr_t)base + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+#ifdef MADV_HUGEPAGE
+    madvise(*aligned, bytes, MADV_HUGEPAGE); /* a refusal only costs speed */
+#endif
+    return base;
+}
+
+static void release_table(table_t *t) {
+    if (t->region) munmap(t->region, t->bytes);
+    t->region = NULL;
+    t->slots = NULL;
+}
+
+/* which: 0 the word analysis, 1 the character one. keys: every n-gram's code points end to end
+   (UTF-32), n-gram i being keys[starts[i]:starts[i + 1]]; rows: count x (2 x models) doubles.
    0 when built; -1 on two n-grams with one hash, or no memory. */
 static int jc_table(void *handle, int which, const void *keys, const int64_t *starts, int64_t count,
-             const double *rows) {
+                    const double *rows) {
     scorer_t *s = handle;
     table_t *t = which ? &s->chars : &s->words;
     uint64_t size = 16;
     while (size < 2 * (uint64_t)count) size <<= 1; /* at most half full: short probes */
-    uint64_t *table_keys = calloc(size, sizeof(uint64_t));
-    double *table_rows = calloc(size * (uint64_t)t->width, sizeof(double));
-    if (!table_keys || !table_rows) goto refused;
+    table_t built = {.mask = size - 1, .width = t->width, .stride = t->stride};
+    size_t bytes = size * built.stride * sizeof(uint64_t);
+    void *memory;
+    built.region = region(bytes, &memory);
+    if (!built.region) return -1;
+    built.slots = memory;
+    built.bytes = bytes + HUGE_PAGE;
     for (int64_t i = 0; i < count; i++) {
         uint64_t key = hash_span((text_t){keys, 4}, starts[i], starts[i + 1]);
-        uint64_t slot = key & (size - 1);
-        while (table_keys[slot]) {
-            if (table_keys[slot] == key) goto refused;
-            slot = (slot + 1) & (size - 1);
+        uint64_t slot = key & built.mask;
+        while (*slot_at(&built, slot)) {
+            if (*slot_at(&built, slot) == key) {
+                release_table(&built);
+                return -1;
+            }
+            slot = (slot + 1) & built.mask;
         }
-        table_keys[slot] = key;
-        memcpy(table_rows + slot * t->width, rows + i * t->width, sizeof(double) * t->width);
+        uint64_t *entry = slot_at(&built, slot);
+        *entry = key;
+        memcpy(entry + 1, rows + i * t->width, sizeof(double) * t->width);
     }
-    free(t->keys);
-    free(t->rows);
-    t->keys = table_keys;
-    t->rows = table_rows;
-    t->mask = size - 1;
+    release_table(t);
+    *t = built;
     return 0;
-refused:
-    free(table_keys);
-    free(table_rows);
-    return -1;
 }
 
 static void jc_free(void *handle) {
     scorer_t *s = handle;
     if (!s) return;
-    free(s->words.keys);
-    free(s->words.rows);
-    free(s->chars.keys);
-    free(s->chars.rows);
+    release_table(&s->words);
+    release_table(&s->chars);
     free(s);
 }
 
@@ -307,11 +338,18 @@ static PyObject *py_table(PyObject *self, PyObject *args) {
     return PyBool_FromLong(built == 0);
 }
 
-/* decisions(scorer, lowercased text) -> [each model's decision] */
-static PyObject *py_decisions(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+/* The logistic of a decision, as ml.joint.logistic computes it (no overflow for very negative z). */
+static double logistic(double z) {
+    if (z >= 0) return 1.0 / (1.0 + exp(-z));
+    double e = exp(z);
+    return e / (1.0 + e);
+}
+
+/* scores(scorer, lowercased text) -> [each model's probability of class 1] */
+static PyObject *py_scores(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     (void)self;
     if (nargs != 2 || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "decisions(scorer, text: str)");
+        PyErr_SetString(PyExc_TypeError, "scores(scorer, text: str)");
         return NULL;
     }
     const scorer_t *scorer = PyCapsule_GetPointer(args[0], CAPSULE);
@@ -321,7 +359,7 @@ static PyObject *py_decisions(PyObject *self, PyObject *const *args, Py_ssize_t 
     jc_decisions(scorer, text, PyUnicode_GET_LENGTH(args[1]), out);
     PyObject *list = PyList_New(scorer->models);
     for (int m = 0; list && m < scorer->models; m++) {
-        PyObject *value = PyFloat_FromDouble(out[m]);
+        PyObject *value = PyFloat_FromDouble(logistic(out[m]));
         if (!value) {
             Py_DECREF(list);
             return NULL;
@@ -334,7 +372,7 @@ static PyObject *py_decisions(PyObject *self, PyObject *const *args, Py_ssize_t 
 static PyMethodDef methods[] = {
     {"new", py_new, METH_VARARGS, "A scorer with no tables yet."},
     {"table", py_table, METH_VARARGS, "Fill the word (0) or character (1) table; False on a shared hash."},
-    {"decisions", (PyCFunction)(void (*)(void))py_decisions, METH_FASTCALL, "Each model's decision for a lowercased text."},
+    {"scores", (PyCFunction)(void (*)(void))py_scores, METH_FASTCALL, "Each model's probability for a lowercased text."},
     {NULL, NULL, 0, NULL},
 };
 
