@@ -14,7 +14,7 @@ across its spaces, and one column sum, whatever the number of models.
 The numbers are those of scikit-learn's predict_proba (the tests hold them to 1e-9).
 
 For the layout ml.pipeline.build makes (one word analysis, one char_wb analysis), the same sums
-are made in C when the library is built (ml.native): a message is then one pass with one lookup
+are made in C when the extension is built (ml.native): a message is then one pass with one lookup
 per n-gram, and the word cache below is not used.
 """
 
