@@ -38,7 +38,7 @@ def bitmaps() -> tuple[bytes, bytes]:
     """(word characters, whitespace), a bit per code point: what the regex \\w matches (the token
     pattern's) and what str.split() splits on (scikit-learn's char_wb cut), taken from Python's own
     re module so that both cuts are exactly Python's."""
-    every = "".join(map(chr, range(CODE_POINTS)))
+    every = np.arange(CODE_POINTS, dtype="<u4").tobytes().decode(KEYS, "surrogatepass")  # all, in order
 
     def bits(pattern):
         marks = np.zeros(CODE_POINTS, dtype=bool)
