@@ -54,7 +54,12 @@ async def measure_one(env, count, compression) -> dict:
         await asyncio.sleep(1.0)  # let the server finish each handshake's work
         after = rss_kb(pid)
         await asyncio.gather(*(socket.close() for socket in sockets))
-    return {"rss_kb_before": before, "rss_kb_after": after, "kb_per_socket": round((after - before) / count, 1), "extension": extension}
+    return {
+        "rss_kb_before": before,
+        "rss_kb_after": after,
+        "kb_per_socket": round((after - before) / count, 1),
+        "extension": extension,
+    }
 
 
 def main():
@@ -62,7 +67,7 @@ def main():
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2, help="each mode this many times, alternating")
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a descriptor per socket, here and in the server
     with tempfile.TemporaryDirectory() as tmp:
         env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
@@ -78,7 +83,8 @@ def main():
             for mode, compression in MODES.items():
                 result = asyncio.run(measure_one(env, args.sockets, compression))
                 runs[mode].append(result)
-                print(f"round {round_number + 1}, {mode}: {result['kb_per_socket']} KB a socket ({result['extension']})", flush=True)
+                said = f"{result['kb_per_socket']} KB a socket ({result['extension']})"
+                print(f"round {round_number + 1}, {mode}: {said}", flush=True)
     results = {"sockets": args.sockets, "server": "uvicorn, 1 worker, websockets-sansio", "runs": runs}
     path = save("ws_compression", results)
     print(f"bench: wrote {path.relative_to(path.parents[2])}")
