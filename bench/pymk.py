@@ -453,34 +453,29 @@ def write_targets(results):
         best_hit = max(r["rankers"][n]["hit@10"] for n in baseline_names)
         best_mrr = max(r["rankers"][n]["mrr"] for n in baseline_names)
         # The learned ranker is what the nightly batch serves once its check promotes it: the target.
-        # The linear walk's rows are measured beside it.
-        for label in (
-            "chatsite (learned ranker, batch + request path)",
-            "chatsite (linear walk, batch + request path)",
-            "chatsite (shipped weights)",
-            "chatsite (weights fitted on this graph)",
+        # The linear walk is measured beside it; its figures are said in the goal and kept in pymk.json.
+        m = r["rankers"]["chatsite (learned ranker, batch + request path)"]
+        walk = r["rankers"]["chatsite (linear walk, batch + request path)"]
+        for metric, unit, goal, met in (
+            (
+                "hit@10",
+                "hit@10",
+                f">= {best_hit + 0.02:.3f} (best baseline {best_hit:.3f}; the linear walk {walk['hit@10']})",
+                m["hit@10"] >= best_hit + 0.02 - 1e-9,
+            ),
+            ("mrr", "MRR", f"> {best_mrr:.3f} (the linear walk {walk['mrr']})", m["mrr"] > best_mrr),
         ):
-            m, target = r["rankers"][label], label.startswith("chatsite (learned")
-            for metric, unit, goal, met in (
-                (
-                    "hit@10",
-                    "hit@10",
-                    f">= {best_hit + 0.02:.3f} (best baseline {best_hit:.3f})",
-                    m["hit@10"] >= best_hit + 0.02 - 1e-9,
-                ),
-                ("mrr", "MRR", f"> {best_mrr:.3f}", m["mrr"] > best_mrr),
-            ):
-                what = "0.02 above the best baseline" if metric == "hit@10" else "above the best baseline's"
-                entries.append(
-                    {
-                        "name": f"pymk {family}: {label} {unit} {what}",
-                        "goal": goal if target else f"none: measured beside it, for comparison (the target: {goal})",
-                        "measured": m[metric],
-                        "unit": unit,
-                        "met": met if target else None,
-                        "command": command,
-                    }
-                )
+            what = "0.02 above the best baseline" if metric == "hit@10" else "above the best baseline's"
+            entries.append(
+                {
+                    "name": f"pymk {family}: chatsite (learned ranker, batch + request path) {unit} {what}",
+                    "goal": goal,
+                    "measured": m[metric],
+                    "unit": unit,
+                    "met": met,
+                    "command": command,
+                }
+            )
         entries.append(
             {
                 "name": f"pymk {family}: users served other suggestions (batch + request) than the live walk's",

@@ -125,24 +125,24 @@ def main(use_neo4j):
 def write_targets(results):
     import json
 
+    # One entry per target: the request path's selector. What it is measured beside (the live walk it
+    # replaced, one primary-key SELECT as the floor) is said in its goal, and kept in the results file.
     entries = []
     for adapter, r in results.items():
-        for label, goal in (
-            ("selector (stored + fresh merge)", GOAL_MS),
-            ("live walk (the previous request path)", None),
-            ("floor: one primary-key SELECT", None),
-        ):
-            p99 = r[label]["p99_ms"]
-            entries.append(
-                {
-                    "name": f"pymk latency: suggestions p99 per call, {label}, {adapter}, 10,000 users",
-                    "goal": f"<= {goal}" if goal else "none: measured beside it, for comparison",
-                    "measured": p99,
-                    "unit": "ms",
-                    "met": p99 <= goal if goal else None,
-                    "command": "python -m bench.pymk --latency",
-                }
-            )
+        p99 = r["selector (stored + fresh merge)"]["p99_ms"]
+        walk, floor = r["live walk (the previous request path)"]["p99_ms"], r["floor: one primary-key SELECT"]["p99_ms"]
+        entries.append(
+            {
+                "name": "pymk latency: suggestions p99 per call, selector (stored + fresh merge), "
+                f"{adapter}, 10,000 users",
+                "goal": f"<= {GOAL_MS} (beside it in the same run: the live walk p99 {walk} ms, "
+                f"one primary-key SELECT p99 {floor} ms)",
+                "measured": p99,
+                "unit": "ms",
+                "met": p99 <= GOAL_MS,
+                "command": "python -m bench.pymk --latency",
+            }
+        )
     path = RESULTS / "targets.json"
     kept = [e for e in json.loads(path.read_text()) if not e["name"].startswith("pymk latency")]
     path.write_text(json.dumps(kept + entries, indent=2) + "\n")
