@@ -18,6 +18,8 @@ from chatsite.testing_server import (  # noqa: F401 - shared with the e2e tests
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+# The services' variables: without them a process runs on the embedded defaults.
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "MESSAGE_STORE", "KAFKA_BOOTSTRAP_SERVERS", "NEO4J_URL")
 
 
 def bench_database_url(name):

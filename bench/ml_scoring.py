@@ -33,14 +33,14 @@ import time
 from pathlib import Path
 
 from bench import previous
-from bench.common import RESULTS, ROOT, percentile, save
+from bench.common import RESULTS, ROOT, SERVICE_VARIABLES, percentile, save
 
 GOAL_P99_MS = 0.2
 COMMAND = "python -m bench.ml_scoring"
 
 
 def setup_django(workdir: Path, data_dir: Path):
-    for name in ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "MESSAGE_STORE", "KAFKA_BOOTSTRAP_SERVERS", "NEO4J_URL"):
+    for name in SERVICE_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(
         DJANGO_SETTINGS_MODULE="settings.test",

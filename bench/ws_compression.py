@@ -22,10 +22,9 @@ import resource
 import tempfile
 from pathlib import Path
 
-from bench.common import save, server_processes
+from bench.common import SERVICE_VARIABLES, save, server_processes
 
 MODES = {"without compression": None, "permessage-deflate (client default)": "deflate"}
-SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "MONGO_URL", "MESSAGE_STORE", "KAFKA_BOOTSTRAP_SERVERS", "NEO4J_URL")
 
 
 def rss_kb(pid) -> int:
