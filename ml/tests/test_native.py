@@ -1,7 +1,6 @@
 """The C scorer (ml.native) gives the send path the numbers scikit-learn and the Python scorer give,
 for any text, and the Python scorer takes over wherever the C one cannot serve."""
 
-import os
 import re
 import threading
 
@@ -12,6 +11,7 @@ from ml import native, pipeline, training
 from ml.joint import JointScorer
 from ml.tests.test_model import PROBE_EDGES
 from testkit.ml_data import spam_dataset
+from testkit.services import missing
 
 # What the C cut must treat exactly as Python does: every kind of whitespace str.split() knows,
 # word characters beyond ASCII (digits of other scripts, underscores, combining marks), a NUL, a
@@ -46,10 +46,7 @@ def probe_texts():
 
 def c_scorer_or_skip():
     if not native.available():
-        message = "the C scorer (ml.native._joint) is not built; `make` builds it"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("the C scorer (ml.native._joint) is not built; `make` builds it")
 
 
 def test_the_c_scorer_serves_the_layout_the_pipeline_builds(models):
