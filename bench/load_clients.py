@@ -97,9 +97,11 @@ class Sender:
         self.client, self.cid = client, conversation_id
         self.seqs = []  # acknowledged since connecting
         self.sent = 0
+        self.last_ack_at = None  # wall clock
 
     def acked(self, seq):
         self.seqs.append(seq)
+        self.last_ack_at = time.time()
 
     async def run(self, rate, seconds, tag, phase):
         """`phase` (0 to 1) spreads the senders over each period: together they send at an even
@@ -175,12 +177,13 @@ class Worker:
         await asyncio.gather(*(one(c) for c in clients))
 
     async def connect(self):
-        """Open every member socket, and a sender socket per room (as its first member)."""
+        """Open every member socket, and a sender socket per room (as its first member). Without
+        member sockets (plan "member_sockets": false) only the senders: the send path alone."""
         started = time.perf_counter()
         for room in self.plan["rooms"]:
             last = {room["id"]: room["last"]}
-            members = [Client(self, t, last) for t in room["tokens"]]
-            self.members.extend((room["id"], m) for m in members)
+            if self.plan.get("member_sockets", True):
+                self.members.extend((room["id"], Client(self, t, last)) for t in room["tokens"])
             client = Client(self, room["tokens"][0], last)
             client.sender = Sender(client, room["id"])
             self.senders.append(client.sender)
@@ -220,6 +223,8 @@ class Worker:
             "frames": self.kinds,
             "reopened": self.reopened,
             "ack_ms": self.ack_ms,
+            "sockets": len(self.members) + len(self.senders),
+            "last_ack_at": max((s.last_ack_at or 0 for s in self.senders), default=0),
         }
 
     async def storm(self):

@@ -421,6 +421,11 @@ WS_RESUME_GRACE = env.float("WS_RESUME_GRACE", default=1.0)  # seconds to wait f
 WS_REPLAY_BOUND = env.int("WS_REPLAY_BOUND", default=1000)  # events a resume replays; more means resync
 WS_REPLAY_PAGE = env.int("WS_REPLAY_PAGE", default=200)  # events per store read while replaying
 WS_SEND_QUEUE_MAX = env.int("WS_SEND_QUEUE_MAX", default=5000)  # frames a slow client may owe before close 4504
+# Sends a socket may have in flight before its next frame waits: they are pipelined, so a client is
+# not held back by its own previous send's commit (gateway.socket.consumer).
+WS_SENDS_IN_FLIGHT = env.int("WS_SENDS_IN_FLIGHT", default=32)
+# Most sends into one conversation committed together, in one transaction (chats.group_commit).
+SEND_BATCH_MAX = env.int("SEND_BATCH_MAX", default=64)
 # Demo data (seed_demo) has published passwords and a superuser: refused where this is off.
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 WS_HEALTH_INTERVAL = env.float("WS_HEALTH_INTERVAL", default=2.0)  # seconds between checks that Redis kept its data

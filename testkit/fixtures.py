@@ -68,7 +68,7 @@ def group(alice, bob):
 # --- which message store a test runs against ---
 
 # API-level modules whose every test also runs against each message store.
-EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking", "test_threads"}
+EVERY_STORE_MODULES = {"test_messages", "test_reading", "test_blocking", "test_threads", "test_group_commit"}
 STORES = ["sql", pytest.param("mongo", marks=pytest.mark.services)]
 _mongo_databases = itertools.count(1)
 

@@ -31,6 +31,7 @@ from chats.actions.membership import (
     do_set_role,
 )
 from chats.actions.messages import (
+    SendRequest,
     check_delete_message,
     check_edit_message,
     check_mark_read,
@@ -41,6 +42,7 @@ from chats.actions.messages import (
     do_edit_message,
     do_mark_read,
     do_send_message,
+    do_send_messages,
     tombstone,
 )
 from chats.actions.previews import check_remove_previews, do_remove_previews, do_set_previews
@@ -50,6 +52,7 @@ from chats.actions.threads import check_thread_root, do_follow_thread, do_mark_t
 
 __all__ = [
     "MessageHeld",
+    "SendRequest",
     "check_archive",
     "check_create_conversation",
     "check_delete_message",
@@ -86,6 +89,7 @@ __all__ = [
     "do_reject_held",
     "do_remove_previews",
     "do_send_message",
+    "do_send_messages",
     "do_set_pinned",
     "do_set_previews",
     "do_set_role",

@@ -1,11 +1,11 @@
 """Sending, editing and deleting messages, read markers, and typing."""
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from chats.actions import held
 from chats.actions.changes import announce, message_payload
@@ -15,6 +15,7 @@ from chats.actions.threads import check_thread_root, reply_deleted
 from chats.attachments import get_attachments
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
+from chats.models import HeldMessage
 from chats.selectors import message_in
 from chats.threads import summary_payload
 from chatsite import ratelimit
@@ -84,65 +85,149 @@ def check_send_rate(user) -> None:
         )
 
 
+@dataclass(frozen=True)
+class SendRequest:
+    """One send, as a client asked for it."""
+
+    user: object
+    conversation_id: object
+    text: str
+    client_id: str
+    parent_id: object = None
+    attachment_ids: tuple = ()
+    thread_root: object = None
+
+
 def do_send_message(
     user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=(), thread_root=None
 ) -> tuple[Message, bool]:
     """(message, created). A retry with the same client_id returns the first message. A send the
     models hold raises MessageHeld (202) once kept aside, and so does each retry while it waits;
     once a moderator approved it, a retry finds the message it became."""
+    request = SendRequest(user, conversation_id, text, client_id, parent_id, attachment_ids, thread_root)
+    (outcome,) = do_send_messages([request])
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
+
+
+def do_send_messages(requests) -> list:
+    """Group commit: several sends in one transaction, so that they share one flush to disk and one
+    hold of each conversation's row lock. Each send runs in a savepoint of its own, so a refused
+    one (a check, a database error) leaves the others; it is the same as do_send_message for each,
+    in order. Returns, per request, (message, created) or the exception that send raised.
+
+    When the shared transaction does not commit, no send of it is reported as done: each gets the
+    failure, and its client retries (a retry with the same client_id is harmless)."""
+    outcomes = [None] * len(requests)
+    writing = []
+    for i, request in enumerate(requests):
+        try:
+            _check_rate_or_retry(request)
+            writing.append(i)
+        except _Found as found:
+            outcomes[i] = (found.message, False)
+        except Exception as exc:
+            outcomes[i] = exc
+    if not writing:
+        return outcomes
+    savepoints = len(writing) > 1  # one send alone needs no savepoint: its failure is the transaction's
+    try:
+        with taken_back_on_failure() as posted, transaction.atomic():
+            for i in writing:
+                try:
+                    with taken_back_on_failure() as own, transaction.atomic(savepoint=savepoints):
+                        outcomes[i] = _write(own, requests[i])
+                    posted.extend(own)
+                except Exception as exc:
+                    outcomes[i] = exc
+            if transaction.get_rollback():
+                # A failure the savepoints could not contain: nothing of this transaction stays.
+                raise DatabaseError("the sends' transaction was rolled back")
+    except Exception as exc:
+        for i in writing:
+            if not isinstance(outcomes[i], BaseException):
+                outcomes[i] = exc
+        return outcomes
+    for i in writing:
+        if isinstance(outcomes[i], HeldMessage):
+            outcomes[i] = _after_hold(outcomes[i], requests[i])
+    return outcomes
+
+
+class _Found(Exception):
+    """A retry of a send already stored: its answer is that message."""
+
+    def __init__(self, message):
+        self.message = message
+
+
+def _find_retry(request):
+    conversation, _ = require_member(request.user, request.conversation_id)
+    existing = get_store().find_by_client_id(conversation.id, request.user.pk, request.client_id)
+    if existing:
+        raise _Found(existing)
+
+
+def _check_rate_or_retry(request):
     try:
         # Outside the transaction: a cache counter, not a rule about the database.
-        check_send_rate(user)
+        check_send_rate(request.user)
     except ApiError:
         # A retry is answered even when a new send would be rate-limited. Looked up only here:
         # on the common path the store finds a retry inside its transaction, one query fewer.
-        conversation, _ = require_member(user, conversation_id)
-        existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
-        if existing:
-            return existing, False
+        _find_retry(request)
         raise
-    with taken_back_on_failure() as posted, transaction.atomic():
-        if attachment_ids:
-            # A retry's uploads are used by its first message already, so the claim below would
-            # refuse them: answer a retry before claiming (a query only sends with files pay).
-            conversation, _ = require_member(user, conversation_id)
-            existing = get_store().find_by_client_id(conversation.id, user.pk, client_id)
-            if existing:
-                return existing, False
-        conversation, verdict, attachments, root = check_send_message(
-            user,
-            conversation_id,
-            text=text,
-            client_id=client_id,
-            parent_id=parent_id,
-            attachment_ids=attachment_ids,
-            thread_root=thread_root,
-        )
-        if verdict.outcome != ml_scoring.HOLD:
-            return post(
-                posted,
-                user,
-                conversation,
-                text=text,
-                client_id=client_id,
-                parent_id=parent_id,
-                attachment_ids=attachment_ids,
-                attachments=attachments,
-                thread_root=root,
-            )
-        kept = held.hold(
+
+
+def _write(posted, request):
+    """One send inside the (shared) transaction -> (message, created), or the HeldMessage row of a
+    send the models hold (answered after the commit, by _after_hold)."""
+    user, text, client_id = request.user, request.text, request.client_id
+    if request.attachment_ids:
+        # A retry's uploads are used by its first message already, so the claim below would
+        # refuse them: answer a retry before claiming (a query only sends with files pay).
+        try:
+            _find_retry(request)
+        except _Found as found:
+            return found.message, False
+    conversation, verdict, attachments, root = check_send_message(
+        user,
+        request.conversation_id,
+        text=text,
+        client_id=client_id,
+        parent_id=request.parent_id,
+        attachment_ids=request.attachment_ids,
+        thread_root=request.thread_root,
+    )
+    if verdict.outcome != ml_scoring.HOLD:
+        return post(
+            posted,
             user,
             conversation,
-            verdict,
             text=text,
             client_id=client_id,
-            parent_id=parent_id,
-            attachment_ids=attachment_ids,
-            thread_root_id=root.id if root else None,
+            parent_id=request.parent_id,
+            attachment_ids=request.attachment_ids,
+            attachments=attachments,
+            thread_root=root,
         )
+    return held.hold(
+        user,
+        conversation,
+        verdict,
+        text=text,
+        client_id=client_id,
+        parent_id=request.parent_id,
+        attachment_ids=request.attachment_ids,
+        thread_root_id=root.id if root else None,
+    )
+
+
+def _after_hold(kept, request):
     if kept.state == kept.State.APPROVED:  # a retry of a send a moderator let through since
-        return get_store().find_by_client_id(conversation.id, user.pk, client_id), False
-    raise held.MessageHeld()
+        return get_store().find_by_client_id(kept.conversation_id, request.user.pk, request.client_id), False
+    return held.MessageHeld()
 
 
 def own_message(user, conversation_id, message_id):

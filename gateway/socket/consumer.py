@@ -10,6 +10,7 @@ which frames were decided is the order on the wire.
 import asyncio
 import inspect
 import logging
+import time
 import uuid
 from collections import deque
 
@@ -22,9 +23,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from chats import actions as chat_actions
+from chats import group_commit
 from chats.serializers import message_data
 from chatsite import strict
 from chatsite.api_errors import ApiError
+from chatsite.threads import in_thread, off_loop
 from gateway import fanout, presence, protocol
 from gateway.fanout import health
 from gateway.protocol import Close, FrameError
@@ -32,11 +35,11 @@ from gateway.socket import auth, start
 from gateway.socket.budget import FrameBudget
 from gateway.socket.delivery import DeliveryMixin
 from gateway.socket.signals import SignalsMixin
-from gateway.socket.threads import in_thread, off_loop
 
 log = logging.getLogger(__name__)
 
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, ConnectionError)
+SAW_EVERY = 1.0  # seconds between marks of a conversation as looked at by one socket's sends
 
 
 class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
@@ -105,6 +108,8 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         self.tasks = set()
         self.closing = False
         self.budget = FrameBudget()
+        self.sending = set()  # send frames being answered (pipelined)
+        self.saw_at = {}  # conversation id -> when a send last marked it as looked at (monotonic)
         self.outbox = asyncio.Queue()
         self.writer = asyncio.ensure_future(self._write())
         self._init_delivery()
@@ -213,10 +218,30 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         if self.held and kind != "resume":
             self._release_held()
         try:
-            await self._answer(kind, request_id, data)
+            if kind == "send":
+                await self._pipeline(request_id, data)
+            else:
+                await self._settle_sends()
+                await self._answer(kind, request_id, data)
         finally:
             if self.held:
                 self._release_held()
+
+    async def _pipeline(self, request_id, data):
+        """A send does not wait for the one before it: while one is being committed, the next ones
+        queue for the same batch (chats.group_commit), and their acks leave in order as each
+        commits. Past WS_SENDS_IN_FLIGHT the socket reads no further frame until one is done."""
+        while len(self.sending) >= settings.WS_SENDS_IN_FLIGHT:
+            await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
+        task = self._spawn(self._answer("send", request_id, data))
+        self.sending.add(task)
+        task.add_done_callback(self.sending.discard)
+
+    async def _settle_sends(self):
+        """Every other frame is handled once the sends before it took effect: a read marker up to
+        a seq just sent, an edit of a message just sent, see those messages."""
+        if self.sending:
+            await asyncio.wait(set(self.sending))
 
     def _decode(self, text):
         """(JSON value, None) or (None, error frame)."""
@@ -275,16 +300,11 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         return await self.resume(conversations)
 
     async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=(), thread_root=None):
-        message, created = await in_thread(chat_actions.do_send_message)(
-            self.user,
-            conversation_id,
-            text=text,
-            client_id=client_id,
-            parent_id=parent_id,
-            attachment_ids=attachment_ids,
-            thread_root=thread_root,
+        request = chat_actions.SendRequest(
+            self.user, conversation_id, text, client_id, parent_id, attachment_ids, thread_root
         )
-        await self._saw(conversation_id)
+        message, created = await group_commit.send(request)
+        self._saw_after_send(conversation_id)
         return {"message": message_data(message), "created": created}
 
     async def _do_edit(self, conversation_id, message_id, text):
@@ -311,6 +331,21 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         await in_thread(chat_actions.check_typing)(self.user, conversation_id)
         await self._saw(conversation_id)
         return await self.send_typing(str(conversation_id))
+
+    def _saw_after_send(self, conversation_id):
+        # Not awaited: acks of pipelined sends leave in their order, and a Redis blip must not turn
+        # a committed send into an error. Once a second per conversation is plenty for a mark that
+        # notifications read against NOTIFY_LOOKING_SECONDS.
+        now, cid = time.monotonic(), str(conversation_id)
+        if now - self.saw_at.get(cid, -SAW_EVERY) >= SAW_EVERY:
+            self.saw_at[cid] = now
+            self._spawn(self._saw_quietly(cid))
+
+    async def _saw_quietly(self, conversation_id):
+        try:
+            await self._saw(conversation_id)
+        except UNAVAILABLE as exc:
+            log.info("marking %s as looked at failed: %s", conversation_id, exc.__class__.__name__)
 
     async def _saw(self, conversation_id):
         # Reading, sending and typing mean this person is looking: notifications hold back.

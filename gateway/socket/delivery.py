@@ -13,10 +13,10 @@ from django.conf import settings
 from chats import selectors as chat_selectors
 from chats.serializers import event_frame
 from chatsite.api_errors import ApiError
+from chatsite.threads import in_thread
 from gateway import fanout, protocol
 from gateway.protocol import Close
 from gateway.socket.feed import Feed
-from gateway.socket.threads import in_thread
 
 log = logging.getLogger(__name__)
 

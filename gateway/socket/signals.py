@@ -6,8 +6,8 @@ import logging
 
 from django.conf import settings
 
+from chatsite.threads import off_loop
 from gateway import fanout, presence, protocol
-from gateway.socket.threads import off_loop
 
 log = logging.getLogger(__name__)
 

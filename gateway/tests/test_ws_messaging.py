@@ -212,3 +212,24 @@ async def test_archived_conversations_refuse_writes_but_keep_the_socket(alice, g
     answer = await a.request({"type": "send", "conversation_id": str(group.id), "client_id": "x", "text": "late"})
     assert answer["error"]["code"] == "archived"
     assert (await a.request({"type": "ping"}))["type"] == "pong"
+
+
+async def test_sends_are_pipelined_acked_in_order_and_a_later_frame_sees_them_all(alice, bob, group, monkeypatch):
+    from chats import group_commit
+
+    batches, write = [], group_commit.do_send_messages
+    monkeypatch.setattr(
+        group_commit, "do_send_messages", lambda requests: batches.append(len(requests)) or write(requests)
+    )
+    a, b = await connect(alice), await connect(bob)
+    start = await in_thread(get_store().latest_seq, group.id)
+    cid = str(group.id)
+    for i in range(20):  # without waiting for any ack
+        await a.send({"type": "send", "id": f"p{i}", "conversation_id": cid, "client_id": f"pipe{i}", "text": f"n{i}"})
+    await a.send({"type": "read", "id": "after", "conversation_id": cid, "seq": 10**6})
+    answers = [await a.wait_for(lambda f: f.get("type") in ("ack", "error") and "id" in f) for _ in range(21)]
+    assert [f["id"] for f in answers] == [f"p{i}" for i in range(20)] + ["after"]
+    assert [f["result"]["message"]["seq"] for f in answers[:20]] == list(range(start + 1, start + 21))
+    assert answers[20]["result"]["last_read_seq"] == start + 20  # the read came after every send
+    assert [f["message"]["text"] for f in await b.events(group.id, 20)] == [f"n{i}" for i in range(20)]
+    assert sum(batches) == 20 and len(batches) < 20  # a send did not wait for the one before it

@@ -1,4 +1,4 @@
-"""How a socket's work leaves the event loop."""
+"""How async code (a socket, an async view) hands blocking work to a thread."""
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async

@@ -1,0 +1,82 @@
+"""Group commit of sends made on an event loop (the WebSocket gateway's).
+
+A conversation's sends queue for its row lock, which is held until the commit is flushed to disk:
+one at a time, a conversation takes one send per flush. Here a send into a conversation that
+arrives while the loop's previous batch for it is being written waits for that batch, and goes
+with every other send that arrived meanwhile as the next one: one transaction and one flush for
+all of them (chats.actions.do_send_messages, where each send keeps its own checks and outcome).
+
+Order is kept: a conversation has at most one batch in flight per loop, and a batch keeps the
+order its sends arrived in. Nothing is acknowledged before its batch committed.
+"""
+
+import asyncio
+import weakref
+
+from django.conf import settings
+
+from chats.actions import SendRequest, do_send_messages
+from chatsite.threads import in_thread
+
+
+class Batches:
+    """The sends of one event loop, queued per conversation."""
+
+    def __init__(self):
+        self.waiting = {}  # conversation id -> [(request, future)], while a batch of it is in flight
+        self.drains = set()  # the running drain tasks (the loop keeps only weak references)
+
+    def submit(self, request: SendRequest) -> asyncio.Future:
+        key = str(request.conversation_id)
+        future = asyncio.get_running_loop().create_future()
+        queue = self.waiting.get(key)
+        if queue is None:
+            queue = self.waiting[key] = []
+            drain = asyncio.ensure_future(self._drain(key, queue))
+            self.drains.add(drain)
+            drain.add_done_callback(self.drains.discard)
+        queue.append((request, future))
+        return future
+
+    async def _drain(self, key, queue):
+        try:
+            while queue:
+                batch = queue[: settings.SEND_BATCH_MAX]
+                del queue[: len(batch)]
+                try:
+                    outcomes = await in_thread(do_send_messages)([request for request, _ in batch])
+                except asyncio.CancelledError:
+                    _settle(batch, None)
+                    raise
+                except Exception as exc:  # the hop itself failed: no send of the batch counts as done
+                    outcomes = [exc] * len(batch)
+                _settle(batch, outcomes)
+        finally:
+            del self.waiting[key]
+            _settle(queue, None)
+
+
+def _settle(batch, outcomes):
+    """Answer each waiting send: its outcome, or cancelled (the loop is going away)."""
+    for i, (_, future) in enumerate(batch):
+        if future.done():  # its socket closed meanwhile
+            continue
+        outcome = None if outcomes is None else outcomes[i]
+        if outcome is None:
+            future.cancel()
+        elif isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
+_batches = weakref.WeakKeyDictionary()  # event loop -> Batches (a test may run several loops)
+
+
+async def send(request: SendRequest):
+    """(message, created), as do_send_message answers, once the send's batch has committed."""
+    loop = asyncio.get_running_loop()
+    batches = _batches.get(loop)
+    if batches is None:
+        batches = _batches[loop] = Batches()
+    return await batches.submit(request)

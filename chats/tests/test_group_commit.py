@@ -1,0 +1,127 @@
+"""Group commit: sends into one conversation written together keep their order, their own checks
+and their own outcome, and none is reported done unless its transaction committed."""
+
+import asyncio
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from chats import actions, group_commit
+from chats.actions import SendRequest
+from chats.backends import get_store
+from chatsite.api_errors import ApiError
+from testkit.factories import group_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def room(django_user_model):
+    owner = django_user_model.objects.create_user("owner")
+    member = django_user_model.objects.create_user("member")
+    outsider = django_user_model.objects.create_user("outsider")
+    return owner, member, outsider, group_of(owner, member)
+
+
+def texts_after(conversation, seq):
+    return [(m.seq, m.text) for m in get_store().page(conversation.id, after=seq, limit=100)]
+
+
+def test_a_batch_of_sends_commits_once_and_keeps_their_order(room):
+    owner, member, _, conversation = room
+    start = get_store().latest_seq(conversation.id)
+    requests = [SendRequest(owner if i % 2 else member, conversation.id, f"m{i}", f"c{i}") for i in range(5)]
+    with CaptureQueriesContext(connection) as captured:
+        outcomes = actions.do_send_messages(requests)
+    assert [m.seq for m, created in outcomes] == list(range(start + 1, start + 6))
+    assert all(created for _, created in outcomes)
+    assert texts_after(conversation, start) == [(start + 1 + i, f"m{i}") for i in range(5)]
+    assert [q["sql"] for q in captured.captured_queries].count("COMMIT") == 1
+
+
+def test_a_refused_send_in_a_batch_leaves_the_others_and_gets_its_own_error(room):
+    owner, _, outsider, conversation = room
+    start = get_store().latest_seq(conversation.id)
+    outcomes = actions.do_send_messages(
+        [
+            SendRequest(owner, conversation.id, "first", "a"),
+            SendRequest(outsider, conversation.id, "not a member", "b"),
+            SendRequest(owner, conversation.id, "   ", "c"),
+            SendRequest(owner, conversation.id, "last", "d"),
+        ]
+    )
+    assert isinstance(outcomes[1], ApiError) and outcomes[1].status_code == 404
+    assert isinstance(outcomes[2], ApiError) and outcomes[2].code == "invalid"
+    assert texts_after(conversation, start) == [(start + 1, "first"), (start + 2, "last")]
+
+
+def test_a_send_failing_in_the_database_is_rolled_back_alone_without_a_gap(room, monkeypatch):
+    from chats.actions import posting
+
+    owner, _, _, conversation = room
+    start = get_store().latest_seq(conversation.id)
+    announce = posting.announce
+
+    def failing_after_the_insert(event, user, payload):
+        if payload["text"] == "poison":
+            raise DatabaseError("the outbox is full")
+        return announce(event, user, payload)
+
+    monkeypatch.setattr(posting, "announce", failing_after_the_insert)
+    outcomes = actions.do_send_messages(
+        [SendRequest(owner, conversation.id, text, text) for text in ("before", "poison", "after")]
+    )
+    assert isinstance(outcomes[1], DatabaseError)
+    assert texts_after(conversation, start) == [(start + 1, "before"), (start + 2, "after")]
+    events = get_store().events_after(conversation.id, start, 100)
+    assert [e.seq for e in events] == [start + 1, start + 2]
+
+
+def test_a_failed_commit_reports_no_send_of_the_batch_as_done_and_keeps_none(room, monkeypatch):
+    owner, member, _, conversation = room
+    start = get_store().latest_seq(conversation.id)
+
+    def refused():
+        raise DatabaseError("could not flush the log")
+
+    monkeypatch.setattr(connection, "commit", refused)
+    outcomes = actions.do_send_messages(
+        [SendRequest(owner, conversation.id, "one", "x1"), SendRequest(member, conversation.id, "two", "x2")]
+    )
+    monkeypatch.undo()
+    assert all(isinstance(outcome, DatabaseError) for outcome in outcomes)
+    assert texts_after(conversation, start) == []
+    # the clients' retries go through, with the seqs that were not taken
+    retried = actions.do_send_messages([SendRequest(owner, conversation.id, "one", "x1")])
+    assert retried[0][0].seq == start + 1
+
+
+def test_a_single_send_keeps_its_exception(room):
+    _, _, outsider, conversation = room
+    with pytest.raises(ApiError) as refused:
+        actions.do_send_message(outsider, conversation.id, text="hi", client_id="o1")
+    assert refused.value.status_code == 404
+
+
+async def test_sends_arriving_together_share_batches_and_are_answered_in_their_order(room, monkeypatch):
+    owner, member, outsider, conversation = room
+    sizes = []
+    batch = group_commit.do_send_messages
+
+    def recorded(requests):
+        sizes.append(len(requests))
+        return batch(requests)
+
+    monkeypatch.setattr(group_commit, "do_send_messages", recorded)
+    start = await asyncio.to_thread(get_store().latest_seq, conversation.id)
+    senders = [owner, member, outsider] * 10
+    answers = await asyncio.gather(
+        *(group_commit.send(SendRequest(u, conversation.id, f"t{i}", f"k{i}")) for i, u in enumerate(senders)),
+        return_exceptions=True,
+    )
+    refused = [a for u, a in zip(senders, answers, strict=True) if u is outsider]
+    assert all(isinstance(a, ApiError) for a in refused)
+    delivered = [a[0].seq for u, a in zip(senders, answers, strict=True) if u is not outsider]
+    assert delivered == list(range(start + 1, start + 21))  # in the order they were submitted
+    assert sum(sizes) == 30 and len(sizes) < 30
