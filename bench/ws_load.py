@@ -198,7 +198,8 @@ def merge(answers, rate, rooms):
         "p99_ms": round(percentile(latencies, 99), 1),
         "ack_p50_ms": round(percentile(acks, 50), 1),
         "ack_p99_ms": round(percentile(acks, 99), 1),
-        "acked_per_s": round(len(acks) / ack_span, 1) if ack_span > 0 else 0,  # this step's acks
+        "step_acked": len(acks),  # "acked" and "sent" count since connecting
+        "acked_per_s": round(len(acks) / ack_span, 1) if ack_span > 0 else 0,
         **{k: sum(a["check"][k] for a in answers) for k in ("sent", "acked", "lost", "duplicated")},
         "problems": sum(a["problem_count"] for a in answers),
         # Sockets the server closed during the step (by close code), each reopened with resume.
@@ -261,7 +262,7 @@ def ramp(design, stage, rates, seconds, procs, log, member_sockets=True):
             # not, so that is the work done), and how much of the 2 cores the server got: on a
             # shared machine a design that needs more CPU per delivery than its share falls behind.
             per_send = len(stage.room_list[0]["tokens"]) if member_sockets else 1
-            deliveries = step["acked"] * per_send - step["lost"]
+            deliveries = step["step_acked"] * per_send - step["lost"]
             step["server_cpu_ms_per_delivery"] = round(used * 1000 / deliveries, 3) if deliveries > 0 else None
             step["server_cores_busy"] = round(used / wall, 2)
             step["load_average"] = round(os.getloadavg()[0], 1)

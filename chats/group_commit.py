@@ -1,4 +1,5 @@
-"""Group commit of sends made on an event loop (the WebSocket gateway's).
+"""Group commit of sends made on an event loop: the WebSocket gateway's, and the REST sends of
+the same server process (their sync views run in threads of that loop).
 
 A conversation's sends queue for its row lock, which is held until the commit is flushed to disk:
 one at a time, a conversation takes one send per flush. Here a send into a conversation that
@@ -11,11 +12,14 @@ order its sends arrived in. Nothing is acknowledged before its batch committed.
 """
 
 import asyncio
+import os
 import weakref
 
+from asgiref.sync import SyncToAsync
 from django.conf import settings
+from django.db import connection
 
-from chats.actions import SendRequest, do_send_messages
+from chats.actions import SendRequest, do_send_messages, do_send_request
 from chatsite.threads import in_thread
 
 
@@ -80,3 +84,15 @@ async def send(request: SendRequest):
     if batches is None:
         batches = _batches[loop] = Batches()
     return await batches.submit(request)
+
+
+def send_blocking(request: SendRequest):
+    """send() for sync code, such as a REST view: through the batches of the event loop whose
+    thread this is (a sync view under ASGI), so that concurrent sends share commits; written at
+    once elsewhere (WSGI, a command, a test client) and inside a transaction, which the send
+    must belong to."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    same_process = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
+    if loop is None or not same_process or loop.is_closed() or connection.in_atomic_block:
+        return do_send_request(request)
+    return asyncio.run_coroutine_threadsafe(send(request), loop).result()

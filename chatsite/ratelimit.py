@@ -24,23 +24,28 @@ def parse_rate(rate):
 
 def hit(key, rate):
     """Count one hit; return None if allowed, or the seconds until the window resets."""
+    return hits(key, rate, 1)[0]
+
+
+def hits(key, rate, n):
+    """Count n hits at once (a batch of sends) -> for each, in order, what `hit` would answer."""
     limit, period = parse_rate(rate)
     now = time.time()
-    if _count(f"rl:{key}:{int(now // period)}", period) <= limit:
-        return None
+    last = _count(f"rl:{key}:{int(now // period)}", period, n)
     # Rounded up, so a client that waits exactly this long lands in the next window.
-    return max(1, math.ceil(period - now % period))
+    retry = max(1, math.ceil(period - now % period))
+    return [None if last - n + 1 + i <= limit else retry for i in range(n)]
 
 
-def _count(bucket, period):
-    """One more hit in the window's counter, and the new count. On Redis one round trip (INCR and
+def _count(bucket, period, n):
+    """n more hits in the window's counter, and the new count. On Redis one round trip (INCRBY and
     EXPIRE in one MULTI) instead of the cache API's three (add, exists, incr): it is on every send."""
     cache = caches["default"]
     if not isinstance(cache, RedisCache):
         cache.add(bucket, 0, timeout=period + 1)
-        return cache.incr(bucket)
+        return cache.incr(bucket, n)
     key = cache.make_and_validate_key(bucket)
     pipe = cache._cache.get_client(key, write=True).pipeline()
-    pipe.incr(key)
+    pipe.incrby(key, n)
     pipe.expire(key, period + 1)
     return pipe.execute()[0]

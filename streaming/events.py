@@ -106,6 +106,7 @@ presence.sampled (1) [presence]
 
 import logging
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -251,13 +252,33 @@ def wake_relay_after_commit():
         transaction.on_commit(_wake_relay)
 
 
+_gathering = threading.local()  # .rows: the events emit() holds back for gathered() to write
+
+
+@contextmanager
+def gathered():
+    """Inside a transaction: the events emitted within are written together, in one INSERT in
+    their order, when the block ends without an exception (a batch of sends writes one statement,
+    not one per event). The events emit() returns within have their ids only after that."""
+    if getattr(_gathering, "rows", None) is not None:
+        yield  # nested: the outer block writes them
+        return
+    rows = _gathering.rows = []
+    try:
+        yield
+    finally:
+        _gathering.rows = None
+    if rows:
+        OutboxEvent.objects.bulk_create(rows)
+
+
 def emit(event_type, *, key, payload, actor=None):
     """Record an event in the current transaction; it leaves after commit, never before."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}; declare it in streaming.events.EVENT_TYPES")
     version = EVENT_TYPES[event_type][0]
     actor_id = getattr(actor, "pk", actor)
-    event = OutboxEvent.objects.create(
+    event = OutboxEvent(
         type=event_type,
         version=version,
         key=str(key),
@@ -265,6 +286,11 @@ def emit(event_type, *, key, payload, actor=None):
         payload=payload,
         occurred_at=_occurred_now(),
     )
+    rows = getattr(_gathering, "rows", None)
+    if rows is None:
+        event.save(force_insert=True)
+    else:
+        rows.append(event)
     if settings.KAFKA_BOOTSTRAP_SERVERS and connection.vendor == "postgresql":
         wake_relay_after_commit()
     transaction.on_commit(lambda: bus.after_commit(event))

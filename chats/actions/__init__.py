@@ -43,6 +43,7 @@ from chats.actions.messages import (
     do_mark_read,
     do_send_message,
     do_send_messages,
+    do_send_request,
     tombstone,
 )
 from chats.actions.previews import check_remove_previews, do_remove_previews, do_set_previews
@@ -90,6 +91,7 @@ __all__ = [
     "do_remove_previews",
     "do_send_message",
     "do_send_messages",
+    "do_send_request",
     "do_set_pinned",
     "do_set_previews",
     "do_set_role",

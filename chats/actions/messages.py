@@ -22,7 +22,7 @@ from chatsite import ratelimit
 from chatsite.api_errors import ApiError
 from gateway import fanout
 from ml import scoring as ml_scoring
-from streaming.events import emit
+from streaming.events import emit, gathered
 
 User = get_user_model()
 
@@ -48,12 +48,21 @@ def check_attachment_ids(attachment_ids) -> list:
 
 
 def check_send_message(
-    user, conversation_id, *, text: str, client_id: str, parent_id=None, attachment_ids=(), thread_root=None
+    user,
+    conversation_id,
+    *,
+    text: str,
+    client_id: str,
+    parent_id=None,
+    attachment_ids=(),
+    thread_root=None,
+    member=None,
 ):
     """(conversation, verdict, attachments, root): the models' verdict is allow or hold (a rejection
     raises), the metadata of the files to attach (claimed: see chats.attachments), and the thread
-    root the message replies in (None for a top-level message)."""
-    conversation, _ = writable(user, conversation_id, lock=True)
+    root the message replies in (None for a top-level message). `member`: what writable() answered
+    for this user and conversation earlier in the same transaction (it holds the row's lock)."""
+    conversation, _ = member or writable(user, conversation_id, lock=True)
     if not isinstance(client_id, str) or not CLIENT_ID.match(client_id):
         raise invalid("client_id", "client_id is 1-64 letters, digits or . _ : -")
     attachment_ids = check_attachment_ids(attachment_ids)
@@ -75,14 +84,29 @@ def check_send_message(
 
 
 def check_send_rate(user) -> None:
-    retry_after = ratelimit.hit(f"send:{user.pk}", settings.MESSAGE_RATE_LIMIT)
-    if retry_after:
-        raise ApiError(
-            "rate_limited",
-            f"Too many messages; try again in {retry_after} s.",
-            429,
-            headers={"Retry-After": str(retry_after)},
-        )
+    refused = send_rate_refusals([user])[0]
+    if refused:
+        raise refused
+
+
+def send_rate_refusals(users) -> list:
+    """The send rate of several sends at once, counted in one round trip per user -> per send,
+    None or the ApiError that refuses it."""
+    sends_of = {}
+    for i, user in enumerate(users):
+        sends_of.setdefault(user.pk, []).append(i)
+    refusals = [None] * len(users)
+    for user_id, indices in sends_of.items():
+        waits = ratelimit.hits(f"send:{user_id}", settings.MESSAGE_RATE_LIMIT, len(indices))
+        for i, retry_after in zip(indices, waits, strict=True):
+            if retry_after:
+                refusals[i] = ApiError(
+                    "rate_limited",
+                    f"Too many messages; try again in {retry_after} s.",
+                    429,
+                    headers={"Retry-After": str(retry_after)},
+                )
+    return refusals
 
 
 @dataclass(frozen=True)
@@ -104,7 +128,11 @@ def do_send_message(
     """(message, created). A retry with the same client_id returns the first message. A send the
     models hold raises MessageHeld (202) once kept aside, and so does each retry while it waits;
     once a moderator approved it, a retry finds the message it became."""
-    request = SendRequest(user, conversation_id, text, client_id, parent_id, attachment_ids, thread_root)
+    return do_send_request(SendRequest(user, conversation_id, text, client_id, parent_id, attachment_ids, thread_root))
+
+
+def do_send_request(request) -> tuple[Message, bool]:
+    """do_send_message, for a SendRequest."""
     (outcome,) = do_send_messages([request])
     if isinstance(outcome, BaseException):
         raise outcome
@@ -113,46 +141,58 @@ def do_send_message(
 
 def do_send_messages(requests) -> list:
     """Group commit: several sends in one transaction, so that they share one flush to disk and one
-    hold of each conversation's row lock. Each send runs in a savepoint of its own, so a refused
-    one (a check, a database error) leaves the others; it is the same as do_send_message for each,
-    in order. Returns, per request, (message, created) or the exception that send raised.
+    hold of each conversation's row lock. It answers as do_send_message would for each, in order:
+    per request, (message, created) or the exception that send raised.
 
-    When the shared transaction does not commit, no send of it is reported as done: each gets the
-    failure, and its client retries (a retry with the same client_id is harmless)."""
+    The checks only read (and lock), so a send they refuse leaves the transaction as it was, and
+    the others go on. A failure once a send began writing rolls the transaction back; then each
+    send is written alone, so that one bad send fails no other. No send is reported done unless
+    the transaction that wrote it committed."""
     outcomes = [None] * len(requests)
     writing = []
-    for i, request in enumerate(requests):
-        try:
-            _check_rate_or_retry(request)
+    # Outside the transaction: a cache counter, not a rule about the database.
+    for i, refused in enumerate(send_rate_refusals([request.user for request in requests])):
+        if refused is None:
             writing.append(i)
+            continue
+        # A retry is answered even when a new send would be rate-limited. Looked up only here:
+        # on the common path the store finds a retry inside its transaction, one query fewer.
+        try:
+            _find_retry(requests[i])
+            outcomes[i] = refused
         except _Found as found:
             outcomes[i] = (found.message, False)
         except Exception as exc:
             outcomes[i] = exc
+    _write_together(requests, writing, outcomes)
+    return outcomes
+
+
+def _write_together(requests, writing, outcomes):
     if not writing:
-        return outcomes
-    savepoints = len(writing) > 1  # one send alone needs no savepoint: its failure is the transaction's
+        return
+    members = {}  # (user id, conversation id) -> what writable() found, once per transaction
     try:
-        with taken_back_on_failure() as posted, transaction.atomic():
+        with taken_back_on_failure() as posted, transaction.atomic(), gathered():
             for i in writing:
                 try:
-                    with taken_back_on_failure() as own, transaction.atomic(savepoint=savepoints):
-                        outcomes[i] = _write(own, requests[i])
-                    posted.extend(own)
-                except Exception as exc:
-                    outcomes[i] = exc
-            if transaction.get_rollback():
-                # A failure the savepoints could not contain: nothing of this transaction stays.
+                    checked = _check(members, requests[i])
+                except ApiError as refused:
+                    outcomes[i] = refused
+                    continue
+                outcomes[i] = _write(posted, requests[i], checked)
+            if transaction.get_rollback():  # marked for rollback without an exception: not written
                 raise DatabaseError("the sends' transaction was rolled back")
     except Exception as exc:
+        if len(writing) == 1:
+            outcomes[writing[0]] = exc
+            return
         for i in writing:
-            if not isinstance(outcomes[i], BaseException):
-                outcomes[i] = exc
-        return outcomes
+            _write_together(requests, [i], outcomes)
+        return
     for i in writing:
         if isinstance(outcomes[i], HeldMessage):
             outcomes[i] = _after_hold(outcomes[i], requests[i])
-    return outcomes
 
 
 class _Found(Exception):
@@ -169,37 +209,39 @@ def _find_retry(request):
         raise _Found(existing)
 
 
-def _check_rate_or_retry(request):
-    try:
-        # Outside the transaction: a cache counter, not a rule about the database.
-        check_send_rate(request.user)
-    except ApiError:
-        # A retry is answered even when a new send would be rate-limited. Looked up only here:
-        # on the common path the store finds a retry inside its transaction, one query fewer.
-        _find_retry(request)
-        raise
-
-
-def _write(posted, request):
-    """One send inside the (shared) transaction -> (message, created), or the HeldMessage row of a
-    send the models hold (answered after the commit, by _after_hold)."""
-    user, text, client_id = request.user, request.text, request.client_id
+def _check(members, request):
+    """check_send_message for one send of a batch -> what _write needs, or a _Found retry. The
+    first send of a member into a conversation locks their membership row until the commit, so
+    for the later ones of the batch the answer stands and is not asked again."""
     if request.attachment_ids:
         # A retry's uploads are used by its first message already, so the claim below would
         # refuse them: answer a retry before claiming (a query only sends with files pay).
         try:
             _find_retry(request)
         except _Found as found:
-            return found.message, False
-    conversation, verdict, attachments, root = check_send_message(
-        user,
+            return found
+    key = (request.user.pk, str(request.conversation_id))
+    if key not in members:
+        members[key] = writable(request.user, request.conversation_id, lock=True)
+    return check_send_message(
+        request.user,
         request.conversation_id,
-        text=text,
-        client_id=client_id,
+        text=request.text,
+        client_id=request.client_id,
         parent_id=request.parent_id,
         attachment_ids=request.attachment_ids,
         thread_root=request.thread_root,
+        member=members[key],
     )
+
+
+def _write(posted, request, checked):
+    """One checked send inside the (shared) transaction -> (message, created), or the HeldMessage
+    row of a send the models hold (answered after the commit, by _after_hold)."""
+    if isinstance(checked, _Found):
+        return checked.message, False
+    conversation, verdict, attachments, root = checked
+    user, text, client_id = request.user, request.text, request.client_id
     if verdict.outcome != ml_scoring.HOLD:
         return post(
             posted,

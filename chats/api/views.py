@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_or_404
-from chats import actions, selectors
+from chats import actions, group_commit, selectors
 from chats.api import serializers as api
 from chats.serializers import (
     ConversationListItemSerializer,
@@ -187,7 +187,7 @@ class MessagesView(APIView):
     )
     def post(self, request, conversation_id):
         data = parse(api.SendIn, request.data)
-        message, created = actions.do_send_message(request.user, conversation_id, **data)
+        message, created = group_commit.send_blocking(actions.SendRequest(request.user, conversation_id, **data))
         return Response(message_data(message), status=201 if created else 200)
 
 

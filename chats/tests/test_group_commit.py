@@ -2,6 +2,7 @@
 and their own outcome, and none is reported done unless its transaction committed."""
 
 import asyncio
+import time
 
 import pytest
 from django.db import DatabaseError, connection
@@ -12,6 +13,7 @@ from chats.actions import SendRequest
 from chats.backends import get_store
 from chatsite.api_errors import ApiError
 from testkit.factories import group_of
+from testkit.sockets import in_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,7 +116,7 @@ async def test_sends_arriving_together_share_batches_and_are_answered_in_their_o
         return batch(requests)
 
     monkeypatch.setattr(group_commit, "do_send_messages", recorded)
-    start = await asyncio.to_thread(get_store().latest_seq, conversation.id)
+    start = await in_thread(get_store().latest_seq, conversation.id)
     senders = [owner, member, outsider] * 10
     answers = await asyncio.gather(
         *(group_commit.send(SendRequest(u, conversation.id, f"t{i}", f"k{i}")) for i, u in enumerate(senders)),
@@ -125,3 +127,57 @@ async def test_sends_arriving_together_share_batches_and_are_answered_in_their_o
     delivered = [a[0].seq for u, a in zip(senders, answers, strict=True) if u is not outsider]
     assert delivered == list(range(start + 1, start + 21))  # in the order they were submitted
     assert sum(sizes) == 30 and len(sizes) < 30
+
+
+def test_a_batch_past_a_senders_rate_sends_the_first_ones_and_refuses_the_rest(room, settings, monkeypatch):
+    owner, member, _, conversation = room
+    settings.MESSAGE_RATE_LIMIT = "2/h"
+    # An hour of its own, far ahead: the counters of other runs (same user ids) are elsewhere.
+    hour = time.time() + 3600 * (10_000 + time.time_ns() % 100_000)
+    monkeypatch.setattr(time, "time", lambda: hour)
+    outcomes = actions.do_send_messages(
+        [SendRequest(owner, conversation.id, f"t{i}", f"c{i}") for i in range(4)]
+        + [SendRequest(member, conversation.id, "theirs", "m-1")]
+    )
+    assert [isinstance(o, tuple) for o in outcomes] == [True, True, False, False, True]
+    assert {o.code for o in outcomes[2:4]} == {"rate_limited"}
+
+
+async def test_sync_callers_in_threads_of_the_loop_share_its_batches(room, monkeypatch):
+    # As a REST view runs under ASGI: a thread of its own per request, started from the loop.
+    from asgiref.sync import ThreadSensitiveContext, sync_to_async
+
+    owner, member, _, conversation = room
+    sizes, batch = [], group_commit.do_send_messages
+    monkeypatch.setattr(
+        group_commit, "do_send_messages", lambda requests: sizes.append(len(requests)) or batch(requests)
+    )
+
+    async def view(i):
+        async with ThreadSensitiveContext():
+            request = SendRequest(owner if i % 2 else member, conversation.id, f"rest {i}", f"rest-{i}")
+            return await sync_to_async(group_commit.send_blocking)(request)
+
+    answers = await asyncio.gather(*(view(i) for i in range(12)))
+    seqs = sorted(message.seq for message, created in answers if created)
+    assert len(seqs) == 12 and seqs == list(range(seqs[0], seqs[0] + 12))
+    assert sum(sizes) == 12 and len(sizes) < 12
+
+
+async def test_a_sync_caller_inside_a_transaction_writes_in_that_transaction(room):
+    from django.db import transaction
+
+    owner, _, _, conversation = room
+    start = await in_thread(get_store().latest_seq, conversation.id)
+
+    class Undo(Exception):
+        pass
+
+    def send_then_fail():
+        with transaction.atomic():
+            group_commit.send_blocking(SendRequest(owner, conversation.id, "undone", "undone-1"))
+            raise Undo
+
+    with pytest.raises(Undo):
+        await in_thread(send_then_fail)
+    assert await in_thread(texts_after, conversation, start) == []

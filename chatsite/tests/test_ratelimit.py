@@ -25,3 +25,11 @@ def test_a_client_that_waits_retry_after_is_let_through(monkeypatch, into_the_se
 def test_a_rate_that_does_not_parse_names_the_expected_shape():
     with pytest.raises(ValueError, match="30/10s"):
         ratelimit.parse_rate("thirty a minute")
+
+
+def test_hits_counted_together_are_allowed_up_to_the_limit_in_their_order():
+    key = f"test-hits-{time.time_ns()}"
+    first, *_, last = answers = ratelimit.hits(key, "3/h", 5)
+    assert answers[:3] == [None, None, None] and first is None
+    assert answers[3] == last and isinstance(last, int) and last >= 1
+    assert ratelimit.hit(key, "3/h") == last  # the window remembers all five

@@ -55,3 +55,27 @@ def test_events_emitted_back_to_back_keep_their_order():
     stamps = [e.occurred_at for e in emitted]
     assert stamps == sorted(stamps)
     assert len(set(stamps)) == 50
+
+
+@pytest.mark.django_db
+def test_gathered_events_are_written_together_in_their_order_and_not_at_all_after_a_failure():
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from streaming.models import OutboxEvent
+
+    before = OutboxEvent.objects.count()
+    with CaptureQueriesContext(connection) as captured, transaction.atomic(), events.gathered():
+        for n in range(3):
+            emit("message.created", key=f"g{n}", payload={"n": n})
+        assert OutboxEvent.objects.count() == before  # held back until the block ends
+    inserts = [
+        q["sql"] for q in captured.captured_queries if q["sql"].startswith('INSERT INTO "streaming_outboxevent"')
+    ]
+    assert len(inserts) == 1
+    written = OutboxEvent.objects.order_by("occurred_at")[before:]  # the relay's order
+    assert [e.key for e in written] == ["g0", "g1", "g2"]
+    with pytest.raises(RuntimeError), transaction.atomic(), events.gathered():
+        emit("message.created", key="lost", payload={})
+        raise RuntimeError("the batch failed")
+    assert not OutboxEvent.objects.filter(key="lost").exists()
