@@ -1,9 +1,12 @@
 """Who is on the other end of a socket: the Origin check, the subprotocol, and knox tokens."""
 
+from importlib import import_module
+from types import SimpleNamespace
 from urllib.parse import urlparse
 
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib import auth
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts import bots
@@ -59,8 +62,19 @@ def user_for_token(token):
     return user, fanout.credential_of_token(instance.token_key)
 
 
-def session_credential(scope):
-    """The credential of a socket signed in by the browser's session cookie."""
-    session = scope.get("session")
-    key = getattr(session, "session_key", None)
-    return fanout.credential_of_session(key) if key else None
+def session_cookie(scope):
+    """The session key the browser's cookie offers, or None."""
+    return (scope.get("cookies") or {}).get(settings.SESSION_COOKIE_NAME) or None
+
+
+def session_user(key):
+    """(the user, the credential) that the session `key` is signed in as, or None. Sync: it reads
+    the session and the user, and checks the session's hash of the password, as Django's own
+    middleware does for a request. Only a socket that offers a cookie and no token pays for it
+    (Channels' session and auth middleware would read it for every socket, and wrap each frame
+    sent)."""
+    session = import_module(settings.SESSION_ENGINE).SessionStore(key)
+    user = auth.get_user(SimpleNamespace(session=session))
+    if not user.is_authenticated or not user.is_active or session.session_key is None:
+        return None
+    return user, fanout.credential_of_session(session.session_key)

@@ -125,10 +125,12 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             return self._close(Close.UNSUPPORTED_VERSION)
         if token is not None:
             return await self._authenticate_token(token)
-        user = self.scope.get("user")
+        cookie = auth.session_cookie(self.scope)
         # A cookie counts only with an allowed Origin: without one, any page could have opened it.
-        if origin == auth.ALLOWED and user is not None and user.is_authenticated:
-            return await self._start(user, auth.session_credential(self.scope))
+        if origin == auth.ALLOWED and cookie is not None:
+            found = await in_thread(auth.session_user)(cookie)
+            if found is not None:
+                return await self._start(*found)
         self._spawn(self._auth_deadline())
 
     async def _auth_deadline(self):

@@ -1,11 +1,12 @@
 """WebSocket routes: the chat gateway at /ws/v1/ (protocol in gateway.protocol).
 
-The session middleware runs for every socket, so that a browser may use its cookie; the consumer
-decides whether the cookie counts (only with an allowed Origin) or a token is needed.
+Only the cookies are parsed for every socket; the consumer decides whether a session cookie counts
+(only with an allowed Origin, and no token offered) and reads that session itself
+(gateway.socket.auth.session_user).
 """
 
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
+from channels.sessions import CookieMiddleware
 from django.urls import path, re_path
 
 from gateway.socket.consumer import ChatConsumer, Refusal, UnsupportedVersion
@@ -16,4 +17,4 @@ websocket_urlpatterns = [
     re_path(r"", Refusal.as_asgi()),
 ]
 
-websocket_application = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+websocket_application = CookieMiddleware(URLRouter(websocket_urlpatterns))

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from knox.models import AuthToken
 
@@ -47,6 +48,22 @@ async def test_the_session_cookie_authenticates_a_browser_from_an_allowed_origin
     cookie = await in_thread(session_cookie, alice)
     client = await open_socket(headers=(ORIGIN, cookie))
     assert (await client.recv())["type"] == "hello"
+
+
+async def test_a_cookie_of_an_unknown_session_or_after_a_password_change_does_not_authenticate(alice):
+    name = settings.SESSION_COOKIE_NAME
+    forged = (b"cookie", f"{name}=0123456789abcdefghijklmnopqrstuv".encode())
+    cookie = await in_thread(session_cookie, alice)
+
+    def change_password():
+        alice.set_password("a new secret")
+        alice.save()
+
+    await in_thread(change_password)
+    for offered in (forged, cookie):
+        client = await open_socket(headers=(ORIGIN, offered))
+        await client.send({"type": "ping"})
+        assert await client.closed() == Close.UNAUTHENTICATED
 
 
 async def test_a_cookie_without_origin_does_not_authenticate(alice):
