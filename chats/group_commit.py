@@ -12,6 +12,7 @@ order its sends arrived in. Nothing is acknowledged before its batch committed.
 """
 
 import asyncio
+import contextvars
 import os
 import weakref
 
@@ -36,7 +37,10 @@ class Batches:
         queue = self.waiting.get(key)
         if queue is None:
             queue = self.waiting[key] = []
-            drain = asyncio.ensure_future(self._drain(key, queue))
+            # A context of its own: the drain serves every caller, not the first one. It must not
+            # inherit a REST view's ThreadSensitiveContext, whose thread waits for this very batch
+            # (on SQLite the batch runs thread-sensitive, and would queue behind that thread).
+            drain = asyncio.get_running_loop().create_task(self._drain(key, queue), context=contextvars.Context())
             self.drains.add(drain)
             drain.add_done_callback(self.drains.discard)
         queue.append((request, future))
