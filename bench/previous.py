@@ -3,7 +3,8 @@ worktree in a temporary directory (removed after the run, so nothing of this mac
 served from there by this environment's Python, on a PostgreSQL database of its own (its schema
 is its own migrations').
 
-BENCH_PREVIOUS names the commit; the default is the last one before the gateway app.
+BENCH_PREVIOUS names the commit; the default is the last one before group commit and pipelined
+sends (d144045; 9064692 is the last one before the gateway app).
 """
 
 import json
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-DEFAULT_COMMIT = "9064692"
+DEFAULT_COMMIT = "d144045"
 COMMIT = os.environ.get("BENCH_PREVIOUS", DEFAULT_COMMIT)
 
 

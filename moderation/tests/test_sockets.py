@@ -5,6 +5,7 @@ services run. The last test also crosses processes: a ban made here closes a soc
 real server, through Redis."""
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 
 from accounts.actions import do_logout_all
@@ -61,13 +62,16 @@ async def test_a_banned_user_cannot_open_a_socket_with_an_old_token_or_session(m
     assert await by_cookie.closed() == Close.UNAUTHENTICATED
 
 
-async def test_a_socket_that_authenticated_just_before_a_ban_is_closed_when_it_starts(moderator, bob):
+async def test_a_socket_that_authenticated_just_before_a_ban_is_closed_when_it_starts(moderator, bob, monkeypatch):
     """The ban commits between the socket's authentication and its joining the user's group, so
     the disconnect notice cannot reach it: the start re-reads the account and closes."""
+    from gateway.socket import auth
+
     stale = await in_thread(lambda: type(bob).objects.get(pk=bob.pk))  # authenticated, still active
     await in_thread(actions.do_ban_user, moderator, bob, "abuse")
-    comm = communicator("/ws/v1/", (ORIGIN,), None)
-    comm.scope["user"] = stale
+    # The session was read just before the ban committed.
+    monkeypatch.setattr(auth, "session_user", lambda key: (stale, "session:before-the-ban"))
+    comm = communicator("/ws/v1/", (ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=k".encode())), None)
     _open.append(comm)
     connected, _ = await comm.connect(timeout=deadline())
     assert connected
