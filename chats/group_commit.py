@@ -34,6 +34,8 @@ class Batches:
     def submit(self, request: SendRequest) -> asyncio.Future:
         key = str(request.conversation_id)
         future = asyncio.get_running_loop().create_future()
+        # Seen here, so that a failure whose socket closed before awaiting it is not logged as lost.
+        future.add_done_callback(_retrieved)
         queue = self.waiting.get(key)
         if queue is None:
             queue = self.waiting[key] = []
@@ -64,6 +66,11 @@ class Batches:
             _settle(queue, None)
 
 
+def _retrieved(future):
+    if not future.cancelled():
+        future.exception()
+
+
 def _settle(batch, outcomes):
     """Answer each waiting send: its outcome, or cancelled (the loop is going away)."""
     for i, (_, future) in enumerate(batch):
@@ -81,13 +88,19 @@ def _settle(batch, outcomes):
 _batches = weakref.WeakKeyDictionary()  # event loop -> Batches (a test may run several loops)
 
 
-async def send(request: SendRequest):
-    """(message, created), as do_send_message answers, once the send's batch has committed."""
+def submit(request: SendRequest) -> asyncio.Future:
+    """Queue a send for its conversation's next batch, now (the order of calls is the order of
+    the sends): a future of (message, created), as do_send_message answers, once it committed."""
     loop = asyncio.get_running_loop()
     batches = _batches.get(loop)
     if batches is None:
         batches = _batches[loop] = Batches()
-    return await batches.submit(request)
+    return batches.submit(request)
+
+
+async def send(request: SendRequest):
+    """(message, created), once the send's batch has committed."""
+    return await submit(request)
 
 
 def send_blocking(request: SendRequest):
@@ -99,4 +112,8 @@ def send_blocking(request: SendRequest):
     same_process = getattr(SyncToAsync.threadlocal, "main_event_loop_pid", None) == os.getpid()
     if loop is None or not same_process or loop.is_closed() or connection.in_atomic_block:
         return do_send_request(request)
+    # The batch needs a pooled connection of its own: a thread that waited holding its own would,
+    # with enough requests at once, leave none in the pool (DATABASE_POOL_MAX) for the batches
+    # they all wait on. Taken again from the pool if the request reads anything afterwards.
+    connection.close()
     return asyncio.run_coroutine_threadsafe(send(request), loop).result()

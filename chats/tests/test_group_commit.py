@@ -156,10 +156,18 @@ async def test_sync_callers_in_threads_of_the_loop_share_its_batches(room, monke
         group_commit, "do_send_messages", lambda requests: sizes.append(len(requests)) or batch(requests)
     )
 
+    def sending(request):
+        connection.ensure_connection()  # as a view holds one after reading the token
+        answer = group_commit.send_blocking(request)
+        # Given back to the pool while it waited (the embedded test database lives in memory, in
+        # its one connection, which Django never closes).
+        assert connection.connection is None or connection.vendor == "sqlite"
+        return answer
+
     async def view(i):
         async with ThreadSensitiveContext():
             request = SendRequest(owner if i % 2 else member, conversation.id, f"rest {i}", f"rest-{i}")
-            return await sync_to_async(group_commit.send_blocking)(request)
+            return await sync_to_async(sending)(request)
 
     answers = await asyncio.gather(*(view(i) for i in range(12)))
     seqs = sorted(message.seq for message, created in answers if created)

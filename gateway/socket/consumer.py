@@ -235,7 +235,9 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         commits. Past WS_SENDS_IN_FLIGHT the socket reads no further frame until one is done."""
         while len(self.sending) >= settings.WS_SENDS_IN_FLIGHT:
             await asyncio.wait(self.sending, return_when=asyncio.FIRST_COMPLETED)
-        task = self._spawn(self._answer("send", request_id, data))
+        # Queued for its batch here, in frame order, not when the task below first runs.
+        committed = group_commit.submit(chat_actions.SendRequest(self.user, **data))
+        task = self._spawn(self._answer("send", request_id, {"committed": committed}))
         self.sending.add(task)
         task.add_done_callback(self.sending.discard)
 
@@ -301,12 +303,10 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     async def _do_resume(self, conversations):
         return await self.resume(conversations)
 
-    async def _do_send(self, conversation_id, client_id, text, parent_id, attachment_ids=(), thread_root=None):
-        request = chat_actions.SendRequest(
-            self.user, conversation_id, text, client_id, parent_id, attachment_ids, thread_root
-        )
-        message, created = await group_commit.send(request)
-        self._saw_after_send(conversation_id)
+    async def _do_send(self, committed):
+        """`committed`: the send's future from the group commit (_pipeline queued it)."""
+        message, created = await committed
+        self._saw_after_send(message.conversation_id)
         return {"message": message_data(message), "created": created}
 
     async def _do_edit(self, conversation_id, message_id, text):
