@@ -241,29 +241,15 @@ def _write(posted, request, checked):
     if isinstance(checked, _Found):
         return checked.message, False
     conversation, verdict, attachments, root = checked
-    user, text, client_id = request.user, request.text, request.client_id
+    fields = {
+        "text": request.text,
+        "client_id": request.client_id,
+        "parent_id": request.parent_id,
+        "attachment_ids": request.attachment_ids,
+    }
     if verdict.outcome != ml_scoring.HOLD:
-        return post(
-            posted,
-            user,
-            conversation,
-            text=text,
-            client_id=client_id,
-            parent_id=request.parent_id,
-            attachment_ids=request.attachment_ids,
-            attachments=attachments,
-            thread_root=root,
-        )
-    return held.hold(
-        user,
-        conversation,
-        verdict,
-        text=text,
-        client_id=client_id,
-        parent_id=request.parent_id,
-        attachment_ids=request.attachment_ids,
-        thread_root_id=root.id if root else None,
-    )
+        return post(posted, request.user, conversation, attachments=attachments, thread_root=root, **fields)
+    return held.hold(request.user, conversation, verdict, thread_root_id=root.id if root else None, **fields)
 
 
 def _after_hold(kept, request):
