@@ -182,7 +182,7 @@ async def test_a_sync_caller_inside_a_transaction_writes_in_that_transaction(roo
     start = await in_thread(get_store().latest_seq, conversation.id)
 
     class Undo(Exception):
-        pass
+        """Raised inside the caller's transaction, to roll it back."""
 
     def send_then_fail():
         with transaction.atomic():
