@@ -130,10 +130,24 @@ class Tab:
     def texts(self):
         return self.page.locator("#message-list .message .text").all_inner_texts()
 
+    def idle(self, log):
+        """Wait until `log` is not busy: an open of the main log scrolls it to its end once laid out,
+        so a scroll made earlier (a test's, right after the first page was drawn) would be undone."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator(log)).not_to_have_attribute("aria-busy", "true")
+
+    def to_top(self, log="#messages"):
+        """Scroll `log` to its top once it is idle, bringing its older-history loader into view."""
+        self.idle(log)
+        self.page.locator(log).evaluate("box => { box.scrollTop = 0; }")
+
     def to_top_and_back_as_a_page_lands(self, log, items, count):
-        """Scroll `log` to its top, and again in the task that draws its `count`th item (`items`
-        selects them), before the next frame: the log grew and the reader is back at the top, while
-        an IntersectionObserver that checks once a frame saw its top trigger in view throughout."""
+        """Scroll `log` to its top once it is idle, and again in the task that draws its `count`th
+        item (`items` selects them), before the next frame: the log grew and the reader is back at
+        the top, while an IntersectionObserver that checks once a frame saw its top trigger in view
+        throughout."""
+        self.idle(log)
         self.page.evaluate(
             """([log, items, count]) => {
                 const box = document.querySelector(log);

@@ -180,7 +180,7 @@ def test_a_group_conversation_scrolls_back_and_has_replies_reactions_mentions_ed
 
     # infinite scroll upward, down to the first message, with a separator per day
     for loaded in (100, 120):
-        o.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+        o.to_top()
         expect(o.page.locator("#message-list .message")).to_have_count(loaded)
     expect(o.page.locator("#history-status")).to_have_text("This is the start of the conversation.")
     assert o.texts()[0] == "old note 1" and o.texts()[-1] == "old note 120"

@@ -1,12 +1,14 @@
 """The defects of the client's second round, each as a person meets it, in headless Chromium."""
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
 
 from chats import actions
 from chats.models import StoredMessage
+from testkit.services import wait_until
 from web.tests.browser import user
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -262,14 +264,14 @@ def test_a_short_conversation_opened_after_a_long_one_still_says_where_it_starts
     k = tabs().sign_in("kit")
     k.open_conversation("Long")
     expect(k.page.locator("#message-list .message")).to_have_count(50)
-    k.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")  # the loader's trigger in view
+    k.to_top()  # the loader's trigger in view
     expect(k.page.locator("#message-list .message")).to_have_count(100)
     k.open_conversation("lex")
     expect(k.message("just one")).to_have_count(1)
     expect(k.page.locator("#history-status")).to_have_text("This is the start of the conversation.")
     k.open_conversation("Long")
     expect(k.page.locator("#message-list .message")).to_have_count(50)
-    k.page.locator("#messages").evaluate("box => { box.scrollTop = 0; }")
+    k.to_top()
     expect(k.page.locator("#message-list .message")).to_have_count(100)
 
 
@@ -284,3 +286,26 @@ def test_a_reader_back_at_the_top_in_the_frame_an_older_page_lands_still_gets_th
     expect(m.page.locator("#message-list .message")).to_have_count(50)
     m.to_top_and_back_as_a_page_lands("#messages", "#message-list .message", 100)
     expect(m.page.locator("#message-list .message")).to_have_count(150)
+
+
+def test_the_log_says_it_is_busy_until_its_first_page_is_laid_out_and_a_scroll_made_then_stays(tabs):
+    pia, quin = user("pia"), user("quin")
+    long = actions.do_create_conversation(pia, kind="group", title="Long", member_ids=[quin.pk])
+    for n in range(1, 121):
+        last, _ = actions.do_send_message(quin, long.id, text=f"entry {n}", client_id=f"long-{n}")
+    actions.do_mark_read(pia, long.id, last.seq)
+    p = tabs().sign_in("pia")
+    held = []  # the first page's request, kept from the server until the test lets it go
+    first_page = re.compile(r"/api/v1/conversations/[^/]+/messages\?")
+    p.page.context.route(first_page, lambda route: held.append(route))
+    p.open_conversation("Long")
+    wait_until(lambda: p.page.evaluate("1") and held, "the client asked for the first page", seen=p.seen)
+    log = p.page.locator("#messages")
+    expect(log).to_have_attribute("aria-busy", "true")  # screen readers wait for the whole page
+    held[0].continue_()
+    p.page.context.unroute(first_page)
+    expect(log).to_have_attribute("aria-busy", "false")
+    expect(p.page.locator("#message-list .message")).to_have_count(50)
+    p.to_top()  # once idle, the open's own scroll to the newest message is over and cannot undo it
+    expect(p.page.locator("#message-list .message")).to_have_count(100)
+    expect(log).to_have_attribute("aria-busy", "false")

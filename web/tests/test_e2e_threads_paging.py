@@ -17,10 +17,6 @@ def panel(tab):
     return tab.page.locator("#thread-panel")
 
 
-def to_top(tab, box):
-    tab.page.locator(box).evaluate("box => { box.scrollTop = 0; }")  # the older-history trigger in view
-
-
 def test_a_conversation_whose_newest_messages_are_replies_still_shows_a_full_page(tabs):
     ivy, jon = user("ivy"), user("jon")
     busy = actions.do_create_conversation(ivy, kind="group", title="Busy", member_ids=[jon.pk])
@@ -39,7 +35,7 @@ def test_a_conversation_whose_newest_messages_are_replies_still_shows_a_full_pag
     assert i.texts() == [f"top {n}" for n in range(21, 71)]
     expect(i.message("top 70").locator(".thread-summary")).to_contain_text("60 replies")
 
-    to_top(i, "#messages")
+    i.to_top("#messages")
     expect(i.page.locator("#history-status")).to_have_text("This is the start of the conversation.")
     assert i.texts() == [f"top {n}" for n in range(1, 71)]  # older pages: top-level too, none twice
 
@@ -65,9 +61,9 @@ def test_a_long_thread_loads_older_replies_on_scroll_up_to_its_start(tabs):
     expect(panel(k).locator("#thread-status")).not_to_have_text("This is the start of the thread.")
     assert replies.all_inner_texts() == [f"note {n}" for n in range(71, 121)]
 
-    to_top(k, "#thread-log")
+    k.to_top("#thread-log")
     expect(replies).to_have_count(100)
-    to_top(k, "#thread-log")
+    k.to_top("#thread-log")
     expect(replies).to_have_count(120)
     expect(panel(k).locator("#thread-status")).to_have_text("This is the start of the thread.")
     assert replies.all_inner_texts() == [f"note {n}" for n in range(1, 121)]
@@ -84,7 +80,7 @@ def test_an_older_page_that_fails_says_so_with_retry_through_later_redraws(tabs)
 
     older = re.compile(r".*/threads/[0-9a-f-]+\?.*before=.*")
     k.page.route(older, lambda route: route.abort())
-    to_top(k, "#thread-log")
+    k.to_top("#thread-log")
     status = panel(k).locator("#thread-status")
     expect(status.locator(".form-error")).to_contain_text("can't be reached")
     # A reply arriving redraws the panel: the error and its Retry stay.

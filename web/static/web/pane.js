@@ -36,6 +36,10 @@ export function setPaneHooks(h) {
 }
 
 const box = () => $("#messages");
+// The log says it is busy (aria-busy) from an open until its first page is laid out and scrolled,
+// and while a page loads at an edge: a screen reader then reads a page once it is whole, not each
+// message as it is drawn, and a reader's scroll made once the log is idle is never undone by it.
+const busy = (on) => box().setAttribute("aria-busy", String(on));
 export const phone = window.matchMedia("(max-width: 640px)");
 const clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -68,6 +72,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   $("#new-below").hidden = true;
   store.openId = id;
   document.body.classList.add("pane-open");
+  busy(true);
   renderHeader();
   renderMessages("bottom");
   // The members ("Seen by", @mentions) are asked for beside the page rather than once it came.
@@ -84,6 +89,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   } catch (error) {
     if (view.id !== id) return; // left meanwhile (or signed out): nothing to say here
     view.loading = false;
+    busy(false);
     return loadFailed($("#history-status"), error, () => openConversation(id, { aroundSeq }));
   }
   if (view.id !== id) return;
@@ -103,6 +109,7 @@ export async function openConversation(id, { aroundSeq = null } = {}) {
   afterLayout(() => {
     if (view.id !== id) return;
     view.settled = true;
+    busy(false);
     if (aroundSeq !== null) focusMessage(page.results.find((m) => m.seq === aroundSeq));
     else {
       // Open at the first unread message rather than the newest one.
@@ -253,6 +260,7 @@ async function loadOlder() {
   if (!view.hasOlder || view.loading || !view.messages.length) return;
   const id = view.id;
   view.loading = true;
+  busy(true);
   $("#history-status").textContent = "Loading earlier messages…";
   try {
     const before = view.messages[0].seq;
@@ -269,7 +277,10 @@ async function loadOlder() {
     if (view.id === id) loadFailed($("#history-status"), error, loadOlder);
     return;
   } finally {
-    if (view.id === id) view.loading = false;
+    if (view.id === id) {
+      view.loading = false;
+      busy(false);
+    }
   }
   // A short page may leave the top trigger in view, where the observer says nothing more: go on.
   if (triggerInView()) loadOlder();
@@ -279,6 +290,7 @@ async function loadNewer() {
   if (!view.hasNewer || view.loading || !view.messages.length) return;
   const id = view.id;
   view.loading = true;
+  busy(true);
   try {
     const after = view.messages[view.messages.length - 1].seq;
     const page = await logPage(id, { limit: PAGE, after });
@@ -293,7 +305,10 @@ async function loadNewer() {
   } catch (error) {
     if (view.id === id) loadFailed($("#newer-status"), error, loadNewer);
   } finally {
-    if (view.id === id) view.loading = false;
+    if (view.id === id) {
+      view.loading = false;
+      busy(false);
+    }
   }
 }
 
