@@ -9,6 +9,8 @@ import time
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
+_clients = {}  # the Redis cache's servers and options -> its client, shared by the whole process
+
 _RATE = re.compile(r"^(\d+)/(\d*)([smh])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
 
@@ -45,7 +47,20 @@ def _count(bucket, period, n):
         cache.add(bucket, 0, timeout=period + 1)
         return cache.incr(bucket, n)
     key = cache.make_and_validate_key(bucket)
-    pipe = cache._cache.get_client(key, write=True).pipeline()
+    pipe = _shared_client(cache).get_client(key, write=True).pipeline()
     pipe.incrby(key, n)
     pipe.expire(key, period + 1)
     return pipe.execute()[0]
+
+
+def _shared_client(cache):
+    """The cache's Redis client, one per process for the same servers and options. Django keeps a
+    cache object per asyncio context (caches is a context-local handler), and each one makes its
+    own connection pool: every REST request, and every batch of sends (whose drain starts in a
+    fresh context), opened a TCP connection to Redis and said hello on it for one INCRBY. A pool
+    is safe to share between threads, and redis-py makes a new one after a fork."""
+    key = (tuple(cache._servers), repr(sorted(cache._options.items())))
+    client = _clients.get(key)
+    if client is None:
+        client = _clients.setdefault(key, cache._cache)
+    return client

@@ -1,10 +1,13 @@
-"""The fixed-window limiter: its Retry-After is the wait that really ends the window."""
+"""The fixed-window limiter: its Retry-After is the wait that really ends the window, and its counts
+on Redis share the process's connection."""
 
+import contextvars
 import time
 
 import pytest
 
 from chatsite import ratelimit
+from testkit.services import require_service
 
 
 @pytest.mark.parametrize("into_the_second", [0.0, 0.25, 0.9995, 0.99999])
@@ -33,3 +36,24 @@ def test_hits_counted_together_are_allowed_up_to_the_limit_in_their_order():
     assert answers[:3] == [None, None, None] and first is None
     assert answers[3] == last and isinstance(last, int) and last >= 1
     assert ratelimit.hit(key, "3/h") == last  # the window remembers all five
+
+
+@pytest.mark.services
+def test_counts_made_in_many_requests_share_the_process_connection_to_redis(monkeypatch):
+    require_service("redis")
+    import redis.connection
+
+    ratelimit.hit(f"test-warm-{time.time_ns()}", "100/m")  # the process's pool has its connection
+    handshakes = []
+    real = redis.connection.AbstractConnection.on_connect_check_health
+
+    def handshake(connection, **options):
+        handshakes.append(connection)
+        return real(connection, **options)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "on_connect_check_health", handshake)
+    # Each REST request, and each batch of sends, runs in a context of its own, where Django makes
+    # a cache object of its own: 20 of them must not mean 20 new connections (and hellos).
+    for n in range(20):
+        contextvars.Context().run(ratelimit.hit, f"test-contexts-{n}-{time.time_ns()}", "100/m")
+    assert handshakes == []
