@@ -45,6 +45,17 @@ def conversation_for(user, conversation_id, *, lock=False):
     return conversation, None
 
 
+def memberships_in(conversation_id, user_ids, *, lock=False):
+    """{user id: membership, with its conversation} of those of the users who are members, in one
+    query. `lock` (inside a transaction) holds their membership rows, taken in user order so that
+    two writers locking overlapping sets cannot deadlock on each other."""
+    rows = Membership.objects.select_related("conversation")
+    rows = rows.filter(conversation_id=conversation_id, user_id__in=user_ids)
+    if lock:
+        rows = rows.select_for_update(of=("self",)).order_by("user_id")
+    return {membership.user_id: membership for membership in rows}
+
+
 def is_member(user_id, conversation_id):
     return Membership.objects.filter(user_id=user_id, conversation_id=conversation_id).exists()
 

@@ -10,13 +10,13 @@ from django.db import DatabaseError, transaction
 from chats.actions import held
 from chats.actions.changes import announce, message_payload
 from chats.actions.posting import post, taken_back_on_failure
-from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, writable
+from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, require_open, writable
 from chats.actions.threads import check_thread_root, reply_deleted
 from chats.attachments import get_attachments
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
 from chats.models import HeldMessage
-from chats.selectors import message_in
+from chats.selectors import memberships_in, message_in
 from chats.threads import summary_payload
 from chatsite import ratelimit
 from chatsite.api_errors import ApiError
@@ -171,9 +171,9 @@ def do_send_messages(requests) -> list:
 def _write_together(requests, writing, outcomes):
     if not writing:
         return
-    members = {}  # (user id, conversation id) -> what writable() found, once per transaction
     try:
         with taken_back_on_failure() as posted, transaction.atomic(), gathered():
+            members = _writable_senders([requests[i] for i in writing])
             for i in writing:
                 try:
                     checked = _check(members, requests[i])
@@ -195,6 +195,27 @@ def _write_together(requests, writing, outcomes):
             outcomes[i] = _after_hold(outcomes[i], requests[i])
 
 
+def _writable_senders(requests):
+    """(user id, conversation id) -> what writable() answers, for the senders of a batch who are
+    members of an open conversation: one query for all the senders of a conversation, where
+    writable() would ask once per sender (a busy room's REST sends come from many people). The
+    others are left for writable() to refuse, each in its own words."""
+    senders = {}
+    for request in requests:
+        senders.setdefault(str(request.conversation_id), set()).add(request.user.pk)
+    found = {}
+    for conversation_id, user_ids in senders.items():
+        if len(user_ids) < 2:  # writable() asks the same in one query
+            continue
+        for user_id, membership in memberships_in(conversation_id, user_ids, lock=True).items():
+            try:
+                require_open(membership.conversation)
+            except ApiError:
+                continue
+            found[(user_id, conversation_id)] = (membership.conversation, membership)
+    return found
+
+
 class _Found(Exception):
     """A retry of a send already stored: its answer is that message."""
 
@@ -210,9 +231,9 @@ def _find_retry(request):
 
 
 def _check(members, request):
-    """check_send_message for one send of a batch -> what _write needs, or a _Found retry. The
-    first send of a member into a conversation locks their membership row until the commit, so
-    for the later ones of the batch the answer stands and is not asked again."""
+    """check_send_message for one send of a batch -> what _write needs, or a _Found retry.
+    `members` holds writable()'s answers, whose membership rows stay locked until the commit: for
+    the later sends of the batch the answer stands and is not asked again."""
     if request.attachment_ids:
         # A retry's uploads are used by its first message already, so the claim below would
         # refuse them: answer a retry before claiming (a query only sends with files pay).

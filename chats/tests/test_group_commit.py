@@ -61,6 +61,33 @@ def test_a_refused_send_in_a_batch_leaves_the_others_and_gets_its_own_error(room
     assert texts_after(conversation, start) == [(start + 1, "first"), (start + 2, "last")]
 
 
+def test_a_batch_from_many_senders_asks_for_their_memberships_once(room, django_user_model):
+    owner, member, outsider, _ = room
+    people = [django_user_model.objects.create_user(f"p{i}") for i in range(6)]
+    conversation = group_of(owner, member, *people, title="Busy")
+    start = get_store().latest_seq(conversation.id)
+    senders = [owner, member, *people, outsider]
+    with CaptureQueriesContext(connection) as captured:
+        outcomes = actions.do_send_messages(
+            [SendRequest(who, conversation.id, f"from {who.username}", f"m-{who.username}") for who in senders]
+        )
+    assert [m.seq for m, _ in outcomes[:-1]] == list(range(start + 1, start + 9))
+    assert isinstance(outcomes[-1], ApiError) and outcomes[-1].status_code == 404  # asked alone, refused alone
+    membership_reads = [q["sql"] for q in captured.captured_queries if 'FROM "chats_membership"' in q["sql"]]
+    assert len(membership_reads) == 2, membership_reads  # the members' together, the outsider's own
+
+
+def test_sends_of_several_senders_into_an_archived_conversation_are_each_refused(room):
+    owner, member, _, conversation = room
+    start = get_store().latest_seq(conversation.id)
+    actions.do_archive(owner, conversation.id)
+    outcomes = actions.do_send_messages(
+        [SendRequest(who, conversation.id, "late", f"late-{who.username}") for who in (owner, member)]
+    )
+    assert [(o.status_code, o.code) for o in outcomes] == [(409, "archived"), (409, "archived")]
+    assert "late" not in [text for _, text in texts_after(conversation, start)]
+
+
 def test_a_send_failing_in_the_database_is_rolled_back_alone_without_a_gap(room, monkeypatch):
     from chats.actions import posting
 
