@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "chatsite.sync_chain.SyncChainMiddleware",  # last: the chain above runs in one thread (see there)
 ]
 
 ROOT_URLCONF = "chatsite.urls"
