@@ -251,14 +251,20 @@ def test_after_a_block_the_open_direct_message_hides_their_messages_and_their_pr
     expect(s.conversation("rod").locator(".dot")).not_to_have_class("dot online")
 
 
+def long_read_conversation(reader, writer, count):
+    """A group "Long" of `count` messages from `writer`, all read by `reader`: the log opens at its
+    newest message. At the first unread it would open at the top of the page, where the loader
+    brings the next page at once, and a first count of one page would be a race."""
+    long = actions.do_create_conversation(reader, kind="group", title="Long", member_ids=[writer.pk])
+    for n in range(1, count + 1):
+        last, _ = actions.do_send_message(writer, long.id, text=f"entry {n}", client_id=f"long-{n}")
+    actions.do_mark_read(reader, long.id, last.seq)
+    return long
+
+
 def test_a_short_conversation_opened_after_a_long_one_still_says_where_it_starts(tabs):
     kit, lex = user("kit"), user("lex")
-    long = actions.do_create_conversation(kit, kind="group", title="Long", member_ids=[lex.pk])
-    for n in range(1, 121):
-        last, _ = actions.do_send_message(lex, long.id, text=f"entry {n}", client_id=f"long-{n}")
-    # All read: the log opens at its newest message. At the first unread it would open at the top of
-    # the page, where the loader brings the next page at once, and the first count would be a race.
-    actions.do_mark_read(kit, long.id, last.seq)
+    long_read_conversation(kit, lex, 120)
     short, _ = actions.do_open_direct(kit, lex)
     actions.do_send_message(lex, short.id, text="just one", client_id="short-1")
     k = tabs().sign_in("kit")
@@ -276,11 +282,7 @@ def test_a_short_conversation_opened_after_a_long_one_still_says_where_it_starts
 
 
 def test_a_reader_back_at_the_top_in_the_frame_an_older_page_lands_still_gets_the_next_one(tabs):
-    mo, ned = user("mo"), user("ned")
-    long = actions.do_create_conversation(mo, kind="group", title="Long", member_ids=[ned.pk])
-    for n in range(1, 161):
-        last, _ = actions.do_send_message(ned, long.id, text=f"entry {n}", client_id=f"long-{n}")
-    actions.do_mark_read(mo, long.id, last.seq)  # opens at the newest message (see the test above)
+    long_read_conversation(user("mo"), user("ned"), 160)
     m = tabs().sign_in("mo")
     m.open_conversation("Long")
     expect(m.page.locator("#message-list .message")).to_have_count(50)
@@ -289,11 +291,7 @@ def test_a_reader_back_at_the_top_in_the_frame_an_older_page_lands_still_gets_th
 
 
 def test_the_log_says_it_is_busy_until_its_first_page_is_laid_out_and_a_scroll_made_then_stays(tabs):
-    pia, quin = user("pia"), user("quin")
-    long = actions.do_create_conversation(pia, kind="group", title="Long", member_ids=[quin.pk])
-    for n in range(1, 121):
-        last, _ = actions.do_send_message(quin, long.id, text=f"entry {n}", client_id=f"long-{n}")
-    actions.do_mark_read(pia, long.id, last.seq)
+    long_read_conversation(user("pia"), user("quin"), 120)
     p = tabs().sign_in("pia")
     held = []  # the first page's request, kept from the server until the test lets it go
     first_page = re.compile(r"/api/v1/conversations/[^/]+/messages\?")
