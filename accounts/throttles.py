@@ -10,11 +10,8 @@ passes the right password works again; nothing stays locked.
 """
 
 import hashlib
-import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework import status
 from rest_framework.throttling import BaseThrottle
 
@@ -48,17 +45,10 @@ def _lock_key(key: str) -> str:
     return f"{key}:until"
 
 
-def _locked_for(key: str) -> int:
-    until = cache.get(_lock_key(key))
-    if until is None:
-        return 0
-    return max(0, math.ceil(until - time.time()))
-
-
 def check_login_allowed(request, username: str) -> None:
     """Before the password is checked: count this attempt for the address, and refuse while the
     account has too many recent failures."""
-    retry_after = _locked_for(_account_key(username))
+    retry_after = ratelimit.held_for(_lock_key(_account_key(username)))
     if retry_after:
         raise _refuse(retry_after, "failed sign-ins to this account")
     retry_after = ratelimit.hit(f"login-addr:{client_address(request)}", settings.LOGIN_RATE_LIMIT_PER_ADDRESS)
@@ -72,7 +62,7 @@ def note_failed_login(username: str) -> None:
     key = _account_key(username)
     retry_after = ratelimit.hit(key, settings.LOGIN_RATE_LIMIT_PER_ACCOUNT)
     if retry_after:
-        cache.set(_lock_key(key), time.time() + retry_after, timeout=retry_after + 1)
+        ratelimit.hold(_lock_key(key), retry_after)
 
 
 def check_register_allowed(request) -> None:

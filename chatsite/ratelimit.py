@@ -1,6 +1,6 @@
 """A fixed-window counter per key in the cache (Redis when configured, so it holds across
-processes). django-ratelimit wants a request; sends also arrive over the WebSocket, so the
-rule lives here, called from the action both paths share."""
+processes), and holds (lock-outs) of a key until a time. django-ratelimit wants a request; sends
+also arrive over the WebSocket, so the rule lives here, called from the action both paths share."""
 
 import math
 import re
@@ -37,6 +37,26 @@ def hits(key, rate, n):
     # Rounded up, so a client that waits exactly this long lands in the next window.
     retry = max(1, math.ceil(period - now % period))
     return [None if last - n + 1 + i <= limit else retry for i in range(n)]
+
+
+def hold(key, seconds):
+    """Hold `key` for `seconds` from now (a lock-out), as held_for() then reports."""
+    cache = caches["default"]
+    until, timeout = time.time() + seconds, seconds + 1
+    if isinstance(cache, RedisCache):
+        _shared_client(cache).set(cache.make_and_validate_key(key), until, cache.get_backend_timeout(timeout))
+    else:
+        cache.set(key, until, timeout=timeout)
+
+
+def held_for(key):
+    """Whole seconds left of a hold on `key`, or 0."""
+    cache = caches["default"]
+    if isinstance(cache, RedisCache):
+        until = _shared_client(cache).get(cache.make_and_validate_key(key), None)
+    else:
+        until = cache.get(key)
+    return 0 if until is None else max(0, math.ceil(until - time.time()))
 
 
 def _count(bucket, period, n):

@@ -38,22 +38,52 @@ def test_hits_counted_together_are_allowed_up_to_the_limit_in_their_order():
     assert ratelimit.hit(key, "3/h") == last  # the window remembers all five
 
 
-@pytest.mark.services
-def test_counts_made_in_many_requests_share_the_process_connection_to_redis(monkeypatch):
+@pytest.fixture
+def redis_handshakes(monkeypatch):
+    """The new connections this process makes to Redis from now on."""
     require_service("redis")
     import redis.connection
 
-    ratelimit.hit(f"test-warm-{time.time_ns()}", "100/m")  # the process's pool has its connection
-    handshakes = []
+    seen = []
     real = redis.connection.AbstractConnection.on_connect_check_health
 
     def handshake(connection, **options):
-        handshakes.append(connection)
+        seen.append(connection)
         return real(connection, **options)
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "on_connect_check_health", handshake)
+    return seen
+
+
+@pytest.mark.services
+def test_counts_made_in_many_requests_share_the_process_connection_to_redis(redis_handshakes):
+    ratelimit.hit(f"test-warm-{time.time_ns()}", "100/m")  # the process's pool has its connection
+    redis_handshakes.clear()
     # Each REST request, and each batch of sends, runs in a context of its own, where Django makes
     # a cache object of its own: 20 of them must not mean 20 new connections (and hellos).
     for n in range(20):
         contextvars.Context().run(ratelimit.hit, f"test-contexts-{n}-{time.time_ns()}", "100/m")
-    assert handshakes == []
+    assert redis_handshakes == []
+
+
+@pytest.mark.services
+def test_holds_made_and_read_in_many_requests_share_the_process_connection_to_redis(redis_handshakes):
+    ratelimit.hit(f"test-warm-{time.time_ns()}", "100/m")
+    redis_handshakes.clear()
+    keys = [f"test-hold-{n}-{time.time_ns()}" for n in range(10)]
+    for key in keys:
+        contextvars.Context().run(ratelimit.hold, key, 30)
+    assert [contextvars.Context().run(ratelimit.held_for, key) for key in keys] == [30] * 10
+    assert redis_handshakes == []
+
+
+def test_a_hold_is_reported_until_it_ends(monkeypatch):
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    key = f"test-hold-ends-{time.time_ns()}"
+    assert ratelimit.held_for(key) == 0
+    ratelimit.hold(key, 5)
+    now[0] += 2.5
+    assert ratelimit.held_for(key) == 3  # rounded up: waiting that long is enough
+    now[0] += 2.5
+    assert ratelimit.held_for(key) == 0
