@@ -6,10 +6,11 @@ import math
 import re
 import time
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-_clients = {}  # the Redis cache's servers and options -> its client, shared by the whole process
+_caches = {}  # the default cache's settings -> its one cache object in this process
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smh])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
@@ -41,46 +42,38 @@ def hits(key, rate, n):
 
 def hold(key, seconds):
     """Hold `key` for `seconds` from now (a lock-out), as held_for() then reports."""
-    cache = caches["default"]
-    until, timeout = time.time() + seconds, seconds + 1
-    if isinstance(cache, RedisCache):
-        _shared_client(cache).set(cache.make_and_validate_key(key), until, cache.get_backend_timeout(timeout))
-    else:
-        cache.set(key, until, timeout=timeout)
+    _cache().set(key, time.time() + seconds, timeout=seconds + 1)
 
 
 def held_for(key):
     """Whole seconds left of a hold on `key`, or 0."""
-    cache = caches["default"]
-    if isinstance(cache, RedisCache):
-        until = _shared_client(cache).get(cache.make_and_validate_key(key), None)
-    else:
-        until = cache.get(key)
+    until = _cache().get(key)
     return 0 if until is None else max(0, math.ceil(until - time.time()))
 
 
 def _count(bucket, period, n):
     """n more hits in the window's counter, and the new count. On Redis one round trip (INCRBY and
     EXPIRE in one MULTI) instead of the cache API's three (add, exists, incr): it is on every send."""
-    cache = caches["default"]
+    cache = _cache()
     if not isinstance(cache, RedisCache):
         cache.add(bucket, 0, timeout=period + 1)
         return cache.incr(bucket, n)
     key = cache.make_and_validate_key(bucket)
-    pipe = _shared_client(cache).get_client(key, write=True).pipeline()
+    pipe = cache._cache.get_client(key, write=True).pipeline()
     pipe.incrby(key, n)
     pipe.expire(key, period + 1)
     return pipe.execute()[0]
 
 
-def _shared_client(cache):
-    """The cache's Redis client, one per process for the same servers and options. Django keeps a
-    cache object per asyncio context (caches is a context-local handler), and each one makes its
-    own connection pool: every REST request, and every batch of sends (whose drain starts in a
-    fresh context), opened a TCP connection to Redis and said hello on it for one INCRBY. A pool
-    is safe to share between threads, and redis-py makes a new one after a fork."""
-    key = (tuple(cache._servers), repr(sorted(cache._options.items())))
-    client = _clients.get(key)
-    if client is None:
-        client = _clients.setdefault(key, cache._cache)
-    return client
+def _cache():
+    """The default cache, one object per process. Django keeps a cache object per asyncio context
+    (caches is a context-local handler), and a Redis cache object makes its own connection pool:
+    every REST request, and every batch of sends (whose drain starts in a fresh context), opened a
+    TCP connection to Redis and said hello on it for one INCRBY. A pool is safe to share between
+    threads, and redis-py makes a new one after a fork. Keyed by the cache's settings, which tests
+    may change."""
+    key = repr(sorted(settings.CACHES["default"].items()))
+    cache = _caches.get(key)
+    if cache is None:
+        cache = _caches.setdefault(key, caches.create_connection("default"))
+    return cache

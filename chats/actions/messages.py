@@ -10,13 +10,20 @@ from django.db import DatabaseError, transaction
 from chats.actions import held
 from chats.actions.changes import announce, message_payload
 from chats.actions.posting import post, taken_back_on_failure
-from chats.actions.rules import forbidden, invalid, refuse_blocked_peer, require_member, require_open, writable
+from chats.actions.rules import (
+    forbidden,
+    invalid,
+    refuse_blocked_peer,
+    require_member,
+    writable,
+    writable_members,
+)
 from chats.actions.threads import check_thread_root, reply_deleted
 from chats.attachments import get_attachments
 from chats.backends import get_store
 from chats.backends.types import AlreadyDone, Message
 from chats.models import HeldMessage
-from chats.selectors import memberships_in, message_in
+from chats.selectors import message_in
 from chats.threads import summary_payload
 from chatsite import ratelimit
 from chatsite.api_errors import ApiError
@@ -196,23 +203,17 @@ def _write_together(requests, writing, outcomes):
 
 
 def _writable_senders(requests):
-    """(user id, conversation id) -> what writable() answers, for the senders of a batch who are
-    members of an open conversation: one query for all the senders of a conversation, where
-    writable() would ask once per sender (a busy room's REST sends come from many people). The
-    others are left for writable() to refuse, each in its own words."""
+    """(user id, conversation id) -> what writable() answers, for the senders of a batch it lets
+    write: one query for all the senders of a conversation, where writable() would ask once per
+    sender (a busy room's REST sends come from many people)."""
     senders = {}
     for request in requests:
         senders.setdefault(str(request.conversation_id), set()).add(request.user.pk)
     found = {}
     for conversation_id, user_ids in senders.items():
-        if len(user_ids) < 2:  # writable() asks the same in one query
-            continue
-        for user_id, membership in memberships_in(conversation_id, user_ids, lock=True).items():
-            try:
-                require_open(membership.conversation)
-            except ApiError:
-                continue
-            found[(user_id, conversation_id)] = (membership.conversation, membership)
+        if len(user_ids) > 1:  # one sender: writable() asks the same in one query
+            for user_id, answer in writable_members(conversation_id, user_ids).items():
+                found[(user_id, conversation_id)] = answer
     return found
 
 

@@ -2,7 +2,7 @@
 
 from accounts.selectors import either_blocked
 from chats.models import Conversation, Membership
-from chats.selectors import conversation_for, member_ids
+from chats.selectors import conversation_for, member_ids, memberships_in
 from chatsite.api_errors import ApiError
 
 Role = Membership.Role
@@ -49,6 +49,20 @@ def writable(user, conversation_id, *, lock=False):
     conversation, membership = require_member(user, conversation_id, lock=lock)
     require_open(conversation)
     return conversation, membership
+
+
+def writable_members(conversation_id, user_ids):
+    """{user id: what writable() answers} for those of the users it lets write, in one query, their
+    membership rows locked until the transaction ends. The others are left for writable() to
+    refuse, each in its own words."""
+    found = {}
+    for user_id, membership in memberships_in(conversation_id, user_ids, lock=True).items():
+        try:
+            require_open(membership.conversation)
+        except ApiError:
+            continue
+        found[user_id] = (membership.conversation, membership)
+    return found
 
 
 def refuse_blocked_peer(user, conversation):
