@@ -34,9 +34,7 @@ def sweep_presence():
     conversations of those who went offline or away."""
     removed, changes = presence.sweep_expired()
     if changes:
-        conversations = selectors.conversation_ids_by_user(changes)
-        for user_id, status in changes.items():
-            fanout.announce_presence(user_id, status, conversations.get(user_id, []))
+        fanout.announce_presence(changes, selectors.conversation_ids_by_user(changes))
     # Sockets online over time (analytics): one sample per sweep, a gauge rather than an event per
     # connect, so a thousand sockets opening cost nothing more.
     sockets, users = presence.online()

@@ -5,7 +5,7 @@ gets the event again from the store (gateway.socket.feed).
 Groups: `conv.<id>` holds the sockets of a conversation's members; `user.<id>` holds one user's
 sockets, told when the user joins or leaves a conversation, changes their blocks, or loses access.
 Messages (the `type` names the socket's handler): chat.event, chat.receipt, chat.typing,
-chat.presence, chat.profile, chat.membership, chat.blocks, chat.disconnect.
+chat.presence_changes, chat.profile, chat.membership, chat.blocks, chat.disconnect.
 
 The transport behind the port is the adapter that GATEWAY_FANOUT names (a module with the
 functions of gateway.fanout.hub: `hub()`, `publish`, `send_now`); the hub is the only one in
@@ -98,16 +98,29 @@ def push_receipt(conversation_id, user_id, seq):
     send_now(conversation_group(conversation_id), payload)
 
 
-def presence_message(user_id, status):
-    # A user's change reaches a socket once per shared conversation; the stamp lets it keep one.
-    return {"type": "chat.presence", "user_id": user_id, "status": status, "stamp": uuid.uuid4().hex}
+def presence_change(user_id, status):
+    """One change of a user's status, as group messages carry it: [user id, status, stamp]. The
+    change reaches a socket once per conversation it shares with the user; the stamp lets it keep
+    one. A change keeps its stamp in every group it is told to."""
+    return [user_id, status, uuid.uuid4().hex]
 
 
-def announce_presence(user_id, status, conversation_ids):
-    """Tell the user's conversations of a status change (from sync code: the sweep job)."""
-    message = presence_message(user_id, status)
-    for conversation_id in conversation_ids:
-        send_now(conversation_group(conversation_id), message)
+def presence_message(changes):
+    """Several people's changes in one group message: a storm of connects (a deploy, a network
+    back) costs one publish, and one handler call on each member socket, per batch."""
+    return {"type": "chat.presence_changes", "changes": changes}
+
+
+def announce_presence(statuses, conversations):
+    """Tell the conversations of each user in `statuses` ({user id: status}) of their change, one
+    message per conversation (from sync code: the sweep job). `conversations`: {user id: [ids]}."""
+    by_group = {}
+    for user_id, status in statuses.items():
+        change = presence_change(user_id, status)
+        for conversation_id in conversations.get(user_id, ()):
+            by_group.setdefault(conversation_group(conversation_id), []).append(change)
+    for group, changes in by_group.items():
+        send_now(group, presence_message(changes))
 
 
 def announce_profile(user_id, conversation_ids):

@@ -165,7 +165,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         self._emit(snapshot)
         self._spawn(self._hub_drain())
         if change:
-            self._spawn(self._announce(change))
+            self._announce(change)
         self._spawn(self._heartbeat())
         self._spawn(self._grace())
 

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from chatsite.threads import off_loop
 from gateway import fanout, presence, protocol
+from gateway.socket import announcer
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class SignalsMixin:
             groups = [fanout.conversation_group(cid) for cid in self.feeds]
             asyncio.get_running_loop().create_task(_offline_after_grace(self.user.pk, groups))
         elif change:
-            await self._announce(change)
+            self._announce(change)
 
     async def _tell_presence_of(self, user_ids):
         """A frame with the status of these people (a new conversation's members), if any is around."""
@@ -55,16 +56,15 @@ class SignalsMixin:
                 log.info("presence heartbeat failed", exc_info=True)
                 continue
             if change:
-                await self._announce(change)
+                self._announce(change)
 
-    async def _announce(self, status):
-        groups = [fanout.conversation_group(cid) for cid in self.feeds]
-        await _publish_status(self.user.pk, status, groups)
+    def _announce(self, status):
+        announcer.announce(self.user.pk, status, [fanout.conversation_group(cid) for cid in self.feeds])
 
     async def set_presence(self, status):
         change = await off_loop(presence.set_status)(self.user.pk, self.connection_id, status)
         if change:
-            self._spawn(self._announce(change))
+            self._announce(change)
         return {"status": status}
 
     async def send_typing(self, conversation_id):
@@ -94,16 +94,23 @@ class SignalsMixin:
         self.profile_stamps[user_id] = message["stamp"]
         self._emit(protocol.profile(user_id))
 
+    def chat_presence_changes(self, message):
+        for user_id, status, stamp in message["changes"]:
+            self._heard_presence(user_id, status, stamp)
+
     def chat_presence(self, message):
-        user_id = message["user_id"]
-        if user_id == self.user.pk or self._muted(user_id) or self.presence_stamps.get(user_id) == message["stamp"]:
+        # One change a message, as servers before chat.presence_changes send it (a rolling deploy).
+        self._heard_presence(message["user_id"], message["status"], message["stamp"])
+
+    def _heard_presence(self, user_id, status, stamp):
+        if user_id == self.user.pk or self._muted(user_id) or self.presence_stamps.get(user_id) == stamp:
             return
         if len(self.presence_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
             self.presence_stamps.clear()
-        self.presence_stamps[user_id] = message["stamp"]
+        self.presence_stamps[user_id] = stamp
         if not self.presence_batch:
             asyncio.get_running_loop().call_later(settings.PRESENCE_BATCH_SECONDS, self._send_presence_batch)
-        self.presence_batch[user_id] = message["status"]  # a later change of the same person wins
+        self.presence_batch[user_id] = status  # a later change of the same person wins
 
     def _send_presence_batch(self):
         batch, self.presence_batch = self.presence_batch, {}
@@ -113,17 +120,10 @@ class SignalsMixin:
             self._emit(protocol.presence(statuses))
 
 
-async def _publish_status(user_id, status, groups):
-    message = fanout.presence_message(user_id, status)
-    results = await asyncio.gather(*(fanout.publish(g, message) for g in groups), return_exceptions=True)
-    if any(isinstance(r, Exception) for r in results):
-        log.info("presence of user %s not announced everywhere", user_id)
-
-
 async def _offline_after_grace(user_id, groups):
     try:
         await asyncio.sleep(settings.PRESENCE_OFFLINE_GRACE)
         if user_id not in await off_loop(presence.statuses)([user_id]):
-            await _publish_status(user_id, presence.OFFLINE, groups)
+            announcer.announce(user_id, presence.OFFLINE, groups)
     except Exception:
         log.info("offline announcement of user %s failed", user_id, exc_info=True)

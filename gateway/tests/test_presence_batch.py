@@ -1,10 +1,17 @@
-"""A socket gathers the presence changes it hears within PRESENCE_BATCH_SECONDS into one frame."""
+"""Presence changes travel in batches: a socket gathers what it hears within PRESENCE_BATCH_SECONDS
+into one frame, and a process publishes its sockets' changes to each conversation together."""
 
 import asyncio
 
 from gateway import fanout
+from gateway.socket import announcer
 from gateway.socket.signals import SignalsMixin
 from testkit.services import deadline
+
+
+def changes(*statuses):
+    """A group message naming each (user id, status) as one change."""
+    return fanout.presence_message([fanout.presence_change(user_id, status) for user_id, status in statuses])
 
 
 class Socket(SignalsMixin):
@@ -28,9 +35,9 @@ class Socket(SignalsMixin):
 async def test_changes_heard_together_reach_the_socket_as_one_frame(settings):
     settings.PRESENCE_BATCH_SECONDS = 0.05
     socket = Socket(1)
-    socket.chat_presence(fanout.presence_message(2, "online"))
-    socket.chat_presence(fanout.presence_message(3, "online"))
-    socket.chat_presence(fanout.presence_message(2, "away"))  # the later change of 2 wins
+    socket.chat_presence_changes(changes((2, "online")))
+    socket.chat_presence_changes(changes((3, "online")))
+    socket.chat_presence_changes(changes((2, "away")))  # the later change of 2 wins
     assert socket.frames == []  # nothing before the batch is due
 
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "away", "3": "online"}}]
@@ -39,10 +46,10 @@ async def test_changes_heard_together_reach_the_socket_as_one_frame(settings):
 async def test_a_change_repeated_through_another_shared_conversation_is_sent_once(settings):
     settings.PRESENCE_BATCH_SECONDS = 0.05
     socket = Socket(1)
-    message = fanout.presence_message(2, "online")
-    socket.chat_presence(message)
+    message = changes((2, "online"))
+    socket.chat_presence_changes(message)
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "online"}}]
-    socket.chat_presence(message)  # the same change, heard through a second conversation
+    socket.chat_presence_changes(message)  # the same change, heard through a second conversation
     assert socket.presence_batch == {}  # nothing queued, so nothing more can go out
     assert len(socket.frames) == 1
 
@@ -50,8 +57,89 @@ async def test_a_change_repeated_through_another_shared_conversation_is_sent_onc
 async def test_someone_blocked_while_the_batch_waits_is_left_out(settings):
     settings.PRESENCE_BATCH_SECONDS = 0.05
     socket = Socket(1)
-    socket.chat_presence(fanout.presence_message(2, "online"))
-    socket.chat_presence(fanout.presence_message(3, "online"))
+    socket.chat_presence_changes(changes((2, "online")))
+    socket.chat_presence_changes(changes((3, "online")))
     socket.blocked = {3}  # a block list reload, before the batch went out
 
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "online"}}]
+
+
+class Listener:
+    """A member of some conversation groups, as the hub sees a socket: it keeps what it hears."""
+
+    def __init__(self):
+        self.heard = []
+        self.arrived = asyncio.Event()
+
+    def hub_message(self, message):
+        self.heard.append(message)
+        self.arrived.set()
+
+    async def until(self, done):
+        async with asyncio.timeout(deadline()):
+            while not done(self.heard):
+                self.arrived.clear()
+                await self.arrived.wait()
+
+    def changes_of(self, group):
+        return [m["changes"] for g, m in self.heard if g == group]
+
+
+async def listening(*groups):
+    listener = Listener()
+    hub = fanout.adapter().hub()
+    for group in groups:
+        member = GroupMember(listener, group)
+        await hub.join(group, member)
+    return listener
+
+
+class GroupMember:
+    """Tags what the listener hears with the group it came through."""
+
+    def __init__(self, listener, group):
+        self.listener, self.group = listener, group
+
+    def hub_message(self, message):
+        self.listener.hub_message((self.group, message))
+
+
+async def test_changes_announced_together_reach_each_conversation_in_one_message(settings):
+    settings.PRESENCE_BATCH_SECONDS = 0.05
+    listener = await listening("conv.a", "conv.b")
+    announcer.announce(1, "online", ["conv.a", "conv.b"])
+    announcer.announce(2, "online", ["conv.a"])
+    announcer.announce(1, "away", ["conv.a", "conv.b"])  # before the batch left: it replaces "online"
+    await listener.until(lambda heard: {g for g, _ in heard} == {"conv.a", "conv.b"})
+    announcer.announce(3, "online", ["conv.a"])  # the next batch, after the first one left
+    await listener.until(lambda heard: len(heard) == 3)
+
+    (first, after), (only_b,) = listener.changes_of("conv.a"), listener.changes_of("conv.b")
+    assert [(user, status) for user, status, _ in first] == [(1, "away"), (2, "online")]
+    assert [(user, status) for user, status, _ in after] == [(3, "online")]
+    assert [(user, status) for user, status, _ in only_b] == [(1, "away")]
+    # The same change in both conversations: a socket in both tells its user once.
+    assert only_b[0][2] == first[0][2]
+
+
+async def test_a_batch_that_could_not_be_published_does_not_stop_the_next(settings, monkeypatch):
+    settings.PRESENCE_BATCH_SECONDS = 0.05
+    listener = await listening("conv.a")
+    publish = fanout.publish
+    failed = []
+
+    async def fails_once(group, message):
+        if not failed:
+            failed.append(message)
+            raise ConnectionError("Redis is away")
+        await publish(group, message)
+
+    monkeypatch.setattr(fanout, "publish", fails_once)
+    announcer.announce(1, "online", ["conv.a"])
+    async with asyncio.timeout(deadline()):
+        while not failed:
+            await asyncio.sleep(settings.PRESENCE_BATCH_SECONDS)
+    announcer.announce(2, "online", ["conv.a"])
+    await listener.until(lambda heard: heard)
+
+    assert [[(user, status) for user, status, _ in c] for c in listener.changes_of("conv.a")] == [[(2, "online")]]
