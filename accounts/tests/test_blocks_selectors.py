@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from accounts.models import Block
-from accounts.selectors import block_lists, blocked_ids, blocker_ids, either_blocked, is_blocked
+from accounts.selectors import block_lists, blocked_ids, blocker_ids, either_blocked, is_blocked, socket_standing
 from chatsite.api_errors import ApiError
 from graph.actions import check_block, do_block, do_unblock
 from streaming.models import OutboxEvent
@@ -57,6 +57,26 @@ def test_each_selector_is_one_query(users, django_assert_num_queries):
     ):
         with django_assert_num_queries(1):
             call()
+
+
+def test_a_socket_reads_its_users_block_lists_and_standing_in_one_query(users, django_assert_num_queries):
+    ann, ben, cat, dan = users
+    do_block(ann, ben)
+    do_block(ann, cat)
+    do_block(dan, ann)
+    with django_assert_num_queries(1):
+        assert socket_standing(ann.id) == ({ben.id, cat.id}, {dan.id})
+    assert socket_standing(cat.id) == (set(), {ann.id})
+    assert block_lists(ann.id) == ({ben.id, cat.id}, {dan.id})
+
+
+def test_a_disabled_account_has_no_standing_for_a_socket(users):
+    ann, ben, *_ = users
+    do_block(ann, ben)
+    ann.is_active = False
+    ann.save(update_fields=["is_active"])
+    assert socket_standing(ann.id) is None
+    assert block_lists(ann.id) == ({ben.id}, set())  # a reload still reads them
 
 
 def test_do_block_emits_graph_blocked_keyed_by_the_blocker(users):

@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 from knox.models import AuthToken
+from knox.settings import CONSTANTS
 
 from accounts.bots import scopes_of
-from accounts.tokens import TokenAuthentication
+from accounts.tokens import TokenAuthentication, tokens_with_key
 from testkit.api import assert_error, token_client
 from testkit.factories import bot_of
 
@@ -48,3 +49,27 @@ def test_an_inactive_users_token_is_refused(alice):
     alice.is_active = False
     alice.save(update_fields=["is_active"])
     assert_error(token_client(token).get("/api/v1/me"), 401)
+
+
+def test_the_token_read_makes_the_same_token_user_and_scope_as_the_orm(alice):
+    # Plain SQL turned into models: every field must come back as the ORM gives it (datetimes,
+    # booleans and keys on each database).
+    _, bot_token = bot_of(alice, "echo", scopes=["read", "send"])
+    (token,) = tokens_with_key(bot_token[: CONSTANTS.TOKEN_KEY_LENGTH])
+    orm = AuthToken.objects.select_related("user", "scope").get(pk=token.pk)
+
+    for got, expected in [(token, orm), (token.user, orm.user), (token.scope, orm.scope)]:
+        assert type(got) is type(expected)
+        assert fields_of(got) == fields_of(expected)
+    assert token.scope.token is token  # the scope row points back at this very token
+
+
+def test_a_person_token_read_has_no_scope_row_and_an_unknown_key_reads_nothing(alice):
+    _, person = AuthToken.objects.create(alice)
+    (token,) = tokens_with_key(person[: CONSTANTS.TOKEN_KEY_LENGTH])
+    assert token.user == alice and scopes_of(token) is None
+    assert tokens_with_key("0" * CONSTANTS.TOKEN_KEY_LENGTH) == []
+
+
+def fields_of(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}

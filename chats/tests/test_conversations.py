@@ -1,8 +1,8 @@
 import pytest
 
-from chats import actions
+from chats import actions, selectors
 from chats.models import Conversation, Membership
-from testkit.factories import send
+from testkit.factories import group_of, send
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +137,20 @@ def test_rename_and_topic_are_events_with_seq(client_for, alice, bob, group):
 def test_only_the_owner_archives(client_for, alice, bob, group):
     assert client_for(bob).post(f"/api/v1/conversations/{group.id}/archive").status_code == 403
     assert client_for(alice).post(f"/api/v1/conversations/{group.id}/archive").json()["archived"] is True
+
+
+def test_a_socket_reads_its_conversations_and_the_people_it_shares_them_with_in_one_query(
+    alice, bob, carol, make_user, django_assert_num_queries
+):
+    team = group_of(alice, bob, carol)
+    pair = group_of(alice, bob, title="Pair")
+    group_of(bob, carol, title="Without alice")
+    make_user("dave")  # shares nothing with alice
+    with django_assert_num_queries(1):
+        conversations, co_members = selectors.socket_conversations(alice.pk, 10)
+    assert sorted(conversations) == sorted([str(team.id), str(pair.id)])  # the groups' names use this form
+    assert sorted(co_members) == sorted([bob.pk, carol.pk])  # bob once, though in both
+
+    _, capped = selectors.socket_conversations(alice.pk, 1)
+    assert len(capped) == 1 and capped[0] in (bob.pk, carol.pk)
+    assert selectors.socket_conversations(make_user("erin").pk, 10) == ([], [])

@@ -25,13 +25,11 @@ def blocks_of(user):
 def bootstrap(user):
     """None when the account was disabled after the socket authenticated: read after the socket
     joined its user group, so a ban either shows here or reaches the socket as chat.disconnect."""
-    if not account_selectors.is_active(user.pk):
+    blocks = account_selectors.socket_standing(user.pk)
+    if blocks is None:
         return None
-    return Start(
-        conversations=[str(c) for c in chat_selectors.conversation_ids_of(user)],
-        blocks=blocks_of(user),
-        co_members=chat_selectors.co_member_ids(user, PRESENCE_SNAPSHOT_MAX),
-    )
+    conversations, co_members = chat_selectors.socket_conversations(user.pk, PRESENCE_SNAPSHOT_MAX)
+    return Start(conversations=conversations, blocks=blocks, co_members=co_members)
 
 
 def hello(user, connection, conversations, request_id):
