@@ -19,6 +19,7 @@ Knobs: --rooms/--members (the fan-out shape), --rates (sends per second, the ram
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import math
 import multiprocessing
@@ -275,15 +276,18 @@ def ramp(design, stage, rates, seconds, procs, log, member_sockets=True):
 
 
 def one_step(stage, rate, seconds, procs, drop_at=None):
+    load = round(os.getloadavg()[0], 1)
     with stage.server() as (base, _), stage.clients(base, procs) as clients:
         connect_s = clients.connect()
         step, latencies = clients.step(rate, seconds, drop_at)
     step["connect_s"] = round(connect_s, 1)
+    step["load_average_before"] = load
     return step, latencies
 
 
 def capacity(design, stage, rooms, procs, log):
     spec = stage.spec
+    load = round(os.getloadavg()[0], 1)
     with stage.server() as (base, pids):
         before = {pid: rss_mb(pid) for pid in pids()}
         with stage.clients(base, procs, rooms, connect_in_flight=100) as clients:
@@ -299,6 +303,7 @@ def capacity(design, stage, rooms, procs, log):
         "sockets": sockets,
         "server": f"{spec['server']}, {spec['workers']} workers",
         "connect_all_s": round(elapsed, 1),
+        "load_average_before": load,
         # Handshakes refused or failed and tried again after a pause, as a real client does.
         "connect_retries": retries,
         "rss_mb_per_worker_before": [round(v) for v in before.values()],
@@ -422,7 +427,7 @@ def run(args, seconds, sockets, log):
 
 def run_fanout(args, seconds, sockets, log, results, plots):
     results["fanout"], plots["ramp"] = {}, {}
-    for design in args.designs:
+    for design in in_turn(args.designs):
         steps, series = ramp(design, Stage(design, args.rooms), args.rates, seconds, args.client_procs, log)
         results["fanout"][design] = {"design": DESIGNS[design], "steps": steps}
         plots["ramp"][design] = (steps, series)
@@ -434,7 +439,7 @@ def run_sends(args, seconds, sockets, log, results, plots):
     """The send path: the fan-out's rooms with their sender sockets only, so that the ramp finds
     what sends and acks cost, not what delivering each to 100 members costs."""
     results["sends"] = {}
-    for design in [d for d in ("chatsite", "previous") if d in args.designs]:
+    for design in in_turn([d for d in ("chatsite", "previous") if d in args.designs]):
         stage = Stage(design, args.rooms)
         steps, _ = ramp(design, stage, args.send_rates, seconds, args.client_procs, log, member_sockets=False)
         results["sends"][design] = {"design": DESIGNS[design], "steps": steps}
@@ -459,7 +464,18 @@ COMPARED = (("chatsite", ""), ("previous", "_previous"))
 
 def compared(args):
     """chatsite, and the previous design when the run measures it."""
-    return [(design, suffix) for design, suffix in COMPARED if design == "chatsite" or design in args.designs]
+    return in_turn([(design, suffix) for design, suffix in COMPARED if design == "chatsite" or design in args.designs])
+
+
+_turns = itertools.count()
+
+
+def in_turn(designs):
+    """The designs of one scenario, in the order they run: each scenario starts one further along,
+    so that no design always runs first (on an idle machine) or last (after the others heated it)."""
+    designs = list(designs)
+    turn = next(_turns) % len(designs) if designs else 0
+    return designs[turn:] + designs[:turn]
 
 
 def run_storm(args, seconds, sockets, log, results, plots):
@@ -477,7 +493,7 @@ def run_capacity(args, seconds, sockets, log, results, plots):
 
 
 def run_rest(args, seconds, sockets, log, results, plots):
-    designs = [d for d in ("chatsite", "previous") if d in args.designs]
+    designs = in_turn([d for d in ("chatsite", "previous") if d in args.designs])
     results["rest"] = {d: rest(d, log, 300 if not args.full else 2000) for d in designs}
 
 
