@@ -261,6 +261,12 @@ def connect(user_id, connection):
     return _change(backend().touch(user_id, connection, ONLINE, settings.PRESENCE_TTL))
 
 
+def arrive(user_id, connection, others):
+    """connect(), and the statuses() of `others`: what a socket asks as it opens, in one call (one
+    trip to a thread instead of two)."""
+    return connect(user_id, connection), statuses(others)
+
+
 def heartbeat(user_id, connection):
     return _change(backend().touch(user_id, connection, None, settings.PRESENCE_TTL))
 

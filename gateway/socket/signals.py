@@ -27,8 +27,7 @@ class SignalsMixin:
 
     async def _go_online(self, co_members):
         """Register the connection; the snapshot frame of who is around, and the change to announce."""
-        change = await off_loop(presence.connect)(self.user.pk, self.connection_id)
-        statuses = await off_loop(presence.statuses)(co_members)
+        change, statuses = await off_loop(presence.arrive)(self.user.pk, self.connection_id, co_members)
         return protocol.presence({u: s for u, s in statuses.items() if not self._muted(u)}), change
 
     async def _go_offline(self):
