@@ -3,9 +3,11 @@ worktree in a temporary directory (removed after the run, so nothing of this mac
 served from there by this environment's Python, on a PostgreSQL database of its own (its schema
 is its own migrations').
 
-BENCH_PREVIOUS names the commit; the default is 4a2dcb2, the last one before the shared Redis client
-of the rate limiter, the batch's one membership query and the sync middleware chain (d144045 is the
-last one before group commit and pipelined sends, 9064692 the last one before the gateway app).
+BENCH_PREVIOUS names the commit; the default is 8fdf091, the last one before the connect path's
+plain-SQL reads (token, standing, conversations) and the batched presence announcements (4a2dcb2
+is the last one before the rate limiter's shared Redis client and the sync middleware chain,
+d144045 the last one before group commit and pipelined sends, 9064692 the last one before the
+gateway app).
 """
 
 import json
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-DEFAULT_COMMIT = "4a2dcb2"
+DEFAULT_COMMIT = "8fdf091"
 COMMIT = os.environ.get("BENCH_PREVIOUS", DEFAULT_COMMIT)
 
 
