@@ -64,6 +64,14 @@ async def test_someone_blocked_while_the_batch_waits_is_left_out(settings):
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "online"}}]
 
 
+async def test_the_one_change_message_of_an_older_server_is_still_heard(settings):
+    # During a rolling deploy, servers of the previous version announce one change a message.
+    settings.PRESENCE_BATCH_SECONDS = 0.05
+    socket = Socket(1)
+    socket.chat_presence({"type": "chat.presence", "user_id": 2, "status": "away", "stamp": "s1"})
+    assert await socket.next_frames() == [{"type": "presence", "users": {"2": "away"}}]
+
+
 class Listener:
     """A member of some conversation groups, as the hub sees a socket: it keeps what it hears."""
 

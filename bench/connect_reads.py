@@ -1,0 +1,98 @@
+"""What a socket's connect asks of the database, timed in process, beside the previous design.
+
+Two calls make up the database side of a WebSocket connect: the token check
+(`gateway.socket.auth.user_for_token`, which REST requests share) and the socket's start
+(`gateway.socket.start.bootstrap`: the account's standing, its block lists, its conversations and
+the people it shares them with). Each tree (this one, and the previous design's worktree from
+bench/previous.py) prepares a room of 50 members on a PostgreSQL database of its own with its own
+code, then times both calls in a child process of its own: CPU time of that process per call,
+and wall time. The trees take turns, round after round, so that neither always runs on the
+quieter machine; the report gives each round and the median.
+
+    eval "$(scripts/services/svc env)" && .venv/bin/python -m bench.connect_reads [--calls 400] [--rounds 3]
+
+Writes bench/results/connect_reads.json.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess  # nosec B404 - our own interpreter and a constant script
+import sys
+
+from bench.common import ROOT, bench_env, recreate_database, save
+from bench.previous import COMMIT, checkout, prepare
+
+DATABASE = "chatsite_bench_connect"
+CALLS = ("user_for_token", "bootstrap")
+
+_MEASURE = """
+import json, sys, time
+import django
+django.setup()
+from gateway.socket import auth, start
+tokens, calls = json.loads(sys.stdin.read())
+users = [auth.user_for_token(t)[0] for t in tokens]
+def timed(call):
+    for i in range(20):
+        call(i)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for i in range(calls):
+        call(i)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"cpu_ms": 1000 * cpu / calls, "wall_ms": 1000 * wall / calls}
+out = {
+    "user_for_token": timed(lambda i: auth.user_for_token(tokens[i % len(tokens)])),
+    "bootstrap": timed(lambda i: start.bootstrap(users[i % len(users)])),
+}
+print("MEASURED " + json.dumps(out), flush=True)
+"""
+
+
+def measure(tree, env, tokens, calls):
+    done = subprocess.run(  # nosec B603 - our own interpreter and a constant script
+        [sys.executable, "-W", "ignore", "-c", _MEASURE],
+        cwd=tree,
+        env=env,
+        input=json.dumps([tokens, calls]),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("MEASURED "):
+            return json.loads(line.removeprefix("MEASURED "))
+    raise RuntimeError(f"measuring in {tree} failed:\n{done.stderr[-3000:]}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=400, help="timed calls of each kind per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    with checkout() as previous_tree:
+        stages = {}
+        for name, tree in (("chatsite", ROOT), ("previous", previous_tree)):
+            env = bench_env(f"{DATABASE}_{name}")
+            recreate_database(env["DATABASE_URL"])
+            (room,) = prepare(tree, env, kind="rooms", rooms=1, members=50, prefix=f"connect{name}")
+            stages[name] = (tree, env, room["tokens"])
+        rounds = {name: [] for name in stages}
+        for i in range(args.rounds):
+            order = list(stages) if i % 2 == 0 else list(reversed(stages))
+            for name in order:
+                rounds[name].append(measure(*stages[name], args.calls))
+                print(f"connect_reads: round {i + 1}/{args.rounds} {name}: {rounds[name][-1]}", flush=True)
+    results = {"previous_commit": COMMIT, "calls": args.calls, "rounds": rounds, "median": {}}
+    for name, measured in rounds.items():
+        results["median"][name] = {
+            call: {unit: round(statistics.median(r[call][unit] for r in measured), 3) for unit in ("cpu_ms", "wall_ms")}
+            for call in CALLS
+        }
+    path = save("connect_reads", results)
+    print(json.dumps(results["median"], indent=2))
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
