@@ -17,11 +17,9 @@ Writes bench/results/connect_reads.json.
 import argparse
 import json
 import statistics
-import subprocess  # nosec B404 - our own interpreter and a constant script
-import sys
 
 from bench.common import ROOT, bench_env, recreate_database, save
-from bench.previous import COMMIT, checkout, prepare
+from bench.previous import COMMIT, checkout, prepare, run_in_tree
 
 DATABASE = "chatsite_bench_connect"
 CALLS = ("user_for_token", "bootstrap")
@@ -50,19 +48,7 @@ print("MEASURED " + json.dumps(out), flush=True)
 
 
 def measure(tree, env, tokens, calls):
-    done = subprocess.run(  # nosec B603 - our own interpreter and a constant script
-        [sys.executable, "-W", "ignore", "-c", _MEASURE],
-        cwd=tree,
-        env=env,
-        input=json.dumps([tokens, calls]),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    for line in done.stdout.splitlines():
-        if line.startswith("MEASURED "):
-            return json.loads(line.removeprefix("MEASURED "))
-    raise RuntimeError(f"measuring in {tree} failed:\n{done.stderr[-3000:]}")
+    return run_in_tree(tree, env, _MEASURE, [tokens, calls], "MEASURED")
 
 
 def main():

@@ -65,16 +65,22 @@ print("PREPARED " + json.dumps(out), flush=True)
 def prepare(tree, env, **plan):
     """Run the older tree's own bench.common set-up (its models, its migrations) in a child
     process: `kind="rooms"` (rooms, members, prefix) or `kind="group"` (members, prefix)."""
+    return run_in_tree(tree, env, _PREPARE, [env, plan], "PREPARED")
+
+
+def run_in_tree(tree, env, script, payload, tag):
+    """Run `script` with a source tree's own code, in a child process started there: it reads
+    `payload` as JSON on its standard input and prints its answer as `<tag> <JSON>`."""
     done = subprocess.run(  # nosec B603 - our own interpreter and a constant script
-        [sys.executable, "-W", "ignore", "-c", _PREPARE],
+        [sys.executable, "-W", "ignore", "-c", script],
         cwd=tree,
         env=env,
-        input=json.dumps([env, plan]),
+        input=json.dumps(payload),
         capture_output=True,
         text=True,
         check=False,
     )
     for line in done.stdout.splitlines():
-        if line.startswith("PREPARED "):
-            return json.loads(line.removeprefix("PREPARED "))
-    raise RuntimeError(f"preparing the previous tree failed:\n{done.stderr[-3000:]}")
+        if line.startswith(f"{tag} "):
+            return json.loads(line.removeprefix(f"{tag} "))
+    raise RuntimeError(f"{tag.lower()} in {tree} failed:\n{done.stderr[-3000:]}")

@@ -242,3 +242,28 @@ def session_cookie(user):
     client.force_login(user)
     name = settings.SESSION_COOKIE_NAME
     return (b"cookie", f"{name}={client.cookies[name].value}".encode())
+
+
+class HubMember:
+    """Stands in for a socket where the hub delivers (the hub only calls hub_message): it keeps
+    every group message it hears."""
+
+    def __init__(self):
+        self.received = []
+        self.arrived = asyncio.Event()
+
+    def hub_message(self, message):
+        self.received.append(message)
+        self.arrived.set()
+
+    async def next(self, timeout=None):
+        await asyncio.wait_for(self.arrived.wait(), timeout or deadline())
+        self.arrived.clear()
+        return self.received[-1]
+
+    async def until(self, done):
+        """Wait, within the test deadline, until `done(received)` holds."""
+        async with asyncio.timeout(deadline()):
+            while not done(self.received):
+                self.arrived.clear()
+                await self.arrived.wait()

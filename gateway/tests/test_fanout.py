@@ -8,24 +8,7 @@ import pytest
 
 from gateway.fanout import hub as fanout
 from testkit.services import require_service
-from testkit.sockets import deadline
-
-
-class Socket:
-    """Stands in for a consumer: the hub only calls hub_message."""
-
-    def __init__(self):
-        self.received = []
-        self.arrived = asyncio.Event()
-
-    def hub_message(self, message):
-        self.received.append(message)
-        self.arrived.set()
-
-    async def next(self, timeout=None):
-        await asyncio.wait_for(self.arrived.wait(), timeout or deadline())
-        self.arrived.clear()
-        return self.received[-1]
+from testkit.sockets import HubMember
 
 
 @pytest.fixture
@@ -47,7 +30,7 @@ def event(seq):
 
 async def test_without_redis_a_publish_reaches_every_socket_of_the_group_and_no_other(no_redis):
     hub = fanout.hub()
-    a, b, outsider = Socket(), Socket(), Socket()
+    a, b, outsider = HubMember(), HubMember(), HubMember()
     await hub.join("conv.1", a)
     await hub.join("conv.1", b)
     await hub.join("conv.2", outsider)
@@ -61,7 +44,7 @@ async def test_without_redis_a_publish_reaches_every_socket_of_the_group_and_no_
 
 async def test_without_redis_a_publish_from_a_request_thread_arrives_on_the_sockets_loop(no_redis):
     hub = fanout.hub()
-    socket = Socket()
+    socket = HubMember()
     await hub.join("conv.1", socket)
     thread = threading.Thread(target=fanout.deliver_everywhere, args=("conv.1", event(7)))
     thread.start()
@@ -71,7 +54,7 @@ async def test_without_redis_a_publish_from_a_request_thread_arrives_on_the_sock
 
 async def test_sockets_of_one_process_share_one_encoding_of_an_event(no_redis):
     hub = fanout.hub()
-    a, b = Socket(), Socket()
+    a, b = HubMember(), HubMember()
     await hub.join("conv.1", a)
     await hub.join("conv.1", b)
     await fanout.publish("conv.1", event(3))
@@ -84,7 +67,7 @@ async def test_sockets_of_one_process_share_one_encoding_of_an_event(no_redis):
 
 async def test_a_socket_that_left_hears_nothing_more(no_redis):
     hub = fanout.hub()
-    socket = Socket()
+    socket = HubMember()
     await hub.join("conv.1", socket)
     await hub.leave("conv.1", socket)
     await fanout.publish("conv.1", event(1))
@@ -95,7 +78,7 @@ async def test_a_socket_that_left_hears_nothing_more(no_redis):
 @pytest.mark.services
 async def test_over_redis_a_message_published_right_after_join_returns_is_delivered(redis_hub):
     hub = fanout.hub()
-    socket = Socket()
+    socket = HubMember()
     await hub.join("conv.fresh", socket)  # returns once Redis confirmed the subscription
     await fanout.publish("conv.fresh", event(1))
     assert (await socket.next())["event"]["seq"] == 1
@@ -108,7 +91,7 @@ async def test_over_redis_a_leave_racing_a_join_leaves_the_group_subscribed(redi
     hub = fanout.hub()
     for round_ in range(20):
         group = f"conv.race{round_}"
-        old, new = Socket(), Socket()
+        old, new = HubMember(), HubMember()
         await hub.join(group, old)
         await asyncio.gather(hub.leave(group, old), hub.join(group, new))
         await fanout.publish(group, event(round_))
@@ -119,7 +102,7 @@ async def test_over_redis_a_leave_racing_a_join_leaves_the_group_subscribed(redi
 @pytest.mark.services
 async def test_over_redis_deployments_on_different_databases_do_not_hear_each_other(redis_hub, settings):
     hub = fanout.hub()
-    socket = Socket()
+    socket = HubMember()
     await hub.join("user.1", socket)
     here = settings.REDIS_URL
     settings.REDIS_URL = here.rsplit("/", 1)[0] + "/15" if here.count("/") > 2 else here + "/15"

@@ -7,6 +7,7 @@ from gateway import fanout
 from gateway.socket import announcer
 from gateway.socket.signals import SignalsMixin
 from testkit.services import deadline
+from testkit.sockets import HubMember
 
 
 def changes(*statuses):
@@ -72,67 +73,41 @@ async def test_the_one_change_message_of_an_older_server_is_still_heard(settings
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "away"}}]
 
 
-class Listener:
-    """A member of some conversation groups, as the hub sees a socket: it keeps what it hears."""
-
-    def __init__(self):
-        self.heard = []
-        self.arrived = asyncio.Event()
-
-    def hub_message(self, message):
-        self.heard.append(message)
-        self.arrived.set()
-
-    async def until(self, done):
-        async with asyncio.timeout(deadline()):
-            while not done(self.heard):
-                self.arrived.clear()
-                await self.arrived.wait()
-
-    def changes_of(self, group):
-        return [m["changes"] for g, m in self.heard if g == group]
-
-
-async def listening(*groups):
-    listener = Listener()
-    hub = fanout.adapter().hub()
+async def members_of(*groups):
+    """A stand-in socket in each group, as the hub delivers to them."""
+    hub, members = fanout.adapter().hub(), []
     for group in groups:
-        member = GroupMember(listener, group)
-        await hub.join(group, member)
-    return listener
+        members.append(HubMember())
+        await hub.join(group, members[-1])
+    return members
 
 
-class GroupMember:
-    """Tags what the listener hears with the group it came through."""
-
-    def __init__(self, listener, group):
-        self.listener, self.group = listener, group
-
-    def hub_message(self, message):
-        self.listener.hub_message((self.group, message))
+def statuses_in(message):
+    return [(user, status) for user, status, _ in message["changes"]]
 
 
 async def test_changes_announced_together_reach_each_conversation_in_one_message(settings):
     settings.PRESENCE_BATCH_SECONDS = 0.05
-    listener = await listening("conv.a", "conv.b")
+    in_a, in_b = await members_of("conv.a", "conv.b")
     announcer.announce(1, "online", ["conv.a", "conv.b"])
     announcer.announce(2, "online", ["conv.a"])
     announcer.announce(1, "away", ["conv.a", "conv.b"])  # before the batch left: it replaces "online"
-    await listener.until(lambda heard: {g for g, _ in heard} == {"conv.a", "conv.b"})
+    await in_a.until(len)
+    await in_b.until(len)
     announcer.announce(3, "online", ["conv.a"])  # the next batch, after the first one left
-    await listener.until(lambda heard: len(heard) == 3)
+    await in_a.until(lambda received: len(received) == 2)
 
-    (first, after), (only_b,) = listener.changes_of("conv.a"), listener.changes_of("conv.b")
-    assert [(user, status) for user, status, _ in first] == [(1, "away"), (2, "online")]
-    assert [(user, status) for user, status, _ in after] == [(3, "online")]
-    assert [(user, status) for user, status, _ in only_b] == [(1, "away")]
+    (first, after), (only_b,) = in_a.received, in_b.received
+    assert statuses_in(first) == [(1, "away"), (2, "online")]
+    assert statuses_in(after) == [(3, "online")]
+    assert statuses_in(only_b) == [(1, "away")]
     # The same change in both conversations: a socket in both tells its user once.
-    assert only_b[0][2] == first[0][2]
+    assert only_b["changes"][0][2] == first["changes"][0][2]
 
 
 async def test_a_batch_that_could_not_be_published_does_not_stop_the_next(settings, monkeypatch):
     settings.PRESENCE_BATCH_SECONDS = 0.05
-    listener = await listening("conv.a")
+    (in_a,) = await members_of("conv.a")
     publish = fanout.publish
     failed = []
 
@@ -148,6 +123,6 @@ async def test_a_batch_that_could_not_be_published_does_not_stop_the_next(settin
         while not failed:
             await asyncio.sleep(settings.PRESENCE_BATCH_SECONDS)
     announcer.announce(2, "online", ["conv.a"])
-    await listener.until(lambda heard: heard)
+    await in_a.until(len)
 
-    assert [[(user, status) for user, status, _ in c] for c in listener.changes_of("conv.a")] == [[(2, "online")]]
+    assert [statuses_in(m) for m in in_a.received] == [[(2, "online")]]
