@@ -3,11 +3,14 @@
 Two calls make up the database side of a WebSocket connect: the token check
 (`gateway.socket.auth.user_for_token`, which REST requests share) and the socket's start
 (`gateway.socket.start.bootstrap`: the account's standing, its block lists, its conversations and
-the people it shares them with). Each tree (this one, and the previous design's worktree from
-bench/previous.py) prepares a room of 50 members on a PostgreSQL database of its own with its own
-code, then times both calls in a child process of its own: CPU time of that process per call,
-and wall time. The trees take turns, round after round, so that neither always runs on the
-quieter machine; the report gives each round and the median.
+the people it shares them with). A socket that reconnects also replays what it missed: the
+store's `events_after`, here a page of 50 messages with a reaction on every fifth.
+
+Each tree (this one, and the previous design's worktree from bench/previous.py) prepares a room
+of 50 members on a PostgreSQL database of its own with its own code, then times the calls in a
+child process of its own: CPU time of that process per call, and wall time. The trees take
+turns, round after round, so that neither always runs on the quieter machine; the report gives
+each round and the median.
 
     eval "$(scripts/services/svc env)" && .venv/bin/python -m bench.connect_reads [--calls 400] [--rounds 3]
 
@@ -22,15 +25,22 @@ from bench.common import ROOT, bench_env, recreate_database, save
 from bench.previous import COMMIT, checkout, prepare, run_in_tree
 
 DATABASE = "chatsite_bench_connect"
-CALLS = ("user_for_token", "bootstrap")
+CALLS = ("user_for_token", "bootstrap", "replay")
 
 _MEASURE = """
 import json, sys, time
 import django
 django.setup()
+from chats import actions
+from chats.backends import get_store
 from gateway.socket import auth, start
-tokens, calls = json.loads(sys.stdin.read())
+tokens, room, calls = json.loads(sys.stdin.read())
 users = [auth.user_for_token(t)[0] for t in tokens]
+first = get_store().latest_seq(room)
+for i in range(50):
+    message, _ = actions.do_send_message(users[i % len(users)], room, text=f"message {i}", client_id=f"replay-{time.time_ns()}-{i}")
+    if i % 5 == 0:
+        actions.do_react(users[(i + 1) % len(users)], room, message.id, "\N{THUMBS UP SIGN}")
 def timed(call):
     for i in range(20):
         call(i)
@@ -42,13 +52,14 @@ def timed(call):
 out = {
     "user_for_token": timed(lambda i: auth.user_for_token(tokens[i % len(tokens)])),
     "bootstrap": timed(lambda i: start.bootstrap(users[i % len(users)])),
+    "replay": timed(lambda i: get_store().events_after(room, first, 50)),
 }
 print("MEASURED " + json.dumps(out), flush=True)
 """
 
 
-def measure(tree, env, tokens, calls):
-    return run_in_tree(tree, env, _MEASURE, [tokens, calls], "MEASURED")
+def measure(tree, env, room, calls):
+    return run_in_tree(tree, env, _MEASURE, [room["tokens"], room["id"], calls], "MEASURED")
 
 
 def main():
@@ -62,7 +73,7 @@ def main():
             env = bench_env(f"{DATABASE}_{name}")
             recreate_database(env["DATABASE_URL"])
             (room,) = prepare(tree, env, kind="rooms", rooms=1, members=50, prefix=f"connect{name}")
-            stages[name] = (tree, env, room["tokens"])
+            stages[name] = (tree, env, room)
         rounds = {name: [] for name in stages}
         for i in range(args.rounds):
             order = list(stages) if i % 2 == 0 else list(reversed(stages))
