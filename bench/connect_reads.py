@@ -37,8 +37,10 @@ from gateway.socket import auth, start
 tokens, room, calls = json.loads(sys.stdin.read())
 users = [auth.user_for_token(t)[0] for t in tokens]
 first = get_store().latest_seq(room)
+run = time.time_ns()  # client ids of this round's own: a later round's sends are new messages
 for i in range(50):
-    message, _ = actions.do_send_message(users[i % len(users)], room, text=f"message {i}", client_id=f"replay-{time.time_ns()}-{i}")
+    sender = users[i % len(users)]
+    message, _ = actions.do_send_message(sender, room, text=f"message {i}", client_id=f"replay-{run}-{i}")
     if i % 5 == 0:
         actions.do_react(users[(i + 1) % len(users)], room, message.id, "\N{THUMBS UP SIGN}")
 def timed(call):
