@@ -1,8 +1,8 @@
 """Rows of a plain SQL statement turned into the model instances the ORM would make.
 
-On the hottest reads (a token check on every request and socket connect, a socket's replay of
-what it missed) building the query through the ORM cost several times its round trip. There the
-statement is written once, and its rows go through what Django's own raw querysets use: the
+On the hottest read, a token check on every request and socket connect, building the query
+through the ORM cost several times its round trip. There the statement is written once, and its
+rows go through what Django's own raw querysets use: the
 database's and the fields' converters (datetimes, booleans, JSON, UUIDs on SQLite), then
 `Model.from_db`. One statement can select several models side by side, as a join does.
 """

@@ -5,7 +5,6 @@ or roll back together.
 """
 
 from collections import defaultdict
-from functools import cache
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
@@ -16,7 +15,6 @@ from chats.backends.base import MessageStore
 from chats.backends.counters import claim_next
 from chats.backends.types import AlreadyDone, Chunk, Edit, Event, Message
 from chats.models import SeqCounter, StoredEdit, StoredEvent, StoredMessage, StoredReaction
-from chatsite.plain_rows import Shape
 
 SEARCH_CONFIG = "simple"  # no stemming: chat text is short, multilingual and full of names
 
@@ -369,13 +367,10 @@ class SqlMessageStore(MessageStore):
         return _with_reactions(rows.exclude(sender_id__in=hidden_senders).order_by("-pinned_at"))
 
     def events_after(self, conversation_id, seq, limit):
-        # The events with their messages in one plain statement (every socket's replay and every
-        # client's catch-up read it), then the messages' reactions.
-        shape, sql = _event_log_read(connection.vendor)
-        key = StoredEvent._meta.get_field("conversation_id").get_db_prep_value(conversation_id, connection)
-        rows = shape.read(sql, [key, seq, limit])
-        messages = {m.id: m for m in _with_reactions([m for _, m in rows if m is not None])}
-        return [_event(e, messages.get(e.message_id)) for e, _ in rows]
+        events = list(StoredEvent.objects.filter(conversation_id=conversation_id, seq__gt=seq).order_by("seq")[:limit])
+        ids = {e.message_id for e in events if e.message_id}
+        messages = {m.id: m for m in _with_reactions(StoredMessage.objects.filter(pk__in=ids))}
+        return [_event(e, messages.get(e.message_id)) for e in events]
 
     def latest_seq(self, conversation_id):
         return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
@@ -439,28 +434,6 @@ class SqlMessageStore(MessageStore):
             for word in query.split():
                 rows = rows.filter(text__icontains=word)
         return _with_reactions(rows.order_by("-created_at")[:limit])
-
-
-@cache
-def _event_log_read(vendor):
-    """The shape of the event log's rows (an event, and its message or none), and the statement
-    that reads them after a seq, once per database vendor."""
-    shape = Shape((StoredEvent, "e"), (StoredMessage, "m"))
-    qn = connection.ops.quote_name
-
-    def col(model, name):
-        return qn(model._meta.get_field(name).column)
-
-    sql = " ".join(
-        [
-            f"SELECT {shape.columns} FROM {qn(StoredEvent._meta.db_table)} e",  # noqa: S608  # nosec B608 - names only
-            f"LEFT JOIN {qn(StoredMessage._meta.db_table)} m",
-            f"ON m.{col(StoredMessage, 'id')} = e.{col(StoredEvent, 'message_id')}",
-            f"WHERE e.{col(StoredEvent, 'conversation_id')} = %s AND e.{col(StoredEvent, 'seq')} > %s",
-            f"ORDER BY e.{col(StoredEvent, 'seq')} LIMIT %s",
-        ]
-    )
-    return shape, sql
 
 
 def _with_reactions(rows):

@@ -202,6 +202,21 @@ def test_offline_others_are_not_shown_online_and_queued_messages_say_they_wait(t
     assert n  # ned stayed connected throughout
 
 
+def test_a_presence_change_updates_a_row_in_place_so_a_click_on_it_is_never_lost(tabs):
+    # A row replaced between a press and its release loses the click: presence, which changes all
+    # the time, must not replace the row it shows on.
+    ola, pia = user("ola"), user("pia")
+    actions.do_open_direct(ola, pia)
+    o = tabs().sign_in("ola")
+    expect(o.conversation("pia").locator(".dot")).to_have_class("dot offline")  # connected, pia away
+    button = o.conversation("pia").element_handle()
+    tabs().sign_in("pia")
+    expect(o.conversation("pia").locator(".dot")).to_have_class("dot online")
+    assert button.evaluate("row => row.isConnected")  # the same button, its dot changed
+    button.click()
+    expect(o.page.locator("#pane-title")).to_have_text("pia")
+
+
 def test_the_new_conversation_dialog_puts_each_radio_and_checkbox_beside_its_label(tabs):
     user("oli")
     o = tabs().sign_in("oli")

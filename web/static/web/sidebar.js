@@ -81,13 +81,30 @@ function row(entry, key) {
   );
 }
 
+// Where rowKey puts the peer's presence. A change of it alone updates the row's dot in place:
+// presence comes and goes all the time (a whole room signs in after a deploy), and a row replaced
+// between a press and its release loses the click that was meant to open it.
+const STATUS = 5;
+
 function drawnRow(entry) {
   const key = rowKey(entry);
   const kept = rows.get(entry.id);
-  if (kept && kept.key.every((part, i) => part === key[i])) return kept.li;
+  if (kept && kept.key.every((part, i) => part === key[i] || i === STATUS)) {
+    if (kept.key[STATUS] !== key[STATUS]) showStatus(kept.li, key[STATUS]);
+    kept.key = key;
+    return kept.li;
+  }
   const li = row(entry, key);
   rows.set(entry.id, { key, li });
   return li;
+}
+
+function showStatus(li, status) {
+  const dot = li.querySelector(".dot");
+  if (!dot) return;
+  dot.className = `dot ${status}`;
+  dot.setAttribute("aria-label", status);
+  dot.title = status;
 }
 
 // The list's children become `nodes` in order, moving only what is out of place. A row that was
