@@ -109,19 +109,17 @@ async def test_a_batch_that_could_not_be_published_does_not_stop_the_next(settin
     settings.PRESENCE_BATCH_SECONDS = 0.05
     (in_a,) = await members_of("conv.a")
     publish = fanout.publish
-    failed = []
+    failed = asyncio.Event()
 
     async def fails_once(group, message):
-        if not failed:
-            failed.append(message)
+        if not failed.is_set():
+            failed.set()
             raise ConnectionError("Redis is away")
         await publish(group, message)
 
     monkeypatch.setattr(fanout, "publish", fails_once)
     announcer.announce(1, "online", ["conv.a"])
-    async with asyncio.timeout(deadline()):
-        while not failed:
-            await asyncio.sleep(settings.PRESENCE_BATCH_SECONDS)
+    await asyncio.wait_for(failed.wait(), deadline())
     announcer.announce(2, "online", ["conv.a"])
     await in_a.until(len)
 
