@@ -18,7 +18,9 @@ import orjson
 from picows import WSListener, WSMsgType, ws_connect
 
 CONNECT_ATTEMPTS = 5
-DRAIN_SECONDS = 30  # after the last send, how long clients may take to receive everything
+# After the last send, how long clients may take to receive everything (unless the plan says
+# otherwise in "drain_seconds").
+DRAIN_SECONDS = 30
 
 
 class Client(WSListener):
@@ -126,6 +128,7 @@ class Worker:
     def __init__(self, plan):
         self.plan = plan
         self.url = plan["url"]
+        self.drain_seconds = plan.get("drain_seconds", DRAIN_SECONDS)
         self.latencies, self.delivered, self.recording = [], 0, False
         self.go_at = self.last_at = None  # wall clock: the first send may leave, the last delivery
         self.problems = []
@@ -245,7 +248,7 @@ class Worker:
         self.members = fresh
         await self.open_all([c for _, c in fresh])
         reconnected = time.perf_counter() - dropped_at
-        deadline = time.perf_counter() + DRAIN_SECONDS
+        deadline = time.perf_counter() + self.drain_seconds
         while any(c.last[cid] < targets[cid] for cid, c in fresh) and time.perf_counter() < deadline:
             await asyncio.sleep(0.01)
         return {"clients": len(fresh), "reconnected_s": reconnected, "caught_up_s": time.perf_counter() - dropped_at}
@@ -255,7 +258,7 @@ class Worker:
         if not self.senders:
             return 0.0
         started = time.perf_counter()
-        while time.perf_counter() - started < DRAIN_SECONDS:
+        while time.perf_counter() - started < self.drain_seconds:
             if all(len(s.seqs) >= s.sent for s in self.senders):
                 final = {s.cid: max(s.seqs, default=0) for s in self.senders}
                 if all(c.last[cid] >= final[cid] for cid, c in self.members):

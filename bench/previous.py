@@ -3,11 +3,12 @@ worktree in a temporary directory (removed after the run, so nothing of this mac
 served from there by this environment's Python, on a PostgreSQL database of its own (its schema
 is its own migrations').
 
-BENCH_PREVIOUS names the commit; the default is 8fdf091, the last one before the connect path's
-plain-SQL reads (token, standing, conversations) and the batched presence announcements (4a2dcb2
-is the last one before the rate limiter's shared Redis client and the sync middleware chain,
-d144045 the last one before group commit and pipelined sends, 9064692 the last one before the
-gateway app).
+BENCH_PREVIOUS names the commit; the default is 94030dc, the last one before the send path's
+plain-SQL access check and outbox insert and the hand-built wire shapes. (8fdf091 is the last one
+before the connect path's plain-SQL reads and the batched presence announcements, 4a2dcb2 the
+last one before the rate limiter's shared Redis client and the sync middleware chain, d144045 the
+last one before group commit and pipelined sends, 9064692 the last one before the gateway app.)
+Both trees run on this environment's packages: a dependency added since (hiredis) serves both.
 """
 
 import json
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench.common import ROOT
 
-DEFAULT_COMMIT = "8fdf091"
+DEFAULT_COMMIT = "94030dc"
 COMMIT = os.environ.get("BENCH_PREVIOUS", DEFAULT_COMMIT)
 
 
@@ -51,21 +52,36 @@ def build_native(tree):
 
 _PREPARE = """
 import json, sys
+import django
+from django.conf import settings
 from bench.common import prepare_group, prepare_rooms, recreate_database
-env, plan = json.loads(sys.stdin.read())
-if plan["kind"] == "rooms":
-    recreate_database(env["DATABASE_URL"])
-    out = prepare_rooms(env, plan["rooms"], plan["members"], plan["prefix"])
-else:
-    out = prepare_group(env, plan["members"], plan["prefix"])
+env, plans = json.loads(sys.stdin.read())
+django.setup()
+# The bench's users sign in by token, never by password: a fast hash of theirs saves the set-up
+# half a second of CPU per user (production's hasher is slow on purpose).
+settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+out = []
+for plan in plans:
+    if plan["kind"] == "rooms":
+        recreate_database(env["DATABASE_URL"])
+        out.append(prepare_rooms(env, plan["rooms"], plan["members"], plan["prefix"]))
+    else:
+        out.append(prepare_group(env, plan["members"], plan["prefix"]))
 print("PREPARED " + json.dumps(out), flush=True)
 """
 
 
 def prepare(tree, env, **plan):
-    """Run the older tree's own bench.common set-up (its models, its migrations) in a child
-    process: `kind="rooms"` (rooms, members, prefix) or `kind="group"` (members, prefix)."""
-    return run_in_tree(tree, env, _PREPARE, [env, plan], "PREPARED")
+    """Run a source tree's own bench.common set-up (its models, its migrations) in a child process:
+    `kind="rooms"` (rooms, members, prefix; on a database made afresh) or `kind="group"` (members,
+    prefix)."""
+    return prepare_all(tree, env, [plan])[0]
+
+
+def prepare_all(tree, env, plans):
+    """Several set-ups as `prepare` does them, in one child process (one start of Django, one check
+    of the migrations), in order; returns their results in the same order."""
+    return run_in_tree(tree, env, _PREPARE, [env, plans], "PREPARED")
 
 
 def run_in_tree(tree, env, script, payload, tag):
