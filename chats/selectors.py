@@ -1,17 +1,20 @@
 """Reads shared by the REST API and the WebSocket consumer. Lists cost a fixed number of queries."""
 
 from dataclasses import replace
+from functools import cache
 from uuid import UUID
 
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.db.models import Q
+from django.db.transaction import TransactionManagementError
 
 from accounts.selectors import blocked_ids
 from chats.backends import get_store
 from chats.models import Conversation, HeldMessage, Membership, ThreadFollow
 from chats.threads import with_thread_events, with_threads
 from chatsite.api_errors import ApiError
+from chatsite.plain_rows import Shape
 
 PAGE_MAX = 100
 
@@ -34,16 +37,43 @@ def conversation_for(user, conversation_id, *, lock=False):
     """(conversation, membership or None) for a conversation the user may see; 404 otherwise.
     `lock` (inside a transaction) holds the membership row, not the conversation's."""
     # Members (the common case) cost one query; others may only see a public channel.
-    membership = Membership.objects.select_related("conversation").filter(user=user, conversation_id=conversation_id)
-    if lock:
-        membership = membership.select_for_update(of=("self",))
-    membership = membership.first()
+    membership = _membership_with_conversation(user.pk, conversation_id, lock)
     if membership is not None:
         return membership.conversation, membership
     conversation = Conversation.objects.filter(pk=conversation_id, is_public=True).first()
     if conversation is None:
         raise not_found()
     return conversation, None
+
+
+def _membership_with_conversation(user_id, conversation_id, lock):
+    """The membership row with its conversation attached, as select_related("conversation") leaves
+    it, or None. Plain SQL (chatsite.plain_rows): every action and replay asks it, and building
+    the query through the ORM cost several times its round trip."""
+    if lock and connection.features.has_select_for_update and connection.get_autocommit():
+        raise TransactionManagementError("A locking read needs a transaction.")
+    # The same conversion as the ORM's filter: a malformed id raises ValidationError.
+    key = Membership._meta.get_field("conversation").target_field.get_db_prep_value(conversation_id, connection)
+    shape, sql = _membership_read(connection.vendor, lock and connection.features.has_select_for_update)
+    for membership, conversation in shape.read(sql, [user_id, key]):
+        Membership.conversation.field.set_cached_value(membership, conversation)
+        return membership
+    return None
+
+
+@cache
+def _membership_read(vendor, lock):
+    """The shape of the rows and the statement, once per database vendor and locking."""
+    shape = Shape((Membership, "m"), (Conversation, "c"))
+    qn = connection.ops.quote_name
+    # Only the models' table names go into the text; the ids are parameters.
+    sql = (
+        f"SELECT {shape.columns} FROM {qn(Membership._meta.db_table)} m "  # noqa: S608  # nosec B608
+        f"JOIN {qn(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
+        "WHERE m.user_id = %s AND m.conversation_id = %s LIMIT 1"
+    )
+    # Only the membership row: a send must not queue behind another's lock on the conversation.
+    return shape, sql + (" FOR UPDATE OF m" if lock else "")
 
 
 def memberships_in(conversation_id, user_ids, *, lock=False):

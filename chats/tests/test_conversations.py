@@ -1,7 +1,12 @@
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from chats import actions, selectors
 from chats.models import Conversation, Membership
+from chatsite.api_errors import ApiError
 from testkit.factories import group_of, send
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +159,42 @@ def test_a_socket_reads_its_conversations_and_the_people_it_shares_them_with_in_
     _, capped = selectors.socket_conversations(alice.pk, 1)
     assert len(capped) == 1 and capped[0] in (bob.pk, carol.pk)
     assert selectors.socket_conversations(make_user("erin").pk, 10) == ([], [])
+
+
+def _concrete(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_the_access_check_reads_a_membership_and_its_conversation_as_the_orm_does_in_one_query(
+    alice, bob, group, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        conversation, membership = selectors.conversation_for(alice, group.id)
+    expected = Membership.objects.select_related("conversation").get(user=alice, conversation=group)
+    assert _concrete(membership) == _concrete(expected)
+    assert _concrete(conversation) == _concrete(expected.conversation)
+    assert membership.conversation is conversation  # attached: reading it asks nothing more
+    # The id may come as a UUID or as its text, as URLs and frames give it.
+    assert selectors.conversation_for(bob, str(group.id))[1].user_id == bob.pk
+
+
+def test_the_access_check_refuses_a_stranger_and_lets_anyone_see_a_public_channel(alice, carol, group, make_user):
+    with pytest.raises(ApiError) as refused:
+        selectors.conversation_for(carol, group.id)
+    assert refused.value.code == "not_found"
+    channel = Conversation.objects.create(kind=Conversation.Kind.CHANNEL, title="Open", is_public=True)
+    assert selectors.conversation_for(carol, channel.id) == (channel, None)
+    with pytest.raises(ValidationError):  # a malformed id is refused as the ORM refused it
+        selectors.conversation_for(alice, "not-a-uuid")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locking_access_check_holds_the_membership_row_only_and_only_inside_a_transaction(alice, group):
+    if connection.features.has_select_for_update:  # SQLite locks the whole database instead, as the ORM does
+        with pytest.raises(TransactionManagementError):
+            selectors.conversation_for(alice, group.id, lock=True)
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        _, membership = selectors.conversation_for(alice, group.id, lock=True)
+    assert membership.user_id == alice.pk
+    (sql,) = [q["sql"] for q in captured.captured_queries if "SELECT" in q["sql"]]
+    assert sql.endswith("FOR UPDATE OF m") == connection.features.has_select_for_update
