@@ -113,6 +113,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chatsite import plain_rows
 from streaming import bus
 from streaming.models import OutboxEvent
 
@@ -269,7 +270,7 @@ def gathered():
     finally:
         _gathering.rows = None
     if rows:
-        OutboxEvent.objects.bulk_create(rows)
+        plain_rows.insert(rows)
 
 
 def emit(event_type, *, key, payload, actor=None):

@@ -57,6 +57,15 @@ def test_events_emitted_back_to_back_keep_their_order():
     assert len(set(stamps)) == 50
 
 
+# Payloads that quoting can break: quotes, backslashes, braces, NUL-free control characters,
+# text outside ASCII, nesting, and SQL.
+AWKWARD = [
+    {"text": 'she said "hi" \\ then {left}', "tab": "a\tb\nc", "emoji": "\N{PILE OF POO} é 中"},
+    {"nested": {"list": [1, "two", None, True, {"x": "'; DROP TABLE x; --"}]}, "empty": ""},
+    {},
+]
+
+
 @pytest.mark.django_db
 def test_gathered_events_are_written_together_in_their_order_and_not_at_all_after_a_failure():
     from django.db import connection, transaction
@@ -75,6 +84,13 @@ def test_gathered_events_are_written_together_in_their_order_and_not_at_all_afte
     assert len(inserts) == 1
     written = OutboxEvent.objects.order_by("occurred_at")[before:]  # the relay's order
     assert [e.key for e in written] == ["g0", "g1", "g2"]
+    with transaction.atomic(), events.gathered():
+        held = [emit("message.created", key=f"q{n}", payload=payload, actor=7) for n, payload in enumerate(AWKWARD)]
+    for event in held:  # every column reads back as it was made, the payload's JSON untouched
+        stored = OutboxEvent.objects.get(pk=event.pk)
+        assert {f.attname: getattr(stored, f.attname) for f in OutboxEvent._meta.concrete_fields} == {
+            f.attname: getattr(event, f.attname) for f in OutboxEvent._meta.concrete_fields
+        }
     with pytest.raises(RuntimeError), transaction.atomic(), events.gathered():
         emit("message.created", key="lost", payload={})
         raise RuntimeError("the batch failed")
