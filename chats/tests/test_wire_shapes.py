@@ -1,12 +1,16 @@
-"""The wire shapes of events and messages come from serializer instances shared by every call and
-thread (chats.serializers.event_frame and message_data): each must equal what a serializer made
-afresh for that one object gives, for every kind of event, on each message store."""
+"""The wire shapes of events and messages are built directly (chats.serializers.event_frame and
+message_data), for speed: each must equal what DRF's own walk of the declared serializers gives for
+that object, for every kind of event, on each message store, and on many threads at once."""
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from uuid import uuid4
 
 import pytest
+from rest_framework import serializers
 
 from chats import actions
+from chats.backends.types import Message
 from chats.selectors import hide
 from chats.serializers import EventSerializer, MessageSerializer, event_frame, message_data
 from chats.threads import with_thread_events
@@ -40,8 +44,19 @@ def every_kind_of_event(store, alice, bob, carol, group):
     return [*events, hide(events[-1])]
 
 
+class DeclaredMessage(MessageSerializer):
+    """The declared fields, walked by DRF itself."""
+
+    to_representation = serializers.Serializer.to_representation
+
+
+class DeclaredEvent(EventSerializer):
+    message = DeclaredMessage(allow_null=True)
+    to_representation = serializers.Serializer.to_representation
+
+
 def fresh(event) -> dict:
-    return dict(EventSerializer(event).data)
+    return dict(DeclaredEvent(event).data)
 
 
 def test_an_event_frame_equals_a_fresh_serializers_for_every_kind_of_event(store, alice, bob, carol, group):
@@ -50,7 +65,9 @@ def test_an_event_frame_equals_a_fresh_serializers_for_every_kind_of_event(store
     # In log order, so a frame without a message follows ones with: nothing carries over.
     assert [event_frame(e) for e in events] == [fresh(e) for e in events]
     messages = [e.message for e in events if e.message]
-    assert [message_data(m) for m in messages] == [dict(MessageSerializer(m).data) for m in messages]
+    assert [message_data(m) for m in messages] == [dict(DeclaredMessage(m).data) for m in messages]
+    # The API's serializers answer the same, nested or not.
+    assert [dict(MessageSerializer(m).data) for m in messages] == [message_data(m) for m in messages]
     thread = next(e for e in events if e.data.get("thread"))
     assert event_frame(thread)["data"]["thread"]["reply_count"] == 1
 
@@ -65,3 +82,32 @@ def test_frames_built_on_many_threads_at_once_are_each_events_own(store, alice, 
     with ThreadPoolExecutor(max_workers=8) as pool:
         for built in pool.map(frames, range(64)):
             assert built == expected
+
+
+def test_a_message_with_every_field_set_and_a_bare_tombstone_have_the_declared_shapes():
+    stamp = datetime(2026, 12, 2, 16, 30, 5, 123456, tzinfo=UTC)
+    full = Message(
+        id=uuid4(),
+        conversation_id=uuid4(),
+        seq=7,
+        sender_id=3,
+        client_id="c-1",
+        text='quotes " and <b>markup</b>',
+        created_at=datetime(2026, 12, 2, 16, 30, 5),  # naive, as a store may give it back
+        parent_id=uuid4(),
+        mentions=[3, 4],
+        mention_all=True,
+        edited_at=stamp,
+        pinned_at=stamp,
+        pinned_by_id=3,
+        reactions={"\N{THUMBS UP SIGN}": [3, 4], "x": []},
+        attachments=[{"id": "u1", "name": "a.png", "size": 10, "width": None, 5: "odd key"}],
+        thread_root_id=uuid4(),
+        reply_count=2,
+        last_reply_at=stamp,
+        previews=[{"url": "https://example.org", "image": None}],
+    )
+    tombstone = Message(uuid4(), uuid4(), 8, None, "c-2", "", stamp, deleted_at=stamp)
+    for message in (full, tombstone):
+        assert message_data(message) == dict(DeclaredMessage(message).data)
+    assert message_data(full)["created_at"].endswith("Z")
