@@ -5,8 +5,6 @@ through the ORM cost several times its round trip. There the statement is writte
 rows go through what Django's own raw querysets use: the
 database's and the fields' converters (datetimes, booleans, JSON, UUIDs on SQLite), then
 `Model.from_db`. One statement can select several models side by side, as a join does.
-
-The other way, `insert` writes new rows in one plain multi-row INSERT.
 """
 
 from django.db import connection
@@ -47,23 +45,3 @@ class Shape:
             pk = values[names.index(model._meta.pk.attname)]
             out.append(None if pk is None else model.from_db(connection.alias, names, values))
         return tuple(out)
-
-
-def insert(instances):
-    """Write new instances of one model, whose primary keys are already set, in one
-    INSERT ... VALUES statement. bulk_create() sends several rows to PostgreSQL as one array per
-    column (UNNEST), and psycopg quotes those arrays element by element in Python: for the
-    outbox's JSON payloads, full of quotes to escape, that was most of the insert's CPU."""
-    model = type(instances[0])
-    fields = model._meta.concrete_fields
-    qn = connection.ops.quote_name
-    values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in instances for f in fields]
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608  # nosec B608
-        f"VALUES {', '.join([row] * len(instances))}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-    for obj in instances:
-        obj._state.adding, obj._state.db = False, connection.alias

@@ -113,7 +113,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from chatsite import plain_rows
 from streaming import bus
 from streaming.models import OutboxEvent
 
@@ -270,7 +269,7 @@ def gathered():
     finally:
         _gathering.rows = None
     if rows:
-        plain_rows.insert(rows)
+        OutboxEvent.objects.bulk_create(rows)
 
 
 def emit(event_type, *, key, payload, actor=None):
