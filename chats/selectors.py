@@ -37,7 +37,7 @@ def conversation_for(user, conversation_id, *, lock=False):
     """(conversation, membership or None) for a conversation the user may see; 404 otherwise.
     `lock` (inside a transaction) holds the membership row, not the conversation's."""
     # Members (the common case) cost one query; others may only see a public channel.
-    membership = _membership_with_conversation(user.pk, conversation_id, lock)
+    membership = memberships_in(conversation_id, [user.pk], lock=lock).get(user.pk)
     if membership is not None:
         return membership.conversation, membership
     conversation = Conversation.objects.filter(pk=conversation_id, is_public=True).first()
@@ -46,45 +46,48 @@ def conversation_for(user, conversation_id, *, lock=False):
     return conversation, None
 
 
-def _membership_with_conversation(user_id, conversation_id, lock):
-    """The membership row with its conversation attached, as select_related("conversation") leaves
-    it, or None. Plain SQL (chatsite.plain_rows): every action and replay asks it, and building
-    the query through the ORM cost several times its round trip."""
-    if lock and connection.features.has_select_for_update and connection.get_autocommit():
+def memberships_in(conversation_id, user_ids, *, lock=False):
+    """{user id: membership, with its conversation attached as select_related() leaves it} of those
+    of the users who are members, in one query. `lock` (inside a transaction) holds their
+    membership rows only, taken in user order so that two writers locking overlapping sets cannot
+    deadlock on each other; a send must not queue behind another's lock on the conversation."""
+    user_ids = list(user_ids)
+    if not user_ids:
+        return {}
+    locking = lock and connection.features.has_select_for_update  # SQLite locks the whole database
+    if locking and connection.get_autocommit():
         raise TransactionManagementError("A locking read needs a transaction.")
-    # The same conversion as the ORM's filter: a malformed id raises ValidationError.
-    key = Membership._meta.get_field("conversation").target_field.get_db_prep_value(conversation_id, connection)
-    shape, sql = _membership_read(connection.vendor, lock and connection.features.has_select_for_update)
-    for membership, conversation in shape.read(sql, [user_id, key]):
+    # The ORM's conversions: a malformed conversation id raises ValidationError, as its filter did.
+    params = [_CONVERSATION.get_db_prep_value(conversation_id, connection)]
+    params += [_USER.get_db_prep_value(user_id, connection) for user_id in user_ids]
+    shape, select = _membership_read(connection.vendor)
+    sql = (
+        f"{select} WHERE m.conversation_id = %s AND m.user_id IN ({', '.join(['%s'] * len(user_ids))}) "
+        "ORDER BY m.user_id" + (" FOR UPDATE OF m" if locking else "")
+    )
+    found = {}
+    for membership, conversation in shape.read(sql, params):
         Membership.conversation.field.set_cached_value(membership, conversation)
-        return membership
-    return None
+        found[membership.user_id] = membership
+    return found
+
+
+# Plain SQL (chatsite.plain_rows): every action and replay asks memberships_in through
+# conversation_for, and building its query through the ORM cost three times the statement.
+_CONVERSATION = Membership._meta.get_field("conversation").target_field
+_USER = Membership._meta.get_field("user").target_field
 
 
 @cache
-def _membership_read(vendor, lock):
-    """The shape of the rows and the statement, once per database vendor and locking."""
+def _membership_read(vendor):
+    """The shape of the rows and the statement's head, once per database vendor."""
     shape = Shape((Membership, "m"), (Conversation, "c"))
     qn = connection.ops.quote_name
     # Only the models' table names go into the text; the ids are parameters.
-    sql = (
+    return shape, (
         f"SELECT {shape.columns} FROM {qn(Membership._meta.db_table)} m "  # noqa: S608  # nosec B608
-        f"JOIN {qn(Conversation._meta.db_table)} c ON c.id = m.conversation_id "
-        "WHERE m.user_id = %s AND m.conversation_id = %s LIMIT 1"
+        f"JOIN {qn(Conversation._meta.db_table)} c ON c.id = m.conversation_id"
     )
-    # Only the membership row: a send must not queue behind another's lock on the conversation.
-    return shape, sql + (" FOR UPDATE OF m" if lock else "")
-
-
-def memberships_in(conversation_id, user_ids, *, lock=False):
-    """{user id: membership, with its conversation} of those of the users who are members, in one
-    query. `lock` (inside a transaction) holds their membership rows, taken in user order so that
-    two writers locking overlapping sets cannot deadlock on each other."""
-    rows = Membership.objects.select_related("conversation")
-    rows = rows.filter(conversation_id=conversation_id, user_id__in=user_ids)
-    if lock:
-        rows = rows.select_for_update(of=("self",)).order_by("user_id")
-    return {membership.user_id: membership for membership in rows}
 
 
 def is_member(user_id, conversation_id):

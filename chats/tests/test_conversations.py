@@ -198,3 +198,14 @@ def test_the_locking_access_check_holds_the_membership_row_only_and_only_inside_
     assert membership.user_id == alice.pk
     (sql,) = [q["sql"] for q in captured.captured_queries if "SELECT" in q["sql"]]
     assert sql.endswith("FOR UPDATE OF m") == connection.features.has_select_for_update
+
+
+def test_the_memberships_of_several_senders_are_read_in_one_query_and_only_members_come_back(
+    alice, bob, carol, group, django_assert_num_queries
+):
+    with django_assert_num_queries(1):
+        found = selectors.memberships_in(group.id, {bob.pk, carol.pk, alice.pk})
+    assert sorted(found) == [alice.pk, bob.pk]  # carol is no member
+    assert all(m.conversation.pk == group.pk for m in found.values())
+    with django_assert_num_queries(0):
+        assert selectors.memberships_in(group.id, []) == {}
