@@ -44,6 +44,13 @@ $(NATIVE_STAMP): ml/native/joint.c ml/native/build.sh $(BASE_STAMP)
 	else echo "warning: the C scorer was not built; spam and abuse scoring runs in Python"; fi
 
 # The Spark engine (pyspark, ~320 MB) is its own set: the tests install it, `make run` does not.
+# The benchmarks' extra packages, installed once per change of their lock file (a pip run that
+# finds everything in place still costs seconds of every `make bench`'s five minutes).
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP) requirements/bench.txt
+	$(PIP_INSTALL) -r requirements/bench.txt
+	@touch $@
+
 SPARK_STAMP := $(VENV)/.installed-spark
 $(SPARK_STAMP): $(STAMP) requirements/spark.txt
 	$(PIP_INSTALL) -r requirements/spark.txt
@@ -145,28 +152,24 @@ format: $(STAMP)
 # (nothing in the measured servers connects to Kafka; the relay is not run).
 WS_BENCH_SERVICES := postgres redis
 WS_BENCH_ENV := env -u MONGO_URL -u MESSAGE_STORE -u NEO4J_URL -u GRAPH_BACKEND -u STORAGE_URL -u REDIS_CLUSTER_URL
-bench: $(STAMP) $(NATIVE_STAMP)
+bench: $(BENCH_STAMP) $(NATIVE_STAMP)
 	$(SVC) start $(WS_BENCH_SERVICES)
-	$(PIP_INSTALL) -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(WS_BENCH_ENV) $(PY) -W ignore -m bench.ws_load
 
 # The long run (10,000 sockets, 15 s steps, every server x fan-out pair; about 20 minutes).
-bench-full: $(STAMP) $(NATIVE_STAMP)
+bench-full: $(BENCH_STAMP) $(NATIVE_STAMP)
 	$(SVC) start $(WS_BENCH_SERVICES)
-	$(PIP_INSTALL) -r requirements/bench.txt
 	eval "$$($(SVC) env)" && $(WS_BENCH_ENV) $(PY) -W ignore -m bench.ws_load --full
 
 # The analytics benchmark (bench/analytics.py): the batch job over 1M and 10M events on Spark
 # local[2] and on the SQL engine (PostgreSQL), and the streaming lag at 2,000 events/s. It takes
 # well over `make bench`'s five minutes, so it is a target of its own.
-bench-analytics: $(STAMP) $(SPARK_STAMP) services-start
-	$(PIP_INSTALL) -r requirements/bench.txt
+bench-analytics: $(BENCH_STAMP) $(SPARK_STAMP) services-start
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.analytics
 
 # Fault drills on the real services, both message stores (under ~10 minutes; stops Kafka for
 # 60 s and restarts Redis). Results in bench/results/drills.{json,md,png} and targets.json.
-drills: $(STAMP) services-start
-	$(PY) -m pip install --quiet -r requirements/bench.txt
+drills: $(BENCH_STAMP) services-start
 	eval "$$($(SVC) env)" && $(PY) -W ignore -m bench.drills
 
 services-start:
