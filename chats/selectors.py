@@ -73,7 +73,7 @@ def memberships_in(conversation_id, user_ids, *, lock=False):
 
 
 # Plain SQL (chatsite.plain_rows): every action and replay asks memberships_in through
-# conversation_for, and building its query through the ORM cost three times the statement.
+# conversation_for, and through the ORM it cost 1.6 ms of CPU against 0.34 (bench.hot_calls).
 _CONVERSATION = Membership._meta.get_field("conversation").target_field
 _USER = Membership._meta.get_field("user").target_field
 

