@@ -62,9 +62,12 @@ SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE", 1))
 
 
 def server_env(spec):
-    """The server's environment for a design: the previous tree names its fan-out WS_FANOUT."""
+    """The server's environment for a design. The previous tree's fan-out is named both ways: a
+    commit from before the gateway app reads WS_FANOUT ("hub" or "tutorial"), a later one
+    GATEWAY_FANOUT (the adapter's module); each reads the one it knows."""
     if spec.get("tree") == "previous":
-        database, fanout = PREVIOUS_DATABASE, {"WS_FANOUT": spec["fanout"]}
+        adapter = {"hub": HUB, "tutorial": TUTORIAL}[spec["fanout"]]
+        database, fanout = PREVIOUS_DATABASE, {"WS_FANOUT": spec["fanout"], "GATEWAY_FANOUT": adapter}
     else:
         database, fanout = DATABASE, {"GATEWAY_FANOUT": spec["fanout"]}
     return bench_env(
