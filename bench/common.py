@@ -201,6 +201,15 @@ def prepare_rooms(env, rooms, members, prefix):
     return out
 
 
+def cpu_seconds(pids):
+    """User and system CPU time these processes (all their threads) have used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid):
     """Resident memory of a process, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():

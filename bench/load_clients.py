@@ -8,7 +8,12 @@ client and conversation, that every message arrived once and in seq order.
 
 The coordinator (bench.ws_load) gives each worker a plan and drives it through a pipe:
 "connect" -> {"connected_s"}; a step {"n", "rate", "seconds", "drop_at"} -> runs the sends (and
-the drop, in a storm) on the sockets already open and answers with the results; "stop".
+the drop, in a storm) on the sockets already open and answers with the results; "census" -> how
+many of its sockets are open and how many were reopened; "stop".
+
+A plan's "local_host" (a loopback address such as 127.0.0.3) is the source address of its sockets:
+one source address has about 28,000 ephemeral ports towards one server port, so a run of more
+sockets gives each worker an address of its own.
 """
 
 import asyncio
@@ -142,7 +147,8 @@ class Worker:
 
     async def open(self, client):
         headers = {"Sec-WebSocket-Protocol": f"chatsite.v1, token.{client.token}"}
-        await ws_connect(lambda: client, self.url, extra_headers=headers, websocket_handshake_timeout=60)
+        source = {"local_addr": (self.plan["local_host"], 0)} if self.plan.get("local_host") else {}
+        await ws_connect(lambda: client, self.url, extra_headers=headers, websocket_handshake_timeout=60, **source)
         await asyncio.wait_for(client.hello, 60)
 
     def lost_socket(self, client):
@@ -280,6 +286,10 @@ class Worker:
         acked = sum(len(s.seqs) for s in self.senders)
         return {"sent": sent, "acked": acked, "lost": lost, "duplicated": duplicated}
 
+    def census(self):
+        clients = [c for _, c in self.members] + [s.client for s in self.senders]
+        return {"open": sum(not c.closed.done() for c in clients), "reopened": self.reopened}
+
     async def close(self):
         self.expect_closes = True
         for _, client in self.members:
@@ -300,6 +310,8 @@ def run_worker(plan, pipe):
             try:
                 if command == "connect":
                     pipe.send({"connected_s": await worker.connect(), "connect_retries": worker.retries})
+                elif command == "census":
+                    pipe.send(worker.census())
                 elif isinstance(command, dict):  # a load step
                     pipe.send(await worker.go(command))
                 elif command == "stop":

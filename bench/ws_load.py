@@ -29,12 +29,12 @@ import os
 import sys
 import time
 import uuid
-from pathlib import Path
 
 from bench.common import (
     RESULTS,
     ROOT,
     bench_env,
+    cpu_seconds,
     percentile,
     rss_mb,
     save,
@@ -180,6 +180,8 @@ class Clients:
         for i, share in enumerate(shares):
             mine, theirs = ctx.Pipe()
             worker_plan = {"url": url, "rooms": share, "tag": f"{run}-p{i}"}
+            if plan.get("first_source"):  # an address each, past one address's ephemeral ports
+                worker_plan["local_host"] = f"127.0.0.{plan['first_source'] + i}"
             worker_plan.update(first_sender=first, senders=len(rooms))
             first += len(share)
             proc = ctx.Process(target=run_worker, args=({**worker_plan, **plan}, theirs))
@@ -286,15 +288,6 @@ def sustained(step):
 def sends_sustained(step):
     """A step of the send path the server kept up with: nearly all offered sends acknowledged."""
     return step["acked_per_s"] >= 0.9 * step["offered_sends_per_s"] and step["ack_p99_ms"] < 1000
-
-
-def cpu_seconds(pids):
-    """User and system CPU time the server's processes have used so far."""
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def ramp(design, clients, pids, rates, seconds, log):
@@ -807,6 +800,7 @@ def target_entries(results, command):
         before,
         f"p99 {p99} ms at that step",
     )
+    # The 10,000 sockets in 5 s and the 50,000 held are bench.ws_hold's, a run of its own.
     capacity, old = results.get("capacity"), results.get("capacity_previous")
     if capacity:
         rate = connect_rate(capacity)
@@ -821,29 +815,12 @@ def target_entries(results, command):
             + (f" (previous: {old['sockets']} in {old['connect_all_s']} s)" if old else ""),
         )
         add(
-            "Connections: 10,000 sockets connected",
-            "<= 5 s for 10,000",
-            capacity["connect_all_s"],
-            "s",
-            capacity["sockets"] >= 10000 and capacity["connect_all_s"] <= 5,
-            old and old["connect_all_s"],
-            note=f"this run opened {capacity['sockets']} sockets",
-        )
-        add(
             "Connections: memory per idle socket",
             "<= 20",
             capacity["kb_per_socket"],
             "KB",
             capacity["kb_per_socket"] <= 20,
             old and old["kb_per_socket"],
-        )
-        add(
-            "Connections: idle sockets held on this machine",
-            ">= 50000",
-            capacity["sockets"],
-            "sockets",
-            capacity["sockets"] >= 50000,
-            note="as many as this run tried",
         )
     storm, old = results.get("storm"), results.get("storm_previous")
     if storm:
