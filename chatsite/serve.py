@@ -110,12 +110,12 @@ def listen(config, reuse_port):
     return sock
 
 
-def run_server(config, sock=None):
-    """One worker: serve on `sock`, or on a SO_REUSEPORT socket of its own bound here. The app is
-    imported first: a socket joins the kernel's group as it listens, and connections routed to it
-    would wait seconds for a worker (a replacement of a killed one) still importing Django."""
+def run_server(config, sock=None, reuse_port=True):
+    """One worker: serve on `sock`, or on a socket of its own bound here. The app is imported first:
+    a socket joins the kernel's group as it listens, and connections routed to it would wait
+    seconds for a worker (a replacement of a killed one) still importing Django."""
     config.load()
-    sock = sock or listen(config, reuse_port=True)
+    sock = sock or listen(config, reuse_port)
     host, port = sock.getsockname()[:2]
     logger.info("worker %d serving on %s:%d", os.getpid(), host, port)
     uvicorn.Server(config).run(sockets=[sock])
@@ -207,7 +207,7 @@ def main(argv=None):
     args = parse_args(argv)
     config = server_config(args)  # also sets up uvicorn's logging
     if args.workers == 1:
-        run_server(config, listen(config, reuse_port=False))
+        run_server(config, reuse_port=False)
         return 0
     shared = None
     if not balances():
