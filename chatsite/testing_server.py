@@ -42,24 +42,28 @@ def free_port():
 
 @contextmanager
 def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:application", cwd=ROOT):
-    """`workers` server processes on one loopback port, as production runs them: uvicorn with
-    uvloop and httptools under its own supervisor, or daphne processes sharing one listening
-    socket. `cwd`: the source tree to serve (a benchmark's baseline serves an older checkout).
+    """`workers` server processes on one loopback port, as production runs them: the web role's
+    launcher (chatsite.serve: uvicorn workers with a SO_REUSEPORT socket each), or daphne processes
+    sharing one listening socket. `cwd`: the source tree to serve (a benchmark's baseline serves an
+    older checkout; one from before the launcher runs uvicorn's own supervisor, as it shipped).
     Yields (base URL, a function giving the worker pids)."""
     if server == "uvicorn":
         port = free_port()
-        cmd = [
-            *(sys.executable, "-m", "uvicorn", app),
+        options = [
             *("--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)),
-            *("--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"),
             *("--backlog", "4096", "--log-level", "warning", "--no-access-log"),
         ]
+        if (Path(cwd) / "chatsite" / "serve.py").exists():
+            cmd, sockets = [sys.executable, "-m", "chatsite.serve", "--app", app, *options], workers
+        else:
+            cmd, sockets = [sys.executable, "-m", "uvicorn", app, *options], 1
+            cmd += ["--loop", "uvloop", "--http", "httptools", "--ws", "websockets-sansio"]
         procs = [subprocess.Popen(cmd, cwd=cwd, env=env)]  # nosec B603 - a fixed command line of our own
 
         def pids():
             if workers == 1:
                 return [procs[0].pid]
-            return [int(c) for c in Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text().split()]
+            return children(procs[0].pid)
     else:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -69,16 +73,15 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
         cmd = [sys.executable, "-m", "daphne", "--fd", str(fd), "-v", "0", app]
         procs = [subprocess.Popen(cmd, cwd=cwd, env=env, pass_fds=[fd]) for _ in range(workers)]  # nosec B603 - a fixed command line of our own
         listener.close()
+        sockets = 1
 
         def pids():
             return [p.pid for p in procs]
 
     try:
-        _wait_until_serving(port, procs, server)
-        if workers > 1:
-            deadline = time.time() + 30
-            while len(pids()) < workers and time.time() < deadline:
-                time.sleep(0.2)
+        # Every worker, not just the first: a SO_REUSEPORT socket gets its share of connections only
+        # once it listens, so a load started earlier would land on the workers that were quicker.
+        _wait_until_serving(port, procs, server, lambda: len(pids()) >= workers and listening(port) >= sockets)
         yield f"http://127.0.0.1:{port}", pids
     finally:
         for proc in procs:
@@ -94,7 +97,18 @@ def asgi_server(env, server="uvicorn", workers=1):
         yield base
 
 
-def _wait_until_serving(port, procs, server):
+def children(pid):
+    """The pids of a process's children (Linux)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def listening(port):
+    """How many sockets listen on this IPv4 TCP port, whoever owns them."""
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")  # 0A: LISTEN
+
+
+def _wait_until_serving(port, procs, server, ready):
     # An HTTP answer, not just a TCP accept: daphne's socket is listening before daphne runs.
     # Generous: on a loaded 2-core machine a few daphne processes take over a minute to start.
     deadline = time.time() + 180
@@ -104,7 +118,9 @@ def _wait_until_serving(port, procs, server):
                 raise RuntimeError(f"{server} exited with {proc.returncode} before serving")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()  # nosec B310 - a fixed http URL on the loopback
-            return
+            if ready():
+                return
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     raise RuntimeError(f"{server} did not start on port {port}")

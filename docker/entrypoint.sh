@@ -47,21 +47,17 @@ web)
         # (compose `migrate` service, Kubernetes Job) instead, or they race each other.
         python manage.py migrate --noinput
     fi
-    # uvicorn alone: the orchestrator already restarts and scales processes, so a second
-    # supervisor (gunicorn) adds nothing. uvicorn[standard] brings uvloop, httptools and a fast
-    # WebSocket implementation; daphne is only `runserver`'s server (INSTALLED_APPS). Workers per container: $WEB_CONCURRENCY
-    # (default 1; scale with replicas). Trusted proxies: $FORWARDED_ALLOW_IPS.
-    # Lifespan is off because Django/Channels do not implement it. The graceful timeout must
-    # stay below the orchestrator's stop grace period: open WebSockets are closed when it ends
-    # and clients resume losslessly elsewhere.
-    # The loop, HTTP parser and WebSocket implementation are the ones bench/ws_load measured
-    # fastest (websockets-sansio writes frames with far less Python than the legacy one).
-    exec uvicorn chatsite.asgi:application \
+    # uvicorn workers under chatsite.serve, not gunicorn: the orchestrator already restarts and
+    # scales processes. chatsite.serve gives each worker a SO_REUSEPORT socket of its own, so the
+    # kernel spreads new connections over the workers (uvicorn's own supervisor shares one socket,
+    # and the worker that wakes first takes every waiting connection); it fixes uvloop, httptools,
+    # websockets-sansio, lifespan off, proxy headers and no Server header. daphne is only
+    # `runserver`'s server (INSTALLED_APPS). Workers per container: $WEB_CONCURRENCY (default 1;
+    # scale with replicas) or `--workers N`. Trusted proxies: $FORWARDED_ALLOW_IPS.
+    # The graceful timeout must stay below the orchestrator's stop grace period: open WebSockets
+    # are closed when it ends and clients resume losslessly elsewhere.
+    exec python -m chatsite.serve \
         --host 0.0.0.0 --port 8000 \
-        --loop uvloop --http httptools --ws websockets-sansio \
-        --lifespan off \
-        --proxy-headers \
-        --no-server-header \
         --timeout-graceful-shutdown "${WEB_GRACEFUL_TIMEOUT:-20}" \
         "$@"
     ;;
