@@ -92,8 +92,8 @@ def balances():
     return sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
-def listen(config, reuse_port):
-    """A TCP socket listening on the configured address. AF_INET(6), never a socket built from a
+def bound(config, reuse_port):
+    """A TCP socket bound to the configured address. AF_INET(6), never a socket built from a
     descriptor: uvloop sets TCP_NODELAY on what a TCP socket accepts, and one it takes for a UNIX
     socket would leave Nagle's algorithm to delay small responses."""
     family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
@@ -104,10 +104,23 @@ def listen(config, reuse_port):
     try:
         sock.bind((config.host, config.port))
     except OSError as exc:
+        sock.close()
         logger.error("cannot listen on %s:%d: %s", config.host, config.port, exc)
         sys.exit(STARTUP_FAILURE)
+    return sock
+
+
+def listen(config, reuse_port):
+    sock = bound(config, reuse_port)
     sock.listen(config.backlog)
     return sock
+
+
+def refuse_a_taken_port(config):
+    """Exit if another server listens on the address. With SO_REUSEPORT the workers would join the
+    sockets of any server of the same user on that port and silently take half its connections; a
+    plain bind fails there, as starting a second server should."""
+    bound(config, reuse_port=False).close()
 
 
 def run_server(config, sock=None, reuse_port=True):
@@ -210,7 +223,9 @@ def main(argv=None):
         run_server(config, reuse_port=False)
         return 0
     shared = None
-    if not balances():
+    if balances():
+        refuse_a_taken_port(config)
+    else:
         logger.warning("no SO_REUSEPORT balancing on %s: the %d workers share one socket", sys.platform, args.workers)
         shared = listen(config, reuse_port=False)
     return Supervisor(config, args.workers, shared).run()

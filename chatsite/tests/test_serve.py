@@ -165,3 +165,23 @@ def test_without_reuseport_balancing_the_workers_share_one_socket_and_say_so(env
     with launcher(env, tmp_path, "-c", unbalanced, workers=2, sockets=1) as (_, port, logged):
         assert get(port, 6) == [200] * 6
         assert "share one socket" in logged()
+
+
+def test_a_port_another_server_listens_on_is_refused_not_shared(env, served):
+    """SO_REUSEPORT would let a second launcher's workers join the first one's sockets and take half
+    its connections without a word; the second must fail to start instead."""
+    port, pids = served
+    before = sorted(pids())
+    second = subprocess.run(  # nosec B603 - the project's own launcher
+        [sys.executable, "-m", "chatsite.serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=deadline(),
+        check=False,
+    )
+    assert second.returncode == 3, second.stderr[-2000:]
+    assert "cannot listen" in second.stderr
+    assert sorted(pids()) == before
+    assert listening(port) == WORKERS
