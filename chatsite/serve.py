@@ -16,6 +16,7 @@ supervisor does, and say so in the log. `--workers 1` runs the server in this pr
 
 import argparse
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -31,6 +32,7 @@ from uvicorn.config import STARTUP_FAILURE
 logger = logging.getLogger("uvicorn.error")
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+PR_SET_PDEATHSIG = 1  # prctl(2) option: a signal the kernel sends this process when its parent ends
 # A worker that dies sooner than this after its start is restarted only after this long: a crash at
 # start (a broken release) then costs a process a second instead of a busy loop.
 RESTART_PAUSE = 1.0
@@ -134,6 +136,21 @@ def run_server(config, sock=None, reuse_port=True):
     uvicorn.Server(config).run(sockets=[sock])
 
 
+def end_with_launcher(launcher_pid):
+    """Have the kernel send this worker SIGTERM (a graceful shutdown) when the launcher ends, even by
+    SIGKILL or the OOM killer, which let it pass nothing on. An orphaned worker would keep its
+    SO_REUSEPORT socket and its share of new connections, and a launcher started again would find
+    the port taken. Linux only; elsewhere the workers share the launcher's socket and an orphan's
+    fate is the platform's."""
+    if sys.platform != "linux":
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        logger.warning("worker %d: prctl(PR_SET_PDEATHSIG) failed: %s", os.getpid(), os.strerror(ctypes.get_errno()))
+    elif os.getppid() != launcher_pid:
+        sys.exit(0)  # the launcher ended before the request took hold: nobody would signal this worker
+
+
 class Supervisor:
     """Keeps `workers` processes running until SIGTERM or SIGINT, which it passes on to them."""
 
@@ -181,17 +198,18 @@ class Supervisor:
                 os.kill(proc.pid, signum)
 
     def start(self, slot):
-        proc = self.context.Process(target=self.worker_main, name=f"chatsite-web-{slot}")
+        proc = self.context.Process(target=self.worker_main, args=(os.getpid(),), name=f"chatsite-web-{slot}")
         proc.start()
         self.slots[slot] = proc, time.monotonic()
 
-    def worker_main(self):
+    def worker_main(self, launcher_pid):
         # A forked worker starts with the parent's signal plumbing, which would wake the parent.
         signal.set_wakeup_fd(-1)
         for fd in self.wake:
             os.close(fd)
         for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_DFL)
+        end_with_launcher(launcher_pid)
         run_server(self.config, self.shared_socket)
 
     def reap(self):

@@ -39,10 +39,10 @@ def served(env):
 
 
 @contextmanager
-def launcher(env, tmp_path, *command, workers=WORKERS, sockets=WORKERS):
-    """`python -m chatsite.serve` (or `command`) on a free port, once its workers serve: yields
-    (the process, its port, a function giving what it logged)."""
-    port = free_port()
+def launcher(env, tmp_path, *command, workers=WORKERS, sockets=WORKERS, port=None):
+    """`python -m chatsite.serve` (or `command`) on `port` or a free one, once its workers serve:
+    yields (the process, its port, a function giving what it logged)."""
+    port = port or free_port()
     log = tmp_path / "serve.log"
     command = command or ("-m", "chatsite.serve")
     options = ("--port", str(port), "--workers", str(workers), "--no-access-log")
@@ -158,6 +158,24 @@ def test_sigterm_ends_the_workers_and_then_the_launcher_with_status_0(env, tmp_p
         idle.close()
     assert all(not Path(f"/proc/{pid}").exists() for pid in workers), "a worker outlived the launcher"
     assert listening(port) == 0
+
+
+def test_workers_end_when_the_launcher_is_killed_so_a_new_launcher_can_take_the_port(env, tmp_path):
+    """SIGKILL lets the launcher pass nothing on; its workers must not live on as orphans holding the
+    port's sockets."""
+    with launcher(env, tmp_path, workers=2, sockets=2) as (proc, port, _):
+        workers = children(proc.pid)
+        proc.kill()
+        proc.wait(deadline())
+        try:
+            wait_until(lambda: all(gone(pid) for pid in workers), "the orphaned workers ended", seen=lambda: workers)
+        finally:
+            for pid in [pid for pid in workers if not gone(pid)]:  # no worker outlives the test
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        assert listening(port) == 0
+    with launcher(env, tmp_path, "-m", "chatsite.serve", workers=2, sockets=2, port=port) as (_, _, _):
+        assert get(port, 4) == [200] * 4
 
 
 def test_without_reuseport_balancing_the_workers_share_one_socket_and_say_so(env, tmp_path):
