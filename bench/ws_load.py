@@ -638,7 +638,7 @@ def report(name, results, plots):
             lambda c: (
                 f"{c['sockets']} idle authenticated sockets ({c['server']}): all connected in "
                 f"{c['connect_all_s']} s; RSS per worker {c['rss_mb_per_worker_before']} MB before, "
-                f"{c['rss_mb_per_worker_after']} MB after (the first is uvicorn's supervisor); "
+                f"{c['rss_mb_per_worker_after']} MB after; "
                 f"{c['kb_per_socket']} KB per socket."
             ),
         ),

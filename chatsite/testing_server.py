@@ -64,7 +64,7 @@ def server_processes(env, server="uvicorn", workers=1, app="chatsite.asgi:applic
         def pids():
             if workers == 1:
                 return [procs[0].pid]
-            return children(procs[0].pid)
+            return [pid for pid in children(procs[0].pid) if not _resource_tracker(pid)]
     else:
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -119,6 +119,15 @@ def asgi_server(env, server="uvicorn", workers=1):
 def children(pid):
     """The pids of a process's children (Linux)."""
     return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _resource_tracker(pid):
+    """Whether a child is multiprocessing's resource tracker, which uvicorn's own supervisor (an older
+    tree's server) starts beside its workers, rather than a worker."""
+    try:
+        return b"resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
 
 
 def listening(port):

@@ -102,11 +102,6 @@ class RelayProcess:
                 self.kill9()
 
 
-def workers(pids):
-    """uvicorn's worker processes among its supervisor's children (not multiprocessing's helpers)."""
-    return [pid for pid in pids if b"resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
-
-
 def unsent():
     from streaming.models import OutboxEvent
 
@@ -226,7 +221,7 @@ class Session:
 
     async def worker_kill(self):
         async def fault():
-            pids = workers(self.pids())
+            pids = self.pids()
             victim = random.choice(pids)
             connected = sum(p.connected for p in self.fleet.peers())
             os.kill(victim, signal.SIGKILL)
@@ -235,7 +230,7 @@ class Session:
             return {"killed_pid": victim, "workers": len(pids), "clients_cut": cut}
 
         out = await self.fault_phase(fault)
-        out["workers_after"] = len(workers(self.pids()))
+        out["workers_after"] = len(self.pids())
         return out
 
     async def redis_restart(self):
