@@ -1,12 +1,16 @@
 """Idle sockets held: how many authenticated WebSockets chatsite's server keeps open on this
 machine, how long 10,000 of them take to connect, and what each costs in memory, with a delivery
-to every one of them at the end to show they are alive, not just open.
+to every one of them at the end to show they are alive, not just open; then a reconnect storm of
+the first 10,000 while the rest stay connected.
 
 The server runs as in production (uvicorn workers, PostgreSQL, Redis). Rooms of 100 members are
 connected in two waves by the load processes of bench.ws_load: first 10,000 sockets, timed (the
 target is 10,000 in 5 s), then the rest. All are then held for --hold seconds; every room gets one
-message, which every member socket must receive once. Each load process connects from a loopback
-address of its own, since one source address has about 28,000 ports towards one server port.
+message, which every member socket must receive once. Then the first wave's member sockets are all
+cut at once while their rooms' senders go on sending, and reconnect with resume: the storm is timed
+until each has every message acknowledged before the cut (the target: 10,000 in 10 s). Each load
+process connects from a loopback address of its own, since one source address has about 28,000 ports
+towards one server port.
 
     eval "$(scripts/services/svc env)" && .venv/bin/python -m bench.ws_hold [--sockets 50000]
 
@@ -29,6 +33,10 @@ MEMBERS = 100
 FIRST_WAVE = 10_000
 HELD_GOAL = 50_000
 WAVE_GOAL_S = 5
+STORM_GOAL_S = 10
+# The storm: the senders' rate over the first wave's rooms in all, how long they send, and when
+# (seconds into the sending) every member socket of the wave is cut.
+STORM_RATE, STORM_SECONDS, STORM_DROP_AT = 20, 10, 2
 COMMAND = "python -m bench.ws_hold"
 
 
@@ -83,6 +91,9 @@ def main():
                 census = [c for wave in waves for c in wave.ask("census")]
                 # One message per room, which each of its members must receive once, in order.
                 steps = [wave.step(len(wave.rooms), 1) for wave in waves]
+                log(f"one message sent per room; cutting the first wave's {sockets_in(first) - len(first)} members ...")
+                storm, _ = wave1.step(STORM_RATE, STORM_SECONDS, drop_at=STORM_DROP_AT)
+                log(f"storm: {storm['storm']}")
     held = sum(c["open"] for c in census)
     # Each member socket's count of what its room's sender had acknowledged: lost and duplicated.
     checks = [s for s, _ in steps]
@@ -102,6 +113,13 @@ def main():
             "lost": sum(s["lost"] for s in checks),
             "duplicated": sum(s["duplicated"] for s in checks),
         },
+        # Lost and duplicated count everything the wave's senders had acknowledged since connecting.
+        "storm": {
+            **storm["storm"],
+            "sends_per_s": STORM_RATE,
+            "lost": storm["lost"],
+            "duplicated": storm["duplicated"],
+        },
     }
     log(f"results: {results}")
     path = save("ws_hold", results)
@@ -112,7 +130,8 @@ def main():
 def entries(results):
     delivery = results["delivery"]
     alive = results["open_after_hold"] if delivery["lost"] == 0 and delivery["duplicated"] == 0 else 0
-    wave = results["first_wave"]
+    wave, storm = results["first_wave"], results["storm"]
+    clean = storm["lost"] == 0 and storm["duplicated"] == 0
     return [
         {
             "name": "Connections: idle sockets held on this machine",
@@ -133,6 +152,17 @@ def entries(results):
             "met": wave["sockets"] >= FIRST_WAVE and wave["connect_s"] <= WAVE_GOAL_S,
             "command": COMMAND,
             "note": f"{wave['sockets']} sockets, authenticated, each its hello received",
+        },
+        {
+            "name": "Reconnect storm: 10,000 clients caught up",
+            "goal": f"<= {STORM_GOAL_S} s",
+            "measured": storm["caught_up_s"],
+            "unit": "s",
+            "met": storm["clients"] >= 10_000 and storm["caught_up_s"] <= STORM_GOAL_S and clean,
+            "command": COMMAND,
+            "note": f"{storm['clients']} clients cut at once while {storm['sends_per_s']} sends/s went on, "
+            f"{results['sockets'] - storm['clients']} other sockets connected; all reconnected in "
+            f"{storm['reconnected_s']} s; lost {storm['lost']}, duplicated {storm['duplicated']}",
         },
     ]
 
