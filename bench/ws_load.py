@@ -215,11 +215,11 @@ class Clients:
         time.sleep(SETTLE_SECONDS)  # the presence announcements of the new sockets settle
         return self.connect_s
 
-    def step(self, rate, seconds, drop_at=None):
+    def step(self, rate, seconds, drop_at=None, timeout=300):
         """`rate` sends per second in all, spread over the rooms -> (merged results, latencies)."""
         self.steps += 1
         per_room = rate / len(self.rooms)
-        answers = self.ask({"n": self.steps, "rate": per_room, "seconds": seconds, "drop_at": drop_at})
+        answers = self.ask({"n": self.steps, "rate": per_room, "seconds": seconds, "drop_at": drop_at}, timeout)
         return merge(answers, rate, self.rooms)
 
     def stop(self):
