@@ -50,6 +50,13 @@ class Client(WSListener):
     def on_ws_connected(self, transport):
         self.transport = transport
 
+    def opened(self):
+        """Whether this connection got its hello. One closed before it failed to open, and its
+        opener (open_all) tries again; reopening it here too would give the client two sockets."""
+        hello = self.hello
+        # A hello waited out is cancelled (asyncio.wait_for), and exception() would raise.
+        return hello is not None and hello.done() and not hello.cancelled() and hello.exception() is None
+
     def on_ws_frame(self, transport, frame):
         if frame.msg_type == WSMsgType.CLOSE:
             # Recorded by code: a server that closes sockets under load says why here.
@@ -152,7 +159,7 @@ class Worker:
         await asyncio.wait_for(client.hello, 60)
 
     def lost_socket(self, client):
-        if self.expect_closes or client.hello is None or not client.hello.done() or client.sender is not None:
+        if self.expect_closes or not client.opened() or client.sender is not None:
             return  # our own drop or shutdown, or a socket still being opened (open_all retries it)
         task = asyncio.ensure_future(self._reopen(client))
         self.reopening.add(task)
