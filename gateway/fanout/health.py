@@ -8,17 +8,24 @@ SERVER_INTERRUPTED: the client reconnects and resumes, the one path that is know
 One watcher per event loop checks a marker key every WS_HEALTH_INTERVAL seconds: a connection
 error, or a marker that is missing or different (Redis lost its data), closes every socket that
 was open. The channel layer's own receive errors trigger the same close (see the consumer).
+
+A read that times out is not yet a loss: on a saturated worker the event loop itself runs late
+(a storm of thousands of connects), and closing every socket then brings them all back at once,
+which is what made it late. Only UNANSWERED_CHECKS timeouts in a row close the sockets; a restart
+in between shows as a changed marker at the next read that is answered.
 """
 
 import asyncio
 import logging
 import uuid
 
+import redis.exceptions
 from django.conf import settings
 
 log = logging.getLogger(__name__)
 
 MARKER = "chatsite:ws:epoch"
+UNANSWERED_CHECKS = 3
 
 
 class LayerWatch:
@@ -28,6 +35,7 @@ class LayerWatch:
         self.epoch = None
         self.client = None
         self.reading = None  # the epoch read the sockets joining now all wait for
+        self.timeouts = 0  # checks in a row that Redis did not answer in time
 
     async def join(self, consumer):
         """Watch over a socket. Call before it subscribes to groups: a restart after this is seen.
@@ -81,15 +89,26 @@ class LayerWatch:
     async def _watch(self):
         while self.sockets:
             await asyncio.sleep(settings.WS_HEALTH_INTERVAL)
-            try:
-                epoch = await self._read_epoch()
-            except Exception as exc:
-                await self.lost(f"redis unreachable: {exc.__class__.__name__}")
-                continue
-            if self.epoch is not None and epoch != self.epoch:
-                await self.lost("redis restarted")
-            elif self.epoch is None and self.sockets:
-                self.epoch = epoch
+            await self.check()
+
+    async def check(self):
+        """One look at the marker; closes the sockets if Redis lost its data or cannot be reached."""
+        try:
+            epoch = await self._read_epoch()
+        except (redis.exceptions.TimeoutError, TimeoutError) as exc:
+            self.timeouts += 1
+            if self.timeouts >= UNANSWERED_CHECKS:
+                self.timeouts = 0
+                await self.lost(f"redis unanswered {UNANSWERED_CHECKS} times: {exc.__class__.__name__}")
+            return
+        except Exception as exc:
+            await self.lost(f"redis unreachable: {exc.__class__.__name__}")
+            return
+        self.timeouts = 0
+        if self.epoch is not None and epoch != self.epoch:
+            await self.lost("redis restarted")
+        elif self.epoch is None and self.sockets:
+            self.epoch = epoch
 
 
 _watches = {}
