@@ -119,6 +119,10 @@ def main():
             "sends_per_s": STORM_RATE,
             "lost": storm["lost"],
             "duplicated": storm["duplicated"],
+            # Sockets the server closed during the storm, by close code (one refused before its hello
+            # is among them), and those the clients opened again for it.
+            "server_closes": storm["server_closes"],
+            "reopened": storm["reopened"],
         },
     }
     log(f"results: {results}")
@@ -161,8 +165,9 @@ def entries(results):
             "met": storm["clients"] >= 10_000 and storm["caught_up_s"] <= STORM_GOAL_S and clean,
             "command": COMMAND,
             "note": f"{storm['clients']} clients cut at once while {storm['sends_per_s']} sends/s went on, "
-            f"{results['sockets'] - storm['clients']} other sockets connected; all reconnected in "
-            f"{storm['reconnected_s']} s; lost {storm['lost']}, duplicated {storm['duplicated']}",
+            f"{wave['sockets'] - storm['clients']} other sockets connected (the rest connect after it); all "
+            f"reconnected in {storm['reconnected_s']} s; closed by the server meanwhile, by code: "
+            f"{storm.get('server_closes', 'not recorded') or 'none'}; lost {storm['lost']}, duplicated {storm['duplicated']}",
         },
     ]
 

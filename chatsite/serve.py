@@ -11,7 +11,8 @@ a share of connections to it, and nobody accepts there); it restarts a worker th
 SIGTERM and SIGINT on to the workers, then waits for their graceful shutdown.
 
 Where SO_REUSEPORT does not balance (any OS but Linux) the workers share one socket, as uvicorn's
-supervisor does, and say so in the log. `--workers 1` runs the server in this process.
+supervisor does, and say so in the log. `--workers 1` runs the server in this process. Either way
+a stop asked for by SIGTERM or SIGINT ends the process with status 0.
 """
 
 import argparse
@@ -25,6 +26,7 @@ import socket
 import sys
 import time
 from multiprocessing.connection import wait
+from pathlib import Path
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -36,6 +38,9 @@ PR_SET_PDEATHSIG = 1  # prctl(2) option: a signal the kernel sends this process 
 # A worker that dies sooner than this after its start is restarted only after this long: a crash at
 # start (a broken release) then costs a process a second instead of a busy loop.
 RESTART_PAUSE = 1.0
+# Linux 5.14+: whether the kernel hands the connections waiting on a listening socket that closes
+# to another socket of its SO_REUSEPORT group (0: they are reset).
+MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
 
 
 def parse_args(argv=None):
@@ -116,6 +121,22 @@ def listen(config, reuse_port):
     sock = bound(config, reuse_port)
     sock.listen(config.backlog)
     return sock
+
+
+def warn_unless_queued_connections_migrate(path=MIGRATE_REQ):
+    """A worker that dies (killed, or out of memory) closes its listening socket, and the kernel
+    resets the connections that wait in its accept queue unless net.ipv4.tcp_migrate_req is 1: then
+    it moves them to another worker's socket. A sysctl of the host's or the container's network
+    namespace, not the application's to set; the log says when it is off."""
+    try:
+        migrates = path.read_text().strip() != "0"
+    except OSError:
+        return  # a kernel before 5.14 has no such setting: nothing to advise
+    if not migrates:
+        logger.warning(
+            "net.ipv4.tcp_migrate_req is 0: a worker that dies resets the connections waiting in its "
+            "accept queue; set it to 1 to have the kernel hand them to the other workers"
+        )
 
 
 def refuse_a_taken_port(config):
@@ -234,15 +255,25 @@ class Supervisor:
             self.start(slot)
 
 
+def stopped_as_asked(signum, frame):
+    sys.exit(0)
+
+
 def main(argv=None):
     args = parse_args(argv)
     config = server_config(args)  # also sets up uvicorn's logging
     if args.workers == 1:
+        # uvicorn, once it has shut down on a signal, puts back the handlers it found and raises the
+        # signal again: with the default handler the process would die of it (status 143), where
+        # the launcher of several workers exits 0. This handler makes that last signal a clean exit.
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, stopped_as_asked)
         run_server(config, reuse_port=False)
         return 0
     shared = None
     if balances():
         refuse_a_taken_port(config)
+        warn_unless_queued_connections_migrate()
     else:
         logger.warning("no SO_REUSEPORT balancing on %s: the %d workers share one socket", sys.platform, args.workers)
         shared = listen(config, reuse_port=False)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from chatsite import serve
 from chatsite.testing_server import ROOT, children, free_port, listening, server_processes, serving_env
 from testkit.services import deadline, require_service, wait_until
 
@@ -49,7 +50,8 @@ def launcher(env, tmp_path, *command, workers=WORKERS, sockets=WORKERS, port=Non
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, *command, *options], cwd=ROOT, env=env, stderr=out)  # nosec B603
     try:
-        wait_until(lambda: len(children(proc.pid)) == workers and listening(port) == sockets, "the workers listening")
+        forked = 0 if workers == 1 else workers  # one worker serves in the launcher's process
+        wait_until(lambda: len(children(proc.pid)) == forked and listening(port) == sockets, "the workers listening")
         wait_until(lambda: all(status == 200 for status in get(port, 1)), "an answer")
         yield proc, port, log.read_text
     finally:
@@ -160,6 +162,16 @@ def test_sigterm_ends_the_workers_and_then_the_launcher_with_status_0(env, tmp_p
     assert listening(port) == 0
 
 
+def test_sigterm_ends_a_single_worker_server_with_status_0_as_well(env, tmp_path):
+    """`--workers 1` serves in the launcher's own process; uvicorn raises the signal again once it
+    has shut down, which used to end the process with status 143."""
+    with launcher(env, tmp_path, workers=1, sockets=1) as (proc, port, _):
+        assert children(proc.pid) == []  # in process: no worker of its own
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(deadline()) == 0
+    assert listening(port) == 0
+
+
 def test_workers_end_when_the_launcher_is_killed_so_a_new_launcher_can_take_the_port(env, tmp_path):
     """SIGKILL lets the launcher pass nothing on; its workers must not live on as orphans holding the
     port's sockets."""
@@ -203,3 +215,18 @@ def test_a_port_another_server_listens_on_is_refused_not_shared(env, served):
     assert "cannot listen" in second.stderr
     assert sorted(pids()) == before
     assert listening(port) == WORKERS
+
+
+@pytest.mark.parametrize(("setting", "warned"), [("0\n", True), ("1\n", False), (None, False)])
+def test_the_log_says_when_a_dying_workers_queued_connections_would_be_reset(tmp_path, caplog, setting, warned):
+    """net.ipv4.tcp_migrate_req 0 resets them; 1 hands them to another worker; a kernel without the
+    setting (None: no such file) gets no advice it cannot follow."""
+    path = tmp_path / "tcp_migrate_req"
+    if setting is not None:
+        path.write_text(setting)
+    serve.logger.addHandler(caplog.handler)  # uvicorn's logging config may stop it short of the root
+    try:
+        serve.warn_unless_queued_connections_migrate(path)
+    finally:
+        serve.logger.removeHandler(caplog.handler)
+    assert ("tcp_migrate_req is 0" in caplog.text) == warned

@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 
 MARKER = "chatsite:ws:epoch"
 UNANSWERED_CHECKS = 3
+READ_TIMEOUT = 5  # seconds a read of the marker may take before it counts as unanswered
+
+
+def patience():
+    """Seconds that Redis may leave this process unanswered before the watcher calls it gone.
+    Whatever waits on Redis for a socket that is opening (the hub's subscriptions) waits as long:
+    a shorter wait refuses sockets for a lateness that the watcher forgives, which in a storm is
+    the event loop's own, and the refused clients come back and make it later still."""
+    return UNANSWERED_CHECKS * (settings.WS_HEALTH_INTERVAL + READ_TIMEOUT)
 
 
 class LayerWatch:
@@ -82,7 +91,9 @@ class LayerWatch:
         if self.client is None:
             import redis.asyncio as aioredis
 
-            self.client = aioredis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
+            self.client = aioredis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=READ_TIMEOUT, socket_connect_timeout=READ_TIMEOUT
+            )
         await self.client.set(MARKER, uuid.uuid4().hex, nx=True)
         return await self.client.get(MARKER)
 

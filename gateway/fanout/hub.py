@@ -31,7 +31,6 @@ from gateway.fanout import health, lines, pusher
 
 log = logging.getLogger(__name__)
 
-SUBSCRIBE_TIMEOUT = 5  # seconds to wait for Redis to confirm a subscription
 SUBSCRIBE_ATTEMPTS = 3  # a join follows two MOVED replies; a slot moving on and on is a fault
 
 
@@ -82,7 +81,8 @@ class Hub:
 
     async def join(self, group, consumer):
         """Add a socket to a group. Returns once Redis routes the group's messages here: a socket
-        that reads the store after this misses nothing in between."""
+        that reads the store after this misses nothing in between. A broken line fails the wait
+        at once; a Redis that holds the line without answering, after health.patience()."""
         self.groups.setdefault(group, set()).add(consumer)
         if not remote():
             return
@@ -92,7 +92,7 @@ class Hub:
             if ready is None:
                 return
             try:
-                await asyncio.wait_for(asyncio.shield(ready), SUBSCRIBE_TIMEOUT)
+                await asyncio.wait_for(asyncio.shield(ready), health.patience())
                 return
             except lines.Redirected as redirected:
                 await self._redirected(group, ready, redirected.moved)

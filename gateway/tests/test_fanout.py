@@ -3,9 +3,11 @@ with no window between a socket joining and its first message."""
 
 import asyncio
 import threading
+import time
 
 import pytest
 
+from gateway.fanout import health
 from gateway.fanout import hub as fanout
 from testkit.services import require_service
 from testkit.sockets import HubMember
@@ -111,3 +113,28 @@ async def test_over_redis_deployments_on_different_databases_do_not_hear_each_ot
     await fanout.publish("user.1", event(2))
     assert (await socket.next())["event"]["seq"] == 2
     assert [m["event"]["seq"] for m in socket.received] == [2]
+
+
+@pytest.mark.services
+async def test_over_redis_a_join_waits_for_a_late_confirmation_as_long_as_the_watcher_forgives(redis_hub, settings):
+    """In a storm the confirmation of a subscription comes late, mostly because the worker's event
+    loop is. A socket waits for it as long as the Redis watcher forgives an unanswered Redis
+    (health.patience()); a fixed 5 s wait refused sockets that would have started a moment later,
+    and their clients came back at once and added to the load."""
+    import redis.asyncio as aioredis
+
+    settings.WS_HEALTH_INTERVAL = 2.0
+    late = health.READ_TIMEOUT + 1
+    assert late < health.patience()
+    hub = fanout.hub()
+    await hub.join("conv.warm", HubMember())  # the pub/sub connection is open before the pause
+    admin = aioredis.Redis.from_url(settings.REDIS_URL)
+    # Every client's commands wait until the pause runs out (no UNPAUSE gets through either).
+    await admin.client_pause(late * 1000, all=True)
+    socket = HubMember()
+    started = time.monotonic()
+    await hub.join("conv.late", socket)  # raised TimeoutError after 5 s with the fixed wait
+    assert time.monotonic() - started >= late - 1  # it did wait for Redis: the pause held the SUBSCRIBE
+    await fanout.publish("conv.late", event(1))
+    assert (await socket.next())["event"]["seq"] == 1
+    await admin.aclose()
