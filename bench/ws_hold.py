@@ -167,7 +167,8 @@ def entries(results):
             "note": f"{storm['clients']} clients cut at once while {storm['sends_per_s']} sends/s went on, "
             f"{wave['sockets'] - storm['clients']} other sockets connected (the rest connect after it); all "
             f"reconnected in {storm['reconnected_s']} s; closed by the server meanwhile, by code: "
-            f"{storm.get('server_closes', 'not recorded') or 'none'}; lost {storm['lost']}, duplicated {storm['duplicated']}",
+            f"{storm.get('server_closes', 'not recorded') or 'none'}; "
+            f"lost {storm['lost']}, duplicated {storm['duplicated']}",
         },
     ]
 
