@@ -5,8 +5,10 @@ that object, for every kind of event, on each message store, and on many threads
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 from rest_framework import serializers
 
 from chats import actions
@@ -111,3 +113,13 @@ def test_a_message_with_every_field_set_and_a_bare_tombstone_have_the_declared_s
     for message in (full, tombstone):
         assert message_data(message) == dict(DeclaredMessage(message).data)
     assert message_data(full)["created_at"].endswith("Z")
+
+
+def test_times_go_out_in_utc_with_z_from_any_zone_and_whatever_zone_a_request_activated():
+    paris = datetime(2026, 12, 2, 17, 30, 5, 250000, tzinfo=ZoneInfo("Europe/Paris"))
+    message = Message(uuid4(), uuid4(), 9, 3, "c-3", "hi", paris, edited_at=paris.replace(microsecond=0))
+    assert message_data(message) == dict(DeclaredMessage(message).data)
+    assert message_data(message)["created_at"] == "2026-12-02T16:30:05.250000Z"
+    assert message_data(message)["edited_at"] == "2026-12-02T16:30:05Z"
+    with timezone.override("America/New_York"):  # the wire does not follow a request's zone
+        assert message_data(message)["created_at"] == "2026-12-02T16:30:05.250000Z"
