@@ -55,6 +55,9 @@ _SEND_SQL = f"""
     )
     SELECT (SELECT last_seq FROM next), (SELECT seq FROM message)
 """  # noqa: S608 # nosec B608 - only the models' own table names are interpolated
+# Event's fields in its order, as the log's columns.
+_EVENT_FIELDS = ("conversation_id", "seq", "type", "actor_id", "created_at", "message_id", "data")
+_MESSAGE_ID = _EVENT_FIELDS.index("message_id")
 _GIVE_BACK_SQL = f"UPDATE {SeqCounter._meta.db_table} SET last_seq = last_seq - 1 WHERE conversation_id = %s"  # noqa: S608 # nosec B608 - the model's own table name
 
 
@@ -367,10 +370,13 @@ class SqlMessageStore(MessageStore):
         return _with_reactions(rows.exclude(sender_id__in=hidden_senders).order_by("-pinned_at"))
 
     def events_after(self, conversation_id, seq, limit):
-        events = list(StoredEvent.objects.filter(conversation_id=conversation_id, seq__gt=seq).order_by("seq")[:limit])
-        ids = {e.message_id for e in events if e.message_id}
-        messages = {m.id: m for m in _with_reactions(StoredMessage.objects.filter(pk__in=ids))}
-        return [_event(e, messages.get(e.message_id)) for e in events]
+        # Rows as tuples, not models: every resuming socket reads a page of them, and a model per
+        # row was a tenth of the page's CPU. The fields' own converters still apply.
+        entries = StoredEvent.objects.filter(conversation_id=conversation_id, seq__gt=seq).order_by("seq")
+        rows = list(entries.values_list(*_EVENT_FIELDS)[:limit])
+        ids = {row[_MESSAGE_ID] for row in rows if row[_MESSAGE_ID]}
+        messages = {m.id: m for m in _with_reactions(StoredMessage.objects.filter(pk__in=ids))} if ids else {}
+        return [Event(*row, message=messages.get(row[_MESSAGE_ID])) for row in rows]
 
     def latest_seq(self, conversation_id):
         return SeqCounter.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first() or 0
