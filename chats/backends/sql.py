@@ -370,8 +370,8 @@ class SqlMessageStore(MessageStore):
         return _with_reactions(rows.exclude(sender_id__in=hidden_senders).order_by("-pinned_at"))
 
     def events_after(self, conversation_id, seq, limit):
-        # Rows as tuples, not models: every resuming socket reads a page of them, and a model per
-        # row was a tenth of the page's CPU. The fields' own converters still apply.
+        # Rows as tuples, not models: every resuming socket reads a page of them (the fields' own
+        # converters still apply).
         entries = StoredEvent.objects.filter(conversation_id=conversation_id, seq__gt=seq).order_by("seq")
         rows = list(entries.values_list(*_EVENT_FIELDS)[:limit])
         ids = {row[_MESSAGE_ID] for row in rows if row[_MESSAGE_ID]}
@@ -442,9 +442,33 @@ class SqlMessageStore(MessageStore):
         return _with_reactions(rows.order_by("-created_at")[:limit])
 
 
+# What _message reads of a row: fetched as named tuples rather than models, since every read of
+# messages (a replay page, a history page, a search) turns each row into a Message at once.
+_MESSAGE_FIELDS = (
+    "id",
+    "conversation_id",
+    "seq",
+    "sender_id",
+    "client_id",
+    "text",
+    "created_at",
+    "parent_id",
+    "mentions",
+    "mention_all",
+    "edited_at",
+    "deleted_at",
+    "pinned_at",
+    "pinned_by_id",
+    "attachments",
+    "thread_root_id",
+    "previews",
+)
+
+
 def _with_reactions(rows):
-    """Messages with their reactions, in two queries whatever the number of reactions."""
-    rows = list(rows)
+    """Messages (a query of StoredMessage) with their reactions, in two queries whatever the number
+    of reactions."""
+    rows = list(rows.values_list(*_MESSAGE_FIELDS, named=True))
     reactions = defaultdict(lambda: defaultdict(list))
     for r in StoredReaction.objects.filter(message_id__in=[row.id for row in rows]).order_by("id"):
         reactions[r.message_id][r.emoji].append(r.user_id)
