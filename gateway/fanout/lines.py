@@ -49,7 +49,9 @@ class Line:
         self.sharded = sharded
         self.on_message = on_message
         self.on_lost = on_lost
-        self.unconfirmed = defaultdict(deque)  # channel -> futures, one per SUBSCRIBE sent
+        # channel -> futures, one per SUBSCRIBE sent; a channel leaves both maps once nothing of it
+        # is waiting, or every user who ever connected would keep an entry here.
+        self.unconfirmed = defaultdict(deque)
         self.leaving = Counter()  # channel -> UNSUBSCRIBEs sent and not yet confirmed
         self.reader = None
 
@@ -91,14 +93,16 @@ class Line:
                 kind = message["type"]
                 if kind in ("message", "smessage"):
                     self.on_message(channel, message["data"])
-                elif kind in ("subscribe", "ssubscribe") and self.unconfirmed[channel]:
-                    confirmed = self.unconfirmed[channel].popleft()
+                elif kind in ("subscribe", "ssubscribe") and channel in self.unconfirmed:
+                    confirmed = self._next_unconfirmed(channel)
                     if not confirmed.done():
                         confirmed.set_result(None)
                 elif kind == "sunsubscribe":
                     if not self.leaving[channel]:
                         raise SlotMoved(channel)
                     self.leaving[channel] -= 1
+                    if not self.leaving[channel]:
+                        del self.leaving[channel]
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -107,13 +111,20 @@ class Line:
     def _redirect(self, moved):
         """Fail the waiting subscription that the MOVED reply answers (replies come in order, and
         every waiting channel of that slot gets its own). A MOVED that answers none is a fault."""
-        for channel, waiting in self.unconfirmed.items():
-            if waiting and key_slot(channel.encode()) == moved.slot_id:
-                confirmed = waiting.popleft()
+        for channel in self.unconfirmed:
+            if key_slot(channel.encode()) == moved.slot_id:
+                confirmed = self._next_unconfirmed(channel)
                 if not confirmed.done():
                     confirmed.set_exception(Redirected(moved))
                 return
         raise moved
+
+    def _next_unconfirmed(self, channel):
+        waiting = self.unconfirmed[channel]
+        confirmed = waiting.popleft()
+        if not waiting:
+            del self.unconfirmed[channel]
+        return confirmed
 
     async def close(self, exc):
         """Fail the subscriptions still waiting for confirmation, and hang up."""

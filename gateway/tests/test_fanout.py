@@ -102,6 +102,19 @@ async def test_over_redis_a_leave_racing_a_join_leaves_the_group_subscribed(redi
 
 
 @pytest.mark.services
+async def test_over_redis_the_groups_of_sockets_that_left_leave_nothing_behind(redis_hub):
+    """Each user's group is joined once per socket and left for good: the connection must not
+    keep a waiting list per channel ever subscribed, or a worker grows with every user it served."""
+    hub = fanout.hub()
+    for n in range(50):
+        socket = HubMember()
+        await hub.join(f"user.gone{n}", socket)
+        await hub.leave(f"user.gone{n}", socket)
+    line = hub.lines.line
+    assert dict(line.unconfirmed) == {} and dict(line.leaving) == {}
+
+
+@pytest.mark.services
 async def test_over_redis_deployments_on_different_databases_do_not_hear_each_other(redis_hub, settings):
     hub = fanout.hub()
     socket = HubMember()

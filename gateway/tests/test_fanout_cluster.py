@@ -102,6 +102,18 @@ async def test_on_a_cluster_a_socket_leaving_its_last_group_on_a_shard_is_heard_
     assert socket.received == []
 
 
+async def test_on_a_cluster_the_groups_of_sockets_that_left_leave_nothing_behind(cluster_hub):
+    hub = fanout.hub()
+    for group in (await groups_on_shards(3)).values():
+        socket = Socket()
+        await hub.join(group, socket)
+        await hub.leave(group, socket)
+    shard_lines = list(hub.lines.lines.values())
+    # An unsubscription is counted until its confirmation comes back, then forgotten.
+    await async_wait_until(lambda: not any(line.leaving for line in shard_lines), "every leave confirmed")
+    assert [dict(line.unconfirmed) for line in shard_lines] == [{}, {}, {}]
+
+
 async def test_a_lost_shard_connection_closes_only_the_sockets_of_that_shards_groups(cluster_hub):
     hub = fanout.hub()
     (lost_name, lost_group), (_, kept_group) = list((await groups_on_shards(2)).items())
