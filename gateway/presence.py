@@ -40,6 +40,10 @@ class MemoryPresence:
             mine[connection] = (status or previous, time.time() + ttl)
             return self._settle(user_id)
 
+    def renew(self, connections, ttl):
+        """touch() with the status kept, for each (user id, connection) -> [(status, changed)]."""
+        return [self.touch(user_id, connection, None, ttl) for user_id, connection in connections]
+
     def leave(self, user_id, connection):
         with self._lock:
             self._connections.get(user_id, {}).pop(connection, None)
@@ -181,6 +185,16 @@ class RedisPresence:
     def touch(self, user_id, connection, status, ttl):
         return self._result(self._run(user_id, "touch", connection, status, ttl))
 
+    def renew(self, connections, ttl):
+        # One pipeline a batch: a process's sockets are renewed together (gateway.socket.heartbeats).
+        results = []
+        for start in range(0, len(connections), 500):
+            pipe = self.redis.pipeline(transaction=False)
+            for user_id, connection in connections[start : start + 500]:
+                self._run(user_id, "touch", connection, None, ttl, client=pipe)
+            results += [self._result(reply) for reply in pipe.execute()]
+        return results
+
     def leave(self, user_id, connection):
         return self._result(self._run(user_id, "leave", connection))
 
@@ -267,8 +281,10 @@ def arrive(user_id, connection, others):
     return connect(user_id, connection), statuses(others)
 
 
-def heartbeat(user_id, connection):
-    return _change(backend().touch(user_id, connection, None, settings.PRESENCE_TTL))
+def heartbeats(connections):
+    """Renew these (user id, connection) pairs, keeping their statuses -> for each, the user's new
+    status if it changed (a connection that had lapsed comes back), else None."""
+    return [_change(result) for result in backend().renew(list(connections), settings.PRESENCE_TTL)]
 
 
 def set_status(user_id, connection, status):

@@ -14,7 +14,7 @@ class FrameBudget:
     def __init__(self):
         self.tokens = float(settings.WS_RATE_BURST)
         self.at = time.monotonic()
-        self.strikes = deque()
+        self.strikes = None  # a deque of their times, made at the first (most sockets have none)
 
     def take(self):
         now = time.monotonic()
@@ -28,6 +28,8 @@ class FrameBudget:
     def strike(self):
         """Count a violation -> True when the socket should be closed."""
         now = time.monotonic()
+        if self.strikes is None:
+            self.strikes = deque()
         self.strikes.append(now)
         while self.strikes and now - self.strikes[0] > settings.WS_RATE_STRIKE_WINDOW:
             self.strikes.popleft()

@@ -101,9 +101,8 @@ class DeliveryMixin:
             if feed.held:
                 self._after_release(cid, feed.release())
 
-    async def _grace(self):
-        await asyncio.sleep(settings.WS_RESUME_GRACE)
-        if self.held:
+    def _grace_over(self):
+        if self.held and not self.closing:
             self._release_held()
 
     # --- sending ---

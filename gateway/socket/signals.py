@@ -13,12 +13,18 @@ from gateway.socket import announcer
 log = logging.getLogger(__name__)
 
 PRESENCE_SNAPSHOT_MAX = 2000  # people whose status a new socket is told at once
+# A change of someone's status reaches a socket once per conversation the two share, all copies
+# published together; a socket remembers the stamps it heard this long to tell its user once. Not
+# for good: a dict of every co-member's last stamp was the largest object an idle socket held
+# (4.5 KB with 100 co-members, up to 20,000 entries in a large organisation).
+STAMPS_KEPT_SECONDS = 10.0
 
 
 class SignalsMixin:
     def _init_signals(self):
         self.blocked, self.blockers = set(), set()
-        self.presence_stamps = {}
+        # The stamps of the changes heard lately, to tell each once (see STAMPS_KEPT_SECONDS).
+        self.presence_stamps, self.older_stamps = {}, {}
         self.presence_batch = {}  # user id -> status heard, not yet sent (chat_presence)
         self.profile_stamps = {}
 
@@ -45,17 +51,6 @@ class SignalsMixin:
         statuses = await off_loop(presence.statuses)([u for u in user_ids if u != self.user.pk and not self._muted(u)])
         if statuses:
             self._emit(protocol.presence(statuses))
-
-    async def _heartbeat(self):
-        while True:
-            await asyncio.sleep(settings.PRESENCE_HEARTBEAT)
-            try:
-                change = await off_loop(presence.heartbeat)(self.user.pk, self.connection_id)
-            except Exception:
-                log.info("presence heartbeat failed", exc_info=True)
-                continue
-            if change:
-                self._announce(change)
 
     def _announce(self, status):
         announcer.announce(self.user.pk, status, [fanout.conversation_group(cid) for cid in self.feeds])
@@ -102,14 +97,23 @@ class SignalsMixin:
         self._heard_presence(message["user_id"], message["status"], message["stamp"])
 
     def _heard_presence(self, user_id, status, stamp):
-        if user_id == self.user.pk or self._muted(user_id) or self.presence_stamps.get(user_id) == stamp:
+        if user_id == self.user.pk or self._muted(user_id) or stamp in self._stamps_heard(user_id):
             return
-        if len(self.presence_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
-            self.presence_stamps.clear()
+        if not self.presence_stamps and not self.older_stamps:
+            asyncio.get_running_loop().call_later(STAMPS_KEPT_SECONDS, self._age_stamps)
         self.presence_stamps[user_id] = stamp
         if not self.presence_batch:
             asyncio.get_running_loop().call_later(settings.PRESENCE_BATCH_SECONDS, self._send_presence_batch)
         self.presence_batch[user_id] = status  # a later change of the same person wins
+
+    def _stamps_heard(self, user_id):
+        return (self.presence_stamps.get(user_id), self.older_stamps.get(user_id))
+
+    def _age_stamps(self):
+        # Two generations: a stamp is kept STAMPS_KEPT_SECONDS at least and twice that at most.
+        self.older_stamps, self.presence_stamps = self.presence_stamps, {}
+        if self.older_stamps:
+            asyncio.get_running_loop().call_later(STAMPS_KEPT_SECONDS, self._age_stamps)
 
     def _send_presence_batch(self):
         batch, self.presence_batch = self.presence_batch, {}

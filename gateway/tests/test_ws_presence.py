@@ -9,7 +9,7 @@ from django.conf import settings as django_settings
 
 from chats.tasks import sweep_presence
 from gateway import presence
-from testkit.services import require_service
+from testkit.services import async_wait_until, require_service
 from testkit.sockets import connect, in_thread
 
 
@@ -113,6 +113,29 @@ async def test_a_crashed_connection_lapses_and_the_sweep_announces_it(settings, 
     assert await in_thread(lambda: sweep_presence.apply().get()) >= 1  # the beat job that announces it
     assert await next_presence(a, bob) == "offline"
     assert await in_thread(lambda: sweep_presence.apply().get()) == 0  # only alice is left, and she is alive
+
+
+def connection_expiry(user_id, connection):
+    """When the presence entry of one connection lapses unless renewed (epoch seconds)."""
+    backend = presence.backend()
+    if isinstance(backend, presence.RedisPresence):
+        return backend.redis.zscore(f"{backend.PREFIX}conns:{user_id}", connection)
+    return backend._connections[user_id][connection][1]
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_an_open_socket_keeps_renewing_its_presence_entry(settings, alice, bob, group):
+    settings.PRESENCE_HEARTBEAT = 0.2
+    b = await connect(bob)
+    first = await in_thread(connection_expiry, bob.pk, b.hello["connection"])
+    assert first is not None
+
+    async def renewed():
+        return await in_thread(connection_expiry, bob.pk, b.hello["connection"]) > first
+
+    await async_wait_until(renewed, "the heartbeat to push the entry's expiry on")
+    a = await connect(alice)
+    assert a.presence == {"type": "presence", "users": {str(bob.pk): "online"}}
 
 
 # --- the two backends, one contract ---
