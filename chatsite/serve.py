@@ -81,7 +81,7 @@ def server_config(args):
         port=args.port,
         loop="uvloop",
         http="httptools",
-        ws="websockets-sansio",
+        ws="chatsite.websocket_protocol:WebSocketProtocol",
         lifespan="off",
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,

@@ -51,7 +51,7 @@ web)
     # scales processes. chatsite.serve gives each worker a SO_REUSEPORT socket of its own, so the
     # kernel spreads new connections over the workers (uvicorn's own supervisor shares one socket,
     # and the worker that wakes first takes every waiting connection); it fixes uvloop, httptools,
-    # websockets-sansio, lifespan off, proxy headers and no Server header. daphne is only
+    # websockets-sansio (lightened: chatsite/websocket_protocol.py), lifespan off, proxy headers and no Server header. daphne is only
     # `runserver`'s server (INSTALLED_APPS). Workers per container: $WEB_CONCURRENCY (default 1;
     # scale with replicas) or `--workers N`. Trusted proxies: $FORWARDED_ALLOW_IPS.
     # The graceful timeout must stay below the orchestrator's stop grace period: open WebSockets

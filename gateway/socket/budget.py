@@ -11,6 +11,8 @@ class FrameBudget:
     """WS_RATE_PER_SECOND frames, bursts of WS_RATE_BURST. A refused frame is a strike;
     WS_RATE_STRIKES strikes within WS_RATE_STRIKE_WINDOW seconds close the socket."""
 
+    __slots__ = ("at", "strikes", "tokens")
+
     def __init__(self):
         self.tokens = float(settings.WS_RATE_BURST)
         self.at = time.monotonic()

@@ -44,6 +44,14 @@ SAW_EVERY = 1.0  # seconds between marks of a conversation as looked at by one s
 
 class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     channel_layer_alias = "none"  # no Channels layer: group messages come from the fan-out's hub
+    # Slots for the state of this class and its mixins. With more than 30 attributes an instance's
+    # __dict__ no longer shares its keys with the others: a whole dict per socket, about 2 KB.
+    __slots__ = (
+        *("user", "credential", "connection_id", "hub", "hub_backlog", "tasks", "closing", "budget"),
+        *("sending", "saw_at", "outbox", "wake", "timer", "writer"),
+        *DeliveryMixin.STATE,
+        *SignalsMixin.STATE,
+    )
 
     # --- group messages from the fan-out ---
 
@@ -112,7 +120,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         self.saw_at = {}  # conversation id -> when a send last marked it as looked at (monotonic)
         self.outbox = []  # frames decided and not yet written, then maybe a close code (an int)
         self.wake = None  # what the writer awaits while the outbox is empty
-        self.timers = []  # call_later handles that die with the socket
+        self.timer = None  # the deadline of the moment: to authenticate, then to resume
         self.writer = asyncio.ensure_future(self._write())
         self._init_delivery()
         self._init_signals()
@@ -173,7 +181,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     async def websocket_disconnect(self, message):
         self.closing = True
         health.watch().leave(self)
-        for task in [*self.tasks, *self.timers, self.fill_task, self.writer]:
+        for task in [*self.tasks, self.timer, self.fill_task, self.writer]:
             if task is not None:
                 task.cancel()
         if self.user is not None:
@@ -413,8 +421,11 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             log.info("socket write failed, the client is gone: %s", exc.__class__.__name__)
 
     def _later(self, delay, callback):
-        # A timer, not a task asleep: no coroutine and future held by each socket meanwhile.
-        self.timers.append(asyncio.get_running_loop().call_later(delay, callback))
+        """Replace the socket's deadline. A timer, not a task asleep: no coroutine and future held by
+        each socket meanwhile."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(delay, callback)
 
     def _spawn(self, coroutine):
         task = asyncio.ensure_future(coroutine)

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class DeliveryMixin:
+    STATE = ("feeds", "subscribed", "groups_lock", "held", "fill_queue", "fill_task")  # the consumer's slots
+
     def _init_delivery(self):
         self.feeds = {}  # conversation id (str) -> Feed
         self.subscribed = set()  # conversation ids whose group this socket is in

@@ -11,6 +11,8 @@ PENDING_MAX = 1000  # frames kept while waiting; beyond that the store gives the
 
 
 class Feed:
+    __slots__ = ("_forgot", "_held_from", "filling", "held", "last", "pending")  # one per conversation and socket
+
     def __init__(self, last=None, held=False):
         self.last = last  # the last seq delivered; None until the first one is known
         self.pending = {}  # seq -> live frame not deliverable yet

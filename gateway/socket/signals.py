@@ -21,6 +21,8 @@ STAMPS_KEPT_SECONDS = 10.0
 
 
 class SignalsMixin:
+    STATE = ("blocked", "blockers", "presence_stamps", "older_stamps", "presence_batch", "profile_stamps")
+
     def _init_signals(self):
         self.blocked, self.blockers = set(), set()
         # The stamps of the changes heard lately, to tell each once (see STAMPS_KEPT_SECONDS).
