@@ -3,7 +3,7 @@
 The same protocol (`--ws websockets-sansio`), with two changes that only affect memory:
 - the handshake's request and response are let go once the handshake is over. uvicorn keeps both
   for the connection's life but reads neither after it, and their headers were about 4 KB of every
-  open socket. The ASGI scope keeps the request's headers, as the application needs them.
+  open socket. The ASGI scope keeps a copy of the request's headers, as the application reads them.
 - its state lives in slots: with more than 30 attributes an instance's __dict__ stops sharing its
   keys with the other instances, a whole dict per connection. An attribute a later uvicorn adds
   falls back to the __dict__ and works the same.
@@ -25,4 +25,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def start_keepalive(self):
         # Called once, right after the accepting response was written: the handshake is over.
         super().start_keepalive()
+        # websockets' parser keeps the request object as long as the connection (a local of its
+        # generator); emptied, it keeps no headers. The scope has its own copy of them.
+        self.request.headers.clear()
         self.request = self.response = None

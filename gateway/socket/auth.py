@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib import auth
+from django.http.cookie import parse_cookie
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts import bots
@@ -63,8 +64,12 @@ def user_for_token(token):
 
 
 def session_cookie(scope):
-    """The session key the browser's cookie offers, or None."""
-    return (scope.get("cookies") or {}).get(settings.SESSION_COOKIE_NAME) or None
+    """The session key the browser's cookie offers, or None. Parsed here, for the sockets that may
+    use it, not into a copy of every socket's scope that it keeps open (Channels' CookieMiddleware)."""
+    values = [value.decode("latin1") for name, value in scope.get("headers", []) if name == b"cookie"]
+    if not values:
+        return None
+    return parse_cookie("; ".join(values)).get(settings.SESSION_COOKIE_NAME) or None
 
 
 def session_user(key):

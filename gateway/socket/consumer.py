@@ -47,11 +47,22 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
     # Slots for the state of this class and its mixins. With more than 30 attributes an instance's
     # __dict__ no longer shares its keys with the others: a whole dict per socket, about 2 KB.
     __slots__ = (
+        *("scope", "channel_layer", "base_send"),  # Channels' own
         *("user", "credential", "connection_id", "hub", "hub_backlog", "tasks", "closing", "budget"),
         *("sending", "saw_at", "outbox", "wake", "timer", "writer"),
         *DeliveryMixin.STATE,
         *SignalsMixin.STATE,
     )
+
+    async def __call__(self, scope, receive, send):
+        # Channels' loop without its machinery for several sources: with no channel layer the
+        # client is the only one, and Channels' loop made a task and an asyncio.wait per frame.
+        self.scope, self.channel_layer, self.base_send = scope, None, send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     # --- group messages from the fan-out ---
 

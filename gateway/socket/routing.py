@@ -1,12 +1,11 @@
 """WebSocket routes: the chat gateway at /ws/v1/ (protocol in gateway.protocol).
 
-Only the cookies are parsed for every socket; the consumer decides whether a session cookie counts
-(only with an allowed Origin, and no token offered) and reads that session itself
-(gateway.socket.auth.session_user).
+No middleware: the consumer decides whether a session cookie counts (only with an allowed Origin,
+and no token offered), and only then parses the cookie and reads that session itself
+(gateway.socket.auth.session_cookie and session_user).
 """
 
 from channels.routing import URLRouter
-from channels.sessions import CookieMiddleware
 from django.urls import path, re_path
 
 from gateway.socket.consumer import ChatConsumer, Refusal, UnsupportedVersion
@@ -17,4 +16,4 @@ websocket_urlpatterns = [
     re_path(r"", Refusal.as_asgi()),
 ]
 
-websocket_application = CookieMiddleware(URLRouter(websocket_urlpatterns))
+websocket_application = URLRouter(websocket_urlpatterns)

@@ -149,3 +149,21 @@ async def test_a_second_auth_frame_is_an_error_not_a_new_identity(alice, bob):
     answer = await client.request({"type": "auth", "token": await token_for(bob)})
     assert answer["type"] == "error" and answer["error"]["code"] == "already_authenticated"
     assert (await client.request({"type": "ping"}))["type"] == "pong"
+
+
+@pytest.mark.parametrize(
+    ("headers", "key"),
+    [
+        ([(b"cookie", b"theme=dark; sessionid=abc123; csrftoken=x")], "abc123"),
+        ([(b"cookie", b"theme=dark"), (b"cookie", b"sessionid=abc123")], "abc123"),  # split over two headers
+        ([(b"cookie", b"theme=dark")], None),
+        ([(b"cookie", b"sessionid=")], None),
+        ([(b"user-agent", b"sessionid=abc123")], None),  # not a cookie
+        ([], None),
+    ],
+)
+def test_the_session_key_is_read_from_the_cookie_headers_alone(headers, key):
+    from gateway.socket import auth
+
+    assert settings.SESSION_COOKIE_NAME == "sessionid"
+    assert auth.session_cookie({"headers": headers}) == key
