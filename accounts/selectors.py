@@ -54,13 +54,13 @@ def blocker_ids(user_id: int) -> set[int]:
     return set(Block.objects.filter(blocked_id=user_id).values_list("blocker_id", flat=True))
 
 
-def block_lists(user_id: int) -> tuple[set[int], set[int]]:
+def block_lists(user_id: int) -> tuple[frozenset[int], frozenset[int]]:
     """(whom the user blocked, who blocked the user), in one query: what a socket reads after each
     block or unblock."""
     return _standing(user_id)[1:]
 
 
-def socket_standing(user_id: int) -> tuple[set[int], set[int]] | None:
+def socket_standing(user_id: int) -> tuple[frozenset[int], frozenset[int]] | None:
     """What a socket reads of its user as it opens, in one statement: None when the account is
     disabled, else its block lists (as block_lists)."""
     active, blocked, blockers = _standing(user_id)
@@ -84,7 +84,8 @@ def _standing(user_id):
                 active = True
             else:
                 (blocked if kind == 1 else blockers).add(other)
-    return active, blocked, blockers
+    # Frozen: every open socket keeps both, and the empty frozenset is one shared object.
+    return active, frozenset(blocked), frozenset(blockers)
 
 
 def user_or_404(user_id, *, include_inactive: bool = False) -> User:

@@ -3,12 +3,15 @@ process: it speaks WebSocket as uvicorn's own does, and lets the handshake go on
 
 import asyncio
 
+import pytest
 import uvicorn
 import websockets
+from websockets.client import ClientProtocol
+from websockets.uri import parse_uri
 
 from chatsite.serve import server_config
 from chatsite.testing_server import free_port
-from chatsite.websocket_protocol import WebSocketProtocol
+from chatsite.websocket_protocol import Flag, Inbox, WebSocketProtocol
 from testkit.services import async_wait_until, deadline
 
 
@@ -18,7 +21,10 @@ async def shout(scope, receive, send):
     assert (await receive())["type"] == "websocket.connect"
     await send({"type": "websocket.accept", "subprotocol": scope["subprotocols"][0]})
     while (message := await receive())["type"] == "websocket.receive":
-        if message["text"] == "agent?":
+        if message["text"].startswith("flood "):  # more than the transport buffers, at once
+            for n in range(int(message["text"].split()[1])):
+                await send({"type": "websocket.send", "text": f"{n:08d}" + "x" * 65_528})
+        elif message["text"] == "agent?":
             agent = dict(scope["headers"])[b"user-agent"].decode()
             await send({"type": "websocket.send", "text": agent})
         else:
@@ -32,25 +38,90 @@ class Args:
     forwarded_allow_ips, log_level, access_log = None, "warning", False
 
 
-async def test_a_socket_on_the_servers_protocol_talks_and_keeps_no_handshake():
+@pytest.fixture
+async def server():
     config = server_config(Args)
     config.loop = "asyncio"  # this test's own loop serves
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())
     try:
         await async_wait_until(lambda: server.started, "the server to start")
-        url = f"ws://127.0.0.1:{Args.port}/"
-        headers = {"User-Agent": "chatsite-test/1"}
-        async with websockets.connect(url, subprotocols=["chatsite.v1"], additional_headers=headers) as socket:
-            assert socket.subprotocol == "chatsite.v1"
-            await socket.send("hello")
-            assert await asyncio.wait_for(socket.recv(), deadline()) == "HELLO"
-            (protocol,) = server.server_state.connections
-            assert isinstance(protocol, WebSocketProtocol)
-            assert protocol.request is None and protocol.response is None
-            assert "__dict__" not in vars(type(protocol)) and not vars(protocol)  # all in slots
-            await socket.send("agent?")
-            assert await asyncio.wait_for(socket.recv(), deadline()) == "chatsite-test/1"
+        yield server
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, deadline())
+
+
+async def test_a_socket_on_the_servers_protocol_talks_and_keeps_no_handshake(server):
+    url = f"ws://127.0.0.1:{Args.port}/"
+    headers = {"User-Agent": "chatsite-test/1"}
+    async with websockets.connect(url, subprotocols=["chatsite.v1"], additional_headers=headers) as socket:
+        assert socket.subprotocol == "chatsite.v1"
+        await socket.send("hello")
+        assert await asyncio.wait_for(socket.recv(), deadline()) == "HELLO"
+        (protocol,) = server.server_state.connections
+        assert isinstance(protocol, WebSocketProtocol)
+        assert protocol.request is None and protocol.response is None
+        assert "__dict__" not in vars(type(protocol)) and not vars(protocol)  # all in slots
+        await socket.send("agent?")
+        assert await asyncio.wait_for(socket.recv(), deadline()) == "chatsite-test/1"
+
+
+async def test_a_client_that_stops_reading_pauses_the_writer_and_then_gets_every_frame_in_order(server):
+    # A client that reads nothing at all (websockets' own client keeps reading into its memory).
+    reader, writer = await asyncio.open_connection("127.0.0.1", Args.port)
+    client = ClientProtocol(parse_uri(f"ws://127.0.0.1:{Args.port}/"), subprotocols=["chatsite.v1"])
+    client.send_request(client.connect())
+    writer.write(b"".join(client.data_to_send()))
+    client.receive_data(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), deadline()))
+    assert client.events_received()[0].status_code == 101
+    client.send_text(b"flood 1000")
+    writer.write(b"".join(client.data_to_send()))
+    (protocol,) = server.server_state.connections
+    await async_wait_until(lambda: not protocol.writable.is_set(), "the transport to pause writing")
+
+    received = []
+    while len(received) < 1000:
+        client.receive_data(await asyncio.wait_for(reader.read(1 << 20), deadline()))
+        received += [frame.data[:8].decode() for frame in client.events_received()]
+    assert received == [f"{n:08d}" for n in range(1000)]
+    await async_wait_until(protocol.writable.is_set, "the writer to resume")
+    writer.close()
+
+
+async def test_the_inbox_gives_messages_in_order_and_waits_for_the_next():
+    inbox = Inbox()
+    inbox.put_nowait(1)
+    inbox.put_nowait(2)
+    assert not inbox.empty()
+    assert [await inbox.get(), await inbox.get()] == [1, 2]
+    assert inbox.empty()
+    waiting = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    inbox.put_nowait(3)
+    assert await asyncio.wait_for(waiting, deadline()) == 3
+
+
+async def test_a_read_of_the_inbox_cancelled_while_waiting_loses_nothing_that_comes_after():
+    inbox = Inbox()
+    waiting = asyncio.ensure_future(inbox.get())
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    inbox.put_nowait("disconnect")
+    assert await asyncio.wait_for(inbox.get(), deadline()) == "disconnect"
+
+
+async def test_the_flag_holds_its_waiters_while_down_and_lets_them_all_go_when_up():
+    flag = Flag()
+    flag.set()
+    await asyncio.wait_for(flag.wait(), deadline())  # up: at once
+    flag.clear()
+    assert not flag.is_set()
+    waiters = [asyncio.ensure_future(flag.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert not any(w.done() for w in waiters)
+    flag.set()
+    await asyncio.wait_for(asyncio.gather(*waiters), deadline())
+    assert flag.is_set() and flag.waiters is None

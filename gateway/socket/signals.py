@@ -24,7 +24,7 @@ class SignalsMixin:
     STATE = ("blocked", "blockers", "presence_stamps", "older_stamps", "presence_batch", "profile_stamps")
 
     def _init_signals(self):
-        self.blocked, self.blockers = set(), set()
+        self.blocked, self.blockers = frozenset(), frozenset()
         # The stamps of the changes heard lately, to tell each once (see STAMPS_KEPT_SECONDS).
         self.presence_stamps, self.older_stamps = {}, {}
         self.presence_batch = {}  # user id -> status heard, not yet sent (chat_presence)
