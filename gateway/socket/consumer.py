@@ -423,6 +423,9 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
                     await self.close(Close.SERVER_ERROR)
                     return
                 await self.send(text_data=text)
+                # Let go of them before waiting: an idle socket would hold its last frame and its
+                # text (often a presence frame) until the next one came.
+                item = text = None
         except asyncio.CancelledError:
             raise
         except Exception as exc:
