@@ -19,6 +19,7 @@ bench/results/socket_memory.json and .png.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import resource
@@ -54,8 +55,9 @@ async def sign_in(url, tokens):
     async def one(token):
         socket = await websockets.connect(url, subprotocols=["chatsite.v1"], open_timeout=120, compression=None)
         await socket.send(json.dumps({"type": "auth", "token": token}))
-        while json.loads(await socket.recv())["type"] != "hello":
-            pass
+        frame = {}
+        while frame.get("type") != "hello":
+            frame = json.loads(await socket.recv())
         return socket
 
     sockets = []
@@ -66,11 +68,9 @@ async def sign_in(url, tokens):
 
 async def drain(socket):
     """Read what the server sends (presence of the others), as a live client does."""
-    try:
-        async for _ in socket:
-            pass
-    except Exception:  # noqa: S110 - closed at the end, however it closes
-        pass
+    with contextlib.suppress(Exception):  # closed at the end, however it closes
+        while True:
+            await socket.recv()
 
 
 async def measure(env, tree, tokens, warm, dump=None):

@@ -97,7 +97,7 @@ async def test_the_inbox_gives_messages_in_order_and_waits_for_the_next():
     assert [await inbox.get(), await inbox.get()] == [1, 2]
     assert inbox.empty()
     waiting = asyncio.ensure_future(inbox.get())
-    await asyncio.sleep(0)
+    await async_wait_until(lambda: inbox.waiter is not None, "the read to wait")
     assert not waiting.done()
     inbox.put_nowait(3)
     assert await asyncio.wait_for(waiting, deadline()) == 3
@@ -106,7 +106,7 @@ async def test_the_inbox_gives_messages_in_order_and_waits_for_the_next():
 async def test_a_read_of_the_inbox_cancelled_while_waiting_loses_nothing_that_comes_after():
     inbox = Inbox()
     waiting = asyncio.ensure_future(inbox.get())
-    await asyncio.sleep(0)
+    await async_wait_until(lambda: inbox.waiter is not None, "the read to wait")
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)
     inbox.put_nowait("disconnect")
@@ -120,7 +120,7 @@ async def test_the_flag_holds_its_waiters_while_down_and_lets_them_all_go_when_u
     flag.clear()
     assert not flag.is_set()
     waiters = [asyncio.ensure_future(flag.wait()) for _ in range(3)]
-    await asyncio.sleep(0)
+    await async_wait_until(lambda: len(flag.waiters or ()) == 3, "the three to wait")
     assert not any(w.done() for w in waiters)
     flag.set()
     await asyncio.wait_for(asyncio.gather(*waiters), deadline())

@@ -8,6 +8,7 @@ which frames were decided is the order on the wire.
 """
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -58,11 +59,9 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         # Channels' loop without its machinery for several sources: with no channel layer the
         # client is the only one, and Channels' loop made a task and an asyncio.wait per frame.
         self.scope, self.channel_layer, self.base_send = scope, None, send
-        try:
+        with contextlib.suppress(StopConsumer):  # the end of a socket, raised by its disconnect
             while True:
                 await self.dispatch(await receive())
-        except StopConsumer:
-            pass
 
     # --- group messages from the fan-out ---
 
