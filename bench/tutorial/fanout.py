@@ -12,6 +12,7 @@ import weakref
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 
+from chatsite.per_loop import PerLoop
 from gateway.fanout import pusher
 
 _layer = None
@@ -58,14 +59,7 @@ class _Sockets:
             socket.hub_message(await layer().receive(channel))
 
 
-_hubs = weakref.WeakKeyDictionary()
-
-
-def hub():
-    loop = asyncio.get_running_loop()
-    if loop not in _hubs:
-        _hubs[loop] = _Sockets()
-    return _hubs[loop]
+hub = PerLoop(lambda loop: _Sockets())
 
 
 async def publish(group, message):

@@ -22,6 +22,8 @@ import uuid
 import redis.exceptions
 from django.conf import settings
 
+from chatsite.per_loop import PerLoop
+
 log = logging.getLogger(__name__)
 
 MARKER = "chatsite:ws:epoch"
@@ -122,14 +124,4 @@ class LayerWatch:
             self.epoch = epoch
 
 
-_watches = {}
-
-
-def watch():
-    """The watcher of the running event loop (a test may run several loops, one after another)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _watches:
-        for old in [old for old in _watches if old.is_closed()]:
-            del _watches[old]
-        _watches[loop] = LayerWatch()
-    return _watches[loop]
+watch = PerLoop(lambda loop: LayerWatch())  # the watcher of the running event loop

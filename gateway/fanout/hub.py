@@ -21,13 +21,13 @@ gaps), and a lost Redis connection closes the process's sockets, which then resu
 import asyncio
 import contextvars
 import logging
-import weakref
 from urllib.parse import urlparse
 
 import orjson
 from django.conf import settings
 
-from gateway.fanout import health, lines, pusher
+from chatsite.per_loop import PerLoop
+from gateway.fanout import health, lines, once, pusher
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class Hub:
         self.lines = None  # the pub/sub connections, made on the first join (gateway.fanout.lines)
         self.lock = asyncio.Lock()
         self.prefix = channel_prefix()
+        self.once = once.Once(loop)  # a change heard through several groups reaches a socket once
 
     # --- sockets ---
 
@@ -112,9 +113,16 @@ class Hub:
                     log.info("unsubscribe from %s failed", group, exc_info=True)
 
     def deliver(self, group, message):
-        for consumer in list(self.groups.get(group, ())):
+        members = list(self.groups.get(group, ()))
+        if not members:
+            return
+        if once.stamps(message):
+            deliveries = self.once.deliveries(group, message, members, self.groups)
+        else:
+            deliveries = [(consumer, message) for consumer in members]
+        for consumer, told in deliveries:
             try:
-                consumer.hub_message(message)
+                consumer.hub_message(told)
             except Exception:
                 log.warning("delivery of %s to a socket failed", message.get("type"), exc_info=True)
 
@@ -171,18 +179,16 @@ class Hub:
         await health.watch().lost(f"fan-out connection failed: {exc.__class__.__name__}", sockets)
 
 
-_hubs = weakref.WeakKeyDictionary()  # event loop -> Hub (a test may run several loops)
+hub = PerLoop(Hub)
 
 
-def hub():
-    loop = asyncio.get_running_loop()
-    found = _hubs.get(loop)
-    if found is None:
-        found = _hubs[loop] = Hub(loop)
-    return found
+def _redis_client(loop):
+    import redis.asyncio as aioredis
+
+    return aioredis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5, socket_timeout=5)
 
 
-_publishers = weakref.WeakKeyDictionary()  # event loop -> Redis client
+_publisher = PerLoop(_redis_client)
 
 
 async def publish(group, message):
@@ -194,22 +200,12 @@ async def publish(group, message):
         # SPUBLISH reaches the subscribers of the shard that owns the channel's slot.
         await (await lines.cluster_client()).spublish(channel_prefix() + group, orjson.dumps(message))
         return
-    loop = asyncio.get_running_loop()
-    client = _publishers.get(loop)
-    if client is None:
-        import redis.asyncio as aioredis
-
-        client = _publishers[loop] = aioredis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=5, socket_timeout=5
-        )
-    await client.publish(channel_prefix() + group, orjson.dumps(message))
+    await _publisher().publish(channel_prefix() + group, orjson.dumps(message))
 
 
 def deliver_everywhere(group, message):
     """Without Redis: hand the message to the hub of every loop of this process, on its loop."""
-    for loop, found in list(_hubs.items()):
-        if loop.is_closed():
-            continue
+    for loop, found in hub.items():
         # A JSON round trip, as over Redis: the sockets get plain JSON values, never the publisher's objects.
         copy = share(orjson.loads(orjson.dumps(message)))
         try:

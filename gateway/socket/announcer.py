@@ -12,10 +12,10 @@ same person in a batch replaces the earlier one.
 
 import asyncio
 import logging
-import weakref
 
 from django.conf import settings
 
+from chatsite.per_loop import PerLoop
 from gateway import fanout
 
 log = logging.getLogger(__name__)
@@ -49,13 +49,9 @@ class Announcer:
             self.publishing = None
 
 
-_announcers = weakref.WeakKeyDictionary()  # event loop -> Announcer (a test may run several loops)
+_announcer = PerLoop(lambda loop: Announcer())
 
 
 def announce(user_id, status, groups):
     """Tell `groups` of the user's new status, with the next batch of this loop."""
-    loop = asyncio.get_running_loop()
-    announcer = _announcers.get(loop)
-    if announcer is None:
-        announcer = _announcers[loop] = Announcer()
-    announcer.announce(user_id, status, groups)
+    _announcer().announce(user_id, status, groups)

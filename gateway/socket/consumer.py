@@ -137,6 +137,12 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
 
         origin = auth.check_origin(self.scope)
         subprotocol, token, version_ok = auth.subprotocol_offer(self.scope)
+        # A cookie counts only with an allowed Origin and no token: without an Origin, any page
+        # could have opened the socket.
+        cookie = auth.session_cookie(self.scope) if origin == auth.ALLOWED and token is None else None
+        # Nothing reads the headers again, and every copy of the scope (uvicorn's, the router's)
+        # shares this one list for the socket's life: 1.1 KB of every open socket.
+        self.scope["headers"].clear()
         # Accept first, even to refuse: only an accepted socket can carry a close code.
         await self.accept(subprotocol)
         if origin == auth.REFUSED:
@@ -145,9 +151,7 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
             return self._close(Close.UNSUPPORTED_VERSION)
         if token is not None:
             return await self._authenticate_token(token)
-        cookie = auth.session_cookie(self.scope)
-        # A cookie counts only with an allowed Origin: without one, any page could have opened it.
-        if origin == auth.ALLOWED and cookie is not None:
+        if cookie is not None:
             found = await in_thread(auth.session_user)(cookie)
             if found is not None:
                 return await self._start(*found)

@@ -20,6 +20,7 @@ from collections import deque
 
 from django.conf import settings
 
+from chatsite.per_loop import PerLoop
 from chatsite.threads import off_loop
 from gateway import presence
 
@@ -70,13 +71,9 @@ class Heartbeats:
                 socket._announce(change)
 
 
-_beats = weakref.WeakKeyDictionary()  # event loop -> Heartbeats (a test may run several loops)
+beats = PerLoop(Heartbeats)
 
 
 def join(socket):
     """Keep `socket`'s presence renewed by its loop's heartbeats."""
-    loop = asyncio.get_running_loop()
-    beats = _beats.get(loop)
-    if beats is None:
-        beats = _beats[loop] = Heartbeats(loop)
-    beats.join(socket)
+    beats().join(socket)

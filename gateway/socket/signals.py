@@ -13,22 +13,18 @@ from gateway.socket import announcer
 log = logging.getLogger(__name__)
 
 PRESENCE_SNAPSHOT_MAX = 2000  # people whose status a new socket is told at once
-# A change of someone's status reaches a socket once per conversation the two share, all copies
-# published together; a socket remembers the stamps it heard this long to tell its user once. Not
-# for good: a dict of every co-member's last stamp was the largest object an idle socket held
-# (4.5 KB with 100 co-members, up to 20,000 entries in a large organisation).
-STAMPS_KEPT_SECONDS = 10.0
 
 
 class SignalsMixin:
-    STATE = ("blocked", "blockers", "presence_stamps", "older_stamps", "presence_batch", "profile_stamps")
+    """A change of someone's status or profile is published to each conversation of theirs; the
+    hub hands a socket each change once, whichever shared conversation it came through
+    (gateway.fanout.once)."""
+
+    STATE = ("blocked", "blockers", "presence_batch")
 
     def _init_signals(self):
         self.blocked, self.blockers = frozenset(), frozenset()
-        # The stamps of the changes heard lately, to tell each once (see STAMPS_KEPT_SECONDS).
-        self.presence_stamps, self.older_stamps = {}, {}
         self.presence_batch = {}  # user id -> status heard, not yet sent (chat_presence)
-        self.profile_stamps = {}
 
     def _muted(self, user_id):
         return user_id in self.blocked or user_id in self.blockers
@@ -82,40 +78,23 @@ class SignalsMixin:
             self._emit(protocol.typing(message["conversation_id"], user_id, message["expires_in"]))
 
     def chat_profile(self, message):
-        user_id = message["user_id"]
-        if self._muted(user_id) or self.profile_stamps.get(user_id) == message["stamp"]:
-            return
-        if len(self.profile_stamps) > 10 * PRESENCE_SNAPSHOT_MAX:
-            self.profile_stamps.clear()
-        self.profile_stamps[user_id] = message["stamp"]
-        self._emit(protocol.profile(user_id))
+        if not self._muted(message["user_id"]):
+            self._emit(protocol.profile(message["user_id"]))
 
     def chat_presence_changes(self, message):
-        for user_id, status, stamp in message["changes"]:
-            self._heard_presence(user_id, status, stamp)
+        for user_id, status, _stamp in message["changes"]:
+            self._heard_presence(user_id, status)
 
     def chat_presence(self, message):
         # One change a message, as servers before chat.presence_changes send it (a rolling deploy).
-        self._heard_presence(message["user_id"], message["status"], message["stamp"])
+        self._heard_presence(message["user_id"], message["status"])
 
-    def _heard_presence(self, user_id, status, stamp):
-        if user_id == self.user.pk or self._muted(user_id) or stamp in self._stamps_heard(user_id):
+    def _heard_presence(self, user_id, status):
+        if user_id == self.user.pk or self._muted(user_id):
             return
-        if not self.presence_stamps and not self.older_stamps:
-            asyncio.get_running_loop().call_later(STAMPS_KEPT_SECONDS, self._age_stamps)
-        self.presence_stamps[user_id] = stamp
         if not self.presence_batch:
             asyncio.get_running_loop().call_later(settings.PRESENCE_BATCH_SECONDS, self._send_presence_batch)
         self.presence_batch[user_id] = status  # a later change of the same person wins
-
-    def _stamps_heard(self, user_id):
-        return (self.presence_stamps.get(user_id), self.older_stamps.get(user_id))
-
-    def _age_stamps(self):
-        # Two generations: a stamp is kept STAMPS_KEPT_SECONDS at least and twice that at most.
-        self.older_stamps, self.presence_stamps = self.presence_stamps, {}
-        if self.older_stamps:
-            asyncio.get_running_loop().call_later(STAMPS_KEPT_SECONDS, self._age_stamps)
 
     def _send_presence_batch(self):
         batch, self.presence_batch = self.presence_batch, {}

@@ -1,7 +1,6 @@
 """The presence heartbeats of a loop's sockets (gateway.socket.heartbeats): renewed together, each
 once an interval, while it is open, and whoever's renewal changed a status announces it."""
 
-import asyncio
 import gc
 
 from gateway import presence
@@ -94,7 +93,7 @@ async def test_the_beat_task_ends_once_no_socket_is_left(settings, monkeypatch):
     recording(monkeypatch)
     socket = Socket(1)
     heartbeats.join(socket)
-    beats = heartbeats._beats[asyncio.get_running_loop()]
+    beats = heartbeats.beats()
     socket.closing = True
     await async_wait_until(lambda: beats.task.done(), "the beat task to end")
     assert not beats.queue

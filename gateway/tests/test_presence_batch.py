@@ -4,9 +4,9 @@ into one frame, and a process publishes its sockets' changes to each conversatio
 import asyncio
 
 from gateway import fanout
-from gateway.socket import announcer, signals
+from gateway.socket import announcer
 from gateway.socket.signals import SignalsMixin
-from testkit.services import async_wait_until, deadline
+from testkit.services import deadline
 from testkit.sockets import HubMember
 
 
@@ -42,28 +42,6 @@ async def test_changes_heard_together_reach_the_socket_as_one_frame(settings):
     assert socket.frames == []  # nothing before the batch is due
 
     assert await socket.next_frames() == [{"type": "presence", "users": {"2": "away", "3": "online"}}]
-
-
-async def test_a_change_repeated_through_another_shared_conversation_is_sent_once(settings):
-    settings.PRESENCE_BATCH_SECONDS = 0.05
-    socket = Socket(1)
-    message = changes((2, "online"))
-    socket.chat_presence_changes(message)
-    assert await socket.next_frames() == [{"type": "presence", "users": {"2": "online"}}]
-    socket.chat_presence_changes(message)  # the same change, heard through a second conversation
-    assert socket.presence_batch == {}  # nothing queued, so nothing more can go out
-    assert len(socket.frames) == 1
-
-
-async def test_an_idle_socket_forgets_the_stamps_it_heard(settings, monkeypatch):
-    # Remembered for good, every co-member's last stamp was the largest thing an idle socket held.
-    settings.PRESENCE_BATCH_SECONDS = 0.01
-    monkeypatch.setattr(signals, "STAMPS_KEPT_SECONDS", 0.05)
-    socket = Socket(1)
-    socket.chat_presence_changes(changes((2, "online"), (3, "online")))
-    assert socket.presence_stamps
-    await async_wait_until(lambda: not socket.presence_stamps and not socket.older_stamps, "the stamps forgotten")
-    assert (await socket.next_frames()) == [{"type": "presence", "users": {"2": "online", "3": "online"}}]
 
 
 async def test_someone_blocked_while_the_batch_waits_is_left_out(settings):
