@@ -9,11 +9,18 @@ The same protocol (`--ws websockets-sansio`), with changes that only affect memo
   falls back to the __dict__ and works the same.
 - the queue of received messages and the flag of a writable transport are the few lines of them
   that uvicorn uses (an asyncio.Queue is three deques and an Event, 2.9 KB; an Event 0.8 KB).
+- the keepalive pings of every socket of a loop wait on one timer (Pings), not on a timer each: a
+  timer handle, its callback's context and the event loop's timer were 0.5 KB of each open socket.
+  The ping and its pong deadline are uvicorn's.
 """
 
 import asyncio
+import logging
+from collections import deque
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+from chatsite.per_loop import PerLoop
 
 
 class Inbox:
@@ -76,6 +83,58 @@ class Flag:
             await waiter
 
 
+log = logging.getLogger(__name__)
+
+PING_SPREAD = 1.0  # seconds: a ping due this soon goes with the ones due now
+
+
+class Ping:
+    """A socket's next keepalive ping, in its loop's Pings: cancelled like the timer it replaces."""
+
+    __slots__ = ("protocol", "when")
+
+    def __init__(self, when, protocol):
+        self.when, self.protocol = when, protocol
+
+    def cancel(self):
+        self.protocol = None
+
+
+class Pings:
+    """The keepalive pings of one event loop's sockets, in the order they fall due, on one timer.
+    Every socket waits the same interval (less its last round trip), so a later ping is queued
+    after the earlier ones; a timer fires for every ping due within PING_SPREAD."""
+
+    def __init__(self, loop):
+        self.loop = loop
+        self.queue = deque()
+        self.timer = None
+
+    def after(self, delay, protocol):
+        ping = Ping(self.loop.time() + delay, protocol)
+        self.queue.append(ping)
+        if self.timer is None:
+            self.timer = self.loop.call_at(ping.when, self._due)
+        return ping
+
+    def _due(self):
+        self.timer = None
+        horizon = self.loop.time() + PING_SPREAD
+        while self.queue and self.queue[0].when <= horizon:
+            protocol = self.queue.popleft().protocol
+            if protocol is None:  # its socket closed
+                continue
+            try:
+                protocol.send_keepalive_ping()
+            except Exception:
+                log.warning("a keepalive ping failed", exc_info=True)
+        if self.queue:
+            self.timer = self.loop.call_at(self.queue[0].when, self._due)
+
+
+pings = PerLoop(Pings)
+
+
 class WebSocketProtocol(WebSocketsSansIOProtocol):
     __slots__ = (
         *("app", "app_state", "asgi_version", "client", "close_sent", "close_timeout", "close_timer"),
@@ -92,6 +151,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
         self.queue, self.writable = Inbox(), Flag()
         if was_set:
             self.writable.set()
+
+    def schedule_ping(self):
+        # uvicorn's delay, on the loop's one timer; ping_timer is what stop_keepalive cancels.
+        self.ping_timer = pings().after(max(0.0, self.ping_interval - self.last_ping_rtt), self)
 
     def start_keepalive(self):
         # Called once, right after the accepting response was written: the handshake is over.

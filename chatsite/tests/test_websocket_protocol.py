@@ -2,6 +2,7 @@
 process: it speaks WebSocket as uvicorn's own does, and lets the handshake go once it is over."""
 
 import asyncio
+import contextlib
 
 import pytest
 import uvicorn
@@ -9,9 +10,10 @@ import websockets
 from websockets.client import ClientProtocol
 from websockets.uri import parse_uri
 
+from chatsite import websocket_protocol
 from chatsite.serve import server_config
 from chatsite.testing_server import free_port
-from chatsite.websocket_protocol import Flag, Inbox, WebSocketProtocol
+from chatsite.websocket_protocol import Flag, Inbox, Pings, WebSocketProtocol
 from testkit.services import async_wait_until, deadline
 
 
@@ -40,7 +42,21 @@ class Args:
 
 @pytest.fixture
 async def server():
+    async with serving(server_config(Args)) as running:
+        yield running
+
+
+@pytest.fixture
+async def pinging_server():
+    """Pings every 50 ms, and gives a pong 50 ms."""
     config = server_config(Args)
+    config.ws_ping_interval = config.ws_ping_timeout = 0.05
+    async with serving(config) as running:
+        yield running
+
+
+@contextlib.asynccontextmanager
+async def serving(config):
     config.loop = "asyncio"  # this test's own loop serves
     server = uvicorn.Server(config)
     serving = asyncio.ensure_future(server.serve())
@@ -69,12 +85,7 @@ async def test_a_socket_on_the_servers_protocol_talks_and_keeps_no_handshake(ser
 
 async def test_a_client_that_stops_reading_pauses_the_writer_and_then_gets_every_frame_in_order(server):
     # A client that reads nothing at all (websockets' own client keeps reading into its memory).
-    reader, writer = await asyncio.open_connection("127.0.0.1", Args.port)
-    client = ClientProtocol(parse_uri(f"ws://127.0.0.1:{Args.port}/"), subprotocols=["chatsite.v1"])
-    client.send_request(client.connect())
-    writer.write(b"".join(client.data_to_send()))
-    client.receive_data(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), deadline()))
-    assert client.events_received()[0].status_code == 101
+    reader, writer, client = await raw_client()
     client.send_text(b"flood 1000")
     writer.write(b"".join(client.data_to_send()))
     (protocol,) = server.server_state.connections
@@ -87,6 +98,85 @@ async def test_a_client_that_stops_reading_pauses_the_writer_and_then_gets_every
     assert received == [f"{n:08d}" for n in range(1000)]
     await async_wait_until(protocol.writable.is_set, "the writer to resume")
     writer.close()
+
+
+async def raw_client():
+    """A client that answers nothing by itself, pings included (websockets' own client answers them)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", Args.port)
+    client = ClientProtocol(parse_uri(f"ws://127.0.0.1:{Args.port}/"), subprotocols=["chatsite.v1"])
+    client.send_request(client.connect())
+    writer.write(b"".join(client.data_to_send()))
+    client.receive_data(await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), deadline()))
+    assert client.events_received()[0].status_code == 101
+    return reader, writer, client
+
+
+async def test_a_client_that_answers_the_keepalive_pings_stays_open(pinging_server):
+    async with websockets.connect(f"ws://127.0.0.1:{Args.port}/", subprotocols=["chatsite.v1"]) as socket:
+        (protocol,) = pinging_server.server_state.connections
+        await async_wait_until(lambda: protocol.last_ping_rtt > 0, "a ping answered")
+        rtt = protocol.last_ping_rtt
+        await async_wait_until(lambda: protocol.last_ping_rtt != rtt, "the next ping answered")
+        await socket.send("still here")
+        assert await asyncio.wait_for(socket.recv(), deadline()) == "STILL HERE"
+
+
+async def test_a_client_that_does_not_answer_a_ping_is_closed_with_1011(pinging_server):
+    reader, writer, client = await raw_client()
+    closes = []
+    while not closes:
+        data = await asyncio.wait_for(reader.read(1 << 16), deadline())
+        assert data, "the server ended the connection without a close frame"
+        client.receive_data(data)
+        closes = [e for e in client.events_received() if e.opcode.name == "CLOSE"]
+    assert client.close_rcvd.code == 1011
+    writer.close()
+
+
+async def test_pings_due_together_leave_on_one_timer_and_a_cancelled_one_does_not_leave():
+    class Protocol:
+        pinged = 0
+
+        def send_keepalive_ping(self):
+            self.pinged += 1
+
+    loop = asyncio.get_running_loop()
+    pings = Pings(loop)
+    sockets = [Protocol() for _ in range(3)]
+    tickets = [pings.after(0.01, socket) for socket in sockets]
+    tickets[1].cancel()
+    await async_wait_until(lambda: pings.timer is None, "the pings to leave")
+    assert [s.pinged for s in sockets] == [1, 0, 1]
+    assert not pings.queue
+
+
+async def test_a_ping_that_fails_does_not_hold_back_the_others(caplog):
+    class Broken:
+        def send_keepalive_ping(self):
+            raise ConnectionResetError
+
+    class Fine:
+        pinged = False
+
+        def send_keepalive_ping(self):
+            self.pinged = True
+
+    pings, fine = Pings(asyncio.get_running_loop()), Fine()
+    pings.after(0, Broken())
+    pings.after(0, fine)
+    await async_wait_until(lambda: fine.pinged, "the second ping")
+    assert "a keepalive ping failed" in caplog.text
+
+
+def test_every_loop_has_its_own_pings():
+    first = asyncio.run(_pings_of_this_loop())
+    second = asyncio.run(_pings_of_this_loop())
+    assert first is not second
+
+
+async def _pings_of_this_loop():
+    assert websocket_protocol.pings() is websocket_protocol.pings()
+    return websocket_protocol.pings()
 
 
 async def test_the_inbox_gives_messages_in_order_and_waits_for_the_next():
