@@ -7,6 +7,10 @@ sign in first (a worker's first sockets also pay what is paid once: imports, cac
 connection), then SOCKETS more, each past its hello; once the worker is idle again, the resident
 memory it grew by, divided by SOCKETS. The trees take turns, ROUNDS times.
 
+Then this tree with clients that offer permessage-deflate as browsers do, under each
+WS_COMPRESSION that compresses (message: each message alone; context: windows kept), and what the
+frames the sockets received weigh on the wire either way.
+
 Then this tree once more under tracemalloc (which slows it and adds its own memory, so its total
 is not the RSS figure): the lines whose allocations the SOCKETS sockets still hold, per socket.
 That is the profile of what an idle socket is made of, for the target of 20 KB.
@@ -35,6 +39,9 @@ from bench.common import RESULTS, ROOT, bench_env, rss_mb, save, server_processe
 from bench.ws_load import settle
 
 MEMBERS = 100
+SAMPLE_FRAMES = 2000  # frames the sockets received, to weigh compressed each alone or in a stream
+# The browsers' case: clients that offer permessage-deflate, under each WS_COMPRESSION that compresses.
+COMPRESSION_MODES = ("message", "context")
 # Dumps a tracemalloc snapshot on SIGUSR1, in a server started with this directory on PYTHONPATH.
 HOOK = """
 import os, signal, tracemalloc
@@ -48,12 +55,12 @@ if os.environ.get("SOCKET_MEMORY_DUMP"):
 """
 
 
-async def sign_in(url, tokens):
+async def sign_in(url, tokens, compression=None):
     """One socket per token, each past its hello, a hundred at a time."""
     import websockets
 
     async def one(token):
-        socket = await websockets.connect(url, subprotocols=["chatsite.v1"], open_timeout=120, compression=None)
+        socket = await websockets.connect(url, subprotocols=["chatsite.v1"], open_timeout=120, compression=compression)
         await socket.send(json.dumps({"type": "auth", "token": token}))
         frame = {}
         while frame.get("type") != "hello":
@@ -66,26 +73,30 @@ async def sign_in(url, tokens):
     return sockets
 
 
-async def drain(socket):
-    """Read what the server sends (presence of the others), as a live client does."""
+async def drain(socket, sample=None):
+    """Read what the server sends (presence of the others), as a live client does; keep the first
+    frames in `sample`, if given."""
     with contextlib.suppress(Exception):  # closed at the end, however it closes
         while True:
-            await socket.recv()
+            frame = await socket.recv()
+            if sample is not None and len(sample) < SAMPLE_FRAMES:
+                sample.append(frame)
 
 
-async def measure(env, tree, tokens, warm, dump=None):
-    """(KB per socket, RSS MB before, after) of one worker serving `tree`."""
+async def measure(env, tree, tokens, warm, dump=None, compression=None, sample=None):
+    """(KB per socket, RSS MB before, after) of one worker serving `tree`. `compression`: what the
+    clients offer ("deflate", as browsers do)."""
     with server_processes(env, "uvicorn", 1, cwd=tree) as (base, pids):
         (pid,) = pids()
         url = base.replace("http", "ws", 1) + "/ws/v1/"
-        opened = await sign_in(url, tokens[:warm])
+        opened = await sign_in(url, tokens[:warm], compression)
         readers = [asyncio.ensure_future(drain(s)) for s in opened]
         await asyncio.to_thread(settle, pids)
         before = rss_mb(pid)
         if dump:
             await snapshot(pid, dump, 1)
-        more = await sign_in(url, tokens[warm:])
-        readers += [asyncio.ensure_future(drain(s)) for s in more]
+        more = await sign_in(url, tokens[warm:], compression)
+        readers += [asyncio.ensure_future(drain(s, sample)) for s in more]
         await asyncio.to_thread(settle, pids)
         after = rss_mb(pid)
         if dump:
@@ -103,6 +114,23 @@ async def snapshot(pid, dump, n):
             return
         await asyncio.sleep(0.1)
     raise RuntimeError("the server wrote no tracemalloc snapshot")
+
+
+def wire_bytes(frames):
+    """Mean payload bytes of the sampled frames: as text, compressed each alone (WS_COMPRESSION=
+    message) and compressed as one stream (context), with the server's deflate settings."""
+    import zlib
+
+    def deflated(encoder, text):
+        return len(encoder.compress(text.encode()) + encoder.flush(zlib.Z_SYNC_FLUSH)) - 4  # less the flush's tail
+
+    stream = zlib.compressobj(wbits=-12, memLevel=5)
+    sizes = {
+        "text": [len(f.encode()) for f in frames],
+        "each alone": [deflated(zlib.compressobj(wbits=-12, memLevel=5), f) for f in frames],
+        "one stream": [deflated(stream, f) for f in frames],
+    }
+    return {"frames": len(frames)} | {k: round(sum(v) / max(len(v), 1), 1) for k, v in sizes.items()}
 
 
 def where(filename):
@@ -184,6 +212,15 @@ def main():
                 print(
                     f"socket_memory round {round_ + 1} {name}: {kb} KB per socket ({before} -> {after} MB)", flush=True
                 )
+        browser, sample = results["browser_kb_per_socket"] = {}, []
+        for round_ in range(args.rounds):
+            for mode in COMPRESSION_MODES[:: 1 if round_ % 2 == 0 else -1]:
+                env = dict(envs["chatsite"], WS_COMPRESSION=mode)
+                kb, _, _ = asyncio.run(measure(env, ROOT, tokens["chatsite"], args.warm, None, "deflate", sample))
+                browser.setdefault(mode, []).append(kb)
+                said = f"deflate offered, WS_COMPRESSION={mode}: {kb} KB per socket"
+                print(f"socket_memory round {round_ + 1} {said}", flush=True)
+        results["wire_bytes_per_frame"] = wire_bytes(sample)
         hook = Path(tmp) / "hook"
         hook.mkdir()
         (hook / "sitecustomize.py").write_text(HOOK)

@@ -3,7 +3,8 @@
 Every browser offers permessage-deflate, and uvicorn accepts it unless told otherwise; the load
 client of bench.ws_load (picows) never offers it, so that bench's memory per socket is of sockets
 without compression. This one opens the same number of sockets with the websockets client, once
-without compression and once with its default offer (12-bit windows), each time against a fresh
+without compression and then with its default offer (12-bit windows) under each of the server's
+WS_COMPRESSION modes that compress, each time against a fresh
 server process run as the image runs it (uvicorn with uvloop, httptools and websockets-sansio),
 and reads the worker's resident memory before and after. The sockets do not sign in: the server
 holds each one until WS_AUTH_TIMEOUT (raised to 120 s here), which is enough to count them, and
@@ -24,7 +25,12 @@ from pathlib import Path
 
 from bench.common import SERVICE_VARIABLES, save, server_processes
 
-MODES = {"without compression": None, "permessage-deflate (client default)": "deflate"}
+# Mode -> (what the client offers, the server's WS_COMPRESSION).
+MODES = {
+    "without compression": (None, "message"),
+    "permessage-deflate, each message alone (WS_COMPRESSION=message, the default)": ("deflate", "message"),
+    "permessage-deflate, windows kept (WS_COMPRESSION=context)": ("deflate", "context"),
+}
 
 
 def rss_kb(pid) -> int:
@@ -79,8 +85,8 @@ def main():
         )
         runs = {mode: [] for mode in MODES}
         for round_number in range(args.rounds):
-            for mode, compression in MODES.items():
-                result = asyncio.run(measure_one(env, args.sockets, compression))
+            for mode, (compression, server_mode) in MODES.items():
+                result = asyncio.run(measure_one(dict(env, WS_COMPRESSION=server_mode), args.sockets, compression))
                 runs[mode].append(result)
                 said = f"{result['kb_per_socket']} KB a socket ({result['extension']})"
                 print(f"round {round_number + 1}, {mode}: {said}", flush=True)

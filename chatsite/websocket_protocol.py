@@ -9,6 +9,13 @@ The same protocol (`--ws websockets-sansio`), with changes that only affect memo
   falls back to the __dict__ and works the same.
 - the queue of received messages and the flag of a writable transport are the few lines of them
   that uvicorn uses (an asyncio.Queue is three deques and an Event, 2.9 KB; an Event 0.8 KB).
+- permessage-deflate as WS_COMPRESSION says. By default each message is compressed alone, by
+  both sides (server_ and client_no_context_takeover, which a server may ask of any client), and
+  the compressor is let go after each message: uvicorn's choice, a 12-bit window kept by each side
+  for the socket's life, was 31 KB of every browser's idle socket (bench.ws_compression). The
+  same no-context-takeover mode is the only one gorilla/websocket implements, which Go servers such
+  as Centrifugo use. The cost is in bytes: a chat frame compresses less without the frames before
+  it (bench.ws_compression measures by how much). One factory per mode serves every socket.
 - the keepalive pings of every socket of a loop wait on one timer (Pings), not on a timer each: a
   timer handle, its callback's context and the event loop's timer were 0.5 KB of each open socket.
   The ping and its pong deadline are uvicorn's.
@@ -17,8 +24,12 @@ The same protocol (`--ws websockets-sansio`), with changes that only affect memo
 import asyncio
 import logging
 from collections import deque
+from functools import cache
 
+from django.conf import settings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
+from websockets.server import ServerProtocol
 
 from chatsite.per_loop import PerLoop
 
@@ -85,6 +96,25 @@ class Flag:
 
 log = logging.getLogger(__name__)
 
+
+@cache
+def extensions(mode):
+    """What a socket may negotiate under WS_COMPRESSION = `mode` (settings checks the value): shared
+    by every socket, where uvicorn makes a factory for each."""
+    if mode == "off":
+        return []
+    alone = mode == "message"
+    factory = ServerPerMessageDeflateFactory(
+        # uvicorn's windows and memory level, the defaults of websockets' own server
+        server_max_window_bits=12,
+        client_max_window_bits=12,
+        compress_settings={"memLevel": 5},
+        server_no_context_takeover=alone,
+        client_no_context_takeover=alone,
+    )
+    return [factory]
+
+
 PING_SPREAD = 1.0  # seconds: a ping due this soon goes with the ones due now
 
 
@@ -147,6 +177,10 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        mode = settings.WS_COMPRESSION if self.config.ws_per_message_deflate else "off"
+        self.conn = ServerProtocol(
+            extensions=extensions(mode), max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error")
+        )
         was_set = self.writable.is_set()
         self.queue, self.writable = Inbox(), Flag()
         if was_set:

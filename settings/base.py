@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -418,6 +419,12 @@ WS_RATE_BURST = env.int("WS_RATE_BURST", default=60)
 WS_RATE_STRIKES = env.int("WS_RATE_STRIKES", default=10)  # refused frames within the window before close 4429
 WS_RATE_STRIKE_WINDOW = env.float("WS_RATE_STRIKE_WINDOW", default=10.0)
 WS_AUTH_TIMEOUT = env.float("WS_AUTH_TIMEOUT", default=5.0)  # seconds to send the auth frame
+# permessage-deflate, which every browser offers (chatsite.websocket_protocol): message (each
+# message compressed alone: nothing held between messages) | context (12-bit windows kept for the
+# socket's life, about 31 KB of each browser socket) | off
+WS_COMPRESSION = env("WS_COMPRESSION", default="message")
+if WS_COMPRESSION not in ("message", "context", "off"):
+    raise ImproperlyConfigured(f"WS_COMPRESSION must be message, context or off, not {WS_COMPRESSION!r}")
 WS_RESUME_GRACE = env.float("WS_RESUME_GRACE", default=1.0)  # seconds to wait for `resume` before going live
 WS_REPLAY_BOUND = env.int("WS_REPLAY_BOUND", default=1000)  # events a resume replays; more means resync
 WS_REPLAY_PAGE = env.int("WS_REPLAY_PAGE", default=200)  # events per store read while replaying

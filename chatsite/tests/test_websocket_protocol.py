@@ -100,6 +100,34 @@ async def test_a_client_that_stops_reading_pauses_the_writer_and_then_gets_every
     writer.close()
 
 
+@pytest.mark.parametrize(
+    ("mode", "negotiated", "kept"),
+    [
+        (
+            "message",
+            "permessage-deflate; server_no_context_takeover; client_no_context_takeover; "
+            "server_max_window_bits=12; client_max_window_bits=12",
+            False,
+        ),
+        ("context", "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12", True),
+        ("off", None, False),
+    ],
+)
+async def test_compression_is_negotiated_as_the_setting_says(settings, server, mode, negotiated, kept):
+    # What every browser offers: permessage-deflate, with client_max_window_bits.
+    settings.WS_COMPRESSION = mode
+    url = f"ws://127.0.0.1:{Args.port}/"
+    async with websockets.connect(url, subprotocols=["chatsite.v1"], compression="deflate") as socket:
+        assert socket.response.headers.get("Sec-WebSocket-Extensions") == negotiated
+        for text in ["hello " * 50, "hello again " * 50]:
+            await socket.send(text)
+            assert await asyncio.wait_for(socket.recv(), deadline()) == text.upper()
+        (protocol,) = server.server_state.connections
+        compressors = [(hasattr(e, "encoder"), hasattr(e, "decoder")) for e in protocol.conn.extensions]
+        # Between messages the server keeps its compression contexts only with context takeover.
+        assert compressors == ([(kept, kept)] if negotiated else [])
+
+
 async def raw_client():
     """A client that answers nothing by itself, pings included (websockets' own client answers them)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", Args.port)
