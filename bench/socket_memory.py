@@ -174,11 +174,15 @@ def plot(results):
 
     top = results["profile"]["top"][::-1]
     fig, (runs, sites) = plt.subplots(1, 2, figsize=(14, 6), gridspec_kw={"width_ratios": [1, 3]})
-    labels = list(results["kb_per_socket"])
-    runs.bar(labels, [min(v) for v in results["kb_per_socket"].values()], color=["tab:blue", "tab:gray"])
+    bars = dict(results["kb_per_socket"])
+    # The browsers' case: this tree with permessage-deflate offered, under each WS_COMPRESSION.
+    bars |= {f"deflate\n{mode}": v for mode, v in results.get("browser_kb_per_socket", {}).items()}
+    colors = ["tab:blue", "tab:gray", "tab:green", "tab:orange"][: len(bars)]
+    runs.bar(list(bars), [min(v) for v in bars.values()], color=colors)
+    runs.tick_params(axis="x", labelsize=7)
     runs.axhline(20, color="tab:red", linestyle="--", label="target 20 KB")
     runs.set_ylabel("KB per idle authenticated socket (RSS, best round)")
-    runs.legend()
+    runs.legend(loc="upper left")
     sites.barh([f"{t['where']}  {t['code'][:50]}" for t in top], [t["kb_per_socket"] for t in top])
     sites.set_xlabel("KB per socket still held (tracemalloc, this tree)")
     sites.tick_params(axis="y", labelsize=7)
@@ -212,7 +216,8 @@ def main():
                 print(
                     f"socket_memory round {round_ + 1} {name}: {kb} KB per socket ({before} -> {after} MB)", flush=True
                 )
-        browser, sample = results["browser_kb_per_socket"] = {}, []
+        browser = results["browser_kb_per_socket"] = {}
+        sample = []
         for round_ in range(args.rounds):
             for mode in COMPRESSION_MODES[:: 1 if round_ % 2 == 0 else -1]:
                 env = dict(envs["chatsite"], WS_COMPRESSION=mode)
