@@ -37,26 +37,31 @@ class Once:
         the changes the socket was told through another group, and nothing for a socket that was
         told them all. `groups`: the hub's group -> sockets, as they are now."""
         carried = stamps(message)
-        told_before = {}  # stamp -> the sockets that had it through an earlier group
+        here = set(members)
+        told_before = {}  # stamp -> the sockets of `group` that had it through an earlier group
+        unions = {}  # earlier groups -> their sockets that are in `group`: a batch's changes share few
         for stamp in carried:
             earlier = self._groups_of(stamp)
             if earlier:
-                told_before[stamp] = set().union(*(groups.get(g, ()) for g in earlier))
+                if earlier not in unions:
+                    unions[earlier] = set().union(*(here.intersection(groups.get(g, ())) for g in earlier))
+                told_before[stamp] = unions[earlier]
             self._remember(stamp, group)
-        if not any(told_before.values()):
+        affected = set().union(*told_before.values())
+        if not affected:
             return [(socket, message) for socket in members]
         out = []
         for socket in members:
-            fresh = [stamp for stamp in carried if socket not in told_before.get(stamp, ())]
-            if len(fresh) == len(carried):
+            if socket not in affected:
                 out.append((socket, message))
-            elif fresh:  # only a message of several changes keeps some and not others
-                fresh = set(fresh)
-                out.append((socket, dict(message, changes=[c for c in message["changes"] if c[-1] in fresh])))
+                continue
+            had = {stamp for stamp, sockets in told_before.items() if socket in sockets}
+            if len(had) < len(set(carried)):  # only a message of several changes keeps some of them
+                out.append((socket, dict(message, changes=[c for c in message["changes"] if c[-1] not in had])))
         return out
 
     def _groups_of(self, stamp):
-        return [*self.recent.get(stamp, ()), *self.older.get(stamp, ())]
+        return (*self.recent.get(stamp, ()), *self.older.get(stamp, ()))
 
     def _remember(self, stamp, group):
         if not self.recent and not self.older:
