@@ -29,9 +29,10 @@ from functools import cache
 from django.conf import settings
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
-from websockets.server import ServerProtocol
 
 from chatsite.per_loop import PerLoop
+
+log = logging.getLogger(__name__)
 
 
 class Inbox:
@@ -92,9 +93,6 @@ class Flag:
                 self.waiters = []
             self.waiters.append(waiter)
             await waiter
-
-
-log = logging.getLogger(__name__)
 
 
 @cache
@@ -178,9 +176,7 @@ class WebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         mode = settings.WS_COMPRESSION if self.config.ws_per_message_deflate else "off"
-        self.conn = ServerProtocol(
-            extensions=extensions(mode), max_size=self.config.ws_max_size, logger=logging.getLogger("uvicorn.error")
-        )
+        self.conn.available_extensions = extensions(mode)  # read only when the handshake is answered
         was_set = self.writable.is_set()
         self.queue, self.writable = Inbox(), Flag()
         if was_set:

@@ -116,11 +116,7 @@ class Hub:
         members = list(self.groups.get(group, ()))
         if not members:
             return
-        if once.stamps(message):
-            deliveries = self.once.deliveries(group, message, members, self.groups)
-        else:
-            deliveries = [(consumer, message) for consumer in members]
-        for consumer, told in deliveries:
+        for consumer, told in self.once.deliveries(group, message, members, self.groups):
             try:
                 consumer.hub_message(told)
             except Exception:

@@ -35,8 +35,11 @@ class Once:
     def deliveries(self, group, message, members, groups):
         """(socket, message) for each of `members` (the sockets of `group`): the message without
         the changes the socket was told through another group, and nothing for a socket that was
-        told them all. `groups`: the hub's group -> sockets, as they are now."""
+        told them all; a message that carries no stamp, to every member as it is. `groups`: the
+        hub's group -> sockets, as they are now."""
         carried = stamps(message)
+        if not carried:  # the fan-out's hot path: conversation events, typing, receipts
+            return [(socket, message) for socket in members]
         here = set(members)
         told_before = {}  # stamp -> the sockets of `group` that had it through an earlier group
         unions = {}  # earlier groups -> their sockets that are in `group`: a batch's changes share few

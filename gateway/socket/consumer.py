@@ -158,8 +158,8 @@ class ChatConsumer(DeliveryMixin, SignalsMixin, AsyncWebsocketConsumer):
         # A cookie counts only with an allowed Origin and no token: without an Origin, any page
         # could have opened the socket.
         cookie = auth.session_cookie(self.scope) if origin == auth.ALLOWED and token is None else None
-        # Nothing reads the headers again, and every copy of the scope (uvicorn's, the router's)
-        # shares this one list for the socket's life: 1.1 KB of every open socket.
+        # Nothing reads the headers again, and uvicorn's protocol holds this scope, with its list,
+        # for the socket's life: 1.1 KB of every open socket.
         self.scope["headers"].clear()
         # Accept first, even to refuse: only an accepted socket can carry a close code.
         await self.accept(subprotocol)
