@@ -18,7 +18,6 @@ Knobs: --rooms/--members (the fan-out shape), --rates (sends per second, the ram
 """
 
 import argparse
-import asyncio
 import concurrent.futures
 import contextlib
 import itertools
@@ -372,15 +371,15 @@ def capacity(design, stage, rooms, procs, log):
 
 
 def rest(design, log, requests):
-    from bench.rest_send import load
+    from bench.rest_send import load, run
 
     stage = Stage(design)
     conversation_id, tokens = stage.group
     base, _ = stage.serve()
     out = {}
-    asyncio.run(load(base, conversation_id, tokens, 4, 50, 30))
+    run(load(base, conversation_id, tokens, 4, 50, 30))
     for level in (1, 32):
-        latencies, elapsed = asyncio.run(load(base, conversation_id, tokens, level, requests, 60))
+        latencies, elapsed = run(load(base, conversation_id, tokens, level, requests, 60))
         out[f"{level} client(s)"] = {
             "per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": round(percentile(latencies, 50), 1),

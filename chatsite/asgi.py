@@ -4,11 +4,12 @@ import gc
 import os
 import sys
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings.dev")
+
+from chatsite.http_handler import http_application
+
 # Django must be set up before the consumers (and the models they import) load.
-django_asgi_app = get_asgi_application()
+django_http_app = http_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
@@ -22,7 +23,7 @@ from gateway.socket.routing import websocket_application  # noqa: E402
 sys.setswitchinterval(float(os.environ.get("ASGI_SWITCH_INTERVAL", "0.001")))
 
 log_filters.install()  # a client's bad frame is not the server's error
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+application = ProtocolTypeRouter({"http": django_http_app, "websocket": websocket_application})
 
 # Everything loaded so far lives as long as the process: out of the collector's sight, a full
 # collection walks only what sockets and requests made, and its pauses (the p99 of a fan-out) shrink.

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-_caches = {}  # the default cache's settings -> its one cache object in this process
+# The default cache's settings -> its one cache object in this process, and a client of its Redis
+# write pool (None on another cache).
+_caches = {}
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smh])$")
 _UNIT = {"s": 1, "m": 60, "h": 3600}
@@ -54,26 +56,36 @@ def held_for(key):
 def _count(bucket, period, n):
     """n more hits in the window's counter, and the new count. On Redis one round trip (INCRBY and
     EXPIRE in one MULTI) instead of the cache API's three (add, exists, incr): it is on every send."""
-    cache = _cache()
-    if not isinstance(cache, RedisCache):
+    cache, writer = _cache_and_writer()
+    if writer is None:
         cache.add(bucket, 0, timeout=period + 1)
         return cache.incr(bucket, n)
     key = cache.make_and_validate_key(bucket)
-    pipe = cache._cache.get_client(key, write=True).pipeline()
+    pipe = writer.pipeline()
     pipe.incrby(key, n)
     pipe.expire(key, period + 1)
     return pipe.execute()[0]
 
 
 def _cache():
+    return _cache_and_writer()[0]
+
+
+def _cache_and_writer():
     """The default cache, one object per process. Django keeps a cache object per asyncio context
     (caches is a context-local handler), and a Redis cache object makes its own connection pool:
     every REST request, and every batch of sends (whose drain starts in a fresh context), opened a
     TCP connection to Redis and said hello on it for one INCRBY. A pool is safe to share between
     threads, and redis-py makes a new one after a fork. Keyed by the cache's settings, which tests
-    may change."""
+    may change.
+
+    Its writer is made once too: Django's Redis cache makes a redis-py client, with its table of
+    about 170 reply callbacks, on every call (0.1 ms on every send). A client over a pool is safe
+    to share between threads; each pipeline is its caller's own."""
     key = repr(sorted(settings.CACHES["default"].items()))
-    cache = _caches.get(key)
-    if cache is None:
-        cache = _caches.setdefault(key, caches.create_connection("default"))
-    return cache
+    found = _caches.get(key)
+    if found is None:
+        cache = caches.create_connection("default")
+        writer = cache._cache.get_client(write=True) if isinstance(cache, RedisCache) else None
+        found = _caches.setdefault(key, (cache, writer))
+    return found

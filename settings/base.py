@@ -68,11 +68,15 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "chatsite.sync_chain.SyncChainMiddleware",  # last: the chain above runs in one thread (see there)
 ]
 
 ROOT_URLCONF = "chatsite.urls"
 ASGI_APPLICATION = "chatsite.asgi.application"
+# Threads of a server process that run HTTP requests, each request wholly in one of them
+# (chatsite.http_handler). A REST send waits in its thread for its batch's commit.
+HTTP_THREADS = env.int("HTTP_THREADS", default=32)
+if HTTP_THREADS < 1:
+    raise ImproperlyConfigured(f"HTTP_THREADS must be at least 1, not {HTTP_THREADS}")
 WSGI_APPLICATION = None
 
 TEMPLATES = [
