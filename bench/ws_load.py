@@ -36,6 +36,7 @@ from bench.common import (
     cpu_seconds,
     percentile,
     rss_mb,
+    run_load,
     save,
     server_processes,
 )
@@ -371,15 +372,15 @@ def capacity(design, stage, rooms, procs, log):
 
 
 def rest(design, log, requests):
-    from bench.rest_send import load, run
+    from bench.rest_send import load
 
     stage = Stage(design)
     conversation_id, tokens = stage.group
     base, _ = stage.serve()
     out = {}
-    run(load(base, conversation_id, tokens, 4, 50, 30))
+    run_load(load(base, conversation_id, tokens, 4, 50, 30))
     for level in (1, 32):
-        latencies, elapsed = run(load(base, conversation_id, tokens, level, requests, 60))
+        latencies, elapsed = run_load(load(base, conversation_id, tokens, level, requests, 60))
         out[f"{level} client(s)"] = {
             "per_second": round(len(latencies) / elapsed, 1),
             "p50_ms": round(percentile(latencies, 50), 1),
