@@ -21,6 +21,7 @@ from bench.common import (
     cpu_seconds,
     http_load,
     percentile,
+    recreate_database,
     run_load,
     save,
     server_processes,
@@ -67,6 +68,7 @@ def main():
         stages = {}
         for name, tree in trees.items():
             env = bench_env(f"bench_http_cost_{name}", MESSAGE_RATE_LIMIT="1000000/1s")
+            recreate_database(env["DATABASE_URL"])
             group, tokens = previous.prepare(tree, env, kind="group", members=max(CLIENTS), prefix="h")
             stages[name] = env, group, tokens
         for round_ in range(args.rounds):
