@@ -4,7 +4,8 @@ served from there by this environment's Python, on a PostgreSQL database of its 
 is its own migrations').
 
 BENCH_PREVIOUS names the commit; the default is 94030dc, the last one before the send path's
-plain-SQL access check and outbox insert and the hand-built wire shapes. (8fdf091 is the last one
+plain-SQL access check and outbox insert and the hand-built wire shapes. (b4bbf03 is the last one
+before the HTTP handler that runs a request in one thread of a pool, 8fdf091 the last one
 before the connect path's plain-SQL reads and the batched presence announcements, 4a2dcb2 the
 last one before the rate limiter's shared Redis client and the sync middleware chain, d144045 the
 last one before group commit and pipelined sends, 9064692 the last one before the gateway app.)
